@@ -1,0 +1,38 @@
+//! Routing and handlers. A handler authenticates, asks its dialect to parse, runs the pipeline
+//! and asks the dialect to render; it decides nothing itself.
+
+mod hienergy;
+mod operator;
+
+use crate::http::{Request, Response};
+use crate::platform::{Ctx, Platform};
+
+/// The OpenAPI 3.1 description of every endpoint, served as is.
+pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
+
+/// Serve one request. Always answers; the `Server-Timing` header lists every KV and D1 call.
+pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
+    let cx = Ctx::new(platform);
+    let mut resp = route(&cx, &req).await;
+    resp.headers.push(("server-timing".into(), cx.server_timing()));
+    resp.headers.push(("x-content-type-options".into(), "nosniff".into()));
+    resp.headers.push(("cache-control".into(), "no-store".into()));
+    resp
+}
+
+async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
+    let segments = req.segments();
+    match segments.as_slice() {
+        ["api", "v1", "users", id] => hienergy::user(cx, req, id).await,
+        ["admin", "v1", rest @ ..] => operator::handle(cx, req, rest).await,
+        ["openapi.json"] if req.method == "GET" => Response {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: OPENAPI_JSON.as_bytes().to_vec(),
+        },
+        _ => Response::problem(
+            404,
+            &serde_json::json!({"type": "about:blank", "title": "Not Found", "status": 404, "detail": "No such endpoint"}),
+        ),
+    }
+}

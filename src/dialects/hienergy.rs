@@ -1,0 +1,235 @@
+//! HiEnergy: `PATCH /api/v1/users/{id}` with `{"user": {...}}` and `X-Api-Key`
+//! (seed 000). Responses are `{"data": user}`; errors are `{"error", "message", "errors"?}`.
+
+use super::{NullMeans, Reader};
+use crate::error::{FieldError, Failure};
+use crate::http::Response;
+use crate::model::{Field, User, UserPatch};
+use crate::policy::{Access::*, Denial, Rules};
+use crate::values::{Date, Email, ExternalId, HttpUrl, ShortText};
+use serde_json::{json, Map, Value};
+
+/// The seed: a user changes only its own profile; an admin also the rest.
+pub static RULES: Rules = Rules {
+    dialect: "hienergy",
+    admin_keys_only: false,
+    fields: &[
+        (Field::Name, SelfService),
+        (Field::GivenName, SelfService),
+        (Field::FamilyName, SelfService),
+        (Field::LinkedinProfileUrl, SelfService),
+        (Field::RoleTitle, SelfService),
+        (Field::BasedIn, SelfService),
+        (Field::Email, AdminOnly),
+        (Field::Admin, AdminOnly),
+        (Field::Auth0Uid, AdminOnly),
+        (Field::PublisherId, AdminOnly),
+        (Field::AgencyId, AdminOnly),
+        (Field::NetworkId, AdminOnly),
+        (Field::AdvertiserId, AdminOnly),
+        (Field::PaymentDate, AdminOnly),
+        (Field::CompanyType, AdminOnly),
+        (Field::PublisherType, AdminOnly),
+        (Field::Password, AdminOnly),
+    ],
+};
+
+/// HiEnergy's field names are the canonical ones.
+pub fn wire_name(field: Field) -> &'static str {
+    field.name()
+}
+
+/// The `{id}` path segment: a positive integer, or the user can't exist.
+pub fn parse_id(segment: &str) -> Option<i64> {
+    crate::model::Target::parse(segment, true).and_then(|t| match t {
+        crate::model::Target::Id(id) if id > 0 => Some(id),
+        _ => None,
+    })
+}
+
+/// `{"user": {...}}` → patch. `user` may be absent: the seed's own example request sends `{}`,
+/// which is then an empty update (200, nothing changes) rather than an error.
+pub fn parse_patch(body: Value) -> Result<UserPatch, Failure> {
+    let mut top = Reader::object(body, "body", "", NullMeans::Clear).map_err(|e| Failure::Invalid(vec![e]))?;
+    let mut patch = UserPatch::default();
+    match top.take_raw("user") {
+        None => {}
+        Some(user) => match Reader::object(user, "user", "", NullMeans::Clear) {
+            Err(e) => top.extend(vec![e]),
+            Ok(mut r) => {
+                patch.name = r.patch::<ShortText>("name");
+                patch.given_name = r.patch("given_name");
+                patch.family_name = r.patch("family_name");
+                patch.linkedin_profile_url = r.patch::<HttpUrl>("linkedin_profile_url");
+                patch.role_title = r.patch("role_title");
+                patch.based_in = r.patch("based_in");
+                patch.email = r.patch_non_null::<Email>("email");
+                patch.admin = r.patch_non_null::<bool>("admin");
+                patch.auth0_uid = r.patch("auth0_uid");
+                patch.publisher_id = r.patch::<ExternalId>("publisher_id");
+                patch.agency_id = r.patch("agency_id");
+                patch.network_id = r.patch("network_id");
+                patch.advertiser_id = r.patch("advertiser_id");
+                patch.payment_date = r.patch::<Date>("payment_date");
+                patch.company_type = r.patch("company_type");
+                patch.publisher_type = r.patch("publisher_type");
+                patch.password = match r.take_raw("password") {
+                    None => None,
+                    Some(Value::String(s)) => match crate::password::parse_new(&s) {
+                        Ok(p) => Some(p),
+                        Err(msg) => {
+                            r.error("password", msg);
+                            None
+                        }
+                    },
+                    Some(_) => {
+                        r.error("password", "must be a string");
+                        None
+                    }
+                };
+                top.extend(r.finish());
+            }
+        },
+    }
+    let errors = top.finish();
+    if errors.is_empty() { Ok(patch) } else { Err(Failure::Invalid(errors)) }
+}
+
+pub fn render_user(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "email": u.email,
+        "name": u.name,
+        "given_name": u.given_name,
+        "family_name": u.family_name,
+        "linkedin_profile_url": u.linkedin_profile_url,
+        "role_title": u.role_title,
+        "based_in": u.based_in,
+        "admin": u.admin,
+        "auth0_uid": u.auth0_uid,
+        "publisher_id": u.publisher_id,
+        "agency_id": u.agency_id,
+        "network_id": u.network_id,
+        "advertiser_id": u.advertiser_id,
+        "payment_date": u.payment_date,
+        "company_type": u.company_type,
+        "publisher_type": u.publisher_type,
+        "created_at": u.created_at,
+        "updated_at": u.updated_at,
+    })
+}
+
+pub fn render_ok(u: &User) -> Response {
+    Response::json(200, &json!({ "data": render_user(u) })).with_header("etag", u.etag())
+}
+
+fn field_errors(errors: &[FieldError]) -> Value {
+    let mut map = Map::new();
+    for e in errors {
+        let list = map.entry(e.field.clone()).or_insert_with(|| Value::Array(vec![]));
+        if let Value::Array(a) = list {
+            a.push(Value::String(e.message.clone()));
+        }
+    }
+    Value::Object(map)
+}
+
+fn error(status: u16, code: &str, message: &str, errors: Option<Value>) -> Response {
+    let mut body = json!({ "error": code, "message": message });
+    if let Some(e) = errors {
+        body["errors"] = e;
+    }
+    Response::json(status, &body)
+}
+
+pub fn render_error(f: &Failure) -> Response {
+    match f {
+        Failure::Unauthenticated => {
+            error(401, "unauthorized", "A valid API key is required in the X-Api-Key header", None)
+        }
+        Failure::RoleNotHeld => error(403, "forbidden", "This API key's admin role is no longer held", None),
+        Failure::Forbidden(Denial::NotSelf) => error(403, "forbidden", "You may only update your own user", None),
+        Failure::Forbidden(Denial::AdminKeyRequired) => error(403, "forbidden", "This requires an admin API key", None),
+        Failure::Forbidden(Denial::Fields(fields)) => {
+            let errs: Vec<FieldError> =
+                fields.iter().map(|f| FieldError::new(wire_name(*f), "can only be changed by an admin")).collect();
+            let names: Vec<&str> = fields.iter().map(|f| wire_name(*f)).collect();
+            error(403, "forbidden", &format!("Only admins may change: {}", names.join(", ")), Some(field_errors(&errs)))
+        }
+        Failure::NotFound => error(404, "not_found", "User not found", None),
+        Failure::Invalid(errors) => error(422, "validation_failed", "Validation failed", Some(field_errors(errors))),
+        Failure::Conflict(field) => {
+            let errs = [FieldError::new(wire_name(*field), "has already been taken")];
+            error(422, "validation_failed", "Validation failed", Some(field_errors(&errs)))
+        }
+        Failure::PreconditionFailed => {
+            error(412, "precondition_failed", "The user has changed since the version in If-Match", None)
+        }
+        Failure::PayloadTooLarge => error(413, "payload_too_large", "The request body is larger than 64 KiB", None),
+        Failure::UnsupportedMediaType => {
+            error(415, "unsupported_media_type", "The request body must be application/json", None)
+        }
+        Failure::MalformedBody(msg) => error(400, "bad_request", msg, None),
+        Failure::MethodNotAllowed => error(405, "method_not_allowed", "Use GET or PATCH", None).with_header("allow", "GET, PATCH"),
+        Failure::Internal(_) => error(500, "internal_error", "Something went wrong on our side", None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Patch;
+
+    #[test]
+    fn seed_example_self_profile_update() {
+        let body = json!({"user": {"given_name": "New", "family_name": "Name", "based_in": "Paris, FR"}});
+        let patch = parse_patch(body).unwrap();
+        assert_eq!(patch.touched(), vec![Field::GivenName, Field::FamilyName, Field::BasedIn]);
+        assert_eq!(patch.based_in.set().unwrap().as_str(), "Paris, FR");
+    }
+
+    #[test]
+    fn seed_example_admin_moves_user() {
+        let patch = parse_patch(json!({"user": {"publisher_id": 42}})).unwrap();
+        assert_eq!(patch.touched(), vec![Field::PublisherId]);
+        assert_eq!(patch.publisher_id.set().unwrap().get(), 42);
+    }
+
+    #[test]
+    fn seed_curl_body_is_an_empty_update() {
+        assert!(parse_patch(json!({})).unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let body = json!({"user": {"email": "nope", "linkedin_profile_url": "linkedin", "publisher_id": "42",
+            "payment_date": "2024-02-30", "admin": "yes", "password": "short", "name": 5, "mass": true}, "extra": 1});
+        let Err(Failure::Invalid(errors)) = parse_patch(body) else { panic!("expected invalid") };
+        let mut fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            ["admin", "email", "extra", "linkedin_profile_url", "mass", "name", "password", "payment_date", "publisher_id"]
+        );
+    }
+
+    #[test]
+    fn nulls_clear_optional_fields_but_not_required_ones() {
+        let patch = parse_patch(json!({"user": {"based_in": null, "publisher_id": null}})).unwrap();
+        assert_eq!(patch.based_in, Patch::Clear);
+        assert_eq!(patch.publisher_id, Patch::Clear);
+        assert!(parse_patch(json!({"user": {"email": null}})).is_err());
+        assert!(parse_patch(json!({"user": {"admin": null}})).is_err());
+        assert!(parse_patch(json!({"user": "x"})).is_err());
+        assert!(parse_patch(json!([1])).is_err());
+    }
+
+    #[test]
+    fn ids() {
+        assert_eq!(parse_id("1"), Some(1));
+        assert_eq!(parse_id("0"), None);
+        assert_eq!(parse_id("-1"), None);
+        assert_eq!(parse_id("abc"), None);
+        assert_eq!(parse_id("99999999999999999999"), None);
+    }
+}

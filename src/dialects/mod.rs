@@ -1,0 +1,8 @@
+//! Dialects translate and nothing else: a wire request becomes a canonical command, a canonical
+//! outcome or `Failure` becomes a wire response. None of them touches D1 or KV.
+
+pub mod hienergy;
+pub mod operator;
+mod reader;
+
+pub use reader::{NullMeans, Reader};

@@ -1,0 +1,33 @@
+//! The wasm shell: turn a Workers request into a core `Request`, hand it to `app::handle` with a
+//! D1/KV-backed `Platform`, and turn the core `Response` back. No decisions are made here.
+
+mod platform;
+
+use crate::http::{Body, MAX_BODY_BYTES};
+use worker::{event, Context, Env, Headers, Request, Response, ResponseBuilder, Result};
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let platform = platform::EdgePlatform::from_env(&env)?;
+    let headers: Vec<(String, String)> = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    let declared = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    let bytes = if declared.is_some_and(|n| n > MAX_BODY_BYTES) { None } else { Some(req.bytes().await.unwrap_or_default()) };
+    let core_req = crate::http::Request {
+        method: req.method().to_string().to_ascii_uppercase(),
+        path: req.path(),
+        headers,
+        body: Body::from_read(declared, bytes),
+    };
+    let resp = crate::app::handle(&platform, core_req).await;
+    let out = Headers::new();
+    for (name, value) in &resp.headers {
+        out.append(name, value)?;
+    }
+    let builder = ResponseBuilder::new().with_status(resp.status).with_headers(out);
+    Ok(if resp.body.is_empty() { builder.empty() } else { builder.fixed(resp.body) })
+}

@@ -1,0 +1,181 @@
+//! The canonical user, its fields, the change set, and who is asking.
+
+mod patch;
+mod user;
+
+pub use patch::{NewPassword, Patch, UserPatch};
+pub use user::User;
+
+/// Every canonical field a dialect can write. The name is the D1 column and the canonical
+/// (snake_case) JSON name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    Username,
+    Email,
+    EmailVerified,
+    Name,
+    GivenName,
+    FamilyName,
+    RoleTitle,
+    BasedIn,
+    LinkedinProfileUrl,
+    Picture,
+    Company,
+    Website,
+    Country,
+    Bio,
+    Timezone,
+    Admin,
+    Auth0Uid,
+    PublisherId,
+    AgencyId,
+    NetworkId,
+    AdvertiserId,
+    PaymentDate,
+    CompanyType,
+    PublisherType,
+    RoleAlias,
+    FromApi,
+    Attributes,
+    Password,
+}
+
+impl Field {
+    pub fn column(self) -> &'static str {
+        use Field::*;
+        match self {
+            Username => "username",
+            Email => "email",
+            EmailVerified => "email_verified",
+            Name => "name",
+            GivenName => "given_name",
+            FamilyName => "family_name",
+            RoleTitle => "role_title",
+            BasedIn => "based_in",
+            LinkedinProfileUrl => "linkedin_profile_url",
+            Picture => "picture",
+            Company => "company",
+            Website => "website",
+            Country => "country",
+            Bio => "bio",
+            Timezone => "timezone",
+            Admin => "admin",
+            Auth0Uid => "auth0_uid",
+            PublisherId => "publisher_id",
+            AgencyId => "agency_id",
+            NetworkId => "network_id",
+            AdvertiserId => "advertiser_id",
+            PaymentDate => "payment_date",
+            CompanyType => "company_type",
+            PublisherType => "publisher_type",
+            RoleAlias => "role_alias",
+            FromApi => "from_api",
+            Attributes => "attributes",
+            Password => "password_hash",
+        }
+    }
+
+    /// The canonical name (snake_case JSON, audit events): the column, except `password`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Password => "password",
+            f => f.column(),
+        }
+    }
+
+    /// Core invariant (DESIGN.md "Who may write what"): fields only an admin may set, whatever
+    /// a dialect's own table says. Password is here because setting it without proof of the
+    /// current one is an admin act; a dialect that takes proof checks it before policy runs.
+    pub fn admin_only_by_core(self) -> bool {
+        use Field::*;
+        matches!(
+            self,
+            Admin | EmailVerified | Auth0Uid | PublisherId | AgencyId | NetworkId | AdvertiserId | PaymentDate
+                | CompanyType | PublisherType | RoleAlias | FromApi
+        )
+    }
+
+    /// Fields that are unique per org: a violation is the dialect's conflict error on this field.
+    pub fn from_unique_column(column: &str) -> Option<Field> {
+        match column {
+            "email" => Some(Field::Email),
+            "username" => Some(Field::Username),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    User,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::User => "user",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "user" => Some(Role::User),
+            _ => None,
+        }
+    }
+}
+
+/// A caller resolved from an API key. The KV cache holds this; D1 re-checks it on every write.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeyPrincipal {
+    pub key_id: i64,
+    pub user_id: i64,
+    pub user_uuid: String,
+    pub org_id: i64,
+    #[serde(with = "role_serde")]
+    pub role: Role,
+}
+
+mod role_serde {
+    use super::Role;
+    pub fn serialize<S: serde::Serializer>(r: &Role, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(r.as_str())
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Role, D::Error> {
+        let s: String = serde::Deserialize::deserialize(d)?;
+        Role::parse(&s).ok_or_else(|| serde::de::Error::custom("unknown role"))
+    }
+}
+
+/// Who is asking: the operator (holder of the `ADMIN_TOKEN` secret) or an API key's owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Operator,
+    Key(KeyPrincipal),
+}
+
+/// How a request names the user it acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Id(i64),
+    Uuid(String),
+}
+
+impl Target {
+    /// Parse a path segment that may be a UUID or, where `numeric_ok`, a decimal integer id.
+    pub fn parse(segment: &str, numeric_ok: bool) -> Option<Target> {
+        if numeric_ok && !segment.is_empty() && segment.len() <= 16 && segment.bytes().all(|b| b.is_ascii_digit()) {
+            return segment.parse().ok().map(Target::Id);
+        }
+        uuid::Uuid::try_parse(segment).ok().map(|u| Target::Uuid(u.hyphenated().to_string()))
+    }
+
+    pub fn is(&self, p: &KeyPrincipal) -> bool {
+        match self {
+            Target::Id(id) => *id == p.user_id,
+            Target::Uuid(u) => *u == p.user_uuid,
+        }
+    }
+}

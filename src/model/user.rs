@@ -1,0 +1,93 @@
+use crate::store::Row;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A user as stored. Built from a `users` row (D1 gives flags as 0/1); its `Serialize` is the
+/// canonical snake_case shape of the operator API. The password hash is not part of it: reads
+/// return only whether one is set (`store::sql::USER_COLUMNS`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub uuid: String,
+    pub org_id: i64,
+    pub username: Option<String>,
+    pub email: String,
+    #[serde(deserialize_with = "flag")]
+    pub email_verified: bool,
+    pub phone: Option<String>,
+    #[serde(deserialize_with = "flag")]
+    pub phone_verified: bool,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub nick_name: Option<String>,
+    pub preferred_language: Option<String>,
+    pub gender: Option<String>,
+    pub role_title: Option<String>,
+    pub based_in: Option<String>,
+    pub linkedin_profile_url: Option<String>,
+    pub picture: Option<String>,
+    pub company: Option<String>,
+    pub website: Option<String>,
+    pub country: Option<String>,
+    pub bio: Option<String>,
+    pub timezone: Option<String>,
+    #[serde(deserialize_with = "flag")]
+    pub admin: bool,
+    pub auth0_uid: Option<String>,
+    pub publisher_id: Option<i64>,
+    pub agency_id: Option<i64>,
+    pub network_id: Option<i64>,
+    pub advertiser_id: Option<i64>,
+    pub payment_date: Option<String>,
+    pub company_type: Option<String>,
+    pub publisher_type: Option<String>,
+    pub role_alias: Option<String>,
+    #[serde(deserialize_with = "flag")]
+    pub from_api: bool,
+    #[serde(deserialize_with = "json_text", serialize_with = "raw_json")]
+    pub attributes: serde_json::Value,
+    #[serde(deserialize_with = "flag")]
+    pub password_set: bool,
+    #[serde(deserialize_with = "flag")]
+    pub password_change_required: bool,
+    #[serde(deserialize_with = "flag")]
+    pub deactivated: bool,
+    pub consented_at: Option<String>,
+    pub consent_method: Option<String>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl User {
+    pub fn from_row(row: Row) -> Result<Self, String> {
+        serde_json::from_value(serde_json::Value::Object(row)).map_err(|e| format!("bad users row: {e}"))
+    }
+
+    /// The canonical JSON shape (operator API).
+    pub fn canonical_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", self.version)
+    }
+}
+
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(match v {
+        serde_json::Value::Bool(b) => b,
+        serde_json::Value::Number(n) => n.as_f64().unwrap_or(0.0) != 0.0,
+        _ => false,
+    })
+}
+
+fn json_text<'de, D: Deserializer<'de>>(d: D) -> Result<serde_json::Value, D::Error> {
+    let s: Option<String> = Option::deserialize(d)?;
+    Ok(s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_else(|| serde_json::json!({})))
+}
+
+fn raw_json<S: Serializer>(v: &serde_json::Value, s: S) -> Result<S::Ok, S::Error> {
+    v.serialize(s)
+}

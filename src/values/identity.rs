@@ -1,0 +1,184 @@
+use super::reference_data::{COUNTRY_CODES, TIME_ZONES};
+use super::{FromJson, ToSql};
+use crate::store::SqlValue;
+use serde_json::Value;
+
+/// A login name: 1–200 characters, no white space or control characters. Unique per org,
+/// compared case-insensitively by the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let n = s.chars().count();
+        if n == 0 || n > 200 {
+            return Err("must be 1 to 200 characters".into());
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("must not contain spaces or control characters".into());
+        }
+        Ok(Self(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An ISO 3166-1 alpha-2 code that exists, accepted in any case, kept upper case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountryCode([u8; 2]);
+
+impl CountryCode {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let upper = s.to_ascii_uppercase();
+        match COUNTRY_CODES.binary_search(&upper.as_str()) {
+            Ok(_) => Ok(Self([upper.as_bytes()[0], upper.as_bytes()[1]])),
+            Err(_) => Err("must be an ISO 3166-1 alpha-2 country code".into()),
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
+
+/// A zone name from the IANA time zone database (`Europe/London`), accepted in any case and
+/// kept in the database's own spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(&'static str);
+
+impl TimeZone {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let found = match TIME_ZONES.binary_search(&s) {
+            Ok(i) => Some(TIME_ZONES[i]),
+            Err(_) if s.len() <= 64 => TIME_ZONES.iter().copied().find(|z| z.eq_ignore_ascii_case(s)),
+            Err(_) => None,
+        };
+        found.map(Self).ok_or_else(|| "must be an IANA time zone name such as Europe/London".into())
+    }
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
+}
+
+macro_rules! string_value {
+    ($($ty:ty => $msg:literal),*) => {$(
+        impl FromJson for $ty {
+            fn from_json(value: &Value) -> Result<Self, String> {
+                value.as_str().ok_or_else(|| $msg.to_string()).and_then(Self::parse)
+            }
+        }
+        impl ToSql for $ty {
+            fn to_sql(&self) -> SqlValue {
+                SqlValue::Text(self.as_str().to_string())
+            }
+        }
+    )*};
+}
+
+string_value! {
+    Username => "must be a string",
+    CountryCode => "must be an ISO 3166-1 alpha-2 country code",
+    TimeZone => "must be an IANA time zone name such as Europe/London"
+}
+
+/// A user's complete set of custom attributes: a JSON object of at most 100 keys (1–64
+/// characters each), nested at most 4 deep, at most 8 KiB serialised. Setting it replaces the set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attributes(String);
+
+impl Attributes {
+    pub const MAX_KEYS: usize = 100;
+    pub const MAX_DEPTH: usize = 4;
+    pub const MAX_BYTES: usize = 8192;
+
+    pub fn parse(value: &Value) -> Result<Self, String> {
+        let obj = value.as_object().ok_or_else(|| "must be an object".to_string())?;
+        if obj.len() > Self::MAX_KEYS {
+            return Err(format!("must have at most {} keys", Self::MAX_KEYS));
+        }
+        if obj.keys().any(|k| k.is_empty() || k.chars().count() > 64) {
+            return Err("keys must be 1 to 64 characters".into());
+        }
+        if depth(value) > Self::MAX_DEPTH {
+            return Err(format!("must be nested at most {} levels deep", Self::MAX_DEPTH));
+        }
+        let text = value.to_string();
+        if text.len() > Self::MAX_BYTES {
+            return Err(format!("must be at most {} bytes as JSON", Self::MAX_BYTES));
+        }
+        Ok(Self(text))
+    }
+    pub fn as_json(&self) -> &str {
+        &self.0
+    }
+}
+
+fn depth(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => 1 + m.values().map(depth).max().unwrap_or(0),
+        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+impl FromJson for Attributes {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        Self::parse(value)
+    }
+}
+
+impl ToSql for Attributes {
+    fn to_sql(&self) -> SqlValue {
+        SqlValue::Text(self.0.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn usernames() {
+        assert!(Username::parse("minnie-mouse").is_ok());
+        assert!(Username::parse(&"x".repeat(200)).is_ok());
+        for bad in ["", "two words", "tab\there", &"x".repeat(201)] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn countries_come_from_the_real_list() {
+        assert_eq!(CountryCode::parse("FR").unwrap().as_str(), "FR");
+        assert_eq!(CountryCode::parse("gb").unwrap().as_str(), "GB");
+        assert_eq!(CountryCode::parse("Ch").unwrap().as_str(), "CH");
+        for bad in ["UK", "XX", "F", "FRA", "", "é1"] {
+            assert!(CountryCode::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn time_zones_come_from_the_real_database() {
+        assert_eq!(TimeZone::parse("Europe/London").unwrap().as_str(), "Europe/London");
+        assert_eq!(TimeZone::parse("europe/london").unwrap().as_str(), "Europe/London");
+        assert_eq!(TimeZone::parse("UTC").unwrap().as_str(), "UTC");
+        assert_eq!(TimeZone::parse("America/Argentina/Buenos_Aires").unwrap().as_str(), "America/Argentina/Buenos_Aires");
+        assert!(TimeZone::parse("Europe/Kiev").is_ok(), "links are names too");
+        for bad in ["Europe/Londn", "Mars/Olympus", "", "+02:00", "Factory"] {
+            assert!(TimeZone::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn attributes_are_bounded() {
+        assert_eq!(Attributes::parse(&json!({"team": "blue", "level": 3})).unwrap().as_json(), r#"{"level":3,"team":"blue"}"#);
+        assert!(Attributes::parse(&json!({})).is_ok());
+        assert!(Attributes::parse(&json!([1])).is_err());
+        assert!(Attributes::parse(&json!({"": 1})).is_err());
+        assert!(Attributes::parse(&json!({"a": {"b": {"c": {"d": 1}}}})).is_ok());
+        assert!(Attributes::parse(&json!({"a": {"b": {"c": {"d": {"e": 1}}}}})).is_err());
+        let many: serde_json::Map<_, _> = (0..101).map(|i| (format!("k{i}"), json!(i))).collect();
+        assert!(Attributes::parse(&Value::Object(many)).is_err());
+        assert!(Attributes::parse(&json!({"big": "x".repeat(9000)})).is_err());
+    }
+}

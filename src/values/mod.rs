@@ -1,0 +1,163 @@
+//! Parsed value types. Input becomes one of these at the dialect boundary; past that point the
+//! type is the proof that the value is valid, so nothing downstream re-checks it.
+
+mod identity;
+mod reference_data;
+mod text;
+mod web;
+
+pub use identity::{Attributes, CountryCode, TimeZone, Username};
+pub use text::{LongText, ShortText, Text};
+pub use web::{Email, HttpUrl};
+
+use crate::store::SqlValue;
+use serde_json::Value;
+
+/// A value that can be read from one JSON field. `Err` is the message shown to the client,
+/// phrased so it reads after the field's name ("must be a valid email address").
+pub trait FromJson: Sized {
+    fn from_json(value: &Value) -> Result<Self, String>;
+}
+
+/// A value that can be bound into a D1 statement.
+pub trait ToSql {
+    fn to_sql(&self) -> SqlValue;
+}
+
+impl FromJson for bool {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        value.as_bool().ok_or_else(|| "must be a boolean".to_string())
+    }
+}
+
+impl ToSql for bool {
+    fn to_sql(&self) -> SqlValue {
+        SqlValue::Int(i64::from(*self))
+    }
+}
+
+/// A non-negative integer reference to another system's record (publisher, agency, …).
+/// Bounded by 2^53 - 1 because D1 carries numbers as JavaScript doubles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExternalId(i64);
+
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+impl ExternalId {
+    pub fn new(n: i64) -> Result<Self, String> {
+        if (0..=MAX_SAFE_INTEGER).contains(&n) {
+            Ok(Self(n))
+        } else {
+            Err(format!("must be an integer between 0 and {MAX_SAFE_INTEGER}"))
+        }
+    }
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl FromJson for ExternalId {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        match value.as_i64() {
+            Some(n) => Self::new(n),
+            None => Err(format!("must be an integer between 0 and {MAX_SAFE_INTEGER}")),
+        }
+    }
+}
+
+impl ToSql for ExternalId {
+    fn to_sql(&self) -> SqlValue {
+        SqlValue::Int(self.0)
+    }
+}
+
+/// A calendar date, `YYYY-MM-DD` (RFC 3339 full-date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Date(time::Date);
+
+const DATE_FORMAT: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+impl Date {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        // `time` accepts a sign and more digits for the year; RFC 3339 wants exactly 4.
+        if s.len() != 10 {
+            return Err("must be a date in YYYY-MM-DD form".into());
+        }
+        time::Date::parse(s, DATE_FORMAT)
+            .map(Self)
+            .map_err(|_| "must be a valid date in YYYY-MM-DD form".into())
+    }
+    pub fn as_string(&self) -> String {
+        self.0.format(DATE_FORMAT).unwrap_or_default()
+    }
+}
+
+impl FromJson for Date {
+    fn from_json(value: &Value) -> Result<Self, String> {
+        value.as_str().ok_or_else(|| "must be a date string in YYYY-MM-DD form".to_string()).and_then(Self::parse)
+    }
+}
+
+impl ToSql for Date {
+    fn to_sql(&self) -> SqlValue {
+        SqlValue::Text(self.as_string())
+    }
+}
+
+/// Render unix milliseconds as RFC 3339 UTC with millisecond precision and a `Z`.
+pub fn rfc3339_millis(unix_ms: i64) -> String {
+    let nanos = i128::from(unix_ms) * 1_000_000;
+    let dt = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    dt.format(fmt).unwrap_or_default()
+}
+
+/// Render an RFC 3339 timestamp at second precision (Upsun's `2023-11-07T05:31:56Z` shape).
+pub fn rfc3339_seconds(stored: &str) -> String {
+    match stored.find('.') {
+        Some(dot) if stored.ends_with('Z') => format!("{}Z", &stored[..dot]),
+        _ => stored.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn external_id_bounds() {
+        assert!(ExternalId::from_json(&json!(42)).is_ok());
+        assert!(ExternalId::from_json(&json!(0)).is_ok());
+        assert!(ExternalId::from_json(&json!(MAX_SAFE_INTEGER)).is_ok());
+        assert!(ExternalId::from_json(&json!(MAX_SAFE_INTEGER + 1)).is_err());
+        assert!(ExternalId::from_json(&json!(-1)).is_err());
+        assert!(ExternalId::from_json(&json!(4.5)).is_err());
+        assert!(ExternalId::from_json(&json!("42")).is_err());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(Date::parse("2024-02-29").unwrap().as_string(), "2024-02-29");
+        for bad in ["2023-02-29", "2024-13-01", "24-01-01", "2024-1-01", "+02024-01-01", "2024-01-01T00:00:00Z", ""] {
+            assert!(Date::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_millis(1_742_918_434_438), "2025-03-25T16:00:34.438Z");
+        assert_eq!(rfc3339_seconds("2025-03-25T16:00:34.438Z"), "2025-03-25T16:00:34Z");
+    }
+
+    #[test]
+    fn booleans_are_strict() {
+        assert_eq!(bool::from_json(&json!(true)), Ok(true));
+        assert!(bool::from_json(&json!(1)).is_err());
+        assert!(bool::from_json(&json!("true")).is_err());
+    }
+}

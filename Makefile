@@ -1,0 +1,35 @@
+# users-edge — every command a person or CI needs. Each target installs what it uses first.
+.PHONY: setup build dev test test-host test-worker test-api bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	@bash scripts/build.sh
+
+## Run locally: wrangler dev on http://127.0.0.1:8787 with local D1 + KV, migrations applied,
+## a demo org seeded and its API keys printed.
+dev: setup
+	@bash scripts/dev.sh
+
+## Every test: host unit/pipeline tests, workerd tests on the built wasm, schemathesis.
+test: setup
+	cargo test --locked
+	bash scripts/build.sh
+	node --test --test-concurrency=1 --test-timeout=300000 tests/worker/
+	bash scripts/schemathesis.sh
+
+test-host:
+	cargo test --locked
+
+test-worker: build
+	node --test --test-concurrency=1 --test-timeout=300000 tests/worker/
+
+test-api: build
+	bash scripts/schemathesis.sh
+
+bench: build
+	bash bench/run.sh
+
+clean:
+	rm -rf build target .state .wrangler

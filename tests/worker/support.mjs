@@ -1,0 +1,138 @@
+// Shared harness for the workerd tests: the built worker (build/index.js + wasm) under Miniflare
+// with real (SQLite-backed) D1 and KV, migrations applied, and helpers to seed orgs, users, keys.
+import { Miniflare } from "miniflare";
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const OPERATOR_TOKEN = "test-operator-token";
+export const BASE = "http://users-edge.test";
+
+/** Split a migration file into statements (ours have no triggers, and no '--' or ';' in literals). */
+function statements(sql) {
+  return sql
+    .split("\n")
+    .map((l) => l.replace(/--.*$/, ""))
+    .join("\n")
+    .split(";")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Start the worker. `bindings` overrides vars (PBKDF2_ITERATIONS defaults to 1000 here so tests
+ * stay fast; one test checks the production default separately).
+ */
+export async function startWorker({ bindings = {}, ...extra } = {}) {
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(root, "build/index.js"),
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: "2026-04-26",
+    d1Databases: { DB: "users-edge-test" },
+    kvNamespaces: { API_KEYS: "api-keys-test" },
+    bindings: { ADMIN_TOKEN: OPERATOR_TOKEN, PBKDF2_ITERATIONS: "1000", ...bindings },
+    ...extra,
+  });
+  const db = await mf.getD1Database("DB");
+  const migrations = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
+  for (const file of migrations) {
+    for (const stmt of statements(readFileSync(join(root, "migrations", file), "utf8"))) {
+      await db.prepare(stmt).run();
+    }
+  }
+  const kv = await mf.getKVNamespace("API_KEYS");
+  return new Worker(mf, db, kv);
+}
+
+export class Worker {
+  constructor(mf, db, kv) {
+    this.mf = mf;
+    this.db = db;
+    this.kv = kv;
+  }
+
+  dispose() {
+    return this.mf.dispose();
+  }
+
+  /** Raw fetch: `path` relative to BASE; `json` sets the body and content type. */
+  async fetch(path, { method = "GET", headers = {}, json, body } = {}) {
+    const init = { method, headers: { ...headers } };
+    if (json !== undefined) {
+      init.body = JSON.stringify(json);
+      init.headers["content-type"] ??= "application/json";
+    } else if (body !== undefined) {
+      init.body = body;
+    }
+    const res = await this.mf.dispatchFetch(BASE + path, init);
+    const text = await res.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = text;
+    }
+    return { status: res.status, headers: res.headers, data, text };
+  }
+
+  /** Operator API call with the ADMIN_TOKEN. */
+  operator(method, path, json) {
+    return this.fetch("/admin/v1" + path, { method, json, headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
+  }
+
+  async createOrg(name = "Org") {
+    const r = await this.operator("POST", "/orgs", { name });
+    if (r.status !== 201) throw new Error(`createOrg: ${r.status} ${r.text}`);
+    return r.data;
+  }
+
+  async createUser(fields) {
+    const r = await this.operator("POST", "/users", fields);
+    if (r.status !== 201) throw new Error(`createUser: ${r.status} ${r.text}`);
+    return r.data;
+  }
+
+  async createKey(user_id) {
+    const r = await this.operator("POST", "/api-keys", { user_id });
+    if (r.status !== 201) throw new Error(`createKey: ${r.status} ${r.text}`);
+    return r.data;
+  }
+
+  /** An org with an admin and two regular users, each with a key: the usual cast. */
+  async seedOrg(label = "acme") {
+    const org = await this.createOrg(label);
+    const admin = await this.createUser({ org_id: org.id, email: `admin@${label}.test`, admin: true, name: "Ada Admin" });
+    const user = await this.createUser({ org_id: org.id, email: `user@${label}.test`, name: "Uma User" });
+    const other = await this.createUser({ org_id: org.id, email: `other@${label}.test`, name: "Otto Other" });
+    const [adminKey, userKey, otherKey] = await Promise.all([admin, user, other].map((u) => this.createKey(u.id)));
+    return { org, admin, user, other, adminKey: adminKey.key, userKey: userKey.key, otherKey: otherKey.key, keys: { admin: adminKey, user: userKey, other: otherKey } };
+  }
+
+  /** The users row as stored (every column, secrets included: for assertions only). */
+  async row(id) {
+    return this.db.prepare("SELECT * FROM users WHERE id = ?").bind(id).first();
+  }
+
+  async events(userId) {
+    const { results } = await this.db.prepare("SELECT * FROM user_events WHERE user_id = ? ORDER BY id").bind(userId).all();
+    return results;
+  }
+}
+
+/** Server-Timing metric names, in order (`kv`, `d1`, `cpu`, ...). */
+export function timingNames(headers) {
+  return (headers.get("server-timing") ?? "")
+    .split(",")
+    .map((m) => m.trim().split(";")[0])
+    .filter(Boolean);
+}
+
+export function sha256(s) {
+  return createHash("sha256").update(s).digest("hex");
+}

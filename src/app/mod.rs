@@ -2,7 +2,9 @@
 //! and asks the dialect to render; it decides nothing itself.
 
 mod hienergy;
+mod konstantly;
 mod operator;
+mod upsun;
 
 use crate::http::{Request, Response};
 use crate::platform::{Ctx, Platform};
@@ -25,14 +27,13 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
     match segments.as_slice() {
         ["api", "v1", "users", id] => hienergy::user(cx, req, id).await,
         ["admin", "v1", rest @ ..] => operator::handle(cx, req, rest).await,
+        ["users", id] => upsun::user(cx, req, id).await,
+        ["openapi", "v1", "users", id] => konstantly::user(cx, req, id).await,
         ["openapi.json"] if req.method == "GET" => Response {
             status: 200,
             headers: vec![("content-type".into(), "application/json".into())],
             body: OPENAPI_JSON.as_bytes().to_vec(),
         },
-        _ => Response::problem(
-            404,
-            &serde_json::json!({"type": "about:blank", "title": "Not Found", "status": 404, "detail": "No such endpoint"}),
-        ),
+        _ => Response::problem(404, &crate::dialects::problem::body(404, "Not Found", "No such endpoint")),
     }
 }

@@ -2,7 +2,10 @@
 //! outcome or `Failure` becomes a wire response. None of them touches D1 or KV.
 
 pub mod hienergy;
+pub mod konstantly;
 pub mod operator;
+pub mod problem;
 mod reader;
+pub mod upsun;
 
 pub use reader::{NullMeans, Reader};

@@ -1,13 +1,13 @@
 //! The operator API (`/admin/v1`): canonical JSON in snake_case, errors as RFC 9457
 //! `application/problem+json`.
 
-use super::{NullMeans, Reader};
-use crate::error::{FieldError, Failure};
+use super::{problem, NullMeans, Reader};
+use crate::error::Failure;
 use crate::http::Response;
+use crate::model::Field;
 use crate::pipeline::NewUser;
-use crate::policy::Denial;
 use crate::values::{Email, ShortText, Username};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The value, if every field parsed and nothing unknown was sent.
 fn finish<T>(r: Reader, value: Option<T>) -> Result<T, Failure> {
@@ -63,42 +63,20 @@ pub fn parse_new_key(body: Value) -> Result<i64, Failure> {
     finish(r, id)
 }
 
-fn problem(status: u16, title: &str, detail: &str) -> Value {
-    json!({ "type": "about:blank", "title": title, "status": status, "detail": detail })
-}
-
-fn invalid(errors: &[FieldError]) -> Value {
-    let mut p = problem(422, "Unprocessable Content", "One or more fields are invalid");
-    p["errors"] = errors.iter().map(|e| json!({"field": e.field, "message": e.message})).collect();
-    p
-}
+const STYLE: problem::Style = problem::Style {
+    invalid_status: 422,
+    field_name: Field::name,
+    auth_hint: "Send the operator token or an admin API key as a Bearer token",
+};
 
 pub fn render_error(f: &Failure) -> Response {
-    let (status, body) = match f {
-        Failure::Unauthenticated => (401, problem(401, "Unauthorized", "Send the operator token or an admin API key as a Bearer token")),
-        Failure::RoleNotHeld => (403, problem(403, "Forbidden", "This API key's admin role is no longer held")),
-        Failure::Forbidden(Denial::AdminKeyRequired) => (403, problem(403, "Forbidden", "This needs the operator token or an admin API key")),
-        Failure::Forbidden(_) => (403, problem(403, "Forbidden", "Not allowed")),
-        Failure::NotFound => (404, problem(404, "Not Found", "No such resource")),
-        Failure::Invalid(errors) => (422, invalid(errors)),
-        Failure::Conflict(field) => {
-            let mut p = problem(409, "Conflict", &format!("That {} is already taken in this org", field.name()));
-            p["errors"] = json!([{"field": field.name(), "message": "is already taken"}]);
-            (409, p)
-        }
-        Failure::PreconditionFailed => (412, problem(412, "Precondition Failed", "The resource has changed")),
-        Failure::PayloadTooLarge => (413, problem(413, "Content Too Large", "The request body is larger than 64 KiB")),
-        Failure::UnsupportedMediaType => (415, problem(415, "Unsupported Media Type", "The request body must be application/json")),
-        Failure::MalformedBody(msg) => (400, problem(400, "Bad Request", msg)),
-        Failure::MethodNotAllowed => (405, problem(405, "Method Not Allowed", "That method is not supported here")),
-        Failure::Internal(_) => (500, problem(500, "Internal Server Error", "Something went wrong on our side")),
-    };
-    Response::problem(status, &body)
+    problem::render(f, &STYLE)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn new_user_names_every_bad_field() {

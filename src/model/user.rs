@@ -9,6 +9,9 @@ pub struct User {
     pub id: i64,
     pub uuid: String,
     pub org_id: i64,
+    /// The org's public id (Upsun's `namespace`).
+    #[serde(default)]
+    pub org_uuid: String,
     pub username: Option<String>,
     pub email: String,
     #[serde(deserialize_with = "flag")]

@@ -6,7 +6,7 @@ use crate::http::Precondition;
 use crate::model::{KeyPrincipal, Target};
 
 /// What a user read returns. The password hash stays in D1: only whether one is set comes out.
-pub const USER_COLUMNS: &str = "id, uuid, org_id, username, email, email_verified, phone, phone_verified, \
+pub const USER_COLUMNS: &str = "id, uuid, org_id, (SELECT uuid FROM orgs WHERE orgs.id = users.org_id) AS org_uuid, username, email, email_verified, phone, phone_verified, \
 name, given_name, family_name, nick_name, preferred_language, gender, role_title, based_in, \
 linkedin_profile_url, picture, company, website, country, bio, timezone, admin, auth0_uid, \
 publisher_id, agency_id, network_id, advertiser_id, payment_date, company_type, publisher_type, \

@@ -1,0 +1,173 @@
+//! Konstantly: `PATCH /openapi/v1/users/{userId}` with `X-API-KEY` (seed 003). Keys are site-admin
+//! keys. Errors are `{"status", "message", "errors"?: {field: [messages]}}`, exactly as the seed
+//! shows; a taken email is a 400 on `email`, not a 409.
+
+use super::{NullMeans, Reader};
+use crate::error::{FieldError, Failure};
+use crate::http::Response;
+use crate::model::{Field, User, UserPatch};
+use crate::policy::{Access::*, Rules};
+use crate::values::{Attributes, Email, LongText, ShortText, TimeZone};
+use serde_json::{json, Map, Value};
+
+pub static RULES: Rules = Rules {
+    dialect: "konstantly",
+    admin_keys_only: true,
+    fields: &[
+        (Field::Email, AdminOnly),
+        (Field::Name, AdminOnly),
+        (Field::Password, AdminOnly),
+        (Field::RoleAlias, AdminOnly),
+        (Field::Bio, AdminOnly),
+        (Field::RoleTitle, AdminOnly),
+        (Field::BasedIn, AdminOnly),
+        (Field::Timezone, AdminOnly),
+        (Field::FromApi, AdminOnly),
+        (Field::Attributes, AdminOnly),
+    ],
+};
+
+pub fn wire_name(field: Field) -> &'static str {
+    match field {
+        Field::RoleAlias => "roleAlias",
+        Field::RoleTitle => "occupation",
+        Field::BasedIn => "location",
+        Field::FromApi => "fromApi",
+        f => f.name(),
+    }
+}
+
+/// The seed's wording for email problems; other messages are the core's, capitalised.
+fn wording(e: FieldError) -> FieldError {
+    let message = match (e.field.as_str(), e.message.as_str()) {
+        ("email", "is required") => "Email is required".to_string(),
+        ("email", _) => "Invalid email format".to_string(),
+        (_, m) => {
+            let mut c = m.chars();
+            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+        }
+    };
+    FieldError { field: e.field, message }
+}
+
+pub fn parse_patch(body: Value) -> Result<UserPatch, Failure> {
+    let mut r = Reader::object(body, "body", "", NullMeans::Clear).map_err(|e| Failure::Invalid(vec![wording(e)]))?;
+    let email = r.required::<Email>("email");
+    let mut patch = UserPatch {
+        email: email.map_or(Default::default(), crate::model::Patch::Set),
+        name: r.patch::<ShortText>("name"),
+        role_alias: r.patch::<ShortText>("roleAlias"),
+        bio: r.patch::<LongText>("bio"),
+        role_title: r.patch::<ShortText>("occupation"),
+        based_in: r.patch::<ShortText>("location"),
+        timezone: r.patch::<TimeZone>("timezone"),
+        from_api: r.patch_non_null::<bool>("fromApi"),
+        attributes: r.patch_non_null::<Attributes>("attributes"),
+        ..Default::default()
+    };
+    patch.password = r.with("password", |v| v.as_str().ok_or("must be a string".to_string()).and_then(crate::password::parse_new));
+    let errors = r.finish();
+    if errors.is_empty() { Ok(patch) } else { Err(Failure::Invalid(errors.into_iter().map(wording).collect())) }
+}
+
+pub fn render_user(u: &User) -> Value {
+    json!({
+        "userId": u.uuid,
+        "id": u.id,
+        "email": u.email,
+        "name": u.name,
+        "roleAlias": u.role_alias,
+        "bio": u.bio,
+        "occupation": u.role_title,
+        "location": u.based_in,
+        "timezone": u.timezone,
+        "fromApi": u.from_api,
+        "attributes": u.attributes,
+    })
+}
+
+pub fn render_ok(u: &User) -> Response {
+    Response::json(200, &render_user(u)).with_header("etag", u.etag())
+}
+
+fn error(status: u16, message: &str) -> Response {
+    Response::json(status, &json!({ "status": status, "message": message }))
+}
+
+fn validation(errors: &[FieldError]) -> Response {
+    let mut map = Map::new();
+    for e in errors {
+        if let Value::Array(list) = map.entry(e.field.clone()).or_insert_with(|| json!([])) {
+            list.push(json!(e.message));
+        }
+    }
+    Response::json(400, &json!({ "status": 400, "message": "Validation failed", "errors": map }))
+}
+
+pub fn render_error(f: &Failure) -> Response {
+    match f {
+        Failure::Unauthenticated => error(401, "Invalid or missing API key"),
+        Failure::Forbidden(_) | Failure::RoleNotHeld => error(403, "This API key may not manage users"),
+        Failure::NotFound => error(404, "User not found"),
+        Failure::Invalid(errors) => validation(errors),
+        Failure::Conflict(field) => validation(&[FieldError::new(wire_name(*field), "Email already exists")]),
+        Failure::PreconditionFailed => error(412, "The user has changed since the version in If-Match"),
+        Failure::PayloadTooLarge => error(413, "Request body too large"),
+        Failure::UnsupportedMediaType => error(415, "Content-Type must be application/json"),
+        Failure::MalformedBody(msg) => error(400, msg),
+        Failure::MethodNotAllowed => error(405, "Method not allowed").with_header("allow", "PATCH"),
+        Failure::Internal(_) => error(500, "Internal server error"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The seed's curl body, verbatim.
+    #[test]
+    fn seed_request() {
+        let body: Value = serde_json::from_str(
+            r#"{
+"email": "j.wunderliebb@mycompany.tld",
+"bio": "An updated information about me: I've transferred to London!",
+"occupation": "Associate",
+"location": "London",
+"timezone": "Europe/London"
+}"#,
+        )
+        .unwrap();
+        let patch = parse_patch(body).unwrap();
+        assert_eq!(patch.touched(), vec![Field::Email, Field::RoleTitle, Field::BasedIn, Field::Bio, Field::Timezone]);
+        assert_eq!(patch.timezone.set().unwrap().as_str(), "Europe/London");
+    }
+
+    /// The seed's error example, verbatim, for a bad email.
+    #[test]
+    fn seed_error_example() {
+        let Err(f) = parse_patch(json!({"email": "not-an-email"})) else { panic!() };
+        let resp = render_error(&f);
+        assert_eq!(resp.status, 400);
+        let body: Value = serde_json::from_slice(&resp.body).unwrap();
+        assert_eq!(body, json!({"status": 400, "message": "Validation failed", "errors": {"email": ["Invalid email format"]}}));
+    }
+
+    #[test]
+    fn every_bad_field_is_listed() {
+        let Err(Failure::Invalid(errors)) =
+            parse_patch(json!({"timezone": "Mars/Base", "fromApi": "yes", "attributes": [1], "admin": true}))
+        else {
+            panic!()
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["email", "timezone", "fromApi", "attributes", "admin"]);
+        assert_eq!(errors[0].message, "Email is required");
+    }
+
+    #[test]
+    fn attributes_replace_the_set_and_cannot_be_nulled() {
+        let patch = parse_patch(json!({"email": "a@b.co", "attributes": {"team": "blue"}})).unwrap();
+        assert_eq!(patch.attributes.set().unwrap().as_json(), r#"{"team":"blue"}"#);
+        assert!(parse_patch(json!({"email": "a@b.co", "attributes": null})).is_err());
+    }
+}

@@ -1,0 +1,55 @@
+//! RFC 9457 `application/problem+json`, shared by the dialects that speak it (operator, Upsun).
+
+use crate::error::{FieldError, Failure};
+use crate::http::Response;
+use crate::model::Field;
+use crate::policy::Denial;
+use serde_json::{json, Value};
+
+pub fn body(status: u16, title: &str, detail: &str) -> Value {
+    json!({ "type": "about:blank", "title": title, "status": status, "detail": detail })
+}
+
+fn with_errors(mut p: Value, errors: &[FieldError]) -> Value {
+    p["errors"] = errors.iter().map(|e| json!({"field": e.field, "message": e.message})).collect();
+    p
+}
+
+/// How a dialect's problems differ: the status for invalid input, its names for fields.
+pub struct Style {
+    pub invalid_status: u16,
+    pub field_name: fn(Field) -> &'static str,
+    pub auth_hint: &'static str,
+}
+
+pub fn render(f: &Failure, style: &Style) -> Response {
+    let name = style.field_name;
+    let (status, body) = match f {
+        Failure::Unauthenticated => (401, body(401, "Unauthorized", style.auth_hint)),
+        Failure::RoleNotHeld => (403, body(403, "Forbidden", "This API key's admin role is no longer held")),
+        Failure::Forbidden(Denial::AdminKeyRequired) => (403, body(403, "Forbidden", "This needs an admin API key")),
+        Failure::Forbidden(Denial::NotSelf) => (403, body(403, "Forbidden", "You may only change your own user")),
+        Failure::Forbidden(Denial::Fields(fields)) => {
+            let errors: Vec<FieldError> = fields.iter().map(|f| FieldError::new(name(*f), "can only be changed by an admin")).collect();
+            let names: Vec<&str> = fields.iter().map(|f| name(*f)).collect();
+            (403, with_errors(body(403, "Forbidden", &format!("Only an admin may change: {}", names.join(", "))), &errors))
+        }
+        Failure::NotFound => (404, body(404, "Not Found", "No such resource")),
+        Failure::Invalid(errors) => {
+            let s = style.invalid_status;
+            let title = if s == 422 { "Unprocessable Content" } else { "Bad Request" };
+            (s, with_errors(body(s, title, "One or more fields are invalid"), errors))
+        }
+        Failure::Conflict(field) => {
+            let errors = [FieldError::new(name(*field), "is already taken")];
+            (409, with_errors(body(409, "Conflict", &format!("That {} is already taken", name(*field))), &errors))
+        }
+        Failure::PreconditionFailed => (412, body(412, "Precondition Failed", "The resource has changed since the version in If-Match")),
+        Failure::PayloadTooLarge => (413, body(413, "Content Too Large", "The request body is larger than 64 KiB")),
+        Failure::UnsupportedMediaType => (415, body(415, "Unsupported Media Type", "The request body must be application/json")),
+        Failure::MalformedBody(msg) => (400, body(400, "Bad Request", msg)),
+        Failure::MethodNotAllowed => (405, body(405, "Method Not Allowed", "That method is not supported here")),
+        Failure::Internal(_) => (500, body(500, "Internal Server Error", "Something went wrong on our side")),
+    };
+    Response::problem(status, &body)
+}

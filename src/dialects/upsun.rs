@@ -1,0 +1,137 @@
+//! Upsun: `PATCH|GET /users/{user_id}` (UUID), `Authorization: Bearer` (seed 002). The user is
+//! rendered whole, every required field present as its schema types it; errors are problem+json.
+//!
+//! In this dialect an empty string and `null` both mean "no value": the schema makes every field
+//! a required string, so a cleared field reads back as `""`, and sending that `""` back clears it
+//! again. That keeps a GET → PATCH round trip of the modifiable fields clean.
+
+use super::{problem, NullMeans, Reader};
+use crate::error::Failure;
+use crate::http::Response;
+use crate::model::{Field, Patch, User, UserPatch};
+use crate::policy::{Access::*, Rules};
+use crate::values::{rfc3339_seconds, CountryCode, FromJson, HttpUrl, ShortText, Username};
+use serde_json::{json, Value};
+
+pub static RULES: Rules = Rules {
+    dialect: "upsun",
+    admin_keys_only: false,
+    fields: &[
+        (Field::Username, SelfService),
+        (Field::GivenName, SelfService),
+        (Field::FamilyName, SelfService),
+        (Field::Picture, SelfService),
+        (Field::Company, SelfService),
+        (Field::Website, SelfService),
+        (Field::Country, SelfService),
+    ],
+};
+
+pub fn wire_name(field: Field) -> &'static str {
+    match field {
+        Field::GivenName => "first_name",
+        Field::FamilyName => "last_name",
+        f => f.name(),
+    }
+}
+
+/// `""` or `null` clears; anything else must parse.
+fn field<T: FromJson>(r: &mut Reader, key: &str) -> Patch<T> {
+    match r.take_raw(key) {
+        None => Patch::Keep,
+        Some(Value::Null) => Patch::Clear,
+        Some(Value::String(s)) if s.is_empty() => Patch::Clear,
+        Some(v) => match T::from_json(&v) {
+            Ok(t) => Patch::Set(t),
+            Err(msg) => {
+                r.error(key, msg);
+                Patch::Keep
+            }
+        },
+    }
+}
+
+pub fn parse_patch(body: Value) -> Result<UserPatch, Failure> {
+    let mut r = Reader::object(body, "body", "", NullMeans::Clear).map_err(|e| Failure::Invalid(vec![e]))?;
+    let patch = UserPatch {
+        username: field::<Username>(&mut r, "username"),
+        given_name: field::<ShortText>(&mut r, "first_name"),
+        family_name: field::<ShortText>(&mut r, "last_name"),
+        picture: field::<HttpUrl>(&mut r, "picture"),
+        company: field::<ShortText>(&mut r, "company"),
+        website: field::<HttpUrl>(&mut r, "website"),
+        country: field::<CountryCode>(&mut r, "country"),
+        ..Default::default()
+    };
+    let errors = r.finish();
+    if errors.is_empty() { Ok(patch) } else { Err(Failure::Invalid(errors)) }
+}
+
+pub fn render_user(u: &User) -> Value {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut out = json!({
+        "id": u.uuid,
+        "deactivated": u.deactivated,
+        "namespace": u.org_uuid,
+        "username": s(&u.username),
+        "email": u.email,
+        "email_verified": u.email_verified,
+        "first_name": s(&u.given_name),
+        "last_name": s(&u.family_name),
+        "picture": s(&u.picture),
+        "company": s(&u.company),
+        "website": s(&u.website),
+        "country": s(&u.country),
+        "created_at": rfc3339_seconds(&u.created_at),
+        "updated_at": rfc3339_seconds(&u.updated_at),
+    });
+    if let Some(at) = &u.consented_at {
+        out["consented_at"] = json!(rfc3339_seconds(at));
+    }
+    if let Some(method) = &u.consent_method {
+        out["consent_method"] = json!(method);
+    }
+    out
+}
+
+pub fn render_ok(u: &User) -> Response {
+    Response::json(200, &render_user(u)).with_header("etag", u.etag())
+}
+
+const STYLE: problem::Style =
+    problem::Style { invalid_status: 400, field_name: wire_name, auth_hint: "Send an API key as a Bearer token" };
+
+pub fn render_error(f: &Failure) -> Response {
+    problem::render(f, &STYLE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The seed's request body, with its placeholders as the values.
+    #[test]
+    fn seed_request_shape_parses_and_names_bad_values() {
+        let body = json!({"username": "<string>", "first_name": "<string>", "last_name": "<string>", "picture": "<string>",
+            "company": "<string>", "website": "<string>", "country": "<string>"});
+        let Err(Failure::Invalid(errors)) = parse_patch(body) else { panic!() };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["picture", "website", "country"], "placeholder URLs and country aren't valid values");
+    }
+
+    #[test]
+    fn real_values_and_empty_strings() {
+        let patch = parse_patch(json!({"username": "jsmith", "first_name": "Jane", "last_name": "", "picture": null,
+            "website": "https://example.com/", "country": "fr"}))
+        .unwrap();
+        assert_eq!(patch.country.set().unwrap().as_str(), "FR");
+        assert_eq!(patch.family_name, Patch::Clear);
+        assert_eq!(patch.picture, Patch::Clear);
+        assert_eq!(
+            patch.touched(),
+            vec![Field::Username, Field::GivenName, Field::FamilyName, Field::Picture, Field::Website, Field::Country]
+        );
+        assert!(matches!(parse_patch(json!({"email": "a@b.co"})), Err(Failure::Invalid(_))), "email is read-only here");
+        assert!(matches!(parse_patch(json!({"country": "UK"})), Err(Failure::Invalid(_))));
+    }
+}

@@ -36,8 +36,18 @@ pub enum Failure {
     /// The body is not JSON, or not the JSON shape the dialect needs at the top level.
     MalformedBody(String),
     MethodNotAllowed,
+    /// A `currentPassword` or verification code that doesn't match (or has expired, or was used).
+    ProofRejected(ProofKind),
+    /// Too many attempts at a proof for this user; try again after this many seconds.
+    RateLimited { retry_after: u32 },
     /// Storage failed for a reason that is ours, not the client's.
     Internal(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofKind {
+    CurrentPassword,
+    VerificationCode,
 }
 
 impl Failure {

@@ -21,6 +21,10 @@ pub trait Platform {
     async fn query(&self, stmt: &Stmt) -> Result<Vec<Row>, DbError>;
     /// One round trip, one transaction: all statements commit or none do.
     async fn batch(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError>;
+    /// Count one attempt against `key`; `false` once the limit for the period is used up.
+    async fn rate_limit(&self, key: &str) -> Result<bool, String>;
+    /// Put a message on the notification queue (email/SMS delivery happens downstream).
+    async fn notify(&self, message: &serde_json::Value) -> Result<(), String>;
     /// Unix time in milliseconds.
     fn now_ms(&self) -> f64;
     /// Cryptographically secure random bytes. An error fails the request: never fall back.
@@ -72,6 +76,18 @@ impl<'a, P: Platform> Ctx<'a, P> {
         let t = self.platform.now_ms();
         let r = self.platform.batch(&stmts).await;
         self.record("d1", "batch", t);
+        r
+    }
+    pub async fn rate_limit(&self, key: &str) -> Result<bool, String> {
+        let t = self.platform.now_ms();
+        let r = self.platform.rate_limit(key).await;
+        self.record("ratelimit", "limit", t);
+        r
+    }
+    pub async fn notify(&self, message: &serde_json::Value) -> Result<(), String> {
+        let t = self.platform.now_ms();
+        let r = self.platform.notify(message).await;
+        self.record("queue", "send", t);
         r
     }
     /// CPU work worth seeing (password hashing); shows 0 in production, where time stands still

@@ -10,6 +10,9 @@ pub enum Access {
     SelfService,
     /// Only an admin of the user's org.
     AdminOnly,
+    /// The user itself when the request carries proof (current password, reset code);
+    /// otherwise only an admin.
+    SelfWithProof,
 }
 
 /// One dialect's write rules.
@@ -40,7 +43,8 @@ impl Rules {
     }
 
     /// May a caller with `role` write `touched` on a target (`is_self` when it is the caller)?
-    pub fn authorize(&self, role: Role, is_self: bool, touched: &[Field]) -> Result<(), Denial> {
+    /// `proof_given`: the request proves knowledge of the current password or a reset code.
+    pub fn authorize(&self, role: Role, is_self: bool, touched: &[Field], proof_given: bool) -> Result<(), Denial> {
         if self.admin_keys_only && role != Role::Admin {
             return Err(Denial::AdminKeyRequired);
         }
@@ -50,7 +54,9 @@ impl Rules {
         let allowed = |f: &Field| match (self.access(*f), role) {
             (None, _) => false,
             (Some(_), Role::Admin) => true,
-            (Some(a), Role::User) => a == Access::SelfService,
+            (Some(Access::SelfService), Role::User) => true,
+            (Some(Access::SelfWithProof), Role::User) => proof_given,
+            (Some(Access::AdminOnly), Role::User) => false,
         };
         let denied: Vec<Field> = touched.iter().copied().filter(|f| !allowed(f)).collect();
         if denied.is_empty() { Ok(()) } else { Err(Denial::Fields(denied)) }
@@ -58,7 +64,7 @@ impl Rules {
 
     /// Reading follows writing: yourself, or anyone in your org as its admin.
     pub fn authorize_read(&self, role: Role, is_self: bool) -> Result<(), Denial> {
-        self.authorize(role, is_self, &[])
+        self.authorize(role, is_self, &[], false)
     }
 }
 
@@ -76,9 +82,18 @@ mod tests {
     fn core_invariants_override_the_table() {
         assert_eq!(RULES.access(Field::Admin), Some(Access::AdminOnly), "a table can't make admin self-service");
         assert_eq!(RULES.access(Field::Bio), None);
-        assert_eq!(RULES.authorize(Role::User, true, &[Field::Name, Field::Admin, Field::Email]), Err(Denial::Fields(vec![Field::Admin, Field::Email])));
-        assert_eq!(RULES.authorize(Role::Admin, false, &[Field::Name, Field::Admin, Field::Email]), Ok(()));
-        assert_eq!(RULES.authorize(Role::Admin, false, &[Field::Bio]), Err(Denial::Fields(vec![Field::Bio])));
-        assert_eq!(RULES.authorize(Role::User, false, &[Field::Name]), Err(Denial::NotSelf));
+        assert_eq!(RULES.authorize(Role::User, true, &[Field::Name, Field::Admin, Field::Email], false), Err(Denial::Fields(vec![Field::Admin, Field::Email])));
+        assert_eq!(RULES.authorize(Role::Admin, false, &[Field::Name, Field::Admin, Field::Email], false), Ok(()));
+        assert_eq!(RULES.authorize(Role::Admin, false, &[Field::Bio], false), Err(Denial::Fields(vec![Field::Bio])));
+        assert_eq!(RULES.authorize(Role::User, false, &[Field::Name], false), Err(Denial::NotSelf));
+    }
+
+    #[test]
+    fn proof_opens_self_with_proof_fields_to_the_user_only() {
+        static R: Rules = Rules { dialect: "t", admin_keys_only: false, fields: &[(Field::Password, Access::SelfWithProof)] };
+        assert_eq!(R.authorize(Role::User, true, &[Field::Password], true), Ok(()));
+        assert_eq!(R.authorize(Role::User, true, &[Field::Password], false), Err(Denial::Fields(vec![Field::Password])));
+        assert_eq!(R.authorize(Role::Admin, false, &[Field::Password], false), Ok(()));
+        assert_eq!(R.authorize(Role::User, false, &[Field::Password], true), Err(Denial::NotSelf));
     }
 }

@@ -21,6 +21,6 @@ async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<
     let target = Target::parse(id, true).ok_or(Failure::NotFound)?;
     let patch = dialect::parse_patch(json_body(req)?)?;
     let precondition = parse_if_match(req.header("if-match"));
-    let user = pipeline::update_user(cx, &dialect::RULES, &who, UpdateCommand { target, patch, precondition }).await?;
+    let user = pipeline::update_user(cx, &dialect::RULES, &who, UpdateCommand { target, patch, precondition }).await?.user;
     Ok(dialect::render_ok(&user))
 }

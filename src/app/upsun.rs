@@ -24,7 +24,7 @@ async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<
     } else {
         let patch = dialect::parse_patch(json_body(req)?)?;
         let precondition = parse_if_match(req.header("if-match"));
-        pipeline::update_user(cx, &dialect::RULES, &who, UpdateCommand { target, patch, precondition }).await?
+        pipeline::update_user(cx, &dialect::RULES, &who, UpdateCommand { target, patch, precondition }).await?.user
     };
     Ok(dialect::render_ok(&user))
 }

@@ -76,7 +76,7 @@ pub fn parse_patch(body: Value) -> Result<UserPatch, Failure> {
                 patch.password = match r.take_raw("password") {
                     None => None,
                     Some(Value::String(s)) => match crate::password::parse_new(&s) {
-                        Ok(p) => Some(p),
+                        Ok(p) => Some(crate::model::PasswordChange::reset(p)),
                         Err(msg) => {
                             r.error("password", msg);
                             None
@@ -171,6 +171,12 @@ pub fn render_error(f: &Failure) -> Response {
         }
         Failure::MalformedBody(msg) => error(400, "bad_request", msg, None),
         Failure::MethodNotAllowed => error(405, "method_not_allowed", "Use GET or PATCH", None).with_header("allow", "GET, PATCH"),
+        Failure::ProofRejected(_) => {
+            let errs = [FieldError::new("password", "could not be verified")];
+            error(422, "validation_failed", "Validation failed", Some(field_errors(&errs)))
+        }
+        Failure::RateLimited { retry_after } => error(429, "too_many_requests", "Too many attempts; try again later", None)
+            .with_header("retry-after", retry_after.to_string()),
         Failure::Internal(_) => error(500, "internal_error", "Something went wrong on our side", None),
     }
 }

@@ -65,7 +65,9 @@ pub fn parse_patch(body: Value) -> Result<UserPatch, Failure> {
         attributes: r.patch_non_null::<Attributes>("attributes"),
         ..Default::default()
     };
-    patch.password = r.with("password", |v| v.as_str().ok_or("must be a string".to_string()).and_then(crate::password::parse_new));
+    patch.password = r
+        .with("password", |v| v.as_str().ok_or("must be a string".to_string()).and_then(crate::password::parse_new))
+        .map(crate::model::PasswordChange::reset);
     let errors = r.finish();
     if errors.is_empty() { Ok(patch) } else { Err(Failure::Invalid(errors.into_iter().map(wording).collect())) }
 }
@@ -116,6 +118,8 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::UnsupportedMediaType => error(415, "Content-Type must be application/json"),
         Failure::MalformedBody(msg) => error(400, msg),
         Failure::MethodNotAllowed => error(405, "Method not allowed").with_header("allow", "PATCH"),
+        Failure::ProofRejected(_) => validation(&[FieldError::new("password", "Could not be verified")]),
+        Failure::RateLimited { retry_after } => error(429, "Too many attempts").with_header("retry-after", retry_after.to_string()),
         Failure::Internal(_) => error(500, "Internal server error"),
     }
 }

@@ -49,6 +49,14 @@ pub fn render(f: &Failure, style: &Style) -> Response {
         Failure::UnsupportedMediaType => (415, body(415, "Unsupported Media Type", "The request body must be application/json")),
         Failure::MalformedBody(msg) => (400, body(400, "Bad Request", msg)),
         Failure::MethodNotAllowed => (405, body(405, "Method Not Allowed", "That method is not supported here")),
+        Failure::ProofRejected(_) => {
+            let errors = [FieldError::new("password", "could not be verified")];
+            (style.invalid_status, with_errors(body(style.invalid_status, "Bad Request", "A proof could not be verified"), &errors))
+        }
+        Failure::RateLimited { retry_after } => {
+            let resp = Response::problem(429, &body(429, "Too Many Requests", "Too many attempts; try again later"));
+            return resp.with_header("retry-after", retry_after.to_string());
+        }
         Failure::Internal(_) => (500, body(500, "Internal Server Error", "Something went wrong on our side")),
     };
     Response::problem(status, &body)

@@ -1,7 +1,7 @@
 use crate::platform::{Config, Platform};
 use crate::store::{normalize_row, DbError, Row, SqlValue, Stmt};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result, Env, KvStore};
+use worker::{D1Database, D1PreparedStatement, D1Result, Env, KvStore, Queue, RateLimiter};
 
 /// How long an edge location may serve a cached key lookup. D1 re-checks every write, so a
 /// revoked key served from this cache still cannot change anything.
@@ -10,6 +10,9 @@ const KV_CACHE_TTL_SECONDS: u64 = 60;
 pub struct EdgePlatform {
     db: D1Database,
     kv: KvStore,
+    /// Optional so a deployment without them still serves everything that doesn't need them.
+    limiter: Option<RateLimiter>,
+    notifications: Option<Queue>,
     config: Config,
 }
 
@@ -20,6 +23,8 @@ impl EdgePlatform {
         Ok(Self {
             db: env.d1("DB")?,
             kv: env.kv("API_KEYS")?,
+            limiter: env.rate_limiter("PASSWORD_ATTEMPTS").ok(),
+            notifications: env.queue("NOTIFICATIONS").ok(),
             config: Config {
                 admin_token,
                 pbkdf2_iterations: crate::password::iterations_from_config(iterations.as_deref()),
@@ -44,7 +49,12 @@ impl EdgePlatform {
 
 fn db_error(e: worker::Error) -> DbError {
     let message = match &e {
-        worker::Error::D1(d1) => format!("{d1} {}", d1.cause()),
+        // Not `{d1}`: workers-rs 0.8.7's Display for D1Error throws when the cause is an Error
+        // object, which leaves the request hanging. Read the messages directly.
+        worker::Error::D1(d1) => {
+            let inner: &js_sys::Error = d1.as_ref();
+            format!("{} {}", String::from(inner.message()), d1.cause())
+        }
         other => other.to_string(),
     };
     DbError { message }
@@ -73,6 +83,14 @@ impl Platform for EdgePlatform {
         let prepared = stmts.iter().map(|s| self.prepare(s)).collect::<Result<Vec<_>, _>>()?;
         let results = self.db.batch(prepared).await.map_err(db_error)?;
         results.iter().map(rows).collect()
+    }
+    async fn rate_limit(&self, key: &str) -> Result<bool, String> {
+        let limiter = self.limiter.as_ref().ok_or("the PASSWORD_ATTEMPTS rate-limit binding is missing")?;
+        limiter.limit(key.to_string()).await.map(|o| o.success).map_err(|e| e.to_string())
+    }
+    async fn notify(&self, message: &serde_json::Value) -> Result<(), String> {
+        let queue = self.notifications.as_ref().ok_or("the NOTIFICATIONS queue binding is missing")?;
+        queue.send(message).await.map_err(|e| e.to_string())
     }
     fn now_ms(&self) -> f64 {
         js_sys::Date::now()

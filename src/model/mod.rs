@@ -3,7 +3,7 @@
 mod patch;
 mod user;
 
-pub use patch::{NewPassword, Patch, UserPatch};
+pub use patch::{NewPassword, NewSecret, PasswordChange, Patch, Proof, UserPatch, Verification};
 pub use user::User;
 
 /// Every canonical field a dialect can write. The name is the D1 column and the canonical
@@ -13,9 +13,17 @@ pub enum Field {
     Username,
     Email,
     EmailVerified,
+    /// Asking for the email verification code back in the response (ZITADEL `returnCode`).
+    EmailCodeReturn,
+    Phone,
+    PhoneVerified,
+    PhoneCodeReturn,
     Name,
     GivenName,
     FamilyName,
+    NickName,
+    PreferredLanguage,
+    Gender,
     RoleTitle,
     BasedIn,
     LinkedinProfileUrl,
@@ -38,6 +46,10 @@ pub enum Field {
     FromApi,
     Attributes,
     Password,
+    /// Setting a password from a hash made elsewhere (ZITADEL `hashedPassword`).
+    PasswordHashImport,
+    /// Asking for a password-reset code back in the response instead of having it sent.
+    PasswordCodeReturn,
 }
 
 impl Field {
@@ -47,9 +59,16 @@ impl Field {
             Username => "username",
             Email => "email",
             EmailVerified => "email_verified",
+            EmailCodeReturn => "email_code",
+            Phone => "phone",
+            PhoneVerified => "phone_verified",
+            PhoneCodeReturn => "phone_code",
             Name => "name",
             GivenName => "given_name",
             FamilyName => "family_name",
+            NickName => "nick_name",
+            PreferredLanguage => "preferred_language",
+            Gender => "gender",
             RoleTitle => "role_title",
             BasedIn => "based_in",
             LinkedinProfileUrl => "linkedin_profile_url",
@@ -71,7 +90,8 @@ impl Field {
             RoleAlias => "role_alias",
             FromApi => "from_api",
             Attributes => "attributes",
-            Password => "password_hash",
+            Password | PasswordHashImport => "password_hash",
+            PasswordCodeReturn => "password_code",
         }
     }
 
@@ -79,18 +99,19 @@ impl Field {
     pub fn name(self) -> &'static str {
         match self {
             Field::Password => "password",
+            Field::PasswordHashImport => "password_hash_import",
             f => f.column(),
         }
     }
 
     /// Core invariant (DESIGN.md "Who may write what"): fields only an admin may set, whatever
-    /// a dialect's own table says. Password is here because setting it without proof of the
-    /// current one is an admin act; a dialect that takes proof checks it before policy runs.
+    /// a dialect's own table says. (A password without proof of the current one is handled by
+    /// `policy`: it is admin-only unless the request carries proof.)
     pub fn admin_only_by_core(self) -> bool {
         use Field::*;
         matches!(
             self,
-            Admin | EmailVerified | Auth0Uid | PublisherId | AgencyId | NetworkId | AdvertiserId | PaymentDate
+            Admin | EmailVerified | EmailCodeReturn | PhoneVerified | PhoneCodeReturn | PasswordHashImport | PasswordCodeReturn | Auth0Uid | PublisherId | AgencyId | NetworkId | AdvertiserId | PaymentDate
                 | CompanyType | PublisherType | RoleAlias | FromApi
         )
     }

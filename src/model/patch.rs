@@ -36,12 +36,62 @@ impl std::fmt::Debug for NewPassword {
     }
 }
 
+/// The new secret: a password to hash, or a hash made elsewhere.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NewSecret {
+    Plain(NewPassword),
+    Imported(crate::password::ImportedHash),
+}
+
+/// How a caller proves it may set its own password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Proof {
+    CurrentPassword(String),
+    /// A password-reset code.
+    Code(String),
+}
+
+impl std::fmt::Debug for Proof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Proof::CurrentPassword(_) => "CurrentPassword(<redacted>)",
+            Proof::Code(_) => "Code(<redacted>)",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasswordChange {
+    pub secret: NewSecret,
+    pub change_required: bool,
+    pub proof: Option<Proof>,
+}
+
+impl PasswordChange {
+    /// A plain new password with no proof (admin resets in HiEnergy and Konstantly).
+    pub fn reset(password: NewPassword) -> Self {
+        Self { secret: NewSecret::Plain(password), change_required: false, proof: None }
+    }
+}
+
+/// What to do about verifying a new email address or phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// Make a code and send it through the notification queue (with a link built from the
+    /// template, for email).
+    Send { url_template: Option<crate::values::UrlTemplate> },
+    /// Make a code and hand it back in the response (admins only).
+    Return,
+}
+
 macro_rules! user_patch {
     ($( $field:ident : $ty:ty => $variant:ident ),* $(,)?) => {
         #[derive(Debug, Clone, Default, PartialEq)]
         pub struct UserPatch {
             $( pub $field: Patch<$ty>, )*
-            pub password: Option<NewPassword>,
+            pub password: Option<PasswordChange>,
+            pub email_verification: Option<Verification>,
+            pub phone_verification: Option<Verification>,
         }
 
         impl UserPatch {
@@ -49,7 +99,13 @@ macro_rules! user_patch {
             pub fn touched(&self) -> Vec<Field> {
                 let mut fields = Vec::new();
                 $( if !self.$field.is_keep() { fields.push(Field::$variant); } )*
-                if self.password.is_some() { fields.push(Field::Password); }
+                if self.email_verification == Some(Verification::Return) { fields.push(Field::EmailCodeReturn); }
+                if self.phone_verification == Some(Verification::Return) { fields.push(Field::PhoneCodeReturn); }
+                match self.password.as_ref().map(|p| &p.secret) {
+                    Some(NewSecret::Plain(_)) => fields.push(Field::Password),
+                    Some(NewSecret::Imported(_)) => fields.push(Field::PasswordHashImport),
+                    None => {}
+                }
                 fields
             }
 
@@ -74,9 +130,14 @@ user_patch! {
     username: Username => Username,
     email: Email => Email,
     email_verified: bool => EmailVerified,
+    phone: Phone => Phone,
+    phone_verified: bool => PhoneVerified,
     name: ShortText => Name,
     given_name: ShortText => GivenName,
     family_name: ShortText => FamilyName,
+    nick_name: ShortText => NickName,
+    preferred_language: LanguageTag => PreferredLanguage,
+    gender: Gender => Gender,
     role_title: ShortText => RoleTitle,
     based_in: ShortText => BasedIn,
     linkedin_profile_url: HttpUrl => LinkedinProfileUrl,
@@ -115,7 +176,7 @@ mod tests {
         let patch = UserPatch {
             given_name: Patch::Set(ShortText::parse("New").unwrap()),
             based_in: Patch::Clear,
-            password: Some(NewPassword("x".into())),
+            password: Some(PasswordChange::reset(NewPassword("x".into()))),
             ..Default::default()
         };
         assert_eq!(patch.touched(), vec![Field::GivenName, Field::BasedIn, Field::Password]);

@@ -2,12 +2,14 @@
 //! Dialects hand it canonical commands and get canonical outcomes or `Failure`s back.
 
 mod auth;
+mod codes;
 mod directory;
 mod update;
 
 pub use auth::{authenticate_key, authenticate_operator_or_key, presented_key};
 pub use directory::{create_key, create_org, create_user, list_events, read_user_as_operator, revoke_key, NewUser};
-pub use update::{read_user, update_user, UpdateCommand};
+pub use codes::{request_password_reset, verify_contact, Kind as CodeKind, RETRY_AFTER_SECONDS};
+pub use update::{read_user, update_user, UpdateCommand, Updated};
 
 use crate::error::Failure;
 use crate::model::{KeyPrincipal, Target};

@@ -13,11 +13,16 @@ publisher_id, agency_id, network_id, advertiser_id, payment_date, company_type, 
 role_alias, from_api, attributes, password_hash IS NOT NULL AS password_set, password_change_required, \
 deactivated, consented_at, consent_method, version, created_at, updated_at";
 
-/// True while the key exists, is not revoked, its user is active in the key's org, and (for an
-/// admin key) that user is still an admin. Binds: key id, org id.
+/// True while the key exists as the principal claims it (same user, same role), is not revoked,
+/// its user is active in the claimed org, and (for an admin key) that user is still an admin.
+/// Binds: `guard_params`. So nothing the KV cache says is trusted for a write or a read.
 const GUARD: &str = "EXISTS (SELECT 1 FROM api_keys k JOIN users c ON c.id = k.user_id \
-WHERE k.id = ? AND k.revoked_at IS NULL AND c.deactivated = 0 AND c.org_id = ? \
-AND (k.role = 'user' OR c.admin = 1))";
+WHERE k.id = ? AND k.user_id = ? AND k.role = ? AND k.revoked_at IS NULL AND c.deactivated = 0 \
+AND c.org_id = ? AND (k.role = 'user' OR c.admin = 1))";
+
+fn guard_params(who: &KeyPrincipal) -> [SqlValue; 4] {
+    [who.key_id.into(), who.user_id.into(), who.role.as_str().into(), who.org_id.into()]
+}
 
 fn target_clause(target: &Target, params: &mut Vec<SqlValue>) -> &'static str {
     match target {
@@ -42,29 +47,135 @@ fn precondition_clause(pre: Option<&Precondition>, params: &mut Vec<SqlValue>) -
     }
 }
 
+/// A SQL fragment with its bound values, in placeholder order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fragment {
+    pub sql: String,
+    pub params: Vec<SqlValue>,
+}
+
+impl Fragment {
+    pub fn new(sql: impl Into<String>, params: Vec<SqlValue>) -> Self {
+        Self { sql: sql.into(), params }
+    }
+    /// `column = ?`.
+    pub fn assign(column: &str, value: SqlValue) -> Self {
+        Self::new(format!("{column} = ?"), vec![value])
+    }
+}
+
 /// The conditional update: target in the caller's org, at the expected version, caller still
-/// valid. Returns the new row, or no row when any condition fails.
+/// valid, plus any `conditions` (proofs). Returns the new row, or no row when anything fails.
 pub fn update_user(
     who: &KeyPrincipal,
     target: &Target,
     pre: Option<&Precondition>,
-    assignments: &[(&'static str, SqlValue)],
+    sets: &[Fragment],
+    conditions: &[Fragment],
     now: &str,
     write_tag: &str,
 ) -> Stmt {
-    let mut params: Vec<SqlValue> = assignments.iter().map(|(_, v)| v.clone()).collect();
-    let sets: String = assignments.iter().map(|(c, _)| format!("{c} = ?, ")).collect();
+    let mut params: Vec<SqlValue> = sets.iter().flat_map(|f| f.params.iter().cloned()).collect();
+    let sets_sql: String = sets.iter().map(|f| format!("{}, ", f.sql)).collect();
     params.push(now.into());
     params.push(write_tag.into());
     let target_sql = target_clause(target, &mut params);
     params.push(who.org_id.into());
     let pre_sql = precondition_clause(pre, &mut params);
-    params.push(who.key_id.into());
-    params.push(who.org_id.into());
+    let cond_sql: String = conditions.iter().map(|c| format!(" AND {}", c.sql)).collect();
+    params.extend(conditions.iter().flat_map(|c| c.params.iter().cloned()));
+    params.extend(guard_params(who));
     Stmt::new(
         format!(
-            "UPDATE users SET {sets}version = version + 1, updated_at = ?, last_write = ? \
-             WHERE {target_sql} AND org_id = ?{pre_sql} AND {GUARD} RETURNING {USER_COLUMNS}"
+            "UPDATE users SET {sets_sql}version = version + 1, updated_at = ?, last_write = ? \
+             WHERE {target_sql} AND org_id = ?{pre_sql}{cond_sql} AND {GUARD} RETURNING {USER_COLUMNS}"
+        ),
+        params,
+    )
+}
+
+/// Mark a user as written by `write_tag` without changing it (a password-reset request), so the
+/// statements after it in the batch can key on the tag.
+pub fn touch_user(who: &KeyPrincipal, target: &Target, write_tag: &str) -> Stmt {
+    let mut params = vec![write_tag.into()];
+    let target_sql = target_clause(target, &mut params);
+    params.push(who.org_id.into());
+    params.extend(guard_params(who));
+    Stmt::new(
+        format!("UPDATE users SET last_write = ? WHERE {target_sql} AND org_id = ? AND {GUARD} RETURNING {USER_COLUMNS}"),
+        params,
+    )
+}
+
+/// The stored password hash, for checking a `currentPassword` (guarded like a write).
+pub fn password_hash(who: &KeyPrincipal, target: &Target) -> Stmt {
+    let mut params = Vec::new();
+    let target_sql = target_clause(target, &mut params);
+    params.push(who.org_id.into());
+    params.extend(guard_params(who));
+    Stmt::new(format!("SELECT password_hash FROM users WHERE {target_sql} AND org_id = ? AND {GUARD}"), params)
+}
+
+/// The newest unused code of a kind for a user the caller may see.
+pub fn active_code(who: &KeyPrincipal, target: &Target, kind: &str) -> Stmt {
+    let mut params = vec![kind.into()];
+    let target_sql = target_clause(target, &mut params);
+    params.push(who.org_id.into());
+    params.extend(guard_params(who));
+    Stmt::new(
+        format!(
+            "SELECT id, digest, value, expires_at FROM verification_codes WHERE kind = ? AND used_at IS NULL \
+             AND user_id = (SELECT id FROM users WHERE {target_sql} AND org_id = ? AND {GUARD}) ORDER BY id DESC LIMIT 1"
+        ),
+        params,
+    )
+}
+
+/// Condition for the user UPDATE: this code is still unused and unexpired.
+pub fn code_is_live(code_id: i64, now: &str) -> Fragment {
+    Fragment::new(
+        "EXISTS (SELECT 1 FROM verification_codes WHERE id = ? AND used_at IS NULL AND expires_at > ?)",
+        vec![code_id.into(), now.into()],
+    )
+}
+
+/// Use up a code, but only if the write tagged `write_tag` happened (single use, atomically).
+pub fn consume_code(code_id: i64, target: &Target, write_tag: &str, now: &str) -> Stmt {
+    let mut params = vec![now.into(), code_id.into()];
+    let target_sql = target_clause(target, &mut params);
+    params.push(write_tag.into());
+    Stmt::new(
+        format!(
+            "UPDATE verification_codes SET used_at = ? WHERE id = ? AND used_at IS NULL \
+             AND EXISTS (SELECT 1 FROM users WHERE {target_sql} AND last_write = ?)"
+        ),
+        params,
+    )
+}
+
+/// Retire a user's unused codes of a kind, if the write tagged `write_tag` happened.
+pub fn retire_codes(target: &Target, write_tag: &str, kind: &str, now: &str) -> Stmt {
+    let mut params = vec![now.into(), kind.into()];
+    let target_sql = target_clause(target, &mut params);
+    params.push(write_tag.into());
+    Stmt::new(
+        format!(
+            "UPDATE verification_codes SET used_at = ? WHERE kind = ? AND used_at IS NULL \
+             AND user_id = (SELECT id FROM users WHERE {target_sql} AND last_write = ?)"
+        ),
+        params,
+    )
+}
+
+/// Store a new code's digest, if the write tagged `write_tag` happened.
+pub fn insert_code(target: &Target, write_tag: &str, kind: &str, digest: &str, value: Option<&str>, expires_at: &str, now: &str) -> Stmt {
+    let mut params = vec![kind.into(), digest.into(), value.into(), expires_at.into(), now.into()];
+    let target_sql = target_clause(target, &mut params);
+    params.push(write_tag.into());
+    Stmt::new(
+        format!(
+            "INSERT INTO verification_codes (user_id, kind, digest, value, expires_at, created_at) \
+             SELECT id, ?, ?, ?, ?, ? FROM users WHERE {target_sql} AND last_write = ?"
         ),
         params,
     )
@@ -96,7 +207,8 @@ pub fn insert_event(
 pub fn select_user_guarded(who: &KeyPrincipal, target: &Target) -> Stmt {
     let mut params = Vec::new();
     let target_sql = target_clause(target, &mut params);
-    params.extend([who.org_id.into(), who.key_id.into(), who.org_id.into()]);
+    params.push(who.org_id.into());
+    params.extend(guard_params(who));
     Stmt::new(format!("SELECT {USER_COLUMNS} FROM users WHERE {target_sql} AND org_id = ? AND {GUARD}"), params)
 }
 
@@ -117,12 +229,13 @@ pub fn select_user(target: &Target, org: Option<i64>) -> Stmt {
 /// Why did a guarded statement match nothing? One row: `key_state` (`ok`, `demoted`, or
 /// `revoked`/NULL) and the target's `version` in the caller's org (NULL when not there).
 pub fn diagnose(who: &KeyPrincipal, target: &Target) -> Stmt {
-    let mut params = vec![who.org_id.into(), who.key_id.into()];
+    let mut params = vec![who.org_id.into(), who.user_id.into(), who.role.as_str().into(), who.key_id.into()];
     let target_sql = target_clause(target, &mut params);
     params.push(who.org_id.into());
     Stmt::new(
         format!(
-            "SELECT (SELECT CASE WHEN k.revoked_at IS NOT NULL OR c.deactivated <> 0 OR c.org_id <> ? THEN 'revoked' \
+            "SELECT (SELECT CASE WHEN k.revoked_at IS NOT NULL OR c.deactivated <> 0 OR c.org_id <> ? \
+             OR k.user_id <> ? OR k.role <> ? THEN 'revoked' \
              WHEN k.role = 'admin' AND c.admin = 0 THEN 'demoted' ELSE 'ok' END \
              FROM api_keys k JOIN users c ON c.id = k.user_id WHERE k.id = ?) AS key_state, \
              (SELECT version FROM users WHERE {target_sql} AND org_id = ?) AS version"
@@ -161,7 +274,8 @@ mod tests {
             &who(),
             &Target::Id(5),
             Some(&Precondition::Versions(vec![2])),
-            &[("name", SqlValue::Text("N".into()))],
+            &[Fragment::assign("name", SqlValue::Text("N".into()))],
+            &[],
             "now",
             "tag",
         );
@@ -176,6 +290,8 @@ mod tests {
                 SqlValue::Int(3),
                 SqlValue::Int(2),
                 SqlValue::Int(9),
+                SqlValue::Int(1),
+                "admin".into(),
                 SqlValue::Int(3)
             ]
         );
@@ -191,6 +307,13 @@ mod tests {
             select_user(&Target::Id(1), None),
             diagnose(&who(), &Target::Uuid("x".into())),
             principal_by_digest("d"),
+            update_user(&who(), &Target::Id(1), None, &[Fragment::assign("a", 1.into())], &[code_is_live(3, "now")], "n", "t"),
+            touch_user(&who(), &Target::Id(1), "t"),
+            password_hash(&who(), &Target::Uuid("x".into())),
+            active_code(&who(), &Target::Id(1), "email"),
+            consume_code(1, &Target::Id(1), "t", "now"),
+            retire_codes(&Target::Id(1), "t", "email", "now"),
+            insert_code(&Target::Id(1), "t", "email", "d", Some("a@b.co"), "later", "now"),
         ] {
             assert_eq!(s.sql.matches('?').count(), s.params.len(), "{}", s.sql);
         }

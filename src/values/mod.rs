@@ -1,12 +1,16 @@
 //! Parsed value types. Input becomes one of these at the dialect boundary; past that point the
 //! type is the proof that the value is valid, so nothing downstream re-checks it.
 
+mod contact;
 mod identity;
 mod reference_data;
+mod template;
 mod text;
 mod web;
 
+pub use contact::{Gender, LanguageTag, Phone};
 pub use identity::{Attributes, CountryCode, TimeZone, Username};
+pub use template::UrlTemplate;
 pub use text::{LongText, ShortText, Text};
 pub use web::{Email, HttpUrl};
 

@@ -19,12 +19,18 @@ pub struct HostPlatform {
     clock: Cell<f64>,
     seed: Cell<u64>,
     pub d1_calls: Cell<usize>,
+    pub attempts: RefCell<HashMap<String, u32>>,
+    pub notifications: RefCell<Vec<Value>>,
 }
+
+/// Attempts allowed per key before the host rate limiter refuses (the worker's binding: 5/min).
+pub const ATTEMPT_LIMIT: u32 = 5;
 
 impl HostPlatform {
     pub fn new() -> Self {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(include_str!("../../migrations/0001_initial.sql")).unwrap();
+        conn.execute_batch(include_str!("../../migrations/0002_verification_codes.sql")).unwrap();
         Self {
             db: RefCell::new(conn),
             kv: RefCell::new(HashMap::new()),
@@ -32,6 +38,8 @@ impl HostPlatform {
             clock: Cell::new(1_742_918_434_438.0),
             seed: Cell::new(0x9E37_79B9_7F4A_7C15),
             d1_calls: Cell::new(0),
+            attempts: RefCell::new(HashMap::new()),
+            notifications: RefCell::new(Vec::new()),
         }
     }
 
@@ -99,6 +107,16 @@ impl Platform for HostPlatform {
         }
         tx.commit().map_err(|e| DbError { message: e.to_string() })?;
         Ok(out)
+    }
+    async fn rate_limit(&self, key: &str) -> Result<bool, String> {
+        let mut attempts = self.attempts.borrow_mut();
+        let n = attempts.entry(key.to_string()).or_insert(0);
+        *n += 1;
+        Ok(*n <= ATTEMPT_LIMIT)
+    }
+    async fn notify(&self, message: &Value) -> Result<(), String> {
+        self.notifications.borrow_mut().push(message.clone());
+        Ok(())
     }
     fn now_ms(&self) -> f64 {
         let t = self.clock.get() + 1.0;

@@ -1,0 +1,226 @@
+//! One-time codes: email and phone verification, password resets. A code is 8 letters and
+//! digits, stored only as a SHA-256 digest, single use, expiring after an hour; checking one is
+//! rate-limited per user and compares digests in constant time.
+
+use super::update::authorize;
+use super::{explain_miss, now_rfc3339, random_tag};
+use crate::apikey;
+use crate::error::{Failure, ProofKind};
+use crate::model::{Field, KeyPrincipal, Target, User, Verification};
+use crate::platform::{Ctx, Platform};
+use crate::policy::Rules;
+use crate::store::sql::{self, Fragment};
+use crate::store::RowExt;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+const CODE_LEN: usize = 8;
+const CODE_TTL_MS: i64 = 60 * 60 * 1000;
+const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/// What a caller is told to wait when the attempt limit is reached (the limiter's period).
+pub const RETRY_AFTER_SECONDS: u32 = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Email,
+    Phone,
+    PasswordReset,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Email => "email",
+            Kind::Phone => "phone",
+            Kind::PasswordReset => "password_reset",
+        }
+    }
+    /// The column a code verifies and its flag.
+    pub fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Phone => ("phone", "phone_verified"),
+            _ => ("email", "email_verified"),
+        }
+    }
+}
+
+pub struct NewCode {
+    pub kind: Kind,
+    pub plain: String,
+    pub digest: String,
+    pub value: Option<String>,
+    pub expires_at: String,
+    pub verification: Verification,
+}
+
+impl std::fmt::Debug for NewCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewCode").field("kind", &self.kind).finish_non_exhaustive()
+    }
+}
+
+/// A uniformly random code (rejection sampling, so no letter is likelier than another).
+pub fn code_from(random: &[u8]) -> Option<String> {
+    let limit = 256 - (256 % ALPHABET.len());
+    let code: String = random.iter().filter(|b| (**b as usize) < limit).map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).take(CODE_LEN).collect();
+    (code.len() == CODE_LEN).then_some(code)
+}
+
+pub fn generate<P: Platform>(cx: &Ctx<'_, P>, kind: Kind, value: Option<String>, verification: Verification, _now: &str) -> Result<NewCode, Failure> {
+    let plain = code_from(&cx.random::<64>()?).ok_or_else(|| Failure::Internal("random source exhausted".into()))?;
+    Ok(NewCode {
+        kind,
+        digest: apikey::digest(&plain),
+        plain,
+        value,
+        expires_at: crate::values::rfc3339_millis(cx.now_ms() + CODE_TTL_MS),
+        verification,
+    })
+}
+
+/// Count an attempt at a proof for a user; refuse once the limiter says so.
+pub async fn limit_user<P: Platform>(cx: &Ctx<'_, P>, what: &str, user_id: i64) -> Result<(), Failure> {
+    match cx.rate_limit(&format!("{what}:{user_id}")).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Failure::RateLimited { retry_after: RETRY_AFTER_SECONDS }),
+        Err(e) => Err(Failure::Internal(e)),
+    }
+}
+
+pub struct LiveCode {
+    pub id: i64,
+    pub value: Option<String>,
+}
+
+/// Check a presented code against the newest unused one of its kind.
+pub async fn check<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Target, kind: Kind, presented: &str) -> Result<LiveCode, Failure> {
+    let row = cx.query(sql::active_code(who, target, kind.as_str())).await?.into_iter().next();
+    let Some(row) = row else {
+        // No live code, or no such user for this key: tell them apart the usual way.
+        return Err(match explain_miss(cx, who, target).await {
+            Failure::PreconditionFailed => Failure::ProofRejected(ProofKind::VerificationCode),
+            other => other,
+        });
+    };
+    limit_user(cx, "code", row.int("user_id").unwrap_or_default()).await?;
+    let expected = row.text("digest").unwrap_or_default();
+    let matches: bool = apikey::digest(presented).as_bytes().ct_eq(expected.as_bytes()).into();
+    let expired = row.text("expires_at").is_none_or(|at| at <= now_rfc3339(cx));
+    if !matches || expired {
+        return Err(Failure::ProofRejected(ProofKind::VerificationCode));
+    }
+    Ok(LiveCode { id: row.int("id").unwrap_or_default(), value: row.text("value") })
+}
+
+/// Queue the message that delivers a code (email or SMS happens downstream).
+pub async fn send<P: Platform>(cx: &Ctx<'_, P>, user: &User, code: &NewCode) -> Result<(), Failure> {
+    let url = match &code.verification {
+        Verification::Send { url_template: Some(t) } => Some(t.render(&user.uuid, &code.plain, &user.org_id.to_string())),
+        _ => None,
+    };
+    let (kind, to) = match code.kind {
+        Kind::Email => ("email_verification", code.value.clone()),
+        Kind::Phone => ("phone_verification", code.value.clone()),
+        Kind::PasswordReset => ("password_reset", Some(user.email.clone())),
+    };
+    let message = json!({
+        "type": kind,
+        "user_id": user.uuid,
+        "org_id": user.org_id.to_string(),
+        "to": to,
+        "code": code.plain,
+        "url": url,
+        "expires_at": code.expires_at,
+    });
+    cx.notify(&message).await.map_err(Failure::Internal)
+}
+
+/// Redeem an email or phone verification code: the address it was sent to becomes verified.
+pub async fn verify_contact<P: Platform>(
+    cx: &Ctx<'_, P>,
+    rules: &Rules,
+    who: &KeyPrincipal,
+    target: &Target,
+    kind: Kind,
+    presented: &str,
+) -> Result<User, Failure> {
+    authorize(cx, rules, who, target, &[], false).await?;
+    let live = check(cx, who, target, kind, presented).await?;
+    let (now, tag) = (now_rfc3339(cx), random_tag(cx)?);
+    let (col, flag) = kind.columns();
+    let sets = [Fragment::new(format!("{flag} = 1"), vec![])];
+    let conditions = [sql::code_is_live(live.id, &now), Fragment::new(format!("{col} = ?"), vec![live.value.into()])];
+    let fields = serde_json::to_string(&[flag]).unwrap_or_default();
+    let batch = vec![
+        sql::update_user(who, target, None, &sets, &conditions, &now, &tag),
+        sql::insert_event(target, &tag, Some(who.key_id), "update", rules.dialect, &fields, &now),
+        sql::consume_code(live.id, target, &tag, &now),
+    ];
+    let mut results = cx.batch(batch).await?;
+    match results.first_mut().and_then(|r| r.pop()) {
+        Some(row) => User::from_row(row).map_err(Failure::Internal),
+        // The key and the user are fine, so the code was used meanwhile or the address changed.
+        None => Err(match explain_miss(cx, who, target).await {
+            Failure::PreconditionFailed => Failure::ProofRejected(ProofKind::VerificationCode),
+            other => other,
+        }),
+    }
+}
+
+/// Start a password reset: a code is made and sent to the user's email, or (admins only)
+/// returned to the caller.
+pub async fn request_password_reset<P: Platform>(
+    cx: &Ctx<'_, P>,
+    rules: &Rules,
+    who: &KeyPrincipal,
+    target: &Target,
+    verification: Verification,
+) -> Result<(User, Option<String>), Failure> {
+    let touched: &[Field] = if verification == Verification::Return { &[Field::PasswordCodeReturn] } else { &[] };
+    authorize(cx, rules, who, target, touched, false).await?;
+    let (now, tag) = (now_rfc3339(cx), random_tag(cx)?);
+    let code = generate(cx, Kind::PasswordReset, None, verification, &now)?;
+    let batch = vec![
+        sql::touch_user(who, target, &tag),
+        sql::retire_codes(target, &tag, Kind::PasswordReset.as_str(), &now),
+        sql::insert_code(target, &tag, Kind::PasswordReset.as_str(), &code.digest, None, &code.expires_at, &now),
+        sql::insert_event(target, &tag, Some(who.key_id), "password_reset_requested", rules.dialect, "[]", &now),
+    ];
+    let mut results = cx.batch(batch).await?;
+    let Some(row) = results.first_mut().and_then(|r| r.pop()) else {
+        return Err(explain_miss(cx, who, target).await);
+    };
+    let user = User::from_row(row).map_err(Failure::Internal)?;
+    match code.verification {
+        Verification::Return => Ok((user, Some(code.plain))),
+        Verification::Send { .. } => {
+            send(cx, &user, &code).await?;
+            Ok((user, None))
+        }
+    }
+}
+
+/// The current hash for a `currentPassword` check, after counting the attempt.
+pub async fn current_hash<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Target) -> Result<Option<String>, Failure> {
+    let Some(row) = cx.query(sql::password_hash(who, target)).await?.into_iter().next() else {
+        return Err(explain_miss(cx, who, target).await);
+    };
+    limit_user(cx, "password", row.int("id").unwrap_or_default()).await?;
+    Ok(row.text("password_hash"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_eight_alphanumerics_without_bias() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let code = code_from(&bytes).unwrap();
+        assert_eq!(code.len(), 8);
+        assert!(code.chars().all(|c| c.is_ascii_alphanumeric()));
+        // Bytes at or above 248 would bias the first letters; they are skipped.
+        assert_eq!(code_from(&[255, 250, 248, 0, 1, 2, 3, 4, 5, 6, 7]).unwrap(), "ABCDEFGH");
+        assert_eq!(code_from(&[255; 64]), None);
+    }
+}

@@ -23,9 +23,12 @@ function statements(sql) {
 
 /**
  * Start the worker. `bindings` overrides vars (PBKDF2_ITERATIONS defaults to 1000 here so tests
- * stay fast; one test checks the production default separately).
+ * stay fast; one test checks the production default separately). A binding given as `undefined`
+ * is left out altogether (e.g. `{ PBKDF2_ITERATIONS: undefined }` runs with the worker's default).
  */
 export async function startWorker({ bindings = {}, ...extra } = {}) {
+  const merged = { ADMIN_TOKEN: OPERATOR_TOKEN, PBKDF2_ITERATIONS: "1000", ...bindings };
+  for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
   const mf = new Miniflare({
     modules: true,
     scriptPath: join(root, "build/index.js"),
@@ -36,7 +39,7 @@ export async function startWorker({ bindings = {}, ...extra } = {}) {
     compatibilityDate: "2026-04-26",
     d1Databases: { DB: "users-edge-test" },
     kvNamespaces: { API_KEYS: "api-keys-test" },
-    bindings: { ADMIN_TOKEN: OPERATOR_TOKEN, PBKDF2_ITERATIONS: "1000", ...bindings },
+    bindings: merged,
     ...extra,
   });
   const db = await mf.getD1Database("DB");
@@ -55,6 +58,8 @@ export class Worker {
     this.mf = mf;
     this.db = db;
     this.kv = kv;
+    /** Every exchange made through `fetch`, for the secret scans (`leaks`). */
+    this.log = [];
   }
 
   dispose() {
@@ -72,6 +77,14 @@ export class Worker {
     }
     const res = await this.mf.dispatchFetch(BASE + path, init);
     const text = await res.text();
+    this.log.push({
+      method,
+      path,
+      request: typeof init.body === "string" ? init.body : "",
+      status: res.status,
+      headers: [...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n"),
+      text,
+    });
     let data = null;
     try {
       data = text ? JSON.parse(text) : null;
@@ -119,6 +132,18 @@ export class Worker {
     return this.db.prepare("SELECT * FROM users WHERE id = ?").bind(id).first();
   }
 
+  /** HiEnergy call on `/api/v1/users/{id}` with `X-Api-Key: key` (omitted when key is null). */
+  hi(method, id, key, { json, body, headers = {} } = {}) {
+    const h = { ...headers };
+    if (key != null) h["x-api-key"] = key;
+    return this.fetch(`/api/v1/users/${id}`, { method, json, body, headers: h });
+  }
+
+  /** The api_keys row (digest, role, revoked_at, ...). */
+  async keyRow(id) {
+    return this.db.prepare("SELECT * FROM api_keys WHERE id = ?").bind(id).first();
+  }
+
   async events(userId) {
     const { results } = await this.db.prepare("SELECT * FROM user_events WHERE user_id = ? ORDER BY id").bind(userId).all();
     return results;
@@ -135,4 +160,28 @@ export function timingNames(headers) {
 
 export function sha256(s) {
   return createHash("sha256").update(s).digest("hex");
+}
+
+/** The KV cache key of an API key. */
+export function kvKeyOf(key) {
+  return `key:${sha256(key)}`;
+}
+
+/**
+ * Every place in `w.log` where one of `secrets` shows up in a response (headers or body). The one
+ * response allowed to carry a key is the 201 that issues it; a literal such as "password_hash" is
+ * allowed only where the client itself sent it (an error naming the client's own unknown field).
+ */
+export function leaks(w, secrets, { echoable = ["password_hash", "$pbkdf2"] } = {}) {
+  const found = [];
+  for (const x of w.log) {
+    const issuing = x.method === "POST" && x.path === "/admin/v1/api-keys" && x.status === 201;
+    for (const s of secrets) {
+      if (!s) continue;
+      if (issuing && /^ue_/.test(s)) continue;
+      if (echoable.includes(s) && x.request.includes(s)) continue;
+      if (x.text.includes(s) || x.headers.includes(s)) found.push(`${x.method} ${x.path} -> ${x.status} leaks ${JSON.stringify(s.slice(0, 24))}`);
+    }
+  }
+  return found;
 }

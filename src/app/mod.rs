@@ -5,6 +5,7 @@ mod hienergy;
 mod konstantly;
 mod operator;
 mod upsun;
+mod zitadel;
 
 use crate::http::{Request, Response};
 use crate::platform::{Ctx, Platform};
@@ -29,6 +30,8 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
         ["admin", "v1", rest @ ..] => operator::handle(cx, req, rest).await,
         ["users", id] => upsun::user(cx, req, id).await,
         ["openapi", "v1", "users", id] => konstantly::user(cx, req, id).await,
+        ["v2", "users", rest @ ..] => zitadel::rest(cx, req, rest).await,
+        ["zitadel.user.v2.UserService", method] => zitadel::connect(cx, req, method).await,
         ["openapi.json"] if req.method == "GET" => Response {
             status: 200,
             headers: vec![("content-type".into(), "application/json".into())],

@@ -7,5 +7,6 @@ pub mod operator;
 pub mod problem;
 mod reader;
 pub mod upsun;
+pub mod zitadel;
 
 pub use reader::{NullMeans, Reader};

@@ -47,6 +47,15 @@ impl Reader {
         self.obj.remove(key)
     }
 
+    pub fn peek(&self, key: &str) -> Option<&Value> {
+        self.obj.get(key)
+    }
+
+    /// Absent or `null`.
+    pub fn is_unset(&self, key: &str) -> bool {
+        self.obj.get(key).is_none_or(Value::is_null)
+    }
+
     fn parse<T: FromJson>(&mut self, key: &str, v: &Value) -> Option<T> {
         match T::from_json(v) {
             Ok(t) => Some(t),

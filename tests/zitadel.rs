@@ -1,0 +1,273 @@
+//! ZITADEL through the whole service on the host: both transports, codes, passwords.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{Service, ATTEMPT_LIMIT};
+
+struct Cast {
+    svc: Service,
+    org: i64,
+    admin_key: String,
+    user: Value,
+    user_key: String,
+    other_key: String,
+    foreign_admin_key: String,
+}
+
+fn cast() -> Cast {
+    let svc = Service::new();
+    let org = svc.org("A");
+    let b = svc.org("B");
+    let (_, admin_key) = svc.user(org, "admin@a.test", json!({"admin": true}));
+    let (user, user_key) =
+        svc.user(org, "minnie@a.test", json!({"username": "minnie", "password": "Old-Passw0rd!", "given_name": "M", "family_name": "M"}));
+    let (_, other_key) = svc.user(org, "other@a.test", json!({"username": "taken"}));
+    let (_, foreign_admin_key) = svc.user(b, "admin@b.test", json!({"admin": true}));
+    Cast { svc, org, admin_key, user, user_key, other_key, foreign_admin_key }
+}
+
+impl Cast {
+    fn uuid(&self) -> &str {
+        self.user["uuid"].as_str().unwrap()
+    }
+    fn id(&self) -> i64 {
+        self.user["id"].as_i64().unwrap()
+    }
+    fn rest(&self, key: &str, body: Value) -> support::Reply {
+        let auth = format!("Bearer {key}");
+        self.svc.call("PUT", &format!("/v2/users/human/{}", self.uuid()), &[("authorization", &auth)], Some(body))
+    }
+    fn connect(&self, key: &str, method: &str, mut body: Value) -> support::Reply {
+        body["userId"] = json!(self.uuid());
+        let auth = format!("Bearer {key}");
+        self.svc.call("POST", &format!("/zitadel.user.v2.UserService/{method}"), &[("authorization", &auth)], Some(body))
+    }
+    fn post(&self, key: &str, path: &str, body: Value) -> support::Reply {
+        let auth = format!("Bearer {key}");
+        self.svc.call("POST", &format!("/v2/users/{}/{path}", self.uuid()), &[("authorization", &auth)], Some(body))
+    }
+    fn stored(&self) -> serde_json::Map<String, Value> {
+        self.svc.stored(self.id())
+    }
+}
+
+#[test]
+fn update_human_user_on_both_transports() {
+    let c = cast();
+    let body = json!({"username": "minnie-mouse", "profile": {"givenName": "Minnie", "familyName": "Mouse", "nickName": "Mini",
+        "displayName": "Minnie Mouse", "preferredLanguage": "en", "gender": "GENDER_FEMALE"}});
+    let r = c.rest(&c.user_key, body.clone());
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["details"]["sequence"], "2", "int64 as a string");
+    assert_eq!(r.body["details"]["resourceOwner"], c.org.to_string());
+    assert!(r.body["details"]["changeDate"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let row = c.stored();
+    assert_eq!((row["username"].as_str(), row["nick_name"].as_str(), row["gender"].as_str()), (Some("minnie-mouse"), Some("Mini"), Some("female")));
+
+    let r = c.connect(&c.user_key, "UpdateHumanUser", json!({"profile": {"given_name": "Min", "family_name": "Mouse"}}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["details"]["sequence"], "3");
+    let r = c.connect(&c.user_key, "UpdateUser", json!({"human": {"profile": {"nickName": "M"}}}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["changeDate"].is_string());
+    assert_eq!(c.stored()["nick_name"], "M");
+    assert_eq!(c.stored()["given_name"], "Min", "a partial update leaves the rest");
+    // The integer id as a decimal string names the user too.
+    let auth = format!("Bearer {}", c.user_key);
+    let r = c.svc.call("PUT", &format!("/v2/users/human/{}", c.id()), &[("authorization", &auth)], Some(json!({"username": "mm"})));
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn permission_matrix() {
+    let cases: &[(&str, Value, bool)] = &[
+        ("username", json!({"username": "new-name"}), true),
+        ("profile", json!({"profile": {"givenName": "G", "familyName": "F"}}), true),
+        ("email (code sent)", json!({"email": {"email": "new@a.test"}}), true),
+        ("email isVerified", json!({"email": {"email": "new@a.test", "isVerified": true}}), false),
+        ("email returnCode", json!({"email": {"email": "new@a.test", "returnCode": {}}}), false),
+        ("phone (code sent)", json!({"phone": {"phone": "+41791234567"}}), true),
+        ("phone isVerified", json!({"phone": {"phone": "+41791234567", "isVerified": true}}), false),
+        ("password with current", json!({"password": {"password": {"password": "N3w-Passw0rd!"}, "currentPassword": "Old-Passw0rd!"}}), true),
+        ("password without proof", json!({"password": {"password": {"password": "N3w-Passw0rd!"}}}), false),
+        ("hashed password", json!({"password": {"hashedPassword": {"hash": "$2b$04$abcdefghijklmnopqrstuuK9NkMbkTdlkI7nmdOaTyFXL5HTd/cM6"}}}), false),
+    ];
+    for (name, body, self_ok) in cases {
+        for who in ["self", "other", "admin", "foreign admin"] {
+            let c = cast();
+            let key = match who {
+                "self" => &c.user_key,
+                "other" => &c.other_key,
+                "admin" => &c.admin_key,
+                _ => &c.foreign_admin_key,
+            };
+            let want = match who {
+                "self" if *self_ok => 200,
+                "self" | "other" => 403,
+                "admin" => 200,
+                _ => 404,
+            };
+            let before = c.stored();
+            let r = c.rest(key, body.clone());
+            assert_eq!(r.status, want, "{name} by {who}: {}", r.body);
+            if want != 200 {
+                assert_eq!(c.stored(), before, "{name} by {who} changed nothing");
+            }
+            let c2 = cast();
+            let r = c2.connect(match who {
+                "self" => &c2.user_key,
+                "other" => &c2.other_key,
+                "admin" => &c2.admin_key,
+                _ => &c2.foreign_admin_key,
+            }, "UpdateHumanUser", body.clone());
+            assert_eq!(r.status, want, "connect {name} by {who}: {}", r.body);
+        }
+    }
+}
+
+#[test]
+fn email_change_then_verify() {
+    let c = cast();
+    // An admin asks for the code back.
+    let r = c.rest(&c.admin_key, json!({"email": {"email": "new@a.test", "returnCode": {}}}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let code = r.body["emailCode"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 8);
+    assert_eq!(c.stored()["email_verified"], 0);
+    let codes = c.svc.platform.sql("SELECT digest FROM verification_codes");
+    assert_eq!(codes.len(), 1);
+    assert_ne!(codes[0]["digest"], json!(code), "only a digest is stored");
+    // Wrong code, then the right one, then it's used up.
+    assert_eq!(c.post(&c.user_key, "email/verify", json!({"verificationCode": "WRONG123"})).status, 400);
+    let r = c.post(&c.user_key, "email/verify", json!({"verificationCode": code}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(c.stored()["email_verified"], 1);
+    assert_eq!(c.post(&c.user_key, "email/verify", json!({"verificationCode": code})).status, 400, "single use");
+}
+
+#[test]
+fn user_email_change_sends_a_code_through_the_queue() {
+    let c = cast();
+    let tpl = "https://example.com/email/verify?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}";
+    let r = c.rest(&c.user_key, json!({"email": {"email": "mini@mouse.com", "sendCode": {"urlTemplate": tpl}}}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.get("emailCode").is_none());
+    let sent = c.svc.platform.notifications.borrow().clone();
+    assert_eq!(sent.len(), 1);
+    let msg = &sent[0];
+    assert_eq!(msg["type"], "email_verification");
+    assert_eq!(msg["to"], "mini@mouse.com");
+    let code = msg["code"].as_str().unwrap();
+    assert_eq!(msg["url"], format!("https://example.com/email/verify?userID={}&code={code}&orgID={}", c.uuid(), c.org));
+    let r = c.connect(&c.user_key, "VerifyEmail", json!({"verificationCode": code}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(c.stored()["email_verified"], 1);
+}
+
+#[test]
+fn phone_change_and_verify() {
+    let c = cast();
+    let r = c.rest(&c.admin_key, json!({"phone": {"phone": "+41791234567", "returnCode": {}}}));
+    let code = r.body["phoneCode"].as_str().unwrap().to_string();
+    assert_eq!(c.stored()["phone_verified"], 0);
+    assert_eq!(c.post(&c.user_key, "phone/verify", json!({"verificationCode": code})).status, 200);
+    assert_eq!(c.stored()["phone_verified"], 1);
+}
+
+#[test]
+fn password_change_with_current_and_rate_limit() {
+    let c = cast();
+    let change = |current: &str| json!({"password": {"password": {"password": "N3w-Passw0rd!"}, "currentPassword": current}});
+    let before = c.stored()["password_hash"].clone();
+    let r = c.rest(&c.user_key, change("not-it-at-all"));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["code"], 3);
+    assert_eq!(c.stored()["password_hash"], before);
+    for _ in 1..ATTEMPT_LIMIT {
+        c.rest(&c.user_key, change("not-it-at-all"));
+    }
+    let r = c.rest(&c.user_key, change("Old-Passw0rd!"));
+    assert_eq!(r.status, 429, "limited even with the right password once the limit is used: {}", r.body);
+    assert_eq!(r.header("retry-after"), Some("60"));
+    assert_eq!(c.stored()["password_hash"], before);
+
+    let c = cast();
+    let r = c.connect(&c.user_key, "UpdateHumanUser", change("Old-Passw0rd!"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(users_edge::password::verify("N3w-Passw0rd!", c.stored()["password_hash"].as_str().unwrap()));
+}
+
+#[test]
+fn password_reset_code_then_change() {
+    let c = cast();
+    let r = c.post(&c.admin_key, "password_reset", json!({"returnCode": {}}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let code = r.body["verificationCode"].as_str().unwrap().to_string();
+    assert_eq!(c.post(&c.user_key, "password_reset", json!({"returnCode": {}})).status, 403, "a user can't get its own reset code");
+    let body = json!({"password": {"password": {"password": "R3set-Passw0rd!", "changeRequired": true}, "verificationCode": code}});
+    let r = c.rest(&c.user_key, body.clone());
+    assert_eq!(r.status, 200, "{}", r.body);
+    let row = c.stored();
+    assert!(users_edge::password::verify("R3set-Passw0rd!", row["password_hash"].as_str().unwrap()));
+    assert_eq!(row["password_change_required"], 1);
+    assert_eq!(c.rest(&c.user_key, body).status, 400, "reset codes are single use");
+    // sendLink: the code goes out by the queue to the user's address.
+    assert_eq!(c.post(&c.user_key, "password_reset", json!({"sendLink": {}})).status, 200);
+    assert_eq!(c.svc.platform.notifications.borrow().last().unwrap()["type"], "password_reset");
+}
+
+#[test]
+fn hashed_import_then_current_password_check() {
+    let c = cast();
+    let hash = bcrypt::hash_with_salt("Imp0rted-Secret", 4, [7u8; 16]).unwrap().format_for_version(bcrypt::Version::TwoY);
+    let r = c.rest(&c.admin_key, json!({"password": {"hashedPassword": {"hash": hash, "changeRequired": false}}}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(c.stored()["password_hash"], json!(hash));
+    let r = c.rest(&c.user_key, json!({"password": {"password": {"password": "Brand-N3w-One"}, "currentPassword": "Imp0rted-Secret"}}));
+    assert_eq!(r.status, 200, "the imported hash verifies: {}", r.body);
+    let r = c.rest(&c.admin_key, json!({"password": {"hashedPassword": {"hash": "$1$abc$def"}}}));
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn errors_on_both_transports() {
+    let c = cast();
+    let auth = format!("Bearer {}", c.admin_key);
+    // invalid argument
+    let r = c.rest(&c.admin_key, json!({"profile": {"givenName": ""}, "phone": {"phone": "0791234567"}}));
+    assert_eq!((r.status, r.body["code"].clone()), (400, json!(3)), "{}", r.body);
+    let violations: Vec<&str> = r.body["details"][1]["fieldViolations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
+    assert_eq!(violations, ["profile.givenName", "profile.familyName", "phone.phone"]);
+    let r = c.connect(&c.admin_key, "UpdateHumanUser", json!({"profile": {"givenName": ""}}));
+    assert_eq!((r.status, r.body["code"].clone()), (400, json!("invalid_argument")));
+    // not found
+    let r = c.svc.call("PUT", &format!("/v2/users/human/{}", uuid::Uuid::nil()), &[("authorization", &auth)], Some(json!({"username": "x"})));
+    assert_eq!((r.status, r.body["code"].clone()), (404, json!(5)));
+    let r = c.svc.call("POST", "/zitadel.user.v2.UserService/UpdateHumanUser", &[("authorization", &auth)], Some(json!({"userId": "424242", "username": "x"})));
+    assert_eq!((r.status, r.body["code"].clone()), (404, json!("not_found")));
+    // permission denied
+    let r = c.rest(&c.other_key, json!({"username": "x"}));
+    assert_eq!((r.status, r.body["code"].clone()), (403, json!(7)));
+    let r = c.connect(&c.other_key, "UpdateHumanUser", json!({"username": "x"}));
+    assert_eq!((r.status, r.body["code"].clone()), (403, json!("permission_denied")));
+    // unauthenticated
+    let r = c.rest("nope", json!({}));
+    assert_eq!((r.status, r.body["code"].clone()), (401, json!(16)));
+    let r = c.connect("nope", "UpdateHumanUser", json!({}));
+    assert_eq!((r.status, r.body["code"].clone()), (401, json!("unauthenticated")));
+    // already exists
+    let r = c.rest(&c.user_key, json!({"username": "TAKEN"}));
+    assert_eq!((r.status, r.body["code"].clone()), (409, json!(6)), "{}", r.body);
+    let r = c.connect(&c.user_key, "UpdateHumanUser", json!({"username": "taken"}));
+    assert_eq!((r.status, r.body["code"].clone()), (409, json!("already_exists")));
+    // failed precondition: a stale If-Match on REST; a used code on Connect's verify is invalid argument
+    let ua = format!("Bearer {}", c.user_key);
+    let r = c.svc.call("PUT", &format!("/v2/users/human/{}", c.uuid()), &[("authorization", &ua), ("if-match", "\"99\"")], Some(json!({"username": "zz"})));
+    assert_eq!((r.status, r.body["code"].clone()), (400, json!(9)));
+    let r = c.svc.call("POST", "/zitadel.user.v2.UserService/UpdateUser", &[("authorization", &ua), ("if-match", "\"99\"")], Some(json!({"userId": c.uuid(), "username": "zz"})));
+    assert_eq!((r.status, r.body["code"].clone()), (400, json!("failed_precondition")));
+    // every response is JSON
+    assert_eq!(r.header("content-type"), Some("application/json"));
+}

@@ -7,8 +7,12 @@ mod operator;
 mod upsun;
 mod zitadel;
 
-use crate::http::{Request, Response};
+use crate::error::Failure;
+use crate::http::{json_body, parse_if_match, Request, Response};
+use crate::model::{KeyPrincipal, Target, User, UserPatch};
+use crate::pipeline::{self, UpdateCommand};
 use crate::platform::{Ctx, Platform};
+use crate::policy::Rules;
 
 /// The OpenAPI 3.1 description of every endpoint, served as is.
 pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
@@ -39,4 +43,22 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
         },
         _ => Response::problem(404, &crate::dialects::problem::body(404, "Not Found", "No such endpoint")),
     }
+}
+
+/// `GET` reads the user, `PATCH` applies the body the dialect parses, `If-Match` honoured: the
+/// shape of the REST dialects' user resource (HiEnergy, Upsun).
+async fn read_or_patch<P: Platform>(
+    cx: &Ctx<'_, P>,
+    req: &Request,
+    who: &KeyPrincipal,
+    target: Target,
+    rules: &Rules,
+    parse: fn(serde_json::Value) -> Result<UserPatch, Failure>,
+) -> Result<User, Failure> {
+    if req.method == "GET" {
+        return pipeline::read_user(cx, rules, who, &target).await;
+    }
+    let patch = parse(json_body(req)?)?;
+    let precondition = parse_if_match(req.header("if-match"));
+    Ok(pipeline::update_user(cx, rules, who, UpdateCommand { target, patch, precondition }).await?.user)
 }

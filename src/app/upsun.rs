@@ -1,8 +1,8 @@
 use crate::dialects::upsun as dialect;
 use crate::error::Failure;
-use crate::http::{json_body, parse_if_match, Request, Response};
+use crate::http::{Request, Response};
 use crate::model::Target;
-use crate::pipeline::{self, UpdateCommand};
+use crate::pipeline;
 use crate::platform::{Ctx, Platform};
 
 /// `GET|PATCH /users/{user_id}`.
@@ -19,12 +19,6 @@ async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<
     }
     let target = Target::parse(id, false).ok_or_else(|| Failure::invalid("user_id", "must be a UUID"))?;
     let who = pipeline::authenticate_key(cx, pipeline::presented_key(req)).await?;
-    let user = if req.method == "GET" {
-        pipeline::read_user(cx, &dialect::RULES, &who, &target).await?
-    } else {
-        let patch = dialect::parse_patch(json_body(req)?)?;
-        let precondition = parse_if_match(req.header("if-match"));
-        pipeline::update_user(cx, &dialect::RULES, &who, UpdateCommand { target, patch, precondition }).await?.user
-    };
+    let user = super::read_or_patch(cx, req, &who, target, &dialect::RULES, dialect::parse_patch).await?;
     Ok(dialect::render_ok(&user))
 }

@@ -1,6 +1,5 @@
-use super::{FromJson, ToSql};
+use super::ToSql;
 use crate::store::SqlValue;
-use serde_json::Value;
 
 /// A phone number in E.164 form: `+`, a country code not starting with 0, 8 to 15 digits in all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,26 +53,11 @@ impl Gender {
     }
 }
 
-impl FromJson for Phone {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        value.as_str().ok_or_else(|| "must be a string".to_string()).and_then(Self::parse)
-    }
+string_value! {
+    Phone => "must be a string",
+    LanguageTag => "must be a string",
 }
-impl ToSql for Phone {
-    fn to_sql(&self) -> SqlValue {
-        SqlValue::Text(self.0.clone())
-    }
-}
-impl FromJson for LanguageTag {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        value.as_str().ok_or_else(|| "must be a string".to_string()).and_then(Self::parse)
-    }
-}
-impl ToSql for LanguageTag {
-    fn to_sql(&self) -> SqlValue {
-        SqlValue::Text(self.0.clone())
-    }
-}
+
 impl ToSql for Gender {
     fn to_sql(&self) -> SqlValue {
         SqlValue::Text(self.as_str().into())

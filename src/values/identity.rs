@@ -60,21 +60,6 @@ impl TimeZone {
     }
 }
 
-macro_rules! string_value {
-    ($($ty:ty => $msg:literal),*) => {$(
-        impl FromJson for $ty {
-            fn from_json(value: &Value) -> Result<Self, String> {
-                value.as_str().ok_or_else(|| $msg.to_string()).and_then(Self::parse)
-            }
-        }
-        impl ToSql for $ty {
-            fn to_sql(&self) -> SqlValue {
-                SqlValue::Text(self.as_str().to_string())
-            }
-        }
-    )*};
-}
-
 string_value! {
     Username => "must be a string",
     CountryCode => "must be an ISO 3166-1 alpha-2 country code",

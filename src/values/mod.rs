@@ -1,6 +1,23 @@
 //! Parsed value types. Input becomes one of these at the dialect boundary; past that point the
 //! type is the proof that the value is valid, so nothing downstream re-checks it.
 
+/// `FromJson` (from a JSON string, through `parse`) and `ToSql` (as text, through `as_str`) for
+/// the string-shaped value types.
+macro_rules! string_value {
+    ($($ty:ty => $msg:literal),* $(,)?) => {$(
+        impl $crate::values::FromJson for $ty {
+            fn from_json(value: &serde_json::Value) -> Result<Self, String> {
+                value.as_str().ok_or_else(|| $msg.to_string()).and_then(Self::parse)
+            }
+        }
+        impl $crate::values::ToSql for $ty {
+            fn to_sql(&self) -> $crate::store::SqlValue {
+                $crate::store::SqlValue::Text(self.as_str().to_string())
+            }
+        }
+    )*};
+}
+
 mod contact;
 mod identity;
 mod reference_data;
@@ -95,19 +112,12 @@ impl Date {
     pub fn as_string(&self) -> String {
         self.0.format(DATE_FORMAT).unwrap_or_default()
     }
-}
-
-impl FromJson for Date {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        value.as_str().ok_or_else(|| "must be a date string in YYYY-MM-DD form".to_string()).and_then(Self::parse)
+    fn as_str(&self) -> String {
+        self.as_string()
     }
 }
 
-impl ToSql for Date {
-    fn to_sql(&self) -> SqlValue {
-        SqlValue::Text(self.as_string())
-    }
-}
+string_value! { Date => "must be a date string in YYYY-MM-DD form" }
 
 /// Render unix milliseconds as RFC 3339 UTC with millisecond precision and a `Z`.
 pub fn rfc3339_millis(unix_ms: i64) -> String {

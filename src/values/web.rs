@@ -1,6 +1,3 @@
-use super::{FromJson, ToSql};
-use crate::store::SqlValue;
-use serde_json::Value;
 
 /// An email address (RFC 5321/5322 addr-spec as the `email_address` crate checks it), at most
 /// 254 characters, with a dotted domain. The domain part is lower-cased; the local part is kept.
@@ -27,17 +24,7 @@ impl Email {
     }
 }
 
-impl FromJson for Email {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        value.as_str().ok_or_else(|| "must be a valid email address".to_string()).and_then(Self::parse)
-    }
-}
-
-impl ToSql for Email {
-    fn to_sql(&self) -> SqlValue {
-        SqlValue::Text(self.0.clone())
-    }
-}
+string_value! { Email => "must be a valid email address" }
 
 /// An absolute `http` or `https` URL with a host, at most 2048 characters, kept as the client
 /// wrote it when it is already in canonical form (the `url` crate's serialisation otherwise).
@@ -64,17 +51,7 @@ impl HttpUrl {
     }
 }
 
-impl FromJson for HttpUrl {
-    fn from_json(value: &Value) -> Result<Self, String> {
-        value.as_str().ok_or_else(|| "must be an absolute http(s) URL".to_string()).and_then(Self::parse)
-    }
-}
-
-impl ToSql for HttpUrl {
-    fn to_sql(&self) -> SqlValue {
-        SqlValue::Text(self.0.clone())
-    }
-}
+string_value! { HttpUrl => "must be an absolute http(s) URL" }
 
 #[cfg(test)]
 mod tests {

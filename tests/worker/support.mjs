@@ -42,15 +42,21 @@ export async function startWorker({ bindings = {}, ...extra } = {}) {
     bindings: merged,
     ...extra,
   });
-  const db = await mf.getD1Database("DB");
-  const migrations = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
-  for (const file of migrations) {
-    for (const stmt of statements(readFileSync(join(root, "migrations", file), "utf8"))) {
-      await db.prepare(stmt).run();
+  try {
+    const db = await mf.getD1Database("DB");
+    const migrations = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
+    for (const file of migrations) {
+      for (const stmt of statements(readFileSync(join(root, "migrations", file), "utf8"))) {
+        await db.prepare(stmt).run();
+      }
     }
+    const kv = await mf.getKVNamespace("API_KEYS");
+    return new Worker(mf, db, kv);
+  } catch (e) {
+    // A runtime that failed to start must still be shut down, or the test process never exits.
+    await mf.dispose().catch(() => {});
+    throw e;
   }
-  const kv = await mf.getKVNamespace("API_KEYS");
-  return new Worker(mf, db, kv);
 }
 
 export class Worker {

@@ -14,8 +14,11 @@ enum Caller {
     AdminOfOtherOrg,
 }
 
-/// Every writable field with a valid value, and whether a user may set it on itself (the seed).
-const FIELDS: &[(&str, fn() -> Value, bool)] = &[
+/// A field, a valid value for it, and whether a user may set it on itself (the seed).
+type Case = (&'static str, fn() -> Value, bool);
+
+/// Every writable field.
+const FIELDS: &[Case] = &[
     ("name", || json!("Nia Name"), true),
     ("given_name", || json!("New"), true),
     ("family_name", || json!("Name"), true),

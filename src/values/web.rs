@@ -38,7 +38,7 @@ impl HttpUrl {
             return Err(MSG.into());
         }
         let url = url::Url::parse(s).map_err(|_| MSG.to_string())?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().map_or(true, str::is_empty) {
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
             return Err(MSG.into());
         }
         if !url.username().is_empty() || url.password().is_some() {

@@ -271,3 +271,30 @@ fn errors_on_both_transports() {
     // every response is JSON
     assert_eq!(r.header("content-type"), Some("application/json"));
 }
+
+#[test]
+fn attempt_limits_are_per_user() {
+    let c = cast();
+    let (other, other_key) = c.svc.user(c.org, "n@a.test", json!({"password": "Other-Passw0rd!"}));
+    let change = |current: &str| json!({"password": {"password": {"password": "N3w-Passw0rd!"}, "currentPassword": current}});
+    for _ in 0..ATTEMPT_LIMIT {
+        assert_eq!(c.rest(&c.user_key, change("wrong-wrong")).status, 400);
+    }
+    assert_eq!(c.rest(&c.user_key, change("Old-Passw0rd!")).status, 429);
+    let auth = format!("Bearer {other_key}");
+    let path = format!("/v2/users/human/{}", other["uuid"].as_str().unwrap());
+    let r = c.svc.call("PUT", &path, &[("authorization", &auth)], Some(change("Other-Passw0rd!")));
+    assert_eq!(r.status, 200, "another user's budget is its own: {}", r.body);
+    // Codes too.
+    for _ in 0..ATTEMPT_LIMIT {
+        c.rest(&c.admin_key, json!({"email": {"email": "m2@a.test", "returnCode": {}}}));
+        assert_eq!(c.post(&c.user_key, "email/verify", json!({"verificationCode": "WRONG123"})).status, 400);
+    }
+    assert_eq!(c.post(&c.user_key, "email/verify", json!({"verificationCode": "WRONG123"})).status, 429);
+    let code = c.svc.call("PUT", &path, &[("authorization", &format!("Bearer {}", c.admin_key))], Some(json!({"email": {"email": "n2@a.test", "returnCode": {}}})));
+    let code = code.body["emailCode"].as_str().unwrap().to_string();
+    let r = c.svc.call("POST", &format!("/v2/users/{}/email/verify", other["uuid"].as_str().unwrap()), &[("authorization", &auth)], Some(json!({"verificationCode": code})));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let keys: Vec<String> = c.svc.platform.attempts.borrow().keys().cloned().collect();
+    assert!(keys.iter().all(|k| !k.ends_with(":0")), "limiter keys name real users: {keys:?}");
+}

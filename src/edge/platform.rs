@@ -1,7 +1,7 @@
 use crate::platform::{Config, Platform};
 use crate::store::{normalize_row, DbError, Row, SqlValue, Stmt};
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result, Env, KvStore, Queue, RateLimiter};
+use worker::{D1Database, D1PreparedStatement, D1Result, Env, KvStore, Queue, QueueContentType, RateLimiter, RawMessageBuilder};
 
 /// How long an edge location may serve a cached key lookup. D1 re-checks every write, so a
 /// revoked key served from this cache still cannot change anything.
@@ -90,7 +90,11 @@ impl Platform for EdgePlatform {
     }
     async fn notify(&self, message: &serde_json::Value) -> Result<(), String> {
         let queue = self.notifications.as_ref().ok_or("the NOTIFICATIONS queue binding is missing")?;
-        queue.send(message).await.map_err(|e| e.to_string())
+        // Not `queue.send(&Value)`: serde-wasm-bindgen turns objects into JS Maps, which the JSON
+        // content type serialises as `{}`. Build a plain JS object through JSON.parse instead.
+        let body = js_sys::JSON::parse(&message.to_string()).map_err(|_| "message is not JSON".to_string())?;
+        let msg = RawMessageBuilder::new(body).build_with_content_type(QueueContentType::Json);
+        queue.send_raw(msg).await.map_err(|e| e.to_string())
     }
     fn now_ms(&self) -> f64 {
         js_sys::Date::now()

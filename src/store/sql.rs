@@ -113,7 +113,7 @@ pub fn password_hash(who: &KeyPrincipal, target: &Target) -> Stmt {
     let target_sql = target_clause(target, &mut params);
     params.push(who.org_id.into());
     params.extend(guard_params(who));
-    Stmt::new(format!("SELECT password_hash FROM users WHERE {target_sql} AND org_id = ? AND {GUARD}"), params)
+    Stmt::new(format!("SELECT id, password_hash FROM users WHERE {target_sql} AND org_id = ? AND {GUARD}"), params)
 }
 
 /// The newest unused code of a kind for a user the caller may see.
@@ -124,7 +124,7 @@ pub fn active_code(who: &KeyPrincipal, target: &Target, kind: &str) -> Stmt {
     params.extend(guard_params(who));
     Stmt::new(
         format!(
-            "SELECT id, digest, value, expires_at FROM verification_codes WHERE kind = ? AND used_at IS NULL \
+            "SELECT id, user_id, digest, value, expires_at FROM verification_codes WHERE kind = ? AND used_at IS NULL \
              AND user_id = (SELECT id FROM users WHERE {target_sql} AND org_id = ? AND {GUARD}) ORDER BY id DESC LIMIT 1"
         ),
         params,

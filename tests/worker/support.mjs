@@ -22,14 +22,43 @@ function statements(sql) {
 }
 
 /**
+ * The second worker that `notifications: true` runs beside users-edge: it consumes the
+ * `notifications` queue and stores each message body, as JSON, in its KV namespace `SINK` under
+ * `m:<arrival order>`, so tests can read what a real consumer would be handed.
+ */
+const SINK_SCRIPT = `
+let n = 0;
+const plain = (v) =>
+  v instanceof Map ? Object.fromEntries([...v].map(([k, x]) => [k, plain(x)])) :
+  Array.isArray(v) ? v.map(plain) :
+  v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v;
+export default {
+  async queue(batch, env) {
+    for (const m of batch.messages) {
+      const key = "m:" + String(Date.now()).padStart(15, "0") + ":" + String(++n).padStart(9, "0");
+      const record = { body: plain(m.body), bodyKind: m.body instanceof Map ? "Map" : typeof m.body, id: m.id, attempts: m.attempts };
+      await env.SINK.put(key, JSON.stringify(record));
+      m.ack();
+    }
+  },
+};
+`;
+
+/**
  * Start the worker. `bindings` overrides vars (PBKDF2_ITERATIONS defaults to 1000 here so tests
  * stay fast; one test checks the production default separately). A binding given as `undefined`
  * is left out altogether (e.g. `{ PBKDF2_ITERATIONS: undefined }` runs with the worker's default).
+ *
+ * `notifications: true` adds what the ZITADEL flows need: the `NOTIFICATIONS` queue producer,
+ * the `PASSWORD_ATTEMPTS` rate limiter (5 per 60 s, as in wrangler.toml) and a consumer worker
+ * whose messages `w.messages()` / `w.waitForMessage()` return. Off by default; any other option
+ * is a Miniflare option of the users-edge worker, as before. `attempts` overrides the limiter's
+ * `{ limit, period }` (period 10 or 60), for tests that exercise flows rather than the limiter.
  */
-export async function startWorker({ bindings = {}, ...extra } = {}) {
+export async function startWorker({ bindings = {}, notifications = false, attempts = { limit: 5, period: 60 }, ...extra } = {}) {
   const merged = { ADMIN_TOKEN: OPERATOR_TOKEN, PBKDF2_ITERATIONS: "1000", ...bindings };
   for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
-  const mf = new Miniflare({
+  const main = {
     modules: true,
     scriptPath: join(root, "build/index.js"),
     modulesRules: [
@@ -40,8 +69,29 @@ export async function startWorker({ bindings = {}, ...extra } = {}) {
     d1Databases: { DB: "users-edge-test" },
     kvNamespaces: { API_KEYS: "api-keys-test" },
     bindings: merged,
-    ...extra,
-  });
+  };
+  let options;
+  if (notifications) {
+    const edge = {
+      name: "users-edge",
+      ...main,
+      queueProducers: { NOTIFICATIONS: "notifications" },
+      ratelimits: { PASSWORD_ATTEMPTS: { simple: attempts } },
+      ...extra,
+    };
+    const sink = {
+      name: "notifications-sink",
+      modules: true,
+      script: SINK_SCRIPT,
+      compatibilityDate: "2026-04-26",
+      kvNamespaces: { SINK: "notifications-sink" },
+      queueConsumers: { notifications: { maxBatchTimeout: 0.05, maxBatchSize: 10 } },
+    };
+    options = { workers: [edge, sink] };
+  } else {
+    options = { ...main, ...extra };
+  }
+  const mf = new Miniflare(options);
   try {
     const db = await mf.getD1Database("DB");
     const migrations = readdirSync(join(root, "migrations")).filter((f) => f.endsWith(".sql")).sort();
@@ -51,7 +101,8 @@ export async function startWorker({ bindings = {}, ...extra } = {}) {
       }
     }
     const kv = await mf.getKVNamespace("API_KEYS");
-    return new Worker(mf, db, kv);
+    const sinkKv = notifications ? await mf.getKVNamespace("SINK", "notifications-sink") : null;
+    return new Worker(mf, db, kv, sinkKv);
   } catch (e) {
     // A runtime that failed to start must still be shut down, or the test process never exits.
     await mf.dispose().catch(() => {});
@@ -60,10 +111,12 @@ export async function startWorker({ bindings = {}, ...extra } = {}) {
 }
 
 export class Worker {
-  constructor(mf, db, kv) {
+  constructor(mf, db, kv, sinkKv = null) {
     this.mf = mf;
     this.db = db;
     this.kv = kv;
+    /** The consumer's KV namespace (only with `notifications: true`). */
+    this.sinkKv = sinkKv;
     /** Every exchange made through `fetch`, for the secret scans (`leaks`). */
     this.log = [];
   }
@@ -148,6 +201,58 @@ export class Worker {
   /** The api_keys row (digest, role, revoked_at, ...). */
   async keyRow(id) {
     return this.db.prepare("SELECT * FROM api_keys WHERE id = ?").bind(id).first();
+  }
+
+  /**
+   * Every message the NOTIFICATIONS consumer has received so far, oldest first, as
+   * `{ body, bodyKind, id, attempts }` (`bodyKind` is how the body arrived: "object" for a
+   * structured-clone object, "Map" if it came as a JS Map). Needs `notifications: true`.
+   */
+  async deliveries() {
+    if (!this.sinkKv) throw new Error("start the worker with { notifications: true } to observe the queue");
+    const keys = [];
+    let cursor;
+    do {
+      const page = await this.sinkKv.list({ prefix: "m:", cursor });
+      keys.push(...page.keys.map((k) => k.name));
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor);
+    keys.sort();
+    const out = [];
+    for (const k of keys) out.push(JSON.parse(await this.sinkKv.get(k)));
+    return out;
+  }
+
+  /** The bodies of every message received so far, oldest first. */
+  async messages() {
+    return (await this.deliveries()).map((d) => d.body);
+  }
+
+  /**
+   * Poll (bounded) until `count` messages matching `pred` have arrived; returns those messages'
+   * bodies, oldest first. Throws with what did arrive when the wait runs out.
+   */
+  async waitForMessages(pred, { count = 1, timeoutMs = 5000, intervalMs = 25 } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = (await this.messages()).filter(pred);
+      if (found.length >= count) return found;
+      if (Date.now() > deadline) {
+        throw new Error(`waited ${timeoutMs} ms for ${count} message(s), got ${found.length}: ${JSON.stringify(await this.messages())}`);
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+
+  /** The first message matching `pred` (waits for it, bounded). */
+  async waitForMessage(pred, opts = {}) {
+    return (await this.waitForMessages(pred, { ...opts, count: 1 }))[0];
+  }
+
+  /** Give the queue time to deliver, then the messages matching `pred` (for "nothing was sent"). */
+  async settledMessages(pred, { waitMs = 300 } = {}) {
+    await new Promise((r) => setTimeout(r, waitMs));
+    return (await this.messages()).filter(pred);
   }
 
   async events(userId) {

@@ -2,8 +2,9 @@
 # One command for the benchmarks: prints a table and writes BENCHMARKS.md, bench/chart.svg and
 # bench/results.json. Installs what it needs (wrk from Debian, hono + zod from npm via the committed
 # lock file, the native PBKDF2 bench from crates.io) and builds users-edge if build/ is missing.
-#   bash bench/run.sh                 # full run, about 6-8 minutes on 2 cores
-#   BENCH_QUICK=1 bash bench/run.sh   # smoke run of every step (about 1-2 minutes), writes nothing
+#   bash bench/run.sh                 # full run, about 5 minutes on 2 cores
+#   BENCH_QUICK=1 bash bench/run.sh   # smoke run of every step (about 1 minute), writes nothing
+#   BENCH_REPORT_ONLY=1 node bench/bench.mjs   # re-render BENCHMARKS.md + chart from bench/results.json
 # Loopback only: every server listens on 127.0.0.1 and wrk targets only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."

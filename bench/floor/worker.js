@@ -1,0 +1,58 @@
+// The floor: the irreducible I/O of an update in this design on this runtime, and nothing else.
+// One KV get of the key digest, one D1 `UPDATE … RETURNING`, the row back as JSON. No validation,
+// no policy, no audit event, no error handling beyond "no key". (GET: the KV get and one SELECT.)
+//
+// FLOOR_SQL=full is a diagnostic variant (bench "floor+sql"): the same JS, but the exact D1 work
+// users-edge does — the guarded UPDATE returning every user column, plus the audit-event INSERT,
+// in one batch — so the gap to users-edge splits into "SQL the design asks for" and "the rest".
+const COLUMNS = "id, email, name, given_name, family_name, linkedin_profile_url, role_title, based_in, admin, auth0_uid, " +
+  "publisher_id, agency_id, network_id, advertiser_id, payment_date, company_type, publisher_type, version, created_at, updated_at";
+const ALL_COLUMNS = "id, uuid, org_id, username, email, email_verified, phone, phone_verified, name, given_name, family_name, " +
+  "nick_name, preferred_language, gender, role_title, based_in, linkedin_profile_url, picture, company, website, country, bio, " +
+  "timezone, admin, auth0_uid, publisher_id, agency_id, network_id, advertiser_id, payment_date, company_type, publisher_type, " +
+  "role_alias, from_api, attributes, password_hash IS NOT NULL AS password_set, password_change_required, deactivated, " +
+  "consented_at, consent_method, version, created_at, updated_at";
+const GUARD = "EXISTS (SELECT 1 FROM api_keys k JOIN users c ON c.id = k.user_id WHERE k.id = ? AND k.revoked_at IS NULL " +
+  "AND c.deactivated = 0 AND c.org_id = ? AND (k.role = 'user' OR c.admin = 1))";
+const WRITABLE = new Set(["name", "given_name", "family_name", "linkedin_profile_url", "role_title", "based_in"]);
+const enc = new TextEncoder();
+
+export default {
+  async fetch(req, env) {
+    const key = req.headers.get("x-api-key") ?? "";
+    const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode(key)))]
+      .map((b) => b.toString(16).padStart(2, "0")).join("");
+    const who = await env.API_KEYS.get("key:" + digest, { type: "json", cacheTtl: 60 });
+    if (!who) return new Response(null, { status: 401 });
+    const id = Number(new URL(req.url).pathname.split("/")[4]);
+    const full = env.FLOOR_SQL === "full";
+    let row;
+    if (req.method === "PATCH") {
+      const { user } = await req.json();
+      const cols = Object.keys(user).filter((k) => WRITABLE.has(k));
+      const sets = cols.map((c) => `${c} = ?, `).join("");
+      const values = cols.map((c) => user[c]);
+      const now = new Date().toISOString();
+      if (full) {
+        const tag = crypto.randomUUID();
+        const [upd] = await env.DB.batch([
+          env.DB.prepare(`UPDATE users SET ${sets}version = version + 1, updated_at = ?, last_write = ? WHERE id = ? AND org_id = ? AND ${GUARD} RETURNING ${ALL_COLUMNS}`)
+            .bind(...values, now, tag, id, who.org_id, who.key_id, who.org_id),
+          env.DB.prepare("INSERT INTO user_events (user_id, org_id, actor_key_id, action, dialect, fields, version, at) " +
+            "SELECT id, org_id, ?, 'update', 'hienergy', ?, version, ? FROM users WHERE id = ? AND last_write = ?")
+            .bind(who.key_id, JSON.stringify(cols), now, id, tag),
+        ]);
+        row = upd.results[0];
+      } else {
+        row = await env.DB.prepare(`UPDATE users SET ${sets}version = version + 1, updated_at = ? WHERE id = ? AND org_id = ? RETURNING ${COLUMNS}`)
+          .bind(...values, now, id, who.org_id).first();
+      }
+    } else {
+      row = full
+        ? await env.DB.prepare(`SELECT ${ALL_COLUMNS} FROM users WHERE id = ? AND org_id = ? AND ${GUARD}`).bind(id, who.org_id, who.key_id, who.org_id).first()
+        : await env.DB.prepare(`SELECT ${COLUMNS} FROM users WHERE id = ? AND org_id = ?`).bind(id, who.org_id).first();
+    }
+    if (!row) return new Response(null, { status: 404 });
+    return Response.json({ data: row }, { headers: { etag: `"${row.version}"` } });
+  },
+};

@@ -1,0 +1,19 @@
+-- wrk script shared by every target: method, body and key come from the environment so the
+-- same request goes to each server. done() prints one JSON line the bench parses.
+wrk.method = os.getenv("BENCH_METHOD") or "GET"
+wrk.headers["X-Api-Key"] = os.getenv("BENCH_KEY")
+wrk.headers["Accept"] = "application/json"
+local body = os.getenv("BENCH_BODY")
+if body and #body > 0 then
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\nBENCH_JSON {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,' ..
+    '"p50_us":%d,"p90_us":%d,"p99_us":%d,"mean_us":%.1f,"max_us":%d}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean, latency.max))
+end

@@ -1,0 +1,131 @@
+//! `pipeline-native [ITERATIONS]` — run users-edge's whole request pipeline (`app::handle`: routing,
+//! key digest, JSON parse, validation, policy, SQL building, row decoding, rendering, Server-Timing)
+//! natively against a platform that answers KV and D1 instantly with canned values shaped like D1's
+//! (43-column rows, numbers as doubles, passed through `normalize_row` as the edge adapter does). What remains is the Rust logic alone, without wasm, the
+//! JS boundary or storage. Prints one JSON line: {"patch_us", "get_us", "iterations"}.
+use serde_json::{Map, Value};
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::time::Instant;
+use users_edge::http::{Body, Request};
+use users_edge::platform::{Config, Platform};
+use users_edge::store::{normalize_row, DbError, Row, Stmt};
+
+const KEY: &str = "ue_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+struct Canned {
+    config: Config,
+    principal: String,
+    row: Row,
+}
+
+impl Platform for Canned {
+    async fn kv_get(&self, _key: &str) -> Result<Option<String>, String> {
+        Ok(Some(self.principal.clone()))
+    }
+    async fn kv_put(&self, _key: &str, _value: &str) -> Result<(), String> {
+        Ok(())
+    }
+    async fn kv_delete(&self, _key: &str) -> Result<(), String> {
+        Ok(())
+    }
+    async fn query(&self, _stmt: &Stmt) -> Result<Vec<Row>, DbError> {
+        Ok(vec![normalize_row(self.row.clone())])
+    }
+    async fn batch(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
+        let mut out = vec![vec![normalize_row(self.row.clone())]];
+        out.extend(stmts.iter().skip(1).map(|_| Vec::new()));
+        Ok(out)
+    }
+    fn now_ms(&self) -> f64 {
+        1_767_225_600_000.0
+    }
+    fn fill_random(&self, buf: &mut [u8]) -> Result<(), String> {
+        buf.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+        Ok(())
+    }
+    fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+/// The futures here never pend (the platform answers at once), so polling once finishes them.
+fn block_on<F: Future>(f: F) -> F::Output {
+    fn noop(_: *const ()) {}
+    fn clone(_: *const ()) -> RawWaker {
+        RawWaker::new(std::ptr::null(), &VTABLE)
+    }
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+    let waker = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) };
+    let mut cx = Context::from_waker(&waker);
+    let mut f = pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+fn d1_row() -> Row {
+    // As D1 hands it over: every number a double, flags 0/1, 43 columns (store::sql::USER_COLUMNS).
+    let v: Value = serde_json::from_str(r#"{
+        "id": 2.0, "uuid": "5a3f0c8e-0000-4000-8000-000000000002", "org_id": 1.0, "username": null,
+        "email": "uma@bench.example", "email_verified": 0.0, "phone": null, "phone_verified": 0.0,
+        "name": "Uma User", "given_name": null, "family_name": null, "nick_name": null, "preferred_language": null,
+        "gender": null, "role_title": null, "based_in": "Paris, FR", "linkedin_profile_url": null, "picture": null,
+        "company": null, "website": null, "country": null, "bio": null, "timezone": null, "admin": 0.0,
+        "auth0_uid": null, "publisher_id": null, "agency_id": null, "network_id": null, "advertiser_id": null,
+        "payment_date": null, "company_type": null, "publisher_type": null, "role_alias": null, "from_api": 0.0,
+        "attributes": "{}", "password_set": 0.0, "password_change_required": 0.0, "deactivated": 0.0,
+        "consented_at": null, "consent_method": null, "version": 7.0,
+        "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"
+    }"#)
+    .expect("canned row");
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+fn request(method: &str, body: &str) -> Request {
+    let mut headers = vec![
+        ("host".to_string(), "127.0.0.1:8787".to_string()),
+        ("x-api-key".to_string(), KEY.to_string()),
+        ("accept".to_string(), "application/json".to_string()),
+    ];
+    if !body.is_empty() {
+        headers.push(("content-type".to_string(), "application/json".to_string()));
+        headers.push(("content-length".to_string(), body.len().to_string()));
+    }
+    Request {
+        method: method.to_string(),
+        path: "/api/v1/users/2".to_string(),
+        headers,
+        body: Body::Bytes(body.as_bytes().to_vec()),
+    }
+}
+
+fn time(platform: &Canned, method: &str, body: &str, iterations: u32) -> f64 {
+    for _ in 0..iterations / 10 {
+        let r = block_on(users_edge::app::handle(platform, request(method, body)));
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let t = Instant::now();
+    for _ in 0..iterations {
+        std::hint::black_box(block_on(users_edge::app::handle(platform, request(method, body))));
+    }
+    t.elapsed().as_secs_f64() * 1e6 / f64::from(iterations)
+}
+
+fn main() {
+    let iterations: u32 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let platform = Canned {
+        config: Config { admin_token: None, pbkdf2_iterations: 600_000 },
+        principal: r#"{"key_id":2,"user_id":2,"user_uuid":"5a3f0c8e-0000-4000-8000-000000000002","org_id":1,"role":"user"}"#.into(),
+        row: d1_row(),
+    };
+    let patch = time(&platform, "PATCH", r#"{"user":{"based_in":"Paris, FR"}}"#, iterations);
+    let get = time(&platform, "GET", "", iterations);
+    println!("{{\"patch_us\":{patch:.2},\"get_us\":{get:.2},\"iterations\":{iterations}}}");
+}

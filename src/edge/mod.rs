@@ -14,7 +14,11 @@ fn start() {
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let platform = platform::EdgePlatform::from_env(&env)?;
-    let headers: Vec<(String, String)> = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    // Only the headers the core reads cross into wasm.
+    let headers: Vec<(String, String)> = crate::http::HEADERS_READ
+        .iter()
+        .filter_map(|name| req.headers().get(name).ok().flatten().map(|v| (name.to_string(), v)))
+        .collect();
     let declared = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
     let bytes = if declared.is_some_and(|n| n > MAX_BODY_BYTES) { None } else { Some(req.bytes().await.unwrap_or_default()) };
     let core_req = crate::http::Request {

@@ -1,7 +1,7 @@
 use crate::platform::{Config, Platform};
 use crate::store::{normalize_row, DbError, Row, SqlValue, Stmt};
-use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result, Env, KvStore, Queue, QueueContentType, RateLimiter, RawMessageBuilder};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::{D1Database, D1PreparedStatement, Env, KvStore, Queue, QueueContentType, RateLimiter, RawMessageBuilder};
 
 /// How long an edge location may serve a cached key lookup. D1 re-checks every write, so a
 /// revoked key served from this cache still cannot change anything.
@@ -60,8 +60,35 @@ fn db_error(e: worker::Error) -> DbError {
     DbError { message }
 }
 
-fn rows(result: &D1Result) -> Result<Vec<Row>, DbError> {
-    let rows: Vec<Row> = result.results().map_err(db_error)?;
+/// A rejected D1 promise: its message and its cause's (where SQLite's text usually is).
+fn js_db_error(e: JsValue) -> DbError {
+    let message = |v: &JsValue| v.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
+    let cause = e.dyn_ref::<js_sys::Error>().map(|e| e.cause()).unwrap_or(JsValue::UNDEFINED);
+    DbError { message: format!("{} {}", message(&e), message(&cause)) }
+}
+
+/// Call `target[method](arg?)` and await the promise it returns.
+async fn call(target: &JsValue, method: &str, arg: Option<&JsValue>) -> Result<JsValue, DbError> {
+    let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(method))
+        .and_then(|f| f.dyn_into())
+        .map_err(js_db_error)?;
+    let promise = match arg {
+        Some(a) => f.call1(target, a),
+        None => f.call0(target),
+    }
+    .map_err(js_db_error)?;
+    js_sys::futures::JsFuture::from(js_sys::Promise::from(promise)).await.map_err(js_db_error)
+}
+
+/// D1 results cross into wasm as one JSON string each, not field by field: decoding a row
+/// through serde-wasm-bindgen costs ~9 boundary crossings per column (see BENCHMARKS.md).
+fn rows_of(result: &JsValue) -> Result<Vec<Row>, DbError> {
+    let results = js_sys::Reflect::get(result, &JsValue::from_str("results")).map_err(js_db_error)?;
+    if results.is_undefined() || results.is_null() {
+        return Ok(Vec::new());
+    }
+    let text: String = js_sys::JSON::stringify(&results).map_err(js_db_error)?.into();
+    let rows: Vec<Row> = serde_json::from_str(&text).map_err(|e| DbError { message: e.to_string() })?;
     Ok(rows.into_iter().map(normalize_row).collect())
 }
 
@@ -76,13 +103,17 @@ impl Platform for EdgePlatform {
         self.kv.delete(key).await.map_err(|e| e.to_string())
     }
     async fn query(&self, stmt: &Stmt) -> Result<Vec<Row>, DbError> {
-        let result = self.prepare(stmt)?.all().await.map_err(db_error)?;
-        rows(&result)
+        let prepared = self.prepare(stmt)?;
+        let result = call(prepared.inner(), "all", None).await?;
+        rows_of(&result)
     }
     async fn batch(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
-        let prepared = stmts.iter().map(|s| self.prepare(s)).collect::<Result<Vec<_>, _>>()?;
-        let results = self.db.batch(prepared).await.map_err(db_error)?;
-        results.iter().map(rows).collect()
+        let list = js_sys::Array::new();
+        for s in stmts {
+            list.push(self.prepare(s)?.inner());
+        }
+        let results: js_sys::Array = call(self.db.as_ref(), "batch", Some(&list)).await?.dyn_into().map_err(js_db_error)?;
+        results.iter().map(|r| rows_of(&r)).collect()
     }
     async fn rate_limit(&self, key: &str) -> Result<bool, String> {
         let limiter = self.limiter.as_ref().ok_or("the PASSWORD_ATTEMPTS rate-limit binding is missing")?;

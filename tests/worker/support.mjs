@@ -66,6 +66,8 @@ export async function startWorker({ bindings = {}, notifications = false, attemp
       { type: "CompiledWasm", include: ["**/*.wasm"] },
     ],
     compatibilityDate: "2026-04-26",
+    // Don't try to fetch Request.cf data from the internet at every start.
+    cf: false,
     d1Databases: { DB: "users-edge-test" },
     kvNamespaces: { API_KEYS: "api-keys-test" },
     bindings: merged,

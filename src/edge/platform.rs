@@ -44,7 +44,12 @@ impl EdgePlatform {
 
 fn db_error(e: worker::Error) -> DbError {
     let message = match &e {
-        worker::Error::D1(d1) => format!("{d1} {}", d1.cause()),
+        // Not `{d1}`: worker's `Display` for `D1Error` casts the cause (an `Error` object) to a
+        // string and throws, which hangs the request (a unique violation became a 500).
+        worker::Error::D1(d1) => {
+            let err: &js_sys::Error = d1.as_ref();
+            format!("{} {}", String::from(err.message()), d1.cause())
+        }
         other => other.to_string(),
     };
     DbError { message }

@@ -41,6 +41,8 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
             headers: vec![("content-type".into(), "application/json".into())],
             body: OPENAPI_JSON.as_bytes().to_vec(),
         },
+        ["openapi.json"] => Response::problem(405, &crate::dialects::problem::body(405, "Method Not Allowed", "Use GET"))
+            .with_header("allow", "GET"),
         _ => Response::problem(404, &crate::dialects::problem::body(404, "Not Found", "No such endpoint")),
     }
 }
@@ -61,4 +63,75 @@ async fn read_or_patch<P: Platform>(
     let patch = parse(json_body(req)?)?;
     let precondition = parse_if_match(req.header("if-match"));
     Ok(pipeline::update_user(cx, rules, who, UpdateCommand { target, patch, precondition }).await?.user)
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Body;
+    use crate::platform::Config;
+    use crate::store::{DbError, Row, Stmt};
+
+    /// A platform with nothing behind it: the requests below must be answered before any call.
+    struct Unreachable(Config);
+
+    impl Platform for Unreachable {
+        async fn kv_get(&self, _: &str) -> Result<Option<String>, String> {
+            Err("unreachable".into())
+        }
+        async fn kv_put(&self, _: &str, _: &str) -> Result<(), String> {
+            Err("unreachable".into())
+        }
+        async fn kv_delete(&self, _: &str) -> Result<(), String> {
+            Err("unreachable".into())
+        }
+        async fn query(&self, _: &Stmt) -> Result<Vec<Row>, DbError> {
+            Err(DbError { message: "unreachable".into() })
+        }
+        async fn batch(&self, _: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
+            Err(DbError { message: "unreachable".into() })
+        }
+        async fn rate_limit(&self, _: &str) -> Result<bool, String> {
+            Err("unreachable".into())
+        }
+        async fn notify(&self, _: &serde_json::Value) -> Result<(), String> {
+            Err("unreachable".into())
+        }
+        fn now_ms(&self) -> f64 {
+            0.0
+        }
+        fn fill_random(&self, _: &mut [u8]) -> Result<(), String> {
+            Err("unreachable".into())
+        }
+        fn config(&self) -> &Config {
+            &self.0
+        }
+    }
+
+    fn send(method: &str, path: &str) -> Response {
+        let platform = Unreachable(Config { admin_token: None, pbkdf2_iterations: 1000 });
+        let req = Request { method: method.into(), path: path.into(), headers: vec![], body: Body::Bytes(vec![]) };
+        pollster::block_on(handle(&platform, req))
+    }
+
+    #[test]
+    fn every_405_says_what_is_allowed() {
+        for (method, path, allow) in [
+            ("PUT", "/api/v1/users/1", "GET, PATCH"),
+            ("QUERY", "/api/v1/users/1", "GET, PATCH"),
+            ("POST", "/openapi.json", "GET"),
+            ("TRACE", "/openapi.json", "GET"),
+            ("GET", "/admin/v1/orgs", "POST"),
+            ("PATCH", "/admin/v1/users", "POST"),
+            ("DELETE", "/admin/v1/users/7", "GET"),
+            ("POST", "/admin/v1/users/7/events", "GET"),
+            ("GET", "/admin/v1/api-keys", "POST"),
+            ("GET", "/admin/v1/api-keys/3", "DELETE"),
+        ] {
+            let resp = send(method, path);
+            assert_eq!(resp.status, 405, "{method} {path}");
+            assert_eq!(resp.header("allow"), Some(allow), "{method} {path}");
+        }
+        assert_eq!(send("GET", "/openapi.json").status, 200);
+        assert_eq!(send("GET", "/admin/v1/nope").status, 404);
+    }
 }

@@ -10,7 +10,19 @@ use serde_json::json;
 pub async fn handle<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Response {
     match serve(cx, req, rest).await {
         Ok(resp) => resp,
+        Err(Failure::MethodNotAllowed) => dialect::render_error(&Failure::MethodNotAllowed)
+            .with_header("allow", allowed_method(rest).unwrap_or_default()),
         Err(f) => dialect::render_error(&f),
+    }
+}
+
+/// The one method a path of this API supports (for 405 and its `Allow`), or `None` for no such path.
+fn allowed_method(rest: &[&str]) -> Option<&'static str> {
+    match rest {
+        ["orgs"] | ["users"] | ["api-keys"] => Some("POST"),
+        ["users", _] | ["users", _, "events"] => Some("GET"),
+        ["api-keys", _] => Some("DELETE"),
+        _ => None,
     }
 }
 
@@ -19,14 +31,7 @@ fn id(segment: &str) -> Result<i64, Failure> {
 }
 
 async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Result<Response, Failure> {
-    let method = req.method.as_str();
-    let allowed = match rest {
-        ["orgs"] | ["users"] | ["api-keys"] => method == "POST",
-        ["users", _] | ["users", _, "events"] => method == "GET",
-        ["api-keys", _] => method == "DELETE",
-        _ => return Err(Failure::NotFound),
-    };
-    if !allowed {
+    if allowed_method(rest).ok_or(Failure::NotFound)? != req.method {
         return Err(Failure::MethodNotAllowed);
     }
     let who = pipeline::authenticate_operator_or_key(cx, req).await?;

@@ -22,7 +22,8 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let declared = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
     let bytes = if declared.is_some_and(|n| n > MAX_BODY_BYTES) { None } else { Some(req.bytes().await.unwrap_or_default()) };
     let core_req = crate::http::Request {
-        method: req.method().to_string().to_ascii_uppercase(),
+        // The raw method: `worker::Method` maps every method it doesn't know (QUERY, PROPFIND…) to GET.
+        method: req.inner().method().to_ascii_uppercase(),
         path: req.path(),
         headers,
         body: Body::from_read(declared, bytes),

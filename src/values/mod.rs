@@ -79,7 +79,10 @@ impl ExternalId {
 
 impl FromJson for ExternalId {
     fn from_json(value: &Value) -> Result<Self, String> {
-        match value.as_i64() {
+        // JSON has one number type: `42.0` and `4.2e1` are the integer 42 (as JSON Schema's
+        // `integer` says), so a whole number written with a fraction or exponent is accepted.
+        let whole = |f: f64| f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64;
+        match value.as_i64().or_else(|| value.as_f64().filter(|f| whole(*f)).map(|f| f as i64)) {
             Some(n) => Self::new(n),
             None => Err(format!("must be an integer between 0 and {MAX_SAFE_INTEGER}")),
         }
@@ -150,6 +153,12 @@ mod tests {
         assert!(ExternalId::from_json(&json!(MAX_SAFE_INTEGER + 1)).is_err());
         assert!(ExternalId::from_json(&json!(-1)).is_err());
         assert!(ExternalId::from_json(&json!(4.5)).is_err());
+        assert_eq!(ExternalId::from_json(&json!(42.0)).unwrap().get(), 42);
+        assert_eq!(ExternalId::from_json(&serde_json::from_str::<Value>("4.2e1").unwrap()).unwrap().get(), 42);
+        assert_eq!(ExternalId::from_json(&json!(-0.0)).unwrap().get(), 0);
+        assert!(ExternalId::from_json(&json!(-1.0)).is_err());
+        assert!(ExternalId::from_json(&json!(9_007_199_254_740_992.0)).is_err());
+        assert!(ExternalId::from_json(&json!(1e300)).is_err());
         assert!(ExternalId::from_json(&json!("42")).is_err());
     }
 

@@ -38,6 +38,12 @@ impl Platform for Canned {
         out.extend(stmts.iter().skip(1).map(|_| Vec::new()));
         Ok(out)
     }
+    async fn rate_limit(&self, _key: &str) -> Result<bool, String> {
+        Ok(true)
+    }
+    async fn notify(&self, _message: &serde_json::Value) -> Result<(), String> {
+        Ok(())
+    }
     fn now_ms(&self) -> f64 {
         1_767_225_600_000.0
     }

@@ -1,0 +1,60 @@
+// Fixture for scripts/schemathesis.sh: the demo org of scripts/seed-demo.mjs (org 1; user 1 "ada",
+// admin; user 2 "uma", user; keys 1 and 2), plus the keys the schemathesis runs present.
+//
+// Schemathesis draws path ids, and small ones (1, 2, 3) come up constantly. Left alone, the admin
+// run would soon PATCH `{"user": {"admin": false}}` onto its own user, or DELETE its own key, and
+// every later request would be a 403/401 that tests nothing. So the admin run acts as a separate
+// admin user whose user id and key id are far from anything a generator favours, and the user run
+// presents a second key of user 2 ("uma", the regular user, whom the runs should hit) with such an
+// id too. The demo keys 1 and 2 stay as targets any run may revoke.
+//
+// Usage: node tests/schemathesis/seed.mjs <persist-dir>   (writes <persist-dir>/schemathesis-keys.json)
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const persist = process.argv[2];
+if (!persist) throw new Error("usage: seed.mjs <persist-dir>");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+execFileSync("node", [join(root, "scripts/seed-demo.mjs"), persist], { stdio: ["ignore", "ignore", "inherit"] });
+
+const ADMIN_USER_ID = 73400321;
+const ADMIN_KEY_ID = 73400322;
+const USER_KEY_ID = 73400323;
+
+const now = new Date().toISOString();
+const key = () => "ue_" + randomBytes(32).toString("base64url");
+const digest = (k) => createHash("sha256").update(k).digest("hex");
+const q = (s) => "'" + String(s).replaceAll("'", "''") + "'";
+const adminKey = key();
+const userKey = key();
+const keyRow = (id, k, userId, orgId, role) =>
+  `(${id}, ${q(digest(k))}, ${q(k.slice(0, 11))}, ${userId}, ${orgId}, ${q(role)}, ${q(now)})`;
+const sql = `
+INSERT INTO users (id, uuid, org_id, username, email, name, admin, created_at, updated_at) VALUES
+  (${ADMIN_USER_ID}, ${q(randomUUID())}, 1, 'schemathesis-admin', 'schemathesis-admin@demo.example',
+   'Schemathesis Admin', 1, ${q(now)}, ${q(now)});
+INSERT INTO api_keys (id, digest, prefix, user_id, org_id, role, created_at) VALUES
+  ${keyRow(ADMIN_KEY_ID, adminKey, ADMIN_USER_ID, 1, "admin")},
+  ${keyRow(USER_KEY_ID, userKey, 2, 1, "user")};
+`;
+const file = join(persist, "schemathesis-seed.sql");
+writeFileSync(file, sql);
+execFileSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persist, "--file", file], {
+  cwd: root,
+  stdio: ["ignore", "ignore", "inherit"],
+});
+writeFileSync(
+  join(persist, "schemathesis-keys.json"),
+  JSON.stringify(
+    {
+      admin: { user_id: ADMIN_USER_ID, key_id: ADMIN_KEY_ID, key: adminKey },
+      user: { user_id: 2, key_id: USER_KEY_ID, key: userKey },
+    },
+    null,
+    2,
+  ),
+);

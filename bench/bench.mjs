@@ -633,61 +633,42 @@ function FINDINGS(R, { sp, sg }) {
   const cpuF = H.map((h) => h.cpu_vs_floor.median);
   const cpuP = H.map((h) => h.cpu_vs_peer.median);
   const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}×`;
-  return `### Findings and suggested fixes (src/ is not changed by this work)
+  return `### Findings
 
 **Summary.** users-edge uses ${range(cpuF)} the floor's workerd CPU per request and ${range(cpuP)} the peer's, with the same
-number of storage round trips as both. Per request (c=16) it spends ${sp.total.toFixed(3)} ms (PATCH) / ${sg.total.toFixed(3)} ms (GET) more CPU
+number of storage round trips as both (one KV read, one D1 call). Per request (c=16) it spends ${sp.total.toFixed(3)} ms (PATCH) / ${sg.total.toFixed(3)} ms (GET) more CPU
 than the floor: ${sp.sql.toFixed(3)} / ${sg.sql.toFixed(3)} ms of that is the SQL the design asks for (guard, audit event, 43 columns), the remaining
 ${sp.rest.toFixed(3)} / ${sg.rest.toFixed(3)} ms is the Rust/wasm side, of which the Rust logic itself is ${np.patch_us} / ${np.get_us} µs natively. By elimination
-the rest is the JS↔wasm shell (crossings, copies, promise plumbing; the crossings are counted below, their time is not). In absolute terms the gap is a fraction of a millisecond of CPU per request, and none of the fixes below changes behaviour.
+the rest is the JS↔wasm shell (crossings, copies, promise plumbing). In absolute terms the gap is a fraction of a millisecond of CPU per request.
 
-1. **D1 rows are decoded column by column across the JS↔wasm boundary** (\`D1Result::results::<Row>()\` in
-   \`src/edge/platform.rs\` → serde-wasm-bindgen). ${cr ? `A GET makes ${tot("GET")} crossings against ${tot(NOKEY)} for a request that touches no storage; the ${rowCrossings} in between are
-   one KV read and one 43-column row, about ${(rowCrossings / 43).toFixed(0)} crossings per column (\`Reflect.get\` of key and value, type tests, a
-   \`malloc\` + UTF-8 copy per string).` : ""} The row is then rebuilt by \`normalize_row\` and deserialised a second time by
-   \`User::from_row\` (\`serde_json::from_value\`).
-   *Fix (largest win):* cross once per result — e.g. a tiny JS helper imported with \`#[wasm_bindgen(module = …)]\` that returns
-   \`JSON.stringify(result.results)\`, or \`SELECT json_object(…)\` in SQL — and \`serde_json::from_str\` straight into \`User\`
-   (integers arrive as integers from the JSON text, so \`normalize_row\` goes too).
-2. **Rows carry 43 columns; HiEnergy renders 19.** \`USER_COLUMNS\` is shared by every dialect, so every HiEnergy read and write
-   returns (and decodes, see 1) 24 columns it throws away. *Fix:* a per-dialect column list (or one JSON object per row, see 1),
-   which also trims the SQL share measured above.
-3. **The design's SQL is a real part of the gap** (floor+sql − floor: ${sp.sql.toFixed(3)} ms per PATCH, ${sg.sql.toFixed(3)} ms per GET of local CPU): the
+**Fixed after the first measurement.** The first run (commit 6a5b404) had users-edge at 1.22–1.33× the floor's CPU with a GET
+at 553 boundary crossings. Cutting the crossings to the figure below did not move the CPU ratio beyond this machine's noise,
+so the per-column crossings were not the main cost; what remains is spread thin (see "Left"). The fixes:
+- D1 rows no longer cross the boundary column by column through serde-wasm-bindgen (~9 crossings per column): the D1 adapter
+  (\`src/edge/platform.rs\`) calls \`all()\`/\`batch()\` itself and takes each result as one \`JSON.stringify\` string.
+  ${cr ? `A GET now makes ${tot("GET")} crossings against ${tot(NOKEY)} for a request that touches no storage (${rowCrossings} for one KV read and one 43-column row).` : ""}
+- Only the five request headers the core reads cross into wasm (\`http::HEADERS_READ\`), not every header.
+- The release wasm's name sections (~120 KB raw) are stripped after \`worker-build\` (\`scripts/build.sh\`).
+- Any D1 error (a taken email or username) used to hang the request and answer 500: workers-rs 0.8.7's \`Display\` for \`D1Error\`
+  throws when the cause is an \`Error\` object. Errors are now read from the JS error's message and cause.
+
+**Left, with what they would buy:**
+1. **Rows carry 43 columns; HiEnergy renders 19.** \`USER_COLUMNS\` is shared by every dialect. A per-dialect column list would trim
+   both the JSON each row crosses as and the SQL share measured above.
+2. **The design's SQL is a real part of the gap** (floor+sql − floor: ${sp.sql.toFixed(3)} ms per PATCH, ${sg.sql.toFixed(3)} ms per GET of local CPU): the
    caller guard (\`EXISTS\` over \`api_keys\` ⋈ \`users\`) and the audit \`INSERT … SELECT\` are deliberate — revocation and demotion are
    checked in D1, every write is audited, in one round trip — and on Cloudflare this work runs in D1, not in the Worker.
-   Nothing to fix beyond 2.
-4. **The remaining shell costs are small but per request:** request headers are copied one by one into a \`Vec<(String,String)>\`
-   (\`entries()\` iteration, two copies + lower-casing per header; read only the five the pipeline uses with \`headers().get\`),
-   \`EdgePlatform::from_env\` looks up \`ADMIN_TOKEN\`, \`PBKDF2_ITERATIONS\`, \`DB\` and \`API_KEYS\` on every request (cache them
-   in a \`thread_local!\`/\`OnceCell\` per isolate), and every KV/D1 await builds a \`JsFuture\` with two closures.
-5. **Size and cold start:** the wasm is ${kb(R.sizes.wasm.raw)} (${kb(R.sizes.wasm.gzip)} gzip); users-edge's time to first response is
+3. **Small per-request shell costs:** \`EdgePlatform::from_env\` looks up its bindings on every request, and every KV/D1 await builds
+   a \`JsFuture\` with two closures.
+4. **Size and cold start:** the wasm is ${kb(R.sizes.wasm.raw)} (${kb(R.sizes.wasm.gzip)} gzip); users-edge's time to first response is
    ${x(ratio(R.cold["users-edge"].total_ms, R.cold.floor.total_ms))} the floor's, of which ${R.cold["users-edge"].first_request_ms} ms vs ${R.cold.floor.first_request_ms} ms is the first request after the runtime is up.
-   The release wasm still carries its **name sections**${R.sizes.stripped ? ` (${kb(R.sizes.wasm.raw - R.sizes.stripped.raw)} raw, ${kb(R.sizes.wasm.gzip - R.sizes.stripped.gzip)} gzip: ${((100 * (R.sizes.wasm.raw - R.sizes.stripped.raw)) / R.sizes.wasm.raw).toFixed(0)}% of the file)` : ""};
-   stripping them costs nothing at run time (add \`--strip-debug\` to the wasm-opt step of the build, or run
-   \`node_modules/.bin/wasm-opt build/index_bg.wasm --strip-debug -all -o build/index_bg.wasm\` after \`worker-build\`, as measured here). A one-off \`twiggy top\` of the build at 6a5b404 also showed
-   \`sha2::sha512::compress512\` (11 KB, pulled in by pbkdf2's \`simple\` feature, which supports PBKDF2-SHA512 PHC strings that
-   users-edge never writes), \`<f64 as Display>::fmt\` (14 KB, from formatting \`Server-Timing\` durations with \`{:.1}\`; integer
-   microseconds would avoid it), \`User::from_row\` (20 KB of serde derive for 43 fields) and \`time\`'s format-description
-   parser/formatter (≈ 33 KB; a hand-written RFC 3339 formatter is a few lines).
-6. **PBKDF2 in wasm is ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI**; wasm has no
+   Candidates seen with \`twiggy top\`: \`sha2::sha512::compress512\` (11 KB; kept on purpose now: imported PBKDF2-SHA512 hashes must verify),
+   \`<f64 as Display>::fmt\` (14 KB, from \`Server-Timing\` durations; integer microseconds would avoid it), \`User::from_row\`
+   (20 KB of serde derive for 43 fields), \`time\`'s format-description parser/formatter (≈ 33 KB), \`url\`/\`idna\`, and \`bcrypt\`.
+5. **PBKDF2 in wasm is ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI**; wasm has no
    SHA instructions, and the hash crates already build at \`opt-level = 3\`, so this is near the limit for wasm. 600000 iterations
    cost ${p600.wasm_in_workerd_ms} ms of Worker CPU per password change: fine under the paid plan's CPU limit, far over the free plan's 10 ms.
    WebCrypto (${R.pbkdf2.iterations[100000].webcrypto_in_workerd_ms} ms at 100000 in workerd) is faster but capped at 100000 iterations in production.
-
-### Bugs found
-
-- **Any D1 error hangs the request and workerd answers 500** (reproduced by \`tests/worker/concurrency.test.mjs\`, test 3, and by
-  the parity row "taken email" above). Reproduction: as an admin, \`PATCH /api/v1/users/2 {"user":{"email":"<another user's
-  email>"}}\`. Expected: 422 \`{"error":"validation_failed","errors":{"email":["has already been taken"]}}\`. Actual: 500
-  "The Workers runtime canceled this request because it detected that your Worker's code had hung". Cause:
-  \`src/edge/platform.rs\` \`db_error\` formats \`worker::Error::D1(d1)\` with \`format!("{d1} …")\`; worker 0.8.7's
-  \`impl Display for D1Error\` does \`JsString::from(self.inner.cause())\` and \`String::from\` on it, which calls
-  \`as_string().unwrap_throw()\` — but D1's \`cause\` is an \`Error\` object, not a string, so wasm-bindgen throws
-  ("called \`Option::unwrap_throw()\` on a \`None\` value", seen by instrumenting the glue), the Rust future never completes and the
-  request hangs. It hits every D1 error path: taken email/username on update, \`POST /admin/v1/users\` with a taken email, and
-  any SQL error. Fix: don't use \`D1Error\`'s \`Display\`; e.g.
-  \`worker::Error::D1(d1) => { let e: &js_sys::Error = d1.as_ref(); format!("{} {}", String::from(e.message()), d1.cause()) }\`.
-  With exactly that one-line change (built in a scratch copy) all four concurrency tests pass.
 `;
 }
 

@@ -129,11 +129,11 @@ impl ImportedHash {
 }
 
 fn modular_parts(s: &str) -> Option<(u32, Vec<u8>, Vec<u8>)> {
-    let mut it = s.split('$').skip(2);
-    let rounds = it.next()?.parse().ok()?;
-    let salt = ab64_decode(it.next()?)?;
-    let hash = ab64_decode(it.next()?)?;
-    it.next().is_none().then_some((rounds, salt, hash))
+    // "", "pbkdf2-sha256", rounds, salt, hash
+    match s.split('$').collect::<Vec<_>>().as_slice() {
+        ["", _, rounds, salt, hash] => Some((rounds.parse().ok()?, ab64_decode(salt)?, ab64_decode(hash)?)),
+        _ => None,
+    }
 }
 
 /// Verify a password against any stored format, in constant time with respect to the hash.

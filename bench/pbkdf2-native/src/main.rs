@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args();
+    args.next(); // the program name
     let iterations: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(600_000);
     let reps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(5);
     let (password, salt) = (b"correct horse battery staple", [7u8; 16]);

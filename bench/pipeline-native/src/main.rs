@@ -35,7 +35,7 @@ impl Platform for Canned {
     }
     async fn batch(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
         let mut out = vec![vec![normalize_row(self.row.clone())]];
-        out.extend(stmts.iter().skip(1).map(|_| Vec::new()));
+        out.extend(stmts[1..].iter().map(|_| Vec::new()));
         Ok(out)
     }
     async fn rate_limit(&self, _key: &str) -> Result<bool, String> {

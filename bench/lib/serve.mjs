@@ -5,19 +5,10 @@ import { Miniflare } from "miniflare";
 import { readFileSync, readdirSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { statements } from "../../tests/worker/support.mjs";
 
 export const COMPAT_DATE = "2026-04-26";
 
-/** Split a migration file into statements (no triggers, no '--' or ';' inside literals). */
-function statements(sql) {
-  return sql
-    .split("\n")
-    .map((l) => l.replace(/--.*$/, ""))
-    .join("\n")
-    .split(";")
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
 
 const sha256 = (s) => createHash("sha256").update(s).digest("hex");
 /** A deterministic, well-formed API key (`ue_` + 43 base64url characters). */

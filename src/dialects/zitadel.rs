@@ -554,44 +554,8 @@ pub fn render_error(f: &Failure, transport: Transport) -> Response {
 mod tests {
     use super::*;
 
-    /// The seed's curl body, verbatim.
-    const SEED: &str = r#"{
-"username": "minnie-mouse",
-"profile": {
-"givenName": "Minnie",
-"familyName": "Mouse",
-"nickName": "Mini",
-"displayName": "Minnie Mouse",
-"preferredLanguage": "en",
-"gender": "GENDER_FEMALE"
-},
-"email": {
-"email": "mini@mouse.com",
-"sendCode": {
-"urlTemplate": "https://example.com/email/verify?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}"
-},
-"returnCode": {},
-"isVerified": true
-},
-"phone": {
-"phone": "+41791234567",
-"sendCode": {},
-"returnCode": {},
-"isVerified": true
-},
-"password": {
-"password": {
-"password": "Secr3tP4ssw0rd!",
-"changeRequired": true
-},
-"hashedPassword": {
-"hash": "$2a$12$lJ08fqVr8bFJilRVnDT9QeULI7YW.nT3iwUv6dyg0aCrfm3UY8XR2",
-"changeRequired": true
-},
-"currentPassword": "Secr3tP4ssw0rd!",
-"verificationCode": "SKJd342k"
-}
-}"#;
+    /// The seed's curl body, verbatim (shared with the workerd tests).
+    const SEED: &str = include_str!("../../tests/fixtures/zitadel-seed-curl-body.json");
 
     #[test]
     fn seed_body_verbatim_names_every_oneof_conflict() {

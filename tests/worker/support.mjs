@@ -11,7 +11,7 @@ export const OPERATOR_TOKEN = "test-operator-token";
 export const BASE = "http://users-edge.test";
 
 /** Split a migration file into statements (ours have no triggers, and no '--' or ';' in literals). */
-function statements(sql) {
+export function statements(sql) {
   return sql
     .split("\n")
     .map((l) => l.replace(/--.*$/, ""))

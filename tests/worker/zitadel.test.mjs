@@ -5,6 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { startWorker, leaks, sha256 } from "./support.mjs";
 
 let w, A, B, taken;
@@ -140,44 +141,8 @@ function assertDetails(details, row, org) {
   assert.equal(details.resourceOwner, String(org.org.id));
 }
 
-// The seed's curl body, byte for byte (inside `--data-raw '...'`, no shell escapes in it).
-const SEED_BODY = `{
-"username": "minnie-mouse",
-"profile": {
-"givenName": "Minnie",
-"familyName": "Mouse",
-"nickName": "Mini",
-"displayName": "Minnie Mouse",
-"preferredLanguage": "en",
-"gender": "GENDER_FEMALE"
-},
-"email": {
-"email": "mini@mouse.com",
-"sendCode": {
-"urlTemplate": "https://example.com/email/verify?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}"
-},
-"returnCode": {},
-"isVerified": true
-},
-"phone": {
-"phone": "+41791234567",
-"sendCode": {},
-"returnCode": {},
-"isVerified": true
-},
-"password": {
-"password": {
-"password": "Secr3tP4ssw0rd!",
-"changeRequired": true
-},
-"hashedPassword": {
-"hash": "$2a$12$lJ08fqVr8bFJilRVnDT9QeULI7YW.nT3iwUv6dyg0aCrfm3UY8XR2",
-"changeRequired": true
-},
-"currentPassword": "Secr3tP4ssw0rd!",
-"verificationCode": "SKJd342k"
-}
-}`;
+// The seed's curl body, byte for byte (inside `--data-raw '...'`, no shell escapes in it); shared with the host tests.
+const SEED_BODY = readFileSync(new URL("../fixtures/zitadel-seed-curl-body.json", import.meta.url), "utf8");
 const SEED_TEMPLATE = "https://example.com/email/verify?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}";
 const SEED_HASH = "$2a$12$lJ08fqVr8bFJilRVnDT9QeULI7YW.nT3iwUv6dyg0aCrfm3UY8XR2";
 

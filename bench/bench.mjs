@@ -663,7 +663,7 @@ so the per-column crossings were not the main cost; what remains is spread thin 
 4. **Size and cold start:** the wasm is ${kb(R.sizes.wasm.raw)} (${kb(R.sizes.wasm.gzip)} gzip); users-edge's time to first response is
    ${x(ratio(R.cold["users-edge"].total_ms, R.cold.floor.total_ms))} the floor's, of which ${R.cold["users-edge"].first_request_ms} ms vs ${R.cold.floor.first_request_ms} ms is the first request after the runtime is up.
    Candidates seen with \`twiggy top\`: \`sha2::sha512::compress512\` (11 KB; kept on purpose now: imported PBKDF2-SHA512 hashes must verify),
-   \`<f64 as Display>::fmt\` (14 KB, from \`Server-Timing\` durations; integer microseconds would avoid it), \`User::from_row\`
+   \`<f64 as Display>::fmt\` (14 KB; formatting \`Server-Timing\` by hand was tried and saved 0.2 KB: other code keeps it in), \`User::from_row\`
    (20 KB of serde derive for 43 fields), \`time\`'s format-description parser/formatter (≈ 33 KB), \`url\`/\`idna\`, and \`bcrypt\`.
 5. **PBKDF2 in wasm is ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI**; wasm has no
    SHA instructions, and the hash crates already build at \`opt-level = 3\`, so this is near the limit for wasm. 600000 iterations

@@ -517,7 +517,7 @@ ${table(
     ["users-edge wasm (\`build/index_bg.wasm\`)", kb(R.sizes.wasm.raw), kb(R.sizes.wasm.gzip)],
     ["users-edge JS glue (\`build/index.js\`)", kb(R.sizes.glue.raw), kb(R.sizes.glue.gzip)],
     ["users-edge total", kb(R.sizes.wasm.raw + R.sizes.glue.raw), kb(R.sizes.wasm.gzip + R.sizes.glue.gzip)],
-    ...(R.sizes.stripped ? [["users-edge wasm without its name sections (\`wasm-opt --strip-debug\`; see finding 5)", kb(R.sizes.stripped.raw), kb(R.sizes.stripped.gzip)]] : []),
+    ...(R.sizes.stripped ? [["users-edge wasm after a further \`wasm-opt --strip-debug\` (a check: the build already strips name sections)", kb(R.sizes.stripped.raw), kb(R.sizes.stripped.gzip)]] : []),
     ["peer bundle (wrangler/esbuild, not minified)", kb(R.sizes.peer.raw), kb(R.sizes.peer.gzip)],
     ["floor", kb(R.sizes.floor.raw), kb(R.sizes.floor.gzip)],
   ],

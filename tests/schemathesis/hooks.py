@@ -106,9 +106,11 @@ def filter_failure(context, failure, case, response) -> bool:
     keep = _keep(failure, case, response)
     log = os.environ.get("SCHEMATHESIS_FILTERED_LOG")
     if not keep and log:
-        # One line per dropped failure, for review: operation, status, and the body's first 300 bytes.
+        # One line per dropped failure, for review: operation, URL, status, the body's first 300 bytes.
+        body = response.content[:300].decode("utf-8", "replace")
+        url = getattr(getattr(response, "request", None), "url", "")
         with open(log, "a", encoding="utf-8") as f:
-            f.write(f"{case.operation.label}\t{response.status_code}\t{response.content[:300].decode('utf-8', 'replace')}\n")
+            f.write(f"{case.operation.label}\t{url}\t{response.status_code}\t{body}\n")
     return keep
 
 

@@ -11,9 +11,11 @@
 # KEEP_STATE=1 (keep the D1/KV folder for inspection).
 #
 # What is configured, and why, is in tests/schemathesis/schemathesis.toml (a 412 for a stale
-# If-Match counts as an acceptable answer; no generated junk credentials next to the real ones)
-# and tests/schemathesis/hooks.py (a HiEnergy 422 that only says "email has already been taken"
-# is not a rejected valid request). No check is disabled.
+# If-Match counts as an acceptable answer; no generated junk credentials next to the real ones),
+# tests/schemathesis/hooks.py (well-formed requests that are rightly refused: a taken email in
+# HiEnergy's 422 / Konstantly's 400, a ZITADEL proof that can't be guessed or a stale If-Match,
+# an Upsun id an inferred link filled with an integer) and tests/schemathesis/seed.mjs (fixed
+# UUIDs for the demo users, the document's path examples). No check is disabled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"

@@ -7,12 +7,15 @@
 # made up here and passed with --var, and the state folder is new and removed afterwards.
 # Knobs (environment): PORT (default: a free one), MAX_EXAMPLES (per operation, default 50),
 # SEED (schemathesis --seed, default random and printed), REPORT_DIR (default target/schemathesis:
-# junit reports and the wrangler log), KEEP_STATE=1 (keep the D1/KV folder for inspection).
+# junit reports, the wrangler log, and <run>.filtered.tsv listing every failure hooks.py dropped),
+# KEEP_STATE=1 (keep the D1/KV folder for inspection).
 #
 # What is configured, and why, is in tests/schemathesis/schemathesis.toml (a 412 for a stale
-# If-Match counts as an acceptable answer; no generated junk credentials next to the real ones)
-# and tests/schemathesis/hooks.py (a HiEnergy 422 that only says "email has already been taken"
-# is not a rejected valid request). No check is disabled.
+# If-Match counts as an acceptable answer; no generated junk credentials next to the real ones),
+# tests/schemathesis/hooks.py (well-formed requests that are rightly refused: a taken email in
+# HiEnergy's 422 / Konstantly's 400, a ZITADEL proof that can't be guessed or a stale If-Match,
+# an Upsun id an inferred link filled with an integer) and tests/schemathesis/seed.mjs (fixed
+# UUIDs for the demo users, the document's path examples). No check is disabled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -33,7 +36,7 @@ REPORT_DIR="${REPORT_DIR:-$ROOT/target/schemathesis}"
 STATE="$(mktemp -d "${TMPDIR:-/tmp}/users-edge-schemathesis.XXXXXX")"
 OPERATOR_TOKEN="op_$(node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("base64url"))')"
 mkdir -p "$REPORT_DIR"
-rm -f "$REPORT_DIR"/*.xml "$REPORT_DIR"/wrangler.log
+rm -f "$REPORT_DIR"/*.xml "$REPORT_DIR"/*.filtered.tsv "$REPORT_DIR"/wrangler.log
 
 step() { printf '\033[1m[schemathesis]\033[0m %s\n' "$*"; }
 
@@ -63,6 +66,7 @@ npx wrangler d1 migrations apply DB --local --persist-to "$STATE" > "$STATE/migr
 node tests/schemathesis/seed.mjs "$STATE"
 ADMIN_KEY="$(node -p "require('$STATE/schemathesis-keys.json').admin.key")"
 USER_KEY="$(node -p "require('$STATE/schemathesis-keys.json').user.key")"
+USER_UUID="$(node -p "require('$STATE/schemathesis-keys.json').user.user_uuid")"
 
 step "wrangler dev on $BASE (builds the worker first)"
 # PBKDF2_ITERATIONS: new passwords are hashed in the wasm at 600,000 rounds in production; here
@@ -107,6 +111,8 @@ preflight() {
 preflight "admin key" /api/v1/users/2 "X-Api-Key: $ADMIN_KEY"
 preflight "user key" /api/v1/users/2 "X-Api-Key: $USER_KEY"
 preflight "operator token" /admin/v1/users/1 "Authorization: Bearer $OPERATOR_TOKEN"
+# The fixture UUID the document's path examples name (ZITADEL, Upsun, Konstantly) is the user's.
+preflight "user key by UUID" "/users/$USER_UUID" "Authorization: Bearer $USER_KEY"
 
 export SCHEMATHESIS_HOOKS="$ROOT/tests/schemathesis/hooks.py"
 failed=()
@@ -114,7 +120,7 @@ run() {
   local name="$1"
   shift
   step "run '$name': all checks, all phases, $MAX_EXAMPLES examples per operation, seed $SEED"
-  if "$ST" --config-file "$ROOT/tests/schemathesis/schemathesis.toml" run "$BASE/openapi.json" \
+  if SCHEMATHESIS_FILTERED_LOG="$REPORT_DIR/$name.filtered.tsv" "$ST" --config-file "$ROOT/tests/schemathesis/schemathesis.toml" run "$BASE/openapi.json" \
     --checks all \
     --phases examples,coverage,fuzzing,stateful \
     --max-examples "$MAX_EXAMPLES" \

@@ -126,6 +126,14 @@ mod tests {
             ("POST", "/admin/v1/users/7/events", "GET"),
             ("GET", "/admin/v1/api-keys", "POST"),
             ("GET", "/admin/v1/api-keys/3", "DELETE"),
+            ("TRACE", "/users/d81c8ee2-44b3-429f-b944-a33ad7437690", "GET, PATCH"),
+            ("PUT", "/users/not-even-a-uuid", "GET, PATCH"),
+            ("GET", "/openapi/v1/users/2", "PATCH"),
+            ("GET", "/v2/users/human/2", "PUT"),
+            ("PUT", "/v2/users/2/email/verify", "POST"),
+            ("GET", "/v2/users/2/phone/verify", "POST"),
+            ("DELETE", "/v2/users/2/password_reset", "POST"),
+            ("GET", "/zitadel.user.v2.UserService/UpdateHumanUser", "POST"),
         ] {
             let resp = send(method, path);
             assert_eq!(resp.status, 405, "{method} {path}");

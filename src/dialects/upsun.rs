@@ -102,7 +102,12 @@ const STYLE: problem::Style =
     problem::Style { invalid_status: 400, field_name: wire_name, auth_hint: "Send an API key as a Bearer token" };
 
 pub fn render_error(f: &Failure) -> Response {
-    problem::render(f, &STYLE)
+    let resp = problem::render(f, &STYLE);
+    match f {
+        // RFC 9110 §15.5.6: a 405 lists what the resource supports.
+        Failure::MethodNotAllowed => resp.with_header("allow", "GET, PATCH"),
+        _ => resp,
+    }
 }
 
 #[cfg(test)]

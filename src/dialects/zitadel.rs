@@ -317,7 +317,8 @@ fn password(r: &mut Reader) -> Option<PasswordChange> {
     }
     let proof = match proof {
         None => None,
-        Some((member, Value::String(s))) if !s.is_empty() && s.len() <= 256 => {
+        // Bounded in characters, as the password policy is: any password it allows can be proven.
+        Some((member, Value::String(s))) if !s.is_empty() && s.chars().count() <= crate::password::MAX_CHARS => {
             Some(if member == "currentPassword" { Proof::CurrentPassword(s) } else { Proof::Code(s) })
         }
         Some((member, _)) => {
@@ -612,6 +613,23 @@ mod tests {
         let (_, patch) = parse_update(json!({"userId": "1", "human": {"profile": {"nickName": "x"}}}), Message::UpdateUser).unwrap();
         assert_eq!(patch.touched(), vec![Field::NickName]);
         assert!(parse_update(json!({"human": {"profile": {"givenName": ""}}}), Message::UpdateUser).is_err());
+    }
+
+    /// A proof is as long as the password policy allows, counted in characters: a current
+    /// password of 256 two-byte characters (512 bytes) is a valid password and must be provable.
+    #[test]
+    fn proofs_are_bounded_like_passwords_in_characters() {
+        let long = "é".repeat(crate::password::MAX_CHARS);
+        assert!(crate::password::parse_new(&long).is_ok());
+        for proof in ["currentPassword", "verificationCode"] {
+            let body = json!({"password": {"password": {"password": "N3w-Passw0rd!"}, proof: long}});
+            let (_, patch) = parse_update(body, Message::UpdateHumanUser).unwrap_or_else(|e| panic!("{proof}: {e:?}"));
+            assert!(patch.password.unwrap().proof.is_some(), "{proof}");
+            let body = json!({"password": {"password": {"password": "N3w-Passw0rd!"}, proof: format!("{long}é")}});
+            assert!(parse_update(body, Message::UpdateHumanUser).is_err(), "{proof}: 257 characters");
+            let body = json!({"password": {"password": {"password": "N3w-Passw0rd!"}, proof: ""}});
+            assert!(parse_update(body, Message::UpdateHumanUser).is_err(), "{proof}: empty");
+        }
     }
 
     #[test]

@@ -8,6 +8,10 @@
 // presents a second key of user 2 ("uma", the regular user, whom the runs should hit) with such an
 // id too. The demo keys 1 and 2 stay as targets any run may revoke.
 //
+// ZITADEL, Upsun and Konstantly name users by UUID, which a generator never guesses. So the demo
+// users get fixed UUIDs, the ones openapi.json gives as path examples (Upsun's own examples from
+// its documentation): the examples phase and the links from those responses then reach real users.
+//
 // Usage: node tests/schemathesis/seed.mjs <persist-dir>   (writes <persist-dir>/schemathesis-keys.json)
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -22,6 +26,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 execFileSync("node", [join(root, "scripts/seed-demo.mjs"), persist], { stdio: ["ignore", "ignore", "inherit"] });
 
 const ADMIN_USER_ID = 73400321;
+// Keep in step with the `examples` of the userId / user_id parameters in openapi.json.
+const ADA_UUID = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
+const UMA_UUID = "d81c8ee2-44b3-429f-b944-a33ad7437690";
 const ADMIN_KEY_ID = 73400322;
 const USER_KEY_ID = 73400323;
 
@@ -34,6 +41,8 @@ const userKey = key();
 const keyRow = (id, k, userId, orgId, role) =>
   `(${id}, ${q(digest(k))}, ${q(k.slice(0, 11))}, ${userId}, ${orgId}, ${q(role)}, ${q(now)})`;
 const sql = `
+UPDATE users SET uuid = ${q(ADA_UUID)} WHERE id = 1;
+UPDATE users SET uuid = ${q(UMA_UUID)} WHERE id = 2;
 INSERT INTO users (id, uuid, org_id, username, email, name, admin, created_at, updated_at) VALUES
   (${ADMIN_USER_ID}, ${q(randomUUID())}, 1, 'schemathesis-admin', 'schemathesis-admin@demo.example',
    'Schemathesis Admin', 1, ${q(now)}, ${q(now)});
@@ -52,7 +61,7 @@ writeFileSync(
   JSON.stringify(
     {
       admin: { user_id: ADMIN_USER_ID, key_id: ADMIN_KEY_ID, key: adminKey },
-      user: { user_id: 2, key_id: USER_KEY_ID, key: userKey },
+      user: { user_id: 2, user_uuid: UMA_UUID, key_id: USER_KEY_ID, key: userKey },
     },
     null,
     2,

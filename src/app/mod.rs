@@ -14,8 +14,8 @@ use crate::pipeline::{self, UpdateCommand};
 use crate::platform::{Ctx, Platform};
 use crate::policy::Rules;
 
-/// The OpenAPI 3.1 description of every endpoint, served as is.
-pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
+/// The OpenAPI 3.1 description of every endpoint (`openapi.json`, compacted by `build.rs`).
+pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.json"));
 
 /// Serve one request. Always answers; the `Server-Timing` header lists every KV and D1 call.
 pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
@@ -111,6 +111,14 @@ mod tests {
         let platform = Unreachable(Config { admin_token: None, pbkdf2_iterations: 1000 });
         let req = Request { method: method.into(), path: path.into(), headers: vec![], body: Body::Bytes(vec![]) };
         pollster::block_on(handle(&platform, req))
+    }
+
+    #[test]
+    fn the_served_document_is_openapi_json_compacted() {
+        let served: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
+        let source: serde_json::Value = serde_json::from_str(include_str!("../../openapi.json")).unwrap();
+        assert_eq!(served, source);
+        assert!(OPENAPI_JSON.len() < include_str!("../../openapi.json").len());
     }
 
     #[test]

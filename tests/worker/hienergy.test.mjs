@@ -11,16 +11,8 @@ before(async () => {
 });
 after(() => w?.dispose());
 
-let seq = 0;
-const issuedKeys = [];
-/** A fresh member of `org` with its own key, so tests don't share row state. */
-async function member(org, fields = {}) {
-  const n = ++seq;
-  const user = await w.createUser({ org_id: org.org.id, email: `m${n}@${org.org.name}.test`, name: `Member ${n}`, ...fields });
-  const key = await w.createKey(user.id);
-  issuedKeys.push(key.key);
-  return { user, key: key.key, keyId: key.id };
-}
+/** A fresh member of `org` with its own key (see support.mjs). */
+const member = (org, fields = {}) => w.member(org, fields, "m");
 
 const ADMIN_ONLY = {
   email: "moved@acme.test",
@@ -682,7 +674,7 @@ test("no response in this file carried an API key, its digest, or a password has
   const { results: hashes } = await w.db.prepare("SELECT password_hash FROM users WHERE password_hash IS NOT NULL").all();
   assert.ok(hashes.length > 0, "the admin-only test set a password");
   const secrets = [
-    A.adminKey, A.userKey, A.otherKey, B.adminKey, B.userKey, B.otherKey, ...issuedKeys,
+    A.adminKey, A.userKey, A.otherKey, B.adminKey, B.userKey, B.otherKey, ...w.issuedKeys,
     ...keys.map((k) => k.digest),
     ...hashes.map((h) => h.password_hash),
     ADMIN_ONLY.password, "$pbkdf2", "password_hash",

@@ -13,16 +13,9 @@ before(async () => {
 });
 after(() => w?.dispose());
 
-let seq = 0;
-const issued = [];
 const passwords = [];
-async function member(org, fields = {}) {
-  const n = ++seq;
-  const user = await w.createUser({ org_id: org.org.id, email: `s${n}@${org.org.name}.test`, name: `Sec ${n}`, ...fields });
-  const key = await w.createKey(user.id);
-  issued.push(key.key);
-  return { user, key: key.key, keyId: key.id };
-}
+/** A fresh member of `org` with its own key (see support.mjs). */
+const member = (org, fields = {}) => w.member(org, fields, "s");
 
 async function snapshot(id) {
   return [await w.row(id), await w.events(id)];
@@ -181,7 +174,7 @@ test("demoted admin: its old admin key (KV still says admin) can't make admin-on
 
   // A key issued after the demotion is a user key.
   const fresh = await w.createKey(adm.user.id);
-  issued.push(fresh.key);
+  w.issuedKeys.push(fresh.key);
   assert.equal(fresh.role, "user");
 });
 
@@ -298,7 +291,7 @@ test("a user may not set its own password via HiEnergy (403 naming password); a 
   const u = await w.createUser({ org_id: A.org.id, email: "pwself@acme.test", password: "Initial passphrase" });
   passwords.push("Initial passphrase");
   const k = await w.createKey(u.id);
-  issued.push(k.key);
+  w.issuedKeys.push(k.key);
   const [row, events] = await snapshot(u.id);
   const r = await w.hi("PATCH", u.id, k.key, { json: { user: { password: "Self chosen passphrase" } } });
   assert.equal(r.status, 403, r.text);
@@ -323,7 +316,7 @@ test("API keys: D1 and KV hold only the SHA-256 digest; no response but the issu
   for (const k of keys) assert.match(k.name, /^key:[0-9a-f]{64}$/);
   for (const k of keys) assert.ok(!(await w.kv.get(k.name)).includes("ue_"), "no key in a KV value");
   const { results } = await w.db.prepare("SELECT * FROM api_keys").all();
-  for (const key of issued) assert.ok(!JSON.stringify(results).includes(key));
+  for (const key of w.issuedKeys) assert.ok(!JSON.stringify(results).includes(key));
 });
 
 test("no response in this file leaked a password, a hash, an API key or a digest", async () => {
@@ -331,7 +324,7 @@ test("no response in this file leaked a password, a hash, an API key or a digest
   const { results: hashes } = await w.db.prepare("SELECT password_hash FROM users WHERE password_hash IS NOT NULL").all();
   assert.ok(hashes.length >= 3 && passwords.length >= 3);
   const secrets = [
-    A.adminKey, A.userKey, A.otherKey, B.adminKey, B.userKey, B.otherKey, ...issued, OPERATOR_TOKEN,
+    A.adminKey, A.userKey, A.otherKey, B.adminKey, B.userKey, B.otherKey, ...w.issuedKeys, OPERATOR_TOKEN,
     ...keys.map((k) => k.digest), ...hashes.map((h) => h.password_hash), ...passwords,
     "$pbkdf2", "password_hash",
   ];

@@ -121,6 +121,18 @@ export class Worker {
     this.sinkKv = sinkKv;
     /** Every exchange made through `fetch`, for the secret scans (`leaks`). */
     this.log = [];
+    /** Every key `member` issued, for the secret scans. */
+    this.issuedKeys = [];
+    this.memberSeq = 0;
+  }
+
+  /** A fresh user of `org` (from `seedOrg`) with its own key, so tests share no row state. */
+  async member(org, fields = {}, label = "m") {
+    const n = ++this.memberSeq;
+    const user = await this.createUser({ org_id: org.org.id, email: `${label}${n}@${org.org.name}.test`, name: `Member ${label}${n}`, ...fields });
+    const key = await this.createKey(user.id);
+    this.issuedKeys.push(key.key);
+    return { user, key: key.key, keyId: key.id, n };
   }
 
   dispose() {

@@ -13,15 +13,8 @@ before(async () => {
 });
 after(() => w?.dispose());
 
-let seq = 0;
-const issuedKeys = [];
-async function member(org, fields = {}) {
-  const n = ++seq;
-  const user = await w.createUser({ org_id: org.org.id, email: `u${n}@${org.org.name}.test`, name: `Ursula ${n}`, ...fields });
-  const key = await w.createKey(user.id);
-  issuedKeys.push(key.key);
-  return { user, key: key.key, keyId: key.id, n };
-}
+/** A fresh member of `org` with its own key (see support.mjs). */
+const member = (org, fields = {}) => w.member(org, fields, "u");
 
 function call(method, id, key, { json, body, headers = {} } = {}) {
   const h = { ...headers };
@@ -321,7 +314,7 @@ test("no key, key digest or password hash appears in any response or header", as
   const { results: hashes } = await w.db.prepare("SELECT password_hash FROM users WHERE password_hash IS NOT NULL").all();
   const { results: digests } = await w.db.prepare("SELECT digest FROM api_keys").all();
   assert.equal(hashes.length, 1);
-  const secrets = [...issuedKeys, A.adminKey, A.userKey, A.otherKey, B.adminKey, B.userKey, B.otherKey, "Upsun-Passw0rd!", ...hashes.map((h) => h.password_hash), ...digests.map((d) => d.digest)];
+  const secrets = [...w.issuedKeys, A.adminKey, A.userKey, A.otherKey, B.adminKey, B.userKey, B.otherKey, "Upsun-Passw0rd!", ...hashes.map((h) => h.password_hash), ...digests.map((d) => d.digest)];
   assert.ok(w.log.length > 50);
   assert.deepEqual(leaks(w, secrets), []);
   for (const x of w.log) {

@@ -66,7 +66,7 @@ pub fn code_from(random: &[u8]) -> Option<String> {
     (code.len() == CODE_LEN).then_some(code)
 }
 
-pub fn generate<P: Platform>(cx: &Ctx<'_, P>, kind: Kind, value: Option<String>, verification: Verification, _now: &str) -> Result<NewCode, Failure> {
+pub fn generate<P: Platform>(cx: &Ctx<'_, P>, kind: Kind, value: Option<String>, verification: Verification) -> Result<NewCode, Failure> {
     let plain = code_from(&cx.random::<64>()?).ok_or_else(|| Failure::Internal("random source exhausted".into()))?;
     Ok(NewCode {
         kind,
@@ -92,15 +92,21 @@ pub struct LiveCode {
     pub value: Option<String>,
 }
 
+/// Why a code-guarded statement matched nothing: the key and user the usual way; if both are
+/// fine, the code itself is the problem.
+async fn code_miss<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Target) -> Failure {
+    match explain_miss(cx, who, target).await {
+        Failure::PreconditionFailed => Failure::ProofRejected(ProofKind::VerificationCode),
+        other => other,
+    }
+}
+
 /// Check a presented code against the newest unused one of its kind.
 pub async fn check<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Target, kind: Kind, presented: &str) -> Result<LiveCode, Failure> {
     let row = cx.query(sql::active_code(who, target, kind.as_str())).await?.into_iter().next();
     let Some(row) = row else {
         // No live code, or no such user for this key: tell them apart the usual way.
-        return Err(match explain_miss(cx, who, target).await {
-            Failure::PreconditionFailed => Failure::ProofRejected(ProofKind::VerificationCode),
-            other => other,
-        });
+        return Err(code_miss(cx, who, target).await);
     };
     limit_user(cx, "code", row.int("user_id").unwrap_or_default()).await?;
     let expected = row.text("digest").unwrap_or_default();
@@ -160,10 +166,7 @@ pub async fn verify_contact<P: Platform>(
     match results.first_mut().and_then(|r| r.pop()) {
         Some(row) => User::from_row(row).map_err(Failure::Internal),
         // The key and the user are fine, so the code was used meanwhile or the address changed.
-        None => Err(match explain_miss(cx, who, target).await {
-            Failure::PreconditionFailed => Failure::ProofRejected(ProofKind::VerificationCode),
-            other => other,
-        }),
+        None => Err(code_miss(cx, who, target).await),
     }
 }
 
@@ -179,7 +182,7 @@ pub async fn request_password_reset<P: Platform>(
     let touched: &[Field] = if verification == Verification::Return { &[Field::PasswordCodeReturn] } else { &[] };
     authorize(cx, rules, who, target, touched, false).await?;
     let (now, tag) = (now_rfc3339(cx), random_tag(cx)?);
-    let code = generate(cx, Kind::PasswordReset, None, verification, &now)?;
+    let code = generate(cx, Kind::PasswordReset, None, verification)?;
     let batch = vec![
         sql::touch_user(who, target, &tag),
         sql::retire_codes(target, &tag, Kind::PasswordReset.as_str(), &now),

@@ -94,7 +94,7 @@ pub async fn update_user<P: Platform>(
             sets.push(Fragment::new(format!("{flag} = CASE WHEN {col} = ? THEN {flag} ELSE 0 END"), vec![value.clone().into()]));
         }
         if let Some(v) = verification {
-            let code = codes::generate(cx, kind, Some(value), v.clone(), &now)?;
+            let code = codes::generate(cx, kind, Some(value), v.clone())?;
             after.push(sql::retire_codes(target, &tag, kind.as_str(), &now));
             after.push(sql::insert_code(target, &tag, kind.as_str(), &code.digest, code.value.as_deref(), &code.expires_at, &now));
             new_codes.push(code);

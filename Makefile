@@ -1,5 +1,5 @@
 # users-edge — every command a person or CI needs. Each target installs what it uses first.
-.PHONY: setup build dev test test-host test-worker test-api bench clean
+.PHONY: setup build dev test lint test-host test-worker test-api bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -13,11 +13,16 @@ dev: setup
 	@bash scripts/dev.sh
 
 ## Every test: host unit/pipeline tests, workerd tests on the built wasm, schemathesis.
-test: setup
+test: setup lint
 	cargo test --locked
 	bash scripts/build.sh
 	node --test --test-concurrency=1 --test-timeout=300000 tests/worker/
 	bash scripts/schemathesis.sh
+
+## Formatting and lints, as CI runs them (rustfmt.toml; clippy on every target, warnings are errors).
+lint: setup
+	cargo fmt --check
+	cargo clippy --locked --all-targets -- -D warnings
 
 test-host:
 	cargo test --locked

@@ -16,6 +16,13 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
+for component in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+    step "rust component $component"
+    rustup component add "$component"
+  fi
+done
+
 if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
   step "worker-build $WORKER_BUILD_VERSION (about 5 minutes)"
   cargo install worker-build --version "$WORKER_BUILD_VERSION" --force

@@ -39,7 +39,9 @@ pub enum Failure {
     /// A `currentPassword` or verification code that doesn't match (or has expired, or was used).
     ProofRejected(ProofKind),
     /// Too many attempts at a proof for this user; try again after this many seconds.
-    RateLimited { retry_after: u32 },
+    RateLimited {
+        retry_after: u32,
+    },
     /// Storage failed for a reason that is ours, not the client's.
     Internal(String),
 }

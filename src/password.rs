@@ -213,7 +213,8 @@ mod tests {
         let phc = hash(&parse_new("Secr3tP4ssw0rd!").unwrap(), &[9; 16], 1_000).unwrap();
         assert!(ImportedHash::parse(&phc).is_ok());
         assert!(verify("Secr3tP4ssw0rd!", ImportedHash::parse(&phc).unwrap().as_str()));
-        let bcrypt_hash = bcrypt::hash_with_salt("Secr3tP4ssw0rd!", 4, [3u8; 16]).unwrap().format_for_version(bcrypt::Version::TwoA);
+        let bcrypt_hash =
+            bcrypt::hash_with_salt("Secr3tP4ssw0rd!", 4, [3u8; 16]).unwrap().format_for_version(bcrypt::Version::TwoA);
         assert!(bcrypt_hash.starts_with("$2a$04$"));
         let imported = ImportedHash::parse(&bcrypt_hash).unwrap();
         assert!(verify("Secr3tP4ssw0rd!", imported.as_str()));

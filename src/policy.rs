@@ -59,7 +59,11 @@ impl Rules {
             (Some(Access::AdminOnly), Role::User) => false,
         };
         let denied: Vec<Field> = touched.iter().copied().filter(|f| !allowed(f)).collect();
-        if denied.is_empty() { Ok(()) } else { Err(Denial::Fields(denied)) }
+        if denied.is_empty() {
+            Ok(())
+        } else {
+            Err(Denial::Fields(denied))
+        }
     }
 
     /// Reading follows writing: yourself, or anyone in your org as its admin.
@@ -82,7 +86,10 @@ mod tests {
     fn core_invariants_override_the_table() {
         assert_eq!(RULES.access(Field::Admin), Some(Access::AdminOnly), "a table can't make admin self-service");
         assert_eq!(RULES.access(Field::Bio), None);
-        assert_eq!(RULES.authorize(Role::User, true, &[Field::Name, Field::Admin, Field::Email], false), Err(Denial::Fields(vec![Field::Admin, Field::Email])));
+        assert_eq!(
+            RULES.authorize(Role::User, true, &[Field::Name, Field::Admin, Field::Email], false),
+            Err(Denial::Fields(vec![Field::Admin, Field::Email]))
+        );
         assert_eq!(RULES.authorize(Role::Admin, false, &[Field::Name, Field::Admin, Field::Email], false), Ok(()));
         assert_eq!(RULES.authorize(Role::Admin, false, &[Field::Bio], false), Err(Denial::Fields(vec![Field::Bio])));
         assert_eq!(RULES.authorize(Role::User, false, &[Field::Name], false), Err(Denial::NotSelf));

@@ -69,7 +69,12 @@ fn permission_matrix() {
             let before = svc.stored(id);
             let events_before = svc.event_count();
 
-            let r = svc.call("PATCH", &format!("/api/v1/users/{id}"), &[("x-api-key", key)], Some(json!({"user": {*field: value()}})));
+            let r = svc.call(
+                "PATCH",
+                &format!("/api/v1/users/{id}"),
+                &[("x-api-key", key)],
+                Some(json!({"user": {*field: value()}})),
+            );
             let want = expected(caller, *self_service);
             assert_eq!(r.status, want, "{field} by {caller:?}: {}", r.body);
             cases += 1;

@@ -81,7 +81,20 @@ fn response_has_every_required_field_with_its_type() {
     let r = c.get(&c.user_key);
     assert_eq!(r.status, 200);
     let u = r.body.as_object().unwrap();
-    for k in ["id", "namespace", "username", "email", "first_name", "last_name", "picture", "company", "website", "country", "created_at", "updated_at"] {
+    for k in [
+        "id",
+        "namespace",
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "picture",
+        "company",
+        "website",
+        "country",
+        "created_at",
+        "updated_at",
+    ] {
         assert!(u[k].is_string(), "{k} must be a string: {}", r.body);
     }
     for k in ["deactivated", "email_verified"] {
@@ -97,8 +110,7 @@ fn response_has_every_required_field_with_its_type() {
 fn get_then_patch_back_round_trips() {
     let c = cast();
     let got = c.get(&c.user_key).body;
-    let modifiable: serde_json::Map<String, Value> =
-        FIELDS.iter().map(|(k, _)| (k.to_string(), got[*k].clone())).collect();
+    let modifiable: serde_json::Map<String, Value> = FIELDS.iter().map(|(k, _)| (k.to_string(), got[*k].clone())).collect();
     let r = c.patch(&c.user_key, Value::Object(modifiable));
     assert_eq!(r.status, 200, "{}", r.body);
     for (k, _) in FIELDS {
@@ -121,7 +133,12 @@ fn errors() {
     assert_eq!(r.status, 404);
     assert_eq!(c.get("ue_bogus").status, 401);
     let path = format!("/users/{}", c.user["uuid"].as_str().unwrap());
-    let r = c.svc.call("PATCH", &path, &[("authorization", &bearer(&c.user_key)), ("if-match", "\"99\"")], Some(json!({"company": "X"})));
+    let r = c.svc.call(
+        "PATCH",
+        &path,
+        &[("authorization", &bearer(&c.user_key)), ("if-match", "\"99\"")],
+        Some(json!({"company": "X"})),
+    );
     assert_eq!(r.status, 412);
 }
 

@@ -20,8 +20,11 @@ fn cast() -> Cast {
     let org = svc.org("A");
     let b = svc.org("B");
     let (_, admin_key) = svc.user(org, "admin@a.test", json!({"admin": true}));
-    let (user, user_key) =
-        svc.user(org, "minnie@a.test", json!({"username": "minnie", "password": "Old-Passw0rd!", "given_name": "M", "family_name": "M"}));
+    let (user, user_key) = svc.user(
+        org,
+        "minnie@a.test",
+        json!({"username": "minnie", "password": "Old-Passw0rd!", "given_name": "M", "family_name": "M"}),
+    );
     let (_, other_key) = svc.user(org, "other@a.test", json!({"username": "taken"}));
     let (_, foreign_admin_key) = svc.user(b, "admin@b.test", json!({"admin": true}));
     Cast { svc, org, admin_key, user, user_key, other_key, foreign_admin_key }
@@ -64,7 +67,10 @@ fn update_human_user_on_both_transports() {
     assert!(r.body["details"]["changeDate"].as_str().unwrap().ends_with('Z'));
     assert_eq!(r.header("content-type"), Some("application/json"));
     let row = c.stored();
-    assert_eq!((row["username"].as_str(), row["nick_name"].as_str(), row["gender"].as_str()), (Some("minnie-mouse"), Some("Mini"), Some("female")));
+    assert_eq!(
+        (row["username"].as_str(), row["nick_name"].as_str(), row["gender"].as_str()),
+        (Some("minnie-mouse"), Some("Mini"), Some("female"))
+    );
 
     let r = c.connect(&c.user_key, "UpdateHumanUser", json!({"profile": {"given_name": "Min", "family_name": "Mouse"}}));
     assert_eq!(r.status, 200, "{}", r.body);
@@ -76,7 +82,8 @@ fn update_human_user_on_both_transports() {
     assert_eq!(c.stored()["given_name"], "Min", "a partial update leaves the rest");
     // The integer id as a decimal string names the user too.
     let auth = format!("Bearer {}", c.user_key);
-    let r = c.svc.call("PUT", &format!("/v2/users/human/{}", c.id()), &[("authorization", &auth)], Some(json!({"username": "mm"})));
+    let r =
+        c.svc.call("PUT", &format!("/v2/users/human/{}", c.id()), &[("authorization", &auth)], Some(json!({"username": "mm"})));
     assert_eq!(r.status, 200);
 }
 
@@ -90,9 +97,17 @@ fn permission_matrix() {
         ("email returnCode", json!({"email": {"email": "new@a.test", "returnCode": {}}}), false),
         ("phone (code sent)", json!({"phone": {"phone": "+41791234567"}}), true),
         ("phone isVerified", json!({"phone": {"phone": "+41791234567", "isVerified": true}}), false),
-        ("password with current", json!({"password": {"password": {"password": "N3w-Passw0rd!"}, "currentPassword": "Old-Passw0rd!"}}), true),
+        (
+            "password with current",
+            json!({"password": {"password": {"password": "N3w-Passw0rd!"}, "currentPassword": "Old-Passw0rd!"}}),
+            true,
+        ),
         ("password without proof", json!({"password": {"password": {"password": "N3w-Passw0rd!"}}}), false),
-        ("hashed password", json!({"password": {"hashedPassword": {"hash": "$2b$04$abcdefghijklmnopqrstuuK9NkMbkTdlkI7nmdOaTyFXL5HTd/cM6"}}}), false),
+        (
+            "hashed password",
+            json!({"password": {"hashedPassword": {"hash": "$2b$04$abcdefghijklmnopqrstuuK9NkMbkTdlkI7nmdOaTyFXL5HTd/cM6"}}}),
+            false,
+        ),
     ];
     for (name, body, self_ok) in cases {
         for who in ["self", "other", "admin", "foreign admin"] {
@@ -116,12 +131,16 @@ fn permission_matrix() {
                 assert_eq!(c.stored(), before, "{name} by {who} changed nothing");
             }
             let c2 = cast();
-            let r = c2.connect(match who {
-                "self" => &c2.user_key,
-                "other" => &c2.other_key,
-                "admin" => &c2.admin_key,
-                _ => &c2.foreign_admin_key,
-            }, "UpdateHumanUser", body.clone());
+            let r = c2.connect(
+                match who {
+                    "self" => &c2.user_key,
+                    "other" => &c2.other_key,
+                    "admin" => &c2.admin_key,
+                    _ => &c2.foreign_admin_key,
+                },
+                "UpdateHumanUser",
+                body.clone(),
+            );
             assert_eq!(r.status, want, "connect {name} by {who}: {}", r.body);
         }
     }
@@ -205,8 +224,13 @@ fn password_reset_code_then_change() {
     let r = c.post(&c.admin_key, "password_reset", json!({"returnCode": {}}));
     assert_eq!(r.status, 200, "{}", r.body);
     let code = r.body["verificationCode"].as_str().unwrap().to_string();
-    assert_eq!(c.post(&c.user_key, "password_reset", json!({"returnCode": {}})).status, 403, "a user can't get its own reset code");
-    let body = json!({"password": {"password": {"password": "R3set-Passw0rd!", "changeRequired": true}, "verificationCode": code}});
+    assert_eq!(
+        c.post(&c.user_key, "password_reset", json!({"returnCode": {}})).status,
+        403,
+        "a user can't get its own reset code"
+    );
+    let body =
+        json!({"password": {"password": {"password": "R3set-Passw0rd!", "changeRequired": true}, "verificationCode": code}});
     let r = c.rest(&c.user_key, body.clone());
     assert_eq!(r.status, 200, "{}", r.body);
     let row = c.stored();
@@ -225,7 +249,10 @@ fn hashed_import_then_current_password_check() {
     let r = c.rest(&c.admin_key, json!({"password": {"hashedPassword": {"hash": hash, "changeRequired": false}}}));
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(c.stored()["password_hash"], json!(hash));
-    let r = c.rest(&c.user_key, json!({"password": {"password": {"password": "Brand-N3w-One"}, "currentPassword": "Imp0rted-Secret"}}));
+    let r = c.rest(
+        &c.user_key,
+        json!({"password": {"password": {"password": "Brand-N3w-One"}, "currentPassword": "Imp0rted-Secret"}}),
+    );
     assert_eq!(r.status, 200, "the imported hash verifies: {}", r.body);
     let r = c.rest(&c.admin_key, json!({"password": {"hashedPassword": {"hash": "$1$abc$def"}}}));
     assert_eq!(r.status, 400);
@@ -238,14 +265,25 @@ fn errors_on_both_transports() {
     // invalid argument
     let r = c.rest(&c.admin_key, json!({"profile": {"givenName": ""}, "phone": {"phone": "0791234567"}}));
     assert_eq!((r.status, r.body["code"].clone()), (400, json!(3)), "{}", r.body);
-    let violations: Vec<&str> = r.body["details"][1]["fieldViolations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
+    let violations: Vec<&str> =
+        r.body["details"][1]["fieldViolations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
     assert_eq!(violations, ["profile.givenName", "profile.familyName", "phone.phone"]);
     let r = c.connect(&c.admin_key, "UpdateHumanUser", json!({"profile": {"givenName": ""}}));
     assert_eq!((r.status, r.body["code"].clone()), (400, json!("invalid_argument")));
     // not found
-    let r = c.svc.call("PUT", &format!("/v2/users/human/{}", uuid::Uuid::nil()), &[("authorization", &auth)], Some(json!({"username": "x"})));
+    let r = c.svc.call(
+        "PUT",
+        &format!("/v2/users/human/{}", uuid::Uuid::nil()),
+        &[("authorization", &auth)],
+        Some(json!({"username": "x"})),
+    );
     assert_eq!((r.status, r.body["code"].clone()), (404, json!(5)));
-    let r = c.svc.call("POST", "/zitadel.user.v2.UserService/UpdateHumanUser", &[("authorization", &auth)], Some(json!({"userId": "424242", "username": "x"})));
+    let r = c.svc.call(
+        "POST",
+        "/zitadel.user.v2.UserService/UpdateHumanUser",
+        &[("authorization", &auth)],
+        Some(json!({"userId": "424242", "username": "x"})),
+    );
     assert_eq!((r.status, r.body["code"].clone()), (404, json!("not_found")));
     // permission denied
     let r = c.rest(&c.other_key, json!({"username": "x"}));
@@ -264,9 +302,19 @@ fn errors_on_both_transports() {
     assert_eq!((r.status, r.body["code"].clone()), (409, json!("already_exists")));
     // failed precondition: a stale If-Match on REST; a used code on Connect's verify is invalid argument
     let ua = format!("Bearer {}", c.user_key);
-    let r = c.svc.call("PUT", &format!("/v2/users/human/{}", c.uuid()), &[("authorization", &ua), ("if-match", "\"99\"")], Some(json!({"username": "zz"})));
+    let r = c.svc.call(
+        "PUT",
+        &format!("/v2/users/human/{}", c.uuid()),
+        &[("authorization", &ua), ("if-match", "\"99\"")],
+        Some(json!({"username": "zz"})),
+    );
     assert_eq!((r.status, r.body["code"].clone()), (400, json!(9)));
-    let r = c.svc.call("POST", "/zitadel.user.v2.UserService/UpdateUser", &[("authorization", &ua), ("if-match", "\"99\"")], Some(json!({"userId": c.uuid(), "username": "zz"})));
+    let r = c.svc.call(
+        "POST",
+        "/zitadel.user.v2.UserService/UpdateUser",
+        &[("authorization", &ua), ("if-match", "\"99\"")],
+        Some(json!({"userId": c.uuid(), "username": "zz"})),
+    );
     assert_eq!((r.status, r.body["code"].clone()), (400, json!("failed_precondition")));
     // every response is JSON
     assert_eq!(r.header("content-type"), Some("application/json"));
@@ -291,9 +339,19 @@ fn attempt_limits_are_per_user() {
         assert_eq!(c.post(&c.user_key, "email/verify", json!({"verificationCode": "WRONG123"})).status, 400);
     }
     assert_eq!(c.post(&c.user_key, "email/verify", json!({"verificationCode": "WRONG123"})).status, 429);
-    let code = c.svc.call("PUT", &path, &[("authorization", &format!("Bearer {}", c.admin_key))], Some(json!({"email": {"email": "n2@a.test", "returnCode": {}}})));
+    let code = c.svc.call(
+        "PUT",
+        &path,
+        &[("authorization", &format!("Bearer {}", c.admin_key))],
+        Some(json!({"email": {"email": "n2@a.test", "returnCode": {}}})),
+    );
     let code = code.body["emailCode"].as_str().unwrap().to_string();
-    let r = c.svc.call("POST", &format!("/v2/users/{}/email/verify", other["uuid"].as_str().unwrap()), &[("authorization", &auth)], Some(json!({"verificationCode": code})));
+    let r = c.svc.call(
+        "POST",
+        &format!("/v2/users/{}/email/verify", other["uuid"].as_str().unwrap()),
+        &[("authorization", &auth)],
+        Some(json!({"verificationCode": code})),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     let keys: Vec<String> = c.svc.platform.attempts.borrow().keys().cloned().collect();
     assert!(keys.iter().all(|k| !k.ends_with(":0")), "limiter keys name real users: {keys:?}");

@@ -10,8 +10,9 @@ use serde_json::json;
 pub async fn handle<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Response {
     match serve(cx, req, rest).await {
         Ok(resp) => resp,
-        Err(Failure::MethodNotAllowed) => dialect::render_error(&Failure::MethodNotAllowed)
-            .with_header("allow", allowed_method(rest).unwrap_or_default()),
+        Err(Failure::MethodNotAllowed) => {
+            dialect::render_error(&Failure::MethodNotAllowed).with_header("allow", allowed_method(rest).unwrap_or_default())
+        }
         Err(f) => dialect::render_error(&f),
     }
 }

@@ -2,7 +2,7 @@
 //! (seed 000). Responses are `{"data": user}`; errors are `{"error", "message", "errors"?}`.
 
 use super::{NullMeans, Reader};
-use crate::error::{FieldError, Failure};
+use crate::error::{Failure, FieldError};
 use crate::http::Response;
 use crate::model::{Field, User, UserPatch};
 use crate::policy::{Access::*, Denial, Rules};
@@ -92,7 +92,11 @@ pub fn parse_patch(body: Value) -> Result<UserPatch, Failure> {
         },
     }
     let errors = top.finish();
-    if errors.is_empty() { Ok(patch) } else { Err(Failure::Invalid(errors)) }
+    if errors.is_empty() {
+        Ok(patch)
+    } else {
+        Err(Failure::Invalid(errors))
+    }
 }
 
 pub fn render_user(u: &User) -> Value {
@@ -144,9 +148,7 @@ fn error(status: u16, code: &str, message: &str, errors: Option<Value>) -> Respo
 
 pub fn render_error(f: &Failure) -> Response {
     match f {
-        Failure::Unauthenticated => {
-            error(401, "unauthorized", "A valid API key is required in the X-Api-Key header", None)
-        }
+        Failure::Unauthenticated => error(401, "unauthorized", "A valid API key is required in the X-Api-Key header", None),
         Failure::RoleNotHeld => error(403, "forbidden", "This API key's admin role is no longer held", None),
         Failure::Forbidden(Denial::NotSelf) => error(403, "forbidden", "You may only update your own user", None),
         Failure::Forbidden(Denial::AdminKeyRequired) => error(403, "forbidden", "This requires an admin API key", None),
@@ -166,11 +168,11 @@ pub fn render_error(f: &Failure) -> Response {
             error(412, "precondition_failed", "The user has changed since the version in If-Match", None)
         }
         Failure::PayloadTooLarge => error(413, "payload_too_large", "The request body is larger than 64 KiB", None),
-        Failure::UnsupportedMediaType => {
-            error(415, "unsupported_media_type", "The request body must be application/json", None)
-        }
+        Failure::UnsupportedMediaType => error(415, "unsupported_media_type", "The request body must be application/json", None),
         Failure::MalformedBody(msg) => error(400, "bad_request", msg, None),
-        Failure::MethodNotAllowed => error(405, "method_not_allowed", "Use GET or PATCH", None).with_header("allow", "GET, PATCH"),
+        Failure::MethodNotAllowed => {
+            error(405, "method_not_allowed", "Use GET or PATCH", None).with_header("allow", "GET, PATCH")
+        }
         Failure::ProofRejected(_) => {
             let errs = [FieldError::new("password", "could not be verified")];
             error(422, "validation_failed", "Validation failed", Some(field_errors(&errs)))

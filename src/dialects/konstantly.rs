@@ -3,7 +3,7 @@
 //! shows; a taken email is a 400 on `email`, not a 409.
 
 use super::{NullMeans, Reader};
-use crate::error::{FieldError, Failure};
+use crate::error::{Failure, FieldError};
 use crate::http::Response;
 use crate::model::{Field, User, UserPatch};
 use crate::policy::{Access::*, Rules};
@@ -69,7 +69,11 @@ pub fn parse_patch(body: Value) -> Result<UserPatch, Failure> {
         .with("password", |v| v.as_str().ok_or("must be a string".to_string()).and_then(crate::password::parse_new))
         .map(crate::model::PasswordChange::reset);
     let errors = r.finish();
-    if errors.is_empty() { Ok(patch) } else { Err(Failure::Invalid(errors.into_iter().map(wording).collect())) }
+    if errors.is_empty() {
+        Ok(patch)
+    } else {
+        Err(Failure::Invalid(errors.into_iter().map(wording).collect()))
+    }
 }
 
 pub fn render_user(u: &User) -> Value {
@@ -119,7 +123,9 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::MalformedBody(msg) => error(400, msg),
         Failure::MethodNotAllowed => error(405, "Method not allowed").with_header("allow", "PATCH"),
         Failure::ProofRejected(_) => validation(&[FieldError::new("password", "Could not be verified")]),
-        Failure::RateLimited { retry_after } => error(429, "Too many attempts").with_header("retry-after", retry_after.to_string()),
+        Failure::RateLimited { retry_after } => {
+            error(429, "Too many attempts").with_header("retry-after", retry_after.to_string())
+        }
         Failure::Internal(_) => error(500, "Internal server error"),
     }
 }

@@ -80,7 +80,9 @@ mod tests {
 
     #[test]
     fn new_user_names_every_bad_field() {
-        let Err(Failure::Invalid(errors)) = parse_new_user(json!({"email": "x", "admin": 1, "password": "short", "role": "root"})) else {
+        let Err(Failure::Invalid(errors)) =
+            parse_new_user(json!({"email": "x", "admin": 1, "password": "short", "role": "root"}))
+        else {
             panic!()
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();

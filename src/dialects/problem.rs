@@ -1,6 +1,6 @@
 //! RFC 9457 `application/problem+json`, shared by the dialects that speak it (operator, Upsun).
 
-use crate::error::{FieldError, Failure};
+use crate::error::{Failure, FieldError};
 use crate::http::Response;
 use crate::model::Field;
 use crate::policy::Denial;
@@ -30,7 +30,8 @@ pub fn render(f: &Failure, style: &Style) -> Response {
         Failure::Forbidden(Denial::AdminKeyRequired) => (403, body(403, "Forbidden", "This needs an admin API key")),
         Failure::Forbidden(Denial::NotSelf) => (403, body(403, "Forbidden", "You may only change your own user")),
         Failure::Forbidden(Denial::Fields(fields)) => {
-            let errors: Vec<FieldError> = fields.iter().map(|f| FieldError::new(name(*f), "can only be changed by an admin")).collect();
+            let errors: Vec<FieldError> =
+                fields.iter().map(|f| FieldError::new(name(*f), "can only be changed by an admin")).collect();
             let names: Vec<&str> = fields.iter().map(|f| name(*f)).collect();
             (403, with_errors(body(403, "Forbidden", &format!("Only an admin may change: {}", names.join(", "))), &errors))
         }
@@ -44,14 +45,19 @@ pub fn render(f: &Failure, style: &Style) -> Response {
             let errors = [FieldError::new(name(*field), "is already taken")];
             (409, with_errors(body(409, "Conflict", &format!("That {} is already taken", name(*field))), &errors))
         }
-        Failure::PreconditionFailed => (412, body(412, "Precondition Failed", "The resource has changed since the version in If-Match")),
+        Failure::PreconditionFailed => {
+            (412, body(412, "Precondition Failed", "The resource has changed since the version in If-Match"))
+        }
         Failure::PayloadTooLarge => (413, body(413, "Content Too Large", "The request body is larger than 64 KiB")),
         Failure::UnsupportedMediaType => (415, body(415, "Unsupported Media Type", "The request body must be application/json")),
         Failure::MalformedBody(msg) => (400, body(400, "Bad Request", msg)),
         Failure::MethodNotAllowed => (405, body(405, "Method Not Allowed", "That method is not supported here")),
         Failure::ProofRejected(_) => {
             let errors = [FieldError::new("password", "could not be verified")];
-            (style.invalid_status, with_errors(body(style.invalid_status, "Bad Request", "A proof could not be verified"), &errors))
+            (
+                style.invalid_status,
+                with_errors(body(style.invalid_status, "Bad Request", "A proof could not be verified"), &errors),
+            )
         }
         Failure::RateLimited { retry_after } => {
             let resp = Response::problem(429, &body(429, "Too Many Requests", "Too many attempts; try again later"));

@@ -64,7 +64,11 @@ pub fn parse_patch(body: Value) -> Result<UserPatch, Failure> {
         ..Default::default()
     };
     let errors = r.finish();
-    if errors.is_empty() { Ok(patch) } else { Err(Failure::Invalid(errors)) }
+    if errors.is_empty() {
+        Ok(patch)
+    } else {
+        Err(Failure::Invalid(errors))
+    }
 }
 
 pub fn render_user(u: &User) -> Value {

@@ -7,7 +7,7 @@
 //! member of every oneof, is refused with each conflict named (tested verbatim).
 
 use super::{NullMeans, Reader};
-use crate::error::{FieldError, Failure, ProofKind};
+use crate::error::{Failure, FieldError, ProofKind};
 use crate::http::Response;
 use crate::model::{Field, NewSecret, PasswordChange, Patch, Proof, User, UserPatch, Verification};
 use crate::password::ImportedHash;
@@ -371,7 +371,11 @@ pub fn parse_update(body: Value, message: Message) -> Result<(Option<String>, Us
         },
     }
     let errors = r.finish();
-    if errors.is_empty() { Ok((user_id, patch)) } else { Err(Failure::Invalid(errors)) }
+    if errors.is_empty() {
+        Ok((user_id, patch))
+    } else {
+        Err(Failure::Invalid(errors))
+    }
 }
 
 /// `{verificationCode}` (plus `userId` on Connect).
@@ -411,7 +415,8 @@ pub fn parse_password_reset(body: Value) -> Result<(Option<String>, Verification
             Ok(mut s) => {
                 match s.take_raw("notificationType") {
                     None | Some(Value::Null) => {}
-                    Some(Value::String(t)) if matches!(t.as_str(), "NOTIFICATION_TYPE_Unspecified" | "NOTIFICATION_TYPE_Email") => {}
+                    Some(Value::String(t))
+                        if matches!(t.as_str(), "NOTIFICATION_TYPE_Unspecified" | "NOTIFICATION_TYPE_Email") => {}
                     Some(_) => s.error("notificationType", "only email delivery is supported (NOTIFICATION_TYPE_Email)"),
                 }
                 match s.take_raw("urlTemplate") {
@@ -429,7 +434,11 @@ pub fn parse_password_reset(body: Value) -> Result<(Option<String>, Verification
         None => {}
     }
     let errors = r.finish();
-    if errors.is_empty() { Ok((user_id, verification)) } else { Err(Failure::Invalid(errors)) }
+    if errors.is_empty() {
+        Ok((user_id, verification))
+    } else {
+        Err(Failure::Invalid(errors))
+    }
 }
 
 /// `details` as ZITADEL's `ObjectDetails`: the sequence is the user's version (an int64, so a
@@ -499,7 +508,8 @@ fn message_and_violations(f: &Failure) -> (String, Vec<FieldError>) {
         Failure::Unauthenticated => ("auth header missing or invalid (send a personal access token as Bearer)".into(), vec![]),
         Failure::RoleNotHeld => ("the token's admin role is no longer held".into(), vec![]),
         Failure::Forbidden(Denial::Fields(fields)) => {
-            let v: Vec<FieldError> = fields.iter().map(|f| FieldError::new(wire_name(*f), "may only be set by an org admin")).collect();
+            let v: Vec<FieldError> =
+                fields.iter().map(|f| FieldError::new(wire_name(*f), "may only be set by an org admin")).collect();
             (format!("permission denied: {}", fields.iter().map(|f| wire_name(*f)).collect::<Vec<_>>().join(", ")), v)
         }
         Failure::Forbidden(_) => ("permission denied".into(), vec![]),
@@ -515,7 +525,9 @@ fn message_and_violations(f: &Failure) -> (String, Vec<FieldError>) {
         Failure::ProofRejected(ProofKind::VerificationCode) => {
             ("Code is invalid or expired".into(), vec![FieldError::new("verificationCode", "is invalid or expired")])
         }
-        Failure::Conflict(field) => (format!("{} is already taken", wire_name(*field)), vec![FieldError::new(wire_name(*field), "is already taken")]),
+        Failure::Conflict(field) => {
+            (format!("{} is already taken", wire_name(*field)), vec![FieldError::new(wire_name(*field), "is already taken")])
+        }
         Failure::PreconditionFailed => ("the user has changed since the version in If-Match".into(), vec![]),
         Failure::PayloadTooLarge => ("request body larger than 64 KiB".into(), vec![]),
         Failure::UnsupportedMediaType => ("content type must be application/json".into(), vec![]),
@@ -601,16 +613,23 @@ mod tests {
         assert_eq!(patch.gender, Patch::Set(Gender::Diverse));
         assert_eq!(patch.preferred_language.set().unwrap().as_str(), "de-CH");
         assert!(patch.email.is_keep() && patch.password.is_none());
-        let Err(Failure::Invalid(e)) = parse_update(json!({"username": "a", "userName": "b", "user_name": 1}), Message::UpdateHumanUser) else { panic!() };
+        let Err(Failure::Invalid(e)) =
+            parse_update(json!({"username": "a", "userName": "b", "user_name": 1}), Message::UpdateHumanUser)
+        else {
+            panic!()
+        };
         assert_eq!(e.len(), 2, "unknown names are refused: {e:?}");
     }
 
     #[test]
     fn full_profile_requires_names_partial_does_not() {
-        let Err(Failure::Invalid(e)) = parse_update(json!({"profile": {"nickName": "x"}}), Message::UpdateHumanUser) else { panic!() };
+        let Err(Failure::Invalid(e)) = parse_update(json!({"profile": {"nickName": "x"}}), Message::UpdateHumanUser) else {
+            panic!()
+        };
         let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["profile.givenName", "profile.familyName"]);
-        let (_, patch) = parse_update(json!({"userId": "1", "human": {"profile": {"nickName": "x"}}}), Message::UpdateUser).unwrap();
+        let (_, patch) =
+            parse_update(json!({"userId": "1", "human": {"profile": {"nickName": "x"}}}), Message::UpdateUser).unwrap();
         assert_eq!(patch.touched(), vec![Field::NickName]);
         assert!(parse_update(json!({"human": {"profile": {"givenName": ""}}}), Message::UpdateUser).is_err());
     }
@@ -640,9 +659,10 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(patch.password.unwrap().secret, NewSecret::Imported(_)));
-        let Err(Failure::Invalid(e)) =
-            parse_update(json!({"password": {"hashedPassword": {"hash": "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA"}}}), Message::UpdateHumanUser)
-        else {
+        let Err(Failure::Invalid(e)) = parse_update(
+            json!({"password": {"hashedPassword": {"hash": "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA"}}}),
+            Message::UpdateHumanUser,
+        ) else {
             panic!()
         };
         assert_eq!(e[0].field, "password.hashedPassword.hash");

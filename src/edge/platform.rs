@@ -25,10 +25,7 @@ impl EdgePlatform {
             kv: env.kv("API_KEYS")?,
             limiter: env.rate_limiter("PASSWORD_ATTEMPTS").ok(),
             notifications: env.queue("NOTIFICATIONS").ok(),
-            config: Config {
-                admin_token,
-                pbkdf2_iterations: crate::password::iterations_from_config(iterations.as_deref()),
-            },
+            config: Config { admin_token, pbkdf2_iterations: crate::password::iterations_from_config(iterations.as_deref()) },
         })
     }
 
@@ -69,9 +66,8 @@ fn js_db_error(e: JsValue) -> DbError {
 
 /// Call `target[method](arg?)` and await the promise it returns.
 async fn call(target: &JsValue, method: &str, arg: Option<&JsValue>) -> Result<JsValue, DbError> {
-    let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(method))
-        .and_then(|f| f.dyn_into())
-        .map_err(js_db_error)?;
+    let f: js_sys::Function =
+        js_sys::Reflect::get(target, &JsValue::from_str(method)).and_then(|f| f.dyn_into()).map_err(js_db_error)?;
     let promise = match arg {
         Some(a) => f.call1(target, a),
         None => f.call0(target),

@@ -111,8 +111,23 @@ impl Field {
         use Field::*;
         matches!(
             self,
-            Admin | EmailVerified | EmailCodeReturn | PhoneVerified | PhoneCodeReturn | PasswordHashImport | PasswordCodeReturn | Auth0Uid | PublisherId | AgencyId | NetworkId | AdvertiserId | PaymentDate
-                | CompanyType | PublisherType | RoleAlias | FromApi
+            Admin
+                | EmailVerified
+                | EmailCodeReturn
+                | PhoneVerified
+                | PhoneCodeReturn
+                | PasswordHashImport
+                | PasswordCodeReturn
+                | Auth0Uid
+                | PublisherId
+                | AgencyId
+                | NetworkId
+                | AdvertiserId
+                | PaymentDate
+                | CompanyType
+                | PublisherType
+                | RoleAlias
+                | FromApi
         )
     }
 

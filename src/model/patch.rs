@@ -180,10 +180,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(patch.touched(), vec![Field::GivenName, Field::BasedIn, Field::Password]);
-        assert_eq!(
-            patch.assignments(),
-            vec![("given_name", SqlValue::Text("New".into())), ("based_in", SqlValue::Null)]
-        );
+        assert_eq!(patch.assignments(), vec![("given_name", SqlValue::Text("New".into())), ("based_in", SqlValue::Null)]);
         assert!(UserPatch::default().is_empty());
         assert!(!format!("{patch:?}").contains("\"x\""));
     }

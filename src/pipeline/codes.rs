@@ -62,11 +62,21 @@ impl std::fmt::Debug for NewCode {
 /// A uniformly random code (rejection sampling, so no letter is likelier than another).
 pub fn code_from(random: &[u8]) -> Option<String> {
     let limit = 256 - (256 % ALPHABET.len());
-    let code: String = random.iter().filter(|b| (**b as usize) < limit).map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).take(CODE_LEN).collect();
+    let code: String = random
+        .iter()
+        .filter(|b| (**b as usize) < limit)
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .take(CODE_LEN)
+        .collect();
     (code.len() == CODE_LEN).then_some(code)
 }
 
-pub fn generate<P: Platform>(cx: &Ctx<'_, P>, kind: Kind, value: Option<String>, verification: Verification) -> Result<NewCode, Failure> {
+pub fn generate<P: Platform>(
+    cx: &Ctx<'_, P>,
+    kind: Kind,
+    value: Option<String>,
+    verification: Verification,
+) -> Result<NewCode, Failure> {
     let plain = code_from(&cx.random::<64>()?).ok_or_else(|| Failure::Internal("random source exhausted".into()))?;
     Ok(NewCode {
         kind,
@@ -102,7 +112,13 @@ async fn code_miss<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Ta
 }
 
 /// Check a presented code against the newest unused one of its kind.
-pub async fn check<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Target, kind: Kind, presented: &str) -> Result<LiveCode, Failure> {
+pub async fn check<P: Platform>(
+    cx: &Ctx<'_, P>,
+    who: &KeyPrincipal,
+    target: &Target,
+    kind: Kind,
+    presented: &str,
+) -> Result<LiveCode, Failure> {
     let row = cx.query(sql::active_code(who, target, kind.as_str())).await?.into_iter().next();
     let Some(row) = row else {
         // No live code, or no such user for this key: tell them apart the usual way.

@@ -7,8 +7,8 @@ mod directory;
 mod update;
 
 pub use auth::{authenticate_key, authenticate_operator_or_key, presented_key};
-pub use directory::{create_key, create_org, create_user, list_events, read_user_as_operator, revoke_key, NewUser};
 pub use codes::{request_password_reset, verify_contact, Kind as CodeKind, RETRY_AFTER_SECONDS};
+pub use directory::{create_key, create_org, create_user, list_events, read_user_as_operator, revoke_key, NewUser};
 pub use update::{read_user, update_user, UpdateCommand, Updated};
 
 use crate::error::Failure;

@@ -96,7 +96,15 @@ pub async fn update_user<P: Platform>(
         if let Some(v) = verification {
             let code = codes::generate(cx, kind, Some(value), v.clone())?;
             after.push(sql::retire_codes(target, &tag, kind.as_str(), &now));
-            after.push(sql::insert_code(target, &tag, kind.as_str(), &code.digest, code.value.as_deref(), &code.expires_at, &now));
+            after.push(sql::insert_code(
+                target,
+                &tag,
+                kind.as_str(),
+                &code.digest,
+                code.value.as_deref(),
+                &code.expires_at,
+                &now,
+            ));
             new_codes.push(code);
         }
     }
@@ -113,7 +121,11 @@ pub async fn update_user<P: Platform>(
         return Err(match explain_miss(cx, who, target).await {
             // Everything else held, so the proof's condition failed: a concurrent change won.
             Failure::PreconditionFailed if cmd.precondition.is_none() && !conditions.is_empty() => {
-                Failure::ProofRejected(if matches!(proof, Some(Proof::Code(_))) { ProofKind::VerificationCode } else { ProofKind::CurrentPassword })
+                Failure::ProofRejected(if matches!(proof, Some(Proof::Code(_))) {
+                    ProofKind::VerificationCode
+                } else {
+                    ProofKind::CurrentPassword
+                })
             }
             other => other,
         });
@@ -133,7 +145,12 @@ pub async fn update_user<P: Platform>(
 }
 
 /// Read a user as a key may see it: itself, or anyone in its org for an admin.
-pub async fn read_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &KeyPrincipal, target: &Target) -> Result<User, Failure> {
+pub async fn read_user<P: Platform>(
+    cx: &Ctx<'_, P>,
+    rules: &Rules,
+    who: &KeyPrincipal,
+    target: &Target,
+) -> Result<User, Failure> {
     authorize(cx, rules, who, target, &[], false).await?;
     read_guarded(cx, who, target).await
 }

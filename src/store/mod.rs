@@ -125,7 +125,10 @@ mod tests {
     #[test]
     fn unique_violation_names_the_column() {
         let e = |m: &str| DbError { message: m.into() };
-        assert_eq!(e("D1_ERROR: UNIQUE constraint failed: users.org_id, users.email: SQLITE_CONSTRAINT").unique_violation(), Some("email"));
+        assert_eq!(
+            e("D1_ERROR: UNIQUE constraint failed: users.org_id, users.email: SQLITE_CONSTRAINT").unique_violation(),
+            Some("email")
+        );
         assert_eq!(e("UNIQUE constraint failed: users.org_id, users.username").unique_violation(), Some("username"));
         assert_eq!(e("UNIQUE constraint failed: users.uuid").unique_violation(), Some("uuid"));
         assert_eq!(e("no such table: users").unique_violation(), None);

@@ -168,7 +168,15 @@ pub fn retire_codes(target: &Target, write_tag: &str, kind: &str, now: &str) -> 
 }
 
 /// Store a new code's digest, if the write tagged `write_tag` happened.
-pub fn insert_code(target: &Target, write_tag: &str, kind: &str, digest: &str, value: Option<&str>, expires_at: &str, now: &str) -> Stmt {
+pub fn insert_code(
+    target: &Target,
+    write_tag: &str,
+    kind: &str,
+    digest: &str,
+    value: Option<&str>,
+    expires_at: &str,
+    now: &str,
+) -> Stmt {
     let mut params = vec![kind.into(), digest.into(), value.into(), expires_at.into(), now.into()];
     let target_sql = target_clause(target, &mut params);
     params.push(write_tag.into());

@@ -8,10 +8,12 @@ pub struct Phone(String);
 impl Phone {
     pub fn parse(s: &str) -> Result<Self, String> {
         let digits = s.strip_prefix('+').ok_or_else(|| "must be an E.164 number such as +41791234567".to_string())?;
-        let ok = (8..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
-        if ok { Ok(Self(s.to_string())) } else { Err("must be an E.164 number such as +41791234567".into()) }
+        let ok = (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+        if ok {
+            Ok(Self(s.to_string()))
+        } else {
+            Err("must be an E.164 number such as +41791234567".into())
+        }
     }
     pub fn as_str(&self) -> &str {
         &self.0

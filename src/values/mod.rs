@@ -99,8 +99,7 @@ impl ToSql for ExternalId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date(time::Date);
 
-const DATE_FORMAT: &[time::format_description::FormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
+const DATE_FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!("[year]-[month]-[day]");
 
 impl Date {
     pub fn parse(s: &str) -> Result<Self, String> {
@@ -108,9 +107,7 @@ impl Date {
         if s.len() != 10 {
             return Err("must be a date in YYYY-MM-DD form".into());
         }
-        time::Date::parse(s, DATE_FORMAT)
-            .map(Self)
-            .map_err(|_| "must be a valid date in YYYY-MM-DD form".into())
+        time::Date::parse(s, DATE_FORMAT).map(Self).map_err(|_| "must be a valid date in YYYY-MM-DD form".into())
     }
     pub fn as_string(&self) -> String {
         self.0.format(DATE_FORMAT).unwrap_or_default()
@@ -126,9 +123,7 @@ string_value! { Date => "must be a date string in YYYY-MM-DD form" }
 pub fn rfc3339_millis(unix_ms: i64) -> String {
     let nanos = i128::from(unix_ms) * 1_000_000;
     let dt = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     dt.format(fmt).unwrap_or_default()
 }
 

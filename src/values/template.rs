@@ -17,7 +17,9 @@ impl UrlTemplate {
             let close = after.find("}}").ok_or_else(|| "has an unclosed {{".to_string())?;
             let name = after[..close].trim();
             if !PLACEHOLDERS.contains(&name) {
-                return Err(format!("has an unknown placeholder {{{{{name}}}}}; use {{{{.UserID}}}}, {{{{.Code}}}} or {{{{.OrgID}}}}"));
+                return Err(format!(
+                    "has an unknown placeholder {{{{{name}}}}}; use {{{{.UserID}}}}, {{{{.Code}}}} or {{{{.OrgID}}}}"
+                ));
             }
             rest = &after[close + 2..];
         }
@@ -54,7 +56,8 @@ mod tests {
 
     #[test]
     fn seed_template() {
-        let t = UrlTemplate::parse("https://example.com/email/verify?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}").unwrap();
+        let t =
+            UrlTemplate::parse("https://example.com/email/verify?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}").unwrap();
         assert_eq!(t.render("u1", "ABC", "7"), "https://example.com/email/verify?userID=u1&code=ABC&orgID=7");
     }
 

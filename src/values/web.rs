@@ -1,4 +1,3 @@
-
 /// An email address (RFC 5321/5322 addr-spec as the `email_address` crate checks it), at most
 /// 254 characters, with a dotted domain. The domain part is lower-cased; the local part is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +117,15 @@ mod tests {
             "https://www.linkedin.com/in/someone"
         );
         assert_eq!(HttpUrl::parse("https://Example.com").unwrap().as_str(), "https://example.com/");
-        for bad in ["", "linkedin.com/in/x", "ftp://example.com/", "javascript:alert(1)", "https://", "https://u:p@example.com/", "https://exa mple.com/"] {
+        for bad in [
+            "",
+            "linkedin.com/in/x",
+            "ftp://example.com/",
+            "javascript:alert(1)",
+            "https://",
+            "https://u:p@example.com/",
+            "https://exa mple.com/",
+        ] {
             assert!(HttpUrl::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -28,6 +28,7 @@ impl Body {
 #[derive(Debug, Clone)]
 pub struct Request {
     pub method: String,
+    /// The path, with the query string if there is one (`/admin/v1/users?org_id=1`).
     pub path: String,
     /// Header names are lower case.
     pub headers: Vec<(String, String)>,
@@ -40,8 +41,16 @@ impl Request {
     }
 
     /// Path segments after the leading slash, without empty ones from a trailing slash.
+    /// `path` may carry the query string; it is not part of any segment.
     pub fn segments(&self) -> Vec<&str> {
-        self.path.split('/').filter(|s| !s.is_empty()).collect()
+        let path = self.path.split_once('?').map_or(self.path.as_str(), |(p, _)| p);
+        path.split('/').filter(|s| !s.is_empty()).collect()
+    }
+
+    /// The query string's `name=value` pairs, percent-decoded, in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        let query = self.path.split_once('?').map_or("", |(_, q)| q);
+        url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
     }
 
     /// The `Authorization: Bearer` credential, if any.

@@ -30,17 +30,21 @@ pub trait Platform {
     /// Cryptographically secure random bytes. An error fails the request: never fall back.
     fn fill_random(&self, buf: &mut [u8]) -> Result<(), String>;
     fn config(&self) -> &Config;
+    /// Record an internal failure for the operator (the Workers console). Never given a secret.
+    fn log_error(&self, _message: &str) {}
 }
 
 /// A request's view of the platform: the same calls, each recorded for `Server-Timing`.
 pub struct Ctx<'a, P: Platform> {
     pub platform: &'a P,
     timings: RefCell<Vec<(&'static str, &'static str, f64)>>,
+    /// The internal failure this request ended in, if any, for `app::handle` to log once.
+    internal: RefCell<Option<String>>,
 }
 
 impl<'a, P: Platform> Ctx<'a, P> {
     pub fn new(platform: &'a P) -> Self {
-        Self { platform, timings: RefCell::new(Vec::new()) }
+        Self { platform, timings: RefCell::new(Vec::new()), internal: RefCell::new(None) }
     }
 
     fn record(&self, name: &'static str, desc: &'static str, started: f64) {
@@ -109,6 +113,13 @@ impl<'a, P: Platform> Ctx<'a, P> {
     }
     pub fn config(&self) -> &Config {
         self.platform.config()
+    }
+
+    pub fn note_internal(&self, message: &str) {
+        self.internal.borrow_mut().get_or_insert_with(|| message.to_string());
+    }
+    pub fn take_internal(&self) -> Option<String> {
+        self.internal.borrow_mut().take()
     }
 
     /// `Server-Timing` value: `kv;desc="get";dur=0.4, d1;desc="batch";dur=2.1`.

@@ -1,18 +1,10 @@
-//! Routing and handlers. A handler authenticates, asks its dialect to parse, runs the pipeline
-//! and asks the dialect to render; it decides nothing itself.
+//! The router: a path prefix picks the dialect that owns it. Every response gets the headers
+//! every response carries, and an internal failure is logged here, once (never a secret: the
+//! message is the store's or the platform's, not the request's).
 
-mod hienergy;
-mod konstantly;
-mod operator;
-mod upsun;
-mod zitadel;
-
-use crate::error::Failure;
-use crate::http::{json_body, parse_if_match, Request, Response};
-use crate::model::{KeyPrincipal, Target, User, UserPatch};
-use crate::pipeline::{self, UpdateCommand};
+use crate::dialects::{hienergy, konstantly, operator, problem, upsun, zitadel};
+use crate::http::{Request, Response};
 use crate::platform::{Ctx, Platform};
-use crate::policy::Rules;
 
 /// The OpenAPI 3.1 description of every endpoint (`openapi.json`, compacted by `build.rs`).
 pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.json"));
@@ -21,6 +13,9 @@ pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.m
 pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
     let cx = Ctx::new(platform);
     let mut resp = route(&cx, &req).await;
+    if let Some(message) = cx.take_internal() {
+        platform.log_error(&format!("{} {} → {}: {message}", req.method, req.segments().join("/"), resp.status));
+    }
     resp.headers.push(("server-timing".into(), cx.server_timing()));
     resp.headers.push(("x-content-type-options".into(), "nosniff".into()));
     resp.headers.push(("cache-control".into(), "no-store".into()));
@@ -30,10 +25,10 @@ pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
 async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
     let segments = req.segments();
     match segments.as_slice() {
-        ["api", "v1", "users", id] => hienergy::user(cx, req, id).await,
-        ["admin", "v1", rest @ ..] => operator::handle(cx, req, rest).await,
-        ["users", id] => upsun::user(cx, req, id).await,
-        ["openapi", "v1", "users", id] => konstantly::user(cx, req, id).await,
+        ["api", "v1", "users", id] => hienergy::serve(cx, req, id).await,
+        ["admin", "v1", rest @ ..] => operator::serve(cx, req, rest).await,
+        ["users", id] => upsun::serve(cx, req, id).await,
+        ["openapi", "v1", "users", id] => konstantly::serve(cx, req, id).await,
         ["v2", "users", rest @ ..] => zitadel::rest(cx, req, rest).await,
         ["zitadel.user.v2.UserService", method] => zitadel::connect(cx, req, method).await,
         ["openapi.json"] if req.method == "GET" => Response {
@@ -41,29 +36,13 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
             headers: vec![("content-type".into(), "application/json".into())],
             body: OPENAPI_JSON.as_bytes().to_vec(),
         },
-        ["openapi.json"] => Response::problem(405, &crate::dialects::problem::body(405, "Method Not Allowed", "Use GET"))
-            .with_header("allow", "GET"),
-        _ => Response::problem(404, &crate::dialects::problem::body(404, "Not Found", "No such endpoint")),
+        ["openapi.json"] => {
+            Response::problem(405, &problem::body(405, "Method Not Allowed", "Use GET")).with_header("allow", "GET")
+        }
+        _ => Response::problem(404, &problem::body(404, "Not Found", "No such endpoint")),
     }
 }
 
-/// `GET` reads the user, `PATCH` applies the body the dialect parses, `If-Match` honoured: the
-/// shape of the REST dialects' user resource (HiEnergy, Upsun).
-async fn read_or_patch<P: Platform>(
-    cx: &Ctx<'_, P>,
-    req: &Request,
-    who: &KeyPrincipal,
-    target: Target,
-    rules: &Rules,
-    parse: fn(serde_json::Value) -> Result<UserPatch, Failure>,
-) -> Result<User, Failure> {
-    if req.method == "GET" {
-        return pipeline::read_user(cx, rules, who, &target).await;
-    }
-    let patch = parse(json_body(req)?)?;
-    let precondition = parse_if_match(req.header("if-match"));
-    Ok(pipeline::update_user(cx, rules, who, UpdateCommand { target, patch, precondition }).await?.user)
-}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,8 +108,10 @@ mod tests {
             ("POST", "/openapi.json", "GET"),
             ("TRACE", "/openapi.json", "GET"),
             ("GET", "/admin/v1/orgs", "POST"),
-            ("PATCH", "/admin/v1/users", "POST"),
-            ("DELETE", "/admin/v1/users/7", "GET"),
+            ("PATCH", "/admin/v1/users", "GET, POST"),
+            ("PUT", "/admin/v1/users/7", "GET, PATCH, DELETE"),
+            ("GET", "/admin/v1/users/7/deactivate", "POST"),
+            ("DELETE", "/admin/v1/users/7/reactivate", "POST"),
             ("POST", "/admin/v1/users/7/events", "GET"),
             ("GET", "/admin/v1/api-keys", "POST"),
             ("GET", "/admin/v1/api-keys/3", "DELETE"),

@@ -1,10 +1,12 @@
 //! HiEnergy: `PATCH /api/v1/users/{id}` with `{"user": {...}}` and `X-Api-Key`
 //! (seed 000). Responses are `{"data": user}`; errors are `{"error", "message", "errors"?}`.
 
-use super::{NullMeans, Reader};
+use super::{respond, NullMeans, Reader};
 use crate::error::{Failure, FieldError};
-use crate::http::Response;
-use crate::model::{Field, User, UserPatch};
+use crate::http::{Request, Response};
+use crate::model::{Field, Principal, Target, User, UserPatch};
+use crate::pipeline;
+use crate::platform::{Ctx, Platform};
 use crate::policy::{Access::*, Denial, Rules};
 use crate::values::{Date, Email, ExternalId, HttpUrl, ShortText};
 use serde_json::{json, Map, Value};
@@ -41,10 +43,7 @@ pub fn wire_name(field: Field) -> &'static str {
 
 /// The `{id}` path segment: a positive integer, or the user can't exist.
 pub fn parse_id(segment: &str) -> Option<i64> {
-    crate::model::Target::parse(segment, true).and_then(|t| match t {
-        crate::model::Target::Id(id) if id > 0 => Some(id),
-        _ => None,
-    })
+    Target::parse_positive_id(segment)
 }
 
 /// `{"user": {...}}` → patch. `user` may be absent: the seed's own example request sends `{}`,
@@ -181,6 +180,21 @@ pub fn render_error(f: &Failure) -> Response {
             .with_header("retry-after", retry_after.to_string()),
         Failure::Internal(_) => error(500, "internal_error", "Something went wrong on our side", None),
     }
+}
+
+/// `GET|PATCH /api/v1/users/{id}`.
+pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Response {
+    respond(cx, serve_user(cx, req, id).await, render_error)
+}
+
+async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<Response, Failure> {
+    if !matches!(req.method.as_str(), "GET" | "PATCH") {
+        return Err(Failure::MethodNotAllowed);
+    }
+    let who = Principal::Key(pipeline::authenticate_key(cx, pipeline::presented_key(req)).await?);
+    let target = Target::Id(parse_id(id).ok_or(Failure::NotFound)?);
+    let user = super::read_or_patch(cx, req, &who, target, &RULES, parse_patch).await?;
+    Ok(render_ok(&user))
 }
 
 #[cfg(test)]

@@ -11,6 +11,17 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// The path with its query string: the operator API's listings read their parameters from it.
+fn path_and_query(req: &Request) -> String {
+    match req.url() {
+        Ok(url) => match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        },
+        Err(_) => req.path(),
+    }
+}
+
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let platform = platform::EdgePlatform::from_env(&env)?;
@@ -24,7 +35,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let core_req = crate::http::Request {
         // The raw method: `worker::Method` maps every method it doesn't know (QUERY, PROPFIND…) to GET.
         method: req.inner().method().to_ascii_uppercase(),
-        path: req.path(),
+        path: path_and_query(&req),
         headers,
         body: Body::from_read(declared, bytes),
     };

@@ -57,6 +57,8 @@ pub struct User {
     pub deactivated: bool,
     pub consented_at: Option<String>,
     pub consent_method: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,

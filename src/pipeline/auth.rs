@@ -1,9 +1,12 @@
+//! Who is asking: an API key resolved through the KV cache (D1 on a miss), or the operator.
+
+use super::guard::key_holds;
 use crate::apikey;
 use crate::error::Failure;
 use crate::http::Request;
 use crate::model::{KeyPrincipal, Principal, Role};
 use crate::platform::{Ctx, Platform};
-use crate::store::{sql, RowExt};
+use crate::store::{keys, RowExt};
 
 /// The API key a request presents: `X-Api-Key` (any case) or `Authorization: Bearer`.
 pub fn presented_key(req: &Request) -> Option<&str> {
@@ -22,7 +25,7 @@ pub async fn authenticate_key<P: Platform>(cx: &Ctx<'_, P>, key: Option<&str>) -
             return Ok(p);
         }
     }
-    let row = cx.query(sql::principal_by_digest(&digest)).await?.into_iter().next().ok_or(Failure::Unauthenticated)?;
+    let row = cx.query(keys::principal_by_digest(&digest)).await?.into_iter().next().ok_or(Failure::Unauthenticated)?;
     let principal = KeyPrincipal {
         key_id: row.int("key_id").ok_or(Failure::Unauthenticated)?,
         user_id: row.int("user_id").ok_or(Failure::Unauthenticated)?,
@@ -30,29 +33,29 @@ pub async fn authenticate_key<P: Platform>(cx: &Ctx<'_, P>, key: Option<&str>) -
         org_id: row.int("org_id").ok_or(Failure::Unauthenticated)?,
         role: row.text("role").as_deref().and_then(Role::parse).ok_or(Failure::Unauthenticated)?,
     };
-    if let Ok(json) = serde_json::to_string(&principal) {
-        let _ = cx.kv_put(&kv_key, &json).await;
-    }
+    cache_principal(cx, &digest, &principal).await;
     Ok(principal)
+}
+
+/// Fill the cache; a failure only costs the next request a D1 lookup.
+pub(crate) async fn cache_principal<P: Platform>(cx: &Ctx<'_, P>, digest: &str, principal: &KeyPrincipal) {
+    if let Ok(json) = serde_json::to_string(principal) {
+        let _ = cx.kv_put(&apikey::kv_key(digest), &json).await;
+    }
 }
 
 /// The operator API takes the `ADMIN_TOKEN` as a bearer token, or an admin's API key (which D1
 /// re-checks, since the cache may be stale).
 pub async fn authenticate_operator_or_key<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Result<Principal, Failure> {
-    let presented = presented_key(req);
     if let (Some(token), Some(expected)) = (req.bearer(), cx.config().admin_token.as_deref()) {
         if apikey::secrets_equal(token, expected) {
             return Ok(Principal::Operator);
         }
     }
-    let who = authenticate_key(cx, presented).await?;
+    let who = authenticate_key(cx, presented_key(req)).await?;
     if who.role != Role::Admin {
         return Err(Failure::Forbidden(crate::policy::Denial::AdminKeyRequired));
     }
-    let row = cx.query(sql::key_state(&who)).await?.into_iter().next().unwrap_or_default();
-    match row.text("key_state").as_deref() {
-        Some("ok") => Ok(Principal::Key(who)),
-        Some("demoted") => Err(Failure::RoleNotHeld),
-        _ => Err(Failure::Unauthenticated),
-    }
+    key_holds(cx, &who).await?;
+    Ok(Principal::Key(who))
 }

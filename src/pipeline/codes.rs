@@ -2,15 +2,16 @@
 //! digits, stored only as a SHA-256 digest, single use, expiring after an hour; checking one is
 //! rate-limited per user and compares digests in constant time.
 
-use super::update::authorize;
-use super::{explain_miss, now_rfc3339, random_tag};
+use super::guard::{authorize, explain_miss};
+use super::Write;
 use crate::apikey;
 use crate::error::{Failure, ProofKind};
-use crate::model::{Field, KeyPrincipal, Target, User, Verification};
+use crate::model::{Action, CodeKind as Kind, Field, Principal, Target, User, Verification};
 use crate::platform::{Ctx, Platform};
 use crate::policy::Rules;
-use crate::store::sql::{self, Fragment};
-use crate::store::RowExt;
+use crate::store::codes::{self as stored, NewCodeRow};
+use crate::store::users::{self, Condition, Update};
+use crate::store::{events, RowExt};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -20,30 +21,6 @@ const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// What a caller is told to wait when the attempt limit is reached (the limiter's period).
 pub const RETRY_AFTER_SECONDS: u32 = 60;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Email,
-    Phone,
-    PasswordReset,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Email => "email",
-            Kind::Phone => "phone",
-            Kind::PasswordReset => "password_reset",
-        }
-    }
-    /// The column a code verifies and its flag.
-    pub fn columns(self) -> (&'static str, &'static str) {
-        match self {
-            Kind::Phone => ("phone", "phone_verified"),
-            _ => ("email", "email_verified"),
-        }
-    }
-}
-
 pub struct NewCode {
     pub kind: Kind,
     pub plain: String,
@@ -51,6 +28,13 @@ pub struct NewCode {
     pub value: Option<String>,
     pub expires_at: String,
     pub verification: Verification,
+}
+
+impl NewCode {
+    /// What storage keeps of it: never the code itself.
+    pub fn row(&self) -> NewCodeRow<'_> {
+        NewCodeRow { kind: self.kind, digest: &self.digest, value: self.value.as_deref(), expires_at: &self.expires_at }
+    }
 }
 
 impl std::fmt::Debug for NewCode {
@@ -104,7 +88,7 @@ pub struct LiveCode {
 
 /// Why a code-guarded statement matched nothing: the key and user the usual way; if both are
 /// fine, the code itself is the problem.
-async fn code_miss<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Target) -> Failure {
+async fn code_miss<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Failure {
     match explain_miss(cx, who, target).await {
         Failure::PreconditionFailed => Failure::ProofRejected(ProofKind::VerificationCode),
         other => other,
@@ -114,12 +98,12 @@ async fn code_miss<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Ta
 /// Check a presented code against the newest unused one of its kind.
 pub async fn check<P: Platform>(
     cx: &Ctx<'_, P>,
-    who: &KeyPrincipal,
+    who: &Principal,
     target: &Target,
     kind: Kind,
     presented: &str,
 ) -> Result<LiveCode, Failure> {
-    let row = cx.query(sql::active_code(who, target, kind.as_str())).await?.into_iter().next();
+    let row = cx.query(stored::active(who, target, kind)).await?.into_iter().next();
     let Some(row) = row else {
         // No live code, or no such user for this key: tell them apart the usual way.
         return Err(code_miss(cx, who, target).await);
@@ -127,7 +111,7 @@ pub async fn check<P: Platform>(
     limit_user(cx, "code", row.int("user_id").unwrap_or_default()).await?;
     let expected = row.text("digest").unwrap_or_default();
     let matches: bool = apikey::digest(presented).as_bytes().ct_eq(expected.as_bytes()).into();
-    let expired = row.text("expires_at").is_none_or(|at| at <= now_rfc3339(cx));
+    let expired = row.text("expires_at").is_none_or(|at| at <= super::now_rfc3339(cx));
     if !matches || expired {
         return Err(Failure::ProofRejected(ProofKind::VerificationCode));
     }
@@ -161,22 +145,22 @@ pub async fn send<P: Platform>(cx: &Ctx<'_, P>, user: &User, code: &NewCode) -> 
 pub async fn verify_contact<P: Platform>(
     cx: &Ctx<'_, P>,
     rules: &Rules,
-    who: &KeyPrincipal,
+    who: &Principal,
     target: &Target,
     kind: Kind,
     presented: &str,
 ) -> Result<User, Failure> {
     authorize(cx, rules, who, target, &[], false).await?;
     let live = check(cx, who, target, kind, presented).await?;
-    let (now, tag) = (now_rfc3339(cx), random_tag(cx)?);
-    let (col, flag) = kind.columns();
-    let sets = [Fragment::new(format!("{flag} = 1"), vec![])];
-    let conditions = [sql::code_is_live(live.id, &now), Fragment::new(format!("{col} = ?"), vec![live.value.into()])];
-    let fields = serde_json::to_string(&[flag]).unwrap_or_default();
+    let w = Write::new(cx)?;
+    let mut update = Update { verify: vec![kind], ..Default::default() };
+    update.conditions.push(Condition::CodeLive { id: live.id, now: w.now.clone() });
+    update.conditions.push(Condition::ContactIs { kind, value: live.value.unwrap_or_default() });
+    let flag = if kind == Kind::Phone { Field::PhoneVerified } else { Field::EmailVerified };
     let batch = vec![
-        sql::update_user(who, target, None, &sets, &conditions, &now, &tag),
-        sql::insert_event(target, &tag, Some(who.key_id), "update", rules.dialect, &fields, &now),
-        sql::consume_code(live.id, target, &tag, &now),
+        users::update(who, target, None, &update, &w.now, &w.tag),
+        events::insert(target, &w.tag, who, Action::Update, rules.dialect, &[flag], &w.now),
+        stored::consume(live.id, target, &w.tag, &w.now),
     ];
     let mut results = cx.batch(batch).await?;
     match results.first_mut().and_then(|r| r.pop()) {
@@ -191,19 +175,19 @@ pub async fn verify_contact<P: Platform>(
 pub async fn request_password_reset<P: Platform>(
     cx: &Ctx<'_, P>,
     rules: &Rules,
-    who: &KeyPrincipal,
+    who: &Principal,
     target: &Target,
     verification: Verification,
 ) -> Result<(User, Option<String>), Failure> {
     let touched: &[Field] = if verification == Verification::Return { &[Field::PasswordCodeReturn] } else { &[] };
     authorize(cx, rules, who, target, touched, false).await?;
-    let (now, tag) = (now_rfc3339(cx), random_tag(cx)?);
+    let w = Write::new(cx)?;
     let code = generate(cx, Kind::PasswordReset, None, verification)?;
     let batch = vec![
-        sql::touch_user(who, target, &tag),
-        sql::retire_codes(target, &tag, Kind::PasswordReset.as_str(), &now),
-        sql::insert_code(target, &tag, Kind::PasswordReset.as_str(), &code.digest, None, &code.expires_at, &now),
-        sql::insert_event(target, &tag, Some(who.key_id), "password_reset_requested", rules.dialect, "[]", &now),
+        users::touch(who, target, &w.tag),
+        stored::retire(target, &w.tag, Some(Kind::PasswordReset), &w.now),
+        stored::insert(target, &w.tag, &code.row(), &w.now),
+        events::insert(target, &w.tag, who, Action::PasswordResetRequested, rules.dialect, &[], &w.now),
     ];
     let mut results = cx.batch(batch).await?;
     let Some(row) = results.first_mut().and_then(|r| r.pop()) else {
@@ -220,8 +204,8 @@ pub async fn request_password_reset<P: Platform>(
 }
 
 /// The current hash for a `currentPassword` check, after counting the attempt.
-pub async fn current_hash<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Target) -> Result<Option<String>, Failure> {
-    let Some(row) = cx.query(sql::password_hash(who, target)).await?.into_iter().next() else {
+pub async fn current_hash<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Result<Option<String>, Failure> {
+    let Some(row) = cx.query(users::password_hash(who, target)).await?.into_iter().next() else {
         return Err(explain_miss(cx, who, target).await);
     };
     limit_user(cx, "password", row.int("id").unwrap_or_default()).await?;

@@ -18,6 +18,7 @@ macro_rules! string_value {
     )*};
 }
 
+mod consent;
 mod contact;
 mod identity;
 mod reference_data;
@@ -25,6 +26,7 @@ mod template;
 mod text;
 mod web;
 
+pub use consent::{ConsentMethod, Timestamp};
 pub use contact::{Gender, LanguageTag, Phone};
 pub use identity::{Attributes, CountryCode, TimeZone, Username};
 pub use template::UrlTemplate;

@@ -31,6 +31,7 @@ impl HostPlatform {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(include_str!("../../migrations/0001_initial.sql")).unwrap();
         conn.execute_batch(include_str!("../../migrations/0002_verification_codes.sql")).unwrap();
+        conn.execute_batch(include_str!("../../migrations/0003_lifecycle.sql")).unwrap();
         Self {
             db: RefCell::new(conn),
             kv: RefCell::new(HashMap::new()),

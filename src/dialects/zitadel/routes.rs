@@ -1,8 +1,11 @@
-use crate::dialects::zitadel::{self as dialect, Message, Transport};
+//! The routes this API serves, on both transports, and how each becomes a pipeline call.
+
+use super::{self as dialect, Message, Transport};
+use crate::dialects::respond;
 use crate::error::Failure;
 use crate::http::{json_body, parse_if_match, Request, Response};
-use crate::model::Target;
-use crate::pipeline::{self, CodeKind, UpdateCommand};
+use crate::model::{CodeKind, Principal, Target};
+use crate::pipeline::{self, UpdateCommand};
 use crate::platform::{Ctx, Platform};
 
 /// The REST gateway's routes, `/v2/users/...`.
@@ -17,10 +20,7 @@ pub async fn rest<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) ->
     if req.method != method {
         return dialect::render_error(&Failure::MethodNotAllowed, Transport::Rest).with_header("allow", method);
     }
-    match serve(cx, req, op, Some(id)).await {
-        Ok(resp) => resp,
-        Err(f) => dialect::render_error(&f, Transport::Rest),
-    }
+    respond(cx, serve(cx, req, op, Some(id)).await, |f| dialect::render_error(f, Transport::Rest))
 }
 
 /// The Connect protocol's routes, `POST /zitadel.user.v2.UserService/<Method>` (JSON codec).
@@ -36,10 +36,7 @@ pub async fn connect<P: Platform>(cx: &Ctx<'_, P>, req: &Request, method: &str) 
     if req.method != "POST" {
         return dialect::render_error(&Failure::MethodNotAllowed, Transport::Connect).with_header("allow", "POST");
     }
-    match serve(cx, req, op, None).await {
-        Ok(resp) => resp,
-        Err(f) => dialect::render_error(&f, Transport::Connect),
-    }
+    respond(cx, serve(cx, req, op, None).await, |f| dialect::render_error(f, Transport::Connect))
 }
 
 #[derive(Clone, Copy)]
@@ -63,7 +60,7 @@ fn target(path_id: Option<&str>, body_id: Option<String>) -> Result<Target, Fail
 }
 
 async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, op: Op, path_id: Option<&str>) -> Result<Response, Failure> {
-    let who = pipeline::authenticate_key(cx, pipeline::presented_key(req)).await?;
+    let who = Principal::Key(pipeline::authenticate_key(cx, pipeline::presented_key(req)).await?);
     let body = json_body(req)?;
     let rules = &dialect::RULES;
     match op {

@@ -1,0 +1,116 @@
+//! The operator API's routes and how each becomes a pipeline call.
+
+use super::{render_error, wire, RULES};
+use crate::dialects::respond;
+use crate::error::Failure;
+use crate::http::{json_body, parse_if_match, Request, Response};
+use crate::model::{Principal, Target, User};
+use crate::pipeline::{self, UpdateCommand};
+use crate::platform::{Ctx, Platform};
+use serde_json::json;
+
+/// `/admin/v1/...`: orgs, users, API keys, audit events.
+pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Response {
+    let Some(allowed) = allowed_methods(rest) else {
+        return render_error(&Failure::NotFound);
+    };
+    if !allowed.split(", ").any(|m| m == req.method) {
+        return render_error(&Failure::MethodNotAllowed).with_header("allow", allowed);
+    }
+    respond(cx, route(cx, req, rest).await, render_error)
+}
+
+/// The methods a path of this API supports (for 405 and its `Allow`), or `None` for no such path.
+fn allowed_methods(rest: &[&str]) -> Option<&'static str> {
+    match rest {
+        ["orgs"] | ["api-keys"] => Some("POST"),
+        ["users"] => Some("GET, POST"),
+        ["users", _] => Some("GET, PATCH, DELETE"),
+        ["users", _, "deactivate" | "reactivate"] => Some("POST"),
+        ["users", _, "events"] => Some("GET"),
+        ["api-keys", _] => Some("DELETE"),
+        _ => None,
+    }
+}
+
+fn id(segment: &str) -> Result<i64, Failure> {
+    crate::model::Target::parse_positive_id(segment).ok_or(Failure::NotFound)
+}
+
+fn user_response(status: u16, user: &User) -> Response {
+    Response::json(status, &user.canonical_json()).with_header("etag", user.etag())
+}
+
+async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Result<Response, Failure> {
+    let who = pipeline::authenticate_operator_or_key(cx, req).await?;
+    match (req.method.as_str(), rest) {
+        ("POST", ["orgs"]) => {
+            let name = wire::parse_new_org(json_body(req)?)?;
+            let org = pipeline::create_org(cx, &who, name).await?;
+            Ok(Response::json(201, &serde_json::Value::Object(org)))
+        }
+        ("POST", ["api-keys"]) => {
+            let user_id = wire::parse_new_key(json_body(req)?)?;
+            let issued = pipeline::create_key(cx, &who, user_id).await?;
+            let body = json!({
+                "id": issued.id,
+                "key": issued.key.key,
+                "prefix": issued.key.prefix,
+                "role": issued.role.as_str(),
+                "user_id": issued.user_id,
+            });
+            Ok(Response::json(201, &body))
+        }
+        ("DELETE", ["api-keys", key_id]) => {
+            pipeline::revoke_key(cx, &who, id(key_id)?).await?;
+            Ok(Response::empty(204))
+        }
+        (_, ["users", ..]) => users(cx, req, &who, rest).await,
+        _ => Err(Failure::NotFound),
+    }
+}
+
+/// The user lifecycle.
+async fn users<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest: &[&str]) -> Result<Response, Failure> {
+    let pre = parse_if_match(req.header("if-match"));
+    match (req.method.as_str(), rest) {
+        ("GET", ["users"]) => {
+            let own_org = match who {
+                Principal::Key(k) => Some(k.org_id),
+                Principal::Operator => None,
+            };
+            let listing = wire::parse_listing(&req.query_pairs(), own_org)?;
+            let page = pipeline::list_users(cx, who, &listing).await?;
+            Ok(Response::json(200, &wire::render_page(&page.users, page.next_after)))
+        }
+        ("POST", ["users"]) => {
+            let new = wire::parse_new_user(json_body(req)?)?;
+            let user = pipeline::create_user(cx, &RULES, who, new).await?;
+            Ok(user_response(201, &user).with_header("location", format!("/admin/v1/users/{}", user.id)))
+        }
+        ("GET", ["users", user_id]) => {
+            let user = pipeline::read_user(cx, &RULES, who, &Target::Id(id(user_id)?)).await?;
+            Ok(user_response(200, &user))
+        }
+        ("PATCH", ["users", user_id]) => {
+            let target = Target::Id(id(user_id)?);
+            let patch = wire::parse_patch(json_body(req)?)?;
+            let out = pipeline::update_user(cx, &RULES, who, UpdateCommand { target, patch, precondition: pre }).await?;
+            Ok(user_response(200, &out.user))
+        }
+        ("DELETE", ["users", user_id]) => {
+            pipeline::delete_user(cx, &RULES, who, &Target::Id(id(user_id)?), pre.as_ref()).await?;
+            Ok(Response::empty(204))
+        }
+        ("POST", ["users", user_id, action @ ("deactivate" | "reactivate")]) => {
+            let target = Target::Id(id(user_id)?);
+            let user = pipeline::set_deactivated(cx, &RULES, who, &target, pre.as_ref(), *action == "deactivate").await?;
+            Ok(user_response(200, &user))
+        }
+        ("GET", ["users", user_id, "events"]) => {
+            let events = pipeline::list_events(cx, who, id(user_id)?).await?;
+            Ok(Response::json(200, &json!({ "events": events })))
+        }
+        _ => Err(Failure::NotFound),
+    }
+}

@@ -1,0 +1,244 @@
+//! The operator API's wire types: canonical snake_case bodies in, canonical JSON out.
+
+use crate::dialects::{NullMeans, Reader};
+use crate::error::Failure;
+use crate::model::{NewUser, PasswordChange, Patch, User, UserListing, UserPatch};
+use crate::values::{
+    Attributes, ConsentMethod, CountryCode, Date, Email, ExternalId, Gender, HttpUrl, LanguageTag, LongText, Phone, ShortText,
+    TimeZone, Timestamp, Username,
+};
+use base64::Engine;
+use serde_json::{json, Value};
+
+/// The value, if every field parsed and nothing unknown was sent.
+fn finish<T>(r: Reader, value: Option<T>) -> Result<T, Failure> {
+    let errors = r.finish();
+    match value {
+        Some(v) if errors.is_empty() => Ok(v),
+        _ => Err(Failure::Invalid(errors)),
+    }
+}
+
+fn object(body: Value) -> Result<Reader, Failure> {
+    Reader::object(body, "body", "", NullMeans::Clear).map_err(|e| Failure::Invalid(vec![e]))
+}
+
+/// `{name}` → the new org's name (1–255 characters).
+pub fn parse_new_org(body: Value) -> Result<ShortText, Failure> {
+    let mut r = object(body)?;
+    let name = r.required::<ShortText>("name");
+    if name.as_ref().is_some_and(|n| n.as_str().trim().is_empty()) {
+        r.error("name", "must not be blank");
+    }
+    finish(r, name)
+}
+
+fn gender(r: &mut Reader) -> Patch<Gender> {
+    r.patch_with("gender", |v| match v.as_str() {
+        Some("female") => Ok(Gender::Female),
+        Some("male") => Ok(Gender::Male),
+        Some("diverse") => Ok(Gender::Diverse),
+        _ => Err("must be one of female, male, diverse".into()),
+    })
+}
+
+/// Every canonical field that is not a secret, three-state (`null` clears), plus `password`.
+/// Fields a user must always have (email) or that are flags cannot be cleared.
+fn read_fields(r: &mut Reader) -> UserPatch {
+    let mut p = UserPatch {
+        username: r.patch::<Username>("username"),
+        email: r.patch_non_null::<Email>("email"),
+        email_verified: r.patch_non_null::<bool>("email_verified"),
+        phone: r.patch::<Phone>("phone"),
+        phone_verified: r.patch_non_null::<bool>("phone_verified"),
+        name: r.patch::<ShortText>("name"),
+        given_name: r.patch::<ShortText>("given_name"),
+        family_name: r.patch::<ShortText>("family_name"),
+        nick_name: r.patch::<ShortText>("nick_name"),
+        preferred_language: r.patch::<LanguageTag>("preferred_language"),
+        gender: gender(r),
+        role_title: r.patch::<ShortText>("role_title"),
+        based_in: r.patch::<ShortText>("based_in"),
+        linkedin_profile_url: r.patch::<HttpUrl>("linkedin_profile_url"),
+        picture: r.patch::<HttpUrl>("picture"),
+        company: r.patch::<ShortText>("company"),
+        website: r.patch::<HttpUrl>("website"),
+        country: r.patch::<CountryCode>("country"),
+        bio: r.patch::<LongText>("bio"),
+        timezone: r.patch::<TimeZone>("timezone"),
+        admin: r.patch_non_null::<bool>("admin"),
+        auth0_uid: r.patch::<ShortText>("auth0_uid"),
+        publisher_id: r.patch::<ExternalId>("publisher_id"),
+        agency_id: r.patch::<ExternalId>("agency_id"),
+        network_id: r.patch::<ExternalId>("network_id"),
+        advertiser_id: r.patch::<ExternalId>("advertiser_id"),
+        payment_date: r.patch::<Date>("payment_date"),
+        company_type: r.patch::<ShortText>("company_type"),
+        publisher_type: r.patch::<ShortText>("publisher_type"),
+        role_alias: r.patch::<ShortText>("role_alias"),
+        from_api: r.patch_non_null::<bool>("from_api"),
+        attributes: r.patch_non_null::<Attributes>("attributes"),
+        consented_at: r.patch::<Timestamp>("consented_at"),
+        consent_method: r.patch::<ConsentMethod>("consent_method"),
+        external_id: r.patch::<ShortText>("external_id"),
+        ..Default::default()
+    };
+    p.password = r
+        .with("password", |v| v.as_str().ok_or("must be a string".to_string()).and_then(crate::password::parse_new))
+        .map(PasswordChange::reset);
+    if r.take_raw("deactivated").is_some() {
+        r.error("deactivated", "is changed with POST /admin/v1/users/{id}/deactivate or /reactivate");
+    }
+    p
+}
+
+/// `{org_id, email, ...every canonical field}` → a new user (null means absent here).
+pub fn parse_new_user(body: Value) -> Result<NewUser, Failure> {
+    let mut r = object(body)?;
+    let org_id = r.required::<ExternalId>("org_id");
+    let email = r.required::<Email>("email");
+    let mut patch = read_fields(&mut r);
+    // Nothing to clear on a user that doesn't exist yet.
+    patch.clear_to_keep();
+    let new = org_id.zip(email).map(|(org, email)| NewUser::new(org.get(), email, patch));
+    finish(r, new)
+}
+
+/// A partial update of every canonical field: absent keeps, `null` clears, a value sets.
+pub fn parse_patch(body: Value) -> Result<UserPatch, Failure> {
+    let mut r = object(body)?;
+    let patch = read_fields(&mut r);
+    finish(r, Some(patch))
+}
+
+/// `{user_id}`.
+pub fn parse_new_key(body: Value) -> Result<i64, Failure> {
+    let mut r = object(body)?;
+    let id = r.required::<ExternalId>("user_id").map(|id| id.get());
+    finish(r, id)
+}
+
+/// A page cursor is opaque to clients: the last id of the page, base64url-encoded.
+pub fn cursor_for(after_id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("u{after_id}"))
+}
+
+fn parse_cursor(s: &str) -> Option<i64> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    text.strip_prefix('u')?.parse().ok().filter(|n| *n >= 0)
+}
+
+/// `?org_id=&email=&username=&limit=&cursor=`. An admin key may leave out `org_id` (its own org).
+pub fn parse_listing(query: &[(String, String)], default_org: Option<i64>) -> Result<UserListing, Failure> {
+    let mut errors = Vec::new();
+    let mut listing = UserListing { org_id: 0, email: None, username: None, after_id: None, limit: UserListing::DEFAULT_LIMIT };
+    let mut org = None;
+    for (name, value) in query {
+        match name.as_str() {
+            "org_id" => {
+                org = value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .or_else(|| bad(&mut errors, "org_id", "must be a positive integer"))
+            }
+            "email" => listing.email = Some(value.clone()),
+            "username" => listing.username = Some(value.clone()),
+            "limit" => match value.parse::<u32>() {
+                Ok(n) if (1..=UserListing::MAX_LIMIT).contains(&n) => listing.limit = n,
+                _ => errors.push(crate::error::FieldError::new(
+                    "limit",
+                    format!("must be an integer from 1 to {}", UserListing::MAX_LIMIT),
+                )),
+            },
+            "cursor" => {
+                listing.after_id = parse_cursor(value).or_else(|| bad(&mut errors, "cursor", "is not a cursor this API gave out"))
+            }
+            other => errors.push(crate::error::FieldError::new(other, "is not a recognised parameter")),
+        }
+    }
+    match org.or(default_org) {
+        Some(o) => listing.org_id = o,
+        None if !errors.iter().any(|e| e.field == "org_id") => {
+            errors.push(crate::error::FieldError::new("org_id", "is required"))
+        }
+        None => {}
+    }
+    if errors.is_empty() {
+        Ok(listing)
+    } else {
+        Err(Failure::Invalid(errors))
+    }
+}
+
+fn bad<T>(errors: &mut Vec<crate::error::FieldError>, field: &str, message: &str) -> Option<T> {
+    errors.push(crate::error::FieldError::new(field, message));
+    None
+}
+
+/// A page of users and the cursor for the next one (`null` on the last page).
+pub fn render_page(users: &[User], next_after: Option<i64>) -> Value {
+    json!({
+        "users": users.iter().map(User::canonical_json).collect::<Vec<_>>(),
+        "next_cursor": next_after.map(cursor_for),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Field;
+
+    #[test]
+    fn new_user_names_every_bad_field() {
+        let Err(Failure::Invalid(errors)) =
+            parse_new_user(json!({"email": "x", "admin": 1, "password": "short", "role": "root"}))
+        else {
+            panic!()
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["org_id", "email", "admin", "password", "role"]);
+        let ok = parse_new_user(json!({"org_id": 1, "email": "a@b.co", "admin": true})).unwrap();
+        assert_eq!(ok.patch.admin, Patch::Set(true));
+    }
+
+    #[test]
+    fn org_names() {
+        assert_eq!(parse_new_org(json!({"name": "Acme"})).unwrap().as_str(), "Acme");
+        assert!(parse_new_org(json!({"name": "  "})).is_err());
+        assert!(parse_new_org(json!({})).is_err());
+    }
+
+    #[test]
+    fn patch_reads_every_canonical_field_and_refuses_the_rest() {
+        let patch = parse_patch(json!({"given_name": "Ada", "based_in": null, "consented_at": "2024-01-02T03:04:05Z",
+            "consent_method": "opt-in", "gender": "female", "external_id": "okta-1"}))
+        .unwrap();
+        assert_eq!(
+            patch.touched(),
+            [Field::GivenName, Field::Gender, Field::BasedIn, Field::ConsentedAt, Field::ConsentMethod, Field::ExternalRef]
+        );
+        let Err(Failure::Invalid(errors)) = parse_patch(json!({"email": null, "consent_method": "maybe", "deactivated": true,
+            "password_hash": "x", "id": 3}))
+        else {
+            panic!()
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["email", "consent_method", "deactivated", "id", "password_hash"]);
+    }
+
+    #[test]
+    fn listing_parameters_and_cursors() {
+        let q = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+        let l = parse_listing(&q(&[("org_id", "3"), ("limit", "10"), ("cursor", &cursor_for(42))]), None).unwrap();
+        assert_eq!((l.org_id, l.limit, l.after_id), (3, 10, Some(42)));
+        assert_eq!(parse_listing(&q(&[]), Some(7)).unwrap().org_id, 7);
+        let Err(Failure::Invalid(errors)) = parse_listing(&q(&[("limit", "500"), ("cursor", "nope!"), ("offset", "3")]), None)
+        else {
+            panic!()
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["limit", "cursor", "offset", "org_id"]);
+    }
+}

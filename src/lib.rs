@@ -7,6 +7,7 @@ pub mod apikey;
 pub mod app;
 pub mod dialects;
 pub mod error;
+pub mod feed;
 pub mod http;
 pub mod model;
 pub mod password;

@@ -3,7 +3,7 @@
 //! the key first, then the target, then the version.
 
 use crate::error::Failure;
-use crate::model::{Field, KeyPrincipal, Principal, Target};
+use crate::model::{Field, KeyPrincipal, Principal, Target, User};
 use crate::platform::{Ctx, Platform};
 use crate::policy::{Denial, Rules};
 use crate::store::guard::{self as store_guard, KeyState};
@@ -80,5 +80,13 @@ pub(crate) async fn key_holds<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal) 
     match state {
         KeyState::Valid => Ok(()),
         other => Err(key_failure(other)),
+    }
+}
+
+/// The target as the caller may see it, or why not.
+pub(crate) async fn read_within_reach<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Result<User, Failure> {
+    match cx.query(crate::store::users::select(who, target)).await?.into_iter().next() {
+        Some(row) => User::from_row(row).map_err(Failure::Internal),
+        None => Err(explain_miss(cx, who, target).await),
     }
 }

@@ -1,7 +1,7 @@
 //! The user lifecycle beyond updates: read, create, deactivate and reactivate, delete, list.
 //! Every change is one batch with its audit event; see docs/ARCHITECTURE.md, "Lifecycle".
 
-use super::guard::{authorize, explain_miss};
+use super::guard::{authorize, explain_miss, read_within_reach};
 use super::plan::{commit, hash_new, Plan};
 use super::Write;
 use crate::apikey;
@@ -17,13 +17,6 @@ use crate::store::{codes, events, keys, users, RowExt};
 pub async fn read_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Principal, target: &Target) -> Result<User, Failure> {
     authorize(cx, rules, who, target, &[], false).await?;
     read_within_reach(cx, who, target).await
-}
-
-pub(crate) async fn read_within_reach<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Result<User, Failure> {
-    match cx.query(users::select(who, target)).await?.into_iter().next() {
-        Some(row) => User::from_row(row).map_err(Failure::Internal),
-        None => Err(explain_miss(cx, who, target).await),
-    }
 }
 
 /// The org a caller may act in: any for the operator, its own for a key (others are 404).

@@ -55,7 +55,7 @@ pub async fn update_user<P: Platform>(
     let proof = cmd.patch.password.as_ref().and_then(|p| p.proof.as_ref());
     authorize(cx, rules, who, &cmd.target, &touched, proof.is_some()).await?;
     if touched.is_empty() {
-        let user = super::lifecycle::read_within_reach(cx, who, &cmd.target).await?;
+        let user = super::guard::read_within_reach(cx, who, &cmd.target).await?;
         return match &cmd.precondition {
             Some(Precondition::Versions(vs)) if !vs.contains(&user.version) => Err(Failure::PreconditionFailed),
             _ => Ok(Updated { user, email_code: None, phone_code: None }),

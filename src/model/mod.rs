@@ -108,7 +108,7 @@ impl Field {
         }
     }
 
-    /// Core invariant (DESIGN.md "Who may write what"): fields only an admin may set, whatever
+    /// Core invariant (docs/ARCHITECTURE.md, "Who may write what"): fields only an admin may set, whatever
     /// a dialect's own table says. (A password without proof of the current one is handled by
     /// `policy`: it is admin-only unless the request carries proof.)
     pub fn admin_only_by_core(self) -> bool {

@@ -32,6 +32,9 @@ pub trait Platform {
     fn config(&self) -> &Config;
     /// Record an internal failure for the operator (the Workers console). Never given a secret.
     fn log_error(&self, _message: &str) {}
+    /// Run a statement after the response is sent, where nobody waits for it and its failure
+    /// harms nothing (a key's `last_used_at`). Platforms without a way to do that skip it.
+    fn defer(&self, _stmt: Stmt) {}
 }
 
 /// A request's view of the platform: the same calls, each recorded for `Server-Timing`.

@@ -4,7 +4,7 @@
 use super::{respond, NullMeans, Reader};
 use crate::error::{Failure, FieldError};
 use crate::http::{Request, Response};
-use crate::model::{Field, Principal, Target, User, UserPatch};
+use crate::model::{Field, Principal, Scope, Target, User, UserPatch};
 use crate::pipeline;
 use crate::platform::{Ctx, Platform};
 use crate::policy::{Access::*, Denial, Rules};
@@ -151,6 +151,7 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::RoleNotHeld => error(403, "forbidden", "This API key's admin role is no longer held", None),
         Failure::Forbidden(Denial::NotSelf) => error(403, "forbidden", "You may only update your own user", None),
         Failure::Forbidden(Denial::AdminKeyRequired) => error(403, "forbidden", "This requires an admin API key", None),
+        Failure::Forbidden(Denial::OutOfScope) => error(403, "forbidden", "This API key's scopes do not allow this request", None),
         Failure::Forbidden(Denial::Fields(fields)) => {
             let errs: Vec<FieldError> =
                 fields.iter().map(|f| FieldError::new(wire_name(*f), "can only be changed by an admin")).collect();
@@ -191,7 +192,7 @@ async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Re
     if !matches!(req.method.as_str(), "GET" | "PATCH") {
         return Err(Failure::MethodNotAllowed);
     }
-    let who = Principal::Key(pipeline::authenticate_key(cx, pipeline::presented_key(req)).await?);
+    let who = Principal::Key(pipeline::authenticate_key(cx, req, Scope::Hienergy).await?);
     let target = Target::Id(parse_id(id).ok_or(Failure::NotFound)?);
     let user = super::read_or_patch(cx, req, &who, target, &RULES, parse_patch).await?;
     Ok(render_ok(&user))

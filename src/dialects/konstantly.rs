@@ -5,7 +5,7 @@
 use super::{respond, NullMeans, Reader};
 use crate::error::{Failure, FieldError};
 use crate::http::{json_body, parse_if_match, Request, Response};
-use crate::model::{Field, Principal, Target, User, UserPatch};
+use crate::model::{Field, Principal, Scope, Target, User, UserPatch};
 use crate::pipeline::{self, UpdateCommand};
 use crate::platform::{Ctx, Platform};
 use crate::policy::{Access::*, Rules};
@@ -141,7 +141,7 @@ async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Re
     if req.method != "PATCH" {
         return Err(Failure::MethodNotAllowed);
     }
-    let who = Principal::Key(pipeline::authenticate_key(cx, pipeline::presented_key(req)).await?);
+    let who = Principal::Key(pipeline::authenticate_key(cx, req, Scope::Konstantly).await?);
     let target = Target::parse(id, true).ok_or(Failure::NotFound)?;
     let patch = parse_patch(json_body(req)?)?;
     let precondition = parse_if_match(req.header("if-match"));

@@ -8,7 +8,7 @@
 use super::{problem, respond, NullMeans, Reader};
 use crate::error::Failure;
 use crate::http::{Request, Response};
-use crate::model::{Field, Patch, Principal, Target, User, UserPatch};
+use crate::model::{Field, Patch, Principal, Scope, Target, User, UserPatch};
 use crate::pipeline;
 use crate::platform::{Ctx, Platform};
 use crate::policy::{Access::*, Rules};
@@ -126,7 +126,7 @@ async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Re
         return Err(Failure::MethodNotAllowed);
     }
     let target = Target::parse(id, false).ok_or_else(|| Failure::invalid("user_id", "must be a UUID"))?;
-    let who = Principal::Key(pipeline::authenticate_key(cx, pipeline::presented_key(req)).await?);
+    let who = Principal::Key(pipeline::authenticate_key(cx, req, Scope::Upsun).await?);
     let user = super::read_or_patch(cx, req, &who, target, &RULES, parse_patch).await?;
     Ok(render_ok(&user))
 }

@@ -1,9 +1,11 @@
 //! The canonical user, its fields, the change set, and who is asking.
 
+mod key;
 mod lifecycle;
 mod patch;
 mod user;
 
+pub use key::{utc_millis, KeyRequest, Scope, Scopes};
 pub use lifecycle::{Action, CodeKind, NewUser, UserListing};
 pub use patch::{NewPassword, NewSecret, PasswordChange, Patch, Proof, UserPatch, Verification};
 pub use user::User;
@@ -167,6 +169,15 @@ pub struct KeyPrincipal {
     pub org_id: i64,
     #[serde(with = "role_serde")]
     pub role: Role,
+    #[serde(default)]
+    pub scopes: Scopes,
+    /// RFC 3339 UTC with milliseconds, as stored (so it compares as text).
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// When this request found the key valid (RFC 3339, as stored): the guard re-checks the
+    /// expiry against this same instant. Not cached.
+    #[serde(skip)]
+    pub checked_at: String,
 }
 
 mod role_serde {

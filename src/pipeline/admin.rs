@@ -1,11 +1,12 @@
 //! The operator API's own operations: orgs, keys, the audit trail. The operator acts on any
 //! org; an admin key only on its own (others are 404, as everywhere).
 
-use super::auth::cache_principal;
+use super::auth::{cache_principal, principal_of};
 use crate::apikey::{self, NewKey};
 use crate::error::Failure;
-use crate::model::{KeyPrincipal, Principal, Role, Target};
+use crate::model::{KeyRequest, Principal, Scopes, Target};
 use crate::platform::{Ctx, Platform};
+use crate::store::keys::{NewKeyRow, Owner};
 use crate::store::{events, keys, orgs, Row, RowExt};
 use crate::values::ShortText;
 
@@ -24,38 +25,110 @@ pub async fn create_org<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, name: Sho
     cx.query(stmt).await?.into_iter().next().ok_or_else(|| Failure::Internal("insert returned nothing".into()))
 }
 
+/// A key just issued: the key itself (shown once) and its stored row.
 pub struct IssuedKey {
-    pub id: i64,
     pub key: NewKey,
-    pub role: Role,
-    pub user_id: i64,
+    pub row: Row,
 }
 
 /// Issue a key for a user; its role is the user's role now (admin flag), decided in the same
-/// guarded statement that writes it. The KV cache is filled right away so the first request
-/// costs one KV read.
-pub async fn create_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, user_id: i64) -> Result<IssuedKey, Failure> {
+/// guarded statement that writes it, with its `api_key.created` event in the same batch. The
+/// KV cache is filled right away so the first request costs one KV read.
+pub async fn create_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, req: KeyRequest) -> Result<IssuedKey, Failure> {
+    let now = super::now_rfc3339(cx);
+    if req.expires_at.as_deref().is_some_and(|at| at <= now.as_str()) {
+        return Err(Failure::invalid("expires_at", "must be in the future"));
+    }
     let key = apikey::generate(&cx.random::<32>()?);
-    let stmt = keys::insert(who, &Target::Id(user_id), &key.digest, &key.prefix, &super::now_rfc3339(cx));
-    let Some(row) = cx.query(stmt).await?.into_iter().next() else {
-        return Err(super::guard::explain_miss(cx, who, &Target::Id(user_id)).await);
+    let target = Target::Id(req.user_id);
+    let row_of = NewKeyRow {
+        digest: &key.digest,
+        prefix: &key.prefix,
+        name: req.name.as_deref(),
+        scopes: &req.scopes,
+        expires_at: req.expires_at.as_deref(),
     };
-    let principal = KeyPrincipal {
-        key_id: row.int("id").ok_or_else(|| Failure::Internal("no key id".into()))?,
-        user_id: row.int("user_id").unwrap_or(user_id),
-        user_uuid: row.text("user_uuid").unwrap_or_default(),
-        org_id: row.int("org_id").unwrap_or_default(),
-        role: row.text("role").as_deref().and_then(Role::parse).unwrap_or(Role::User),
+    let batch = vec![keys::insert(who, &target, &row_of, &now), events::key_created(who, &key.digest, false, &now)];
+    let mut results = cx.batch(batch).await?;
+    let Some(row) = results.first_mut().and_then(Vec::pop) else {
+        return Err(super::guard::explain_miss(cx, who, &target).await);
     };
-    cache_principal(cx, &key.digest, &principal).await;
-    Ok(IssuedKey { id: principal.key_id, key, role: principal.role, user_id: principal.user_id })
+    issued(cx, key, row).await
 }
 
-/// Revoke a key: D1 first (the authority), then drop the cache entry. Revoking twice is fine.
+/// Cache the new key's principal and hand it back.
+async fn issued<P: Platform>(cx: &Ctx<'_, P>, key: NewKey, mut row: Row) -> Result<IssuedKey, Failure> {
+    let principal = principal_of(&row).ok_or_else(|| Failure::Internal("issued key row incomplete".into()))?;
+    cache_principal(cx, &key.digest, &principal).await;
+    row.remove("user_uuid");
+    Ok(IssuedKey { key, row })
+}
+
+/// The longest a rotated key may keep working beside its successor.
+pub const MAX_OVERLAP_SECONDS: u32 = 7 * 24 * 60 * 60;
+
+/// Replace a key: a new one for the same user, name and scopes, and the old one keeps working
+/// for `overlap_seconds` (0: it stops now), all in one guarded batch with its events.
+pub async fn rotate_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, old_id: i64, overlap_seconds: u32) -> Result<IssuedKey, Failure> {
+    let now_ms = cx.now_ms();
+    let now = crate::values::rfc3339_millis(now_ms);
+    let until = crate::values::rfc3339_millis(now_ms + i64::from(overlap_seconds.min(MAX_OVERLAP_SECONDS)) * 1000);
+    let key = apikey::generate(&cx.random::<32>()?);
+    let new_row = NewKeyRow { digest: &key.digest, prefix: &key.prefix, name: None, scopes: &Scopes::all(), expires_at: None };
+    let batch = vec![
+        keys::rotate(who, old_id, &new_row, &now),
+        keys::expire_rotated(old_id, &key.digest, &until),
+        events::key_created(who, &key.digest, true, &now),
+        events::key_expiring(who, old_id, &key.digest, &now),
+    ];
+    let mut results = cx.batch(batch).await?;
+    let Some(row) = results.first_mut().and_then(Vec::pop) else {
+        return Err(match who {
+            Principal::Key(k) => super::guard::key_holds(cx, k).await.err().unwrap_or(Failure::NotFound),
+            Principal::Operator => Failure::NotFound,
+        });
+    };
+    // The old key's cache entry learns its new expiry (elsewhere the guard enforces it anyway).
+    if let Some(old) = results.get(1).and_then(|r| r.first()) {
+        if let (Some(digest), Some(p)) = (old.text("digest"), principal_of(old)) {
+            cache_principal(cx, &digest, &p).await;
+        }
+    }
+    issued(cx, key, row).await
+}
+
+/// Revoke a key: D1 first (the authority), with its event the first time, then drop the cache
+/// entry. Revoking twice is fine.
 pub async fn revoke_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, key_id: i64) -> Result<(), Failure> {
-    let stmt = keys::revoke(org_scope(who), key_id, &super::now_rfc3339(cx));
-    let digest = cx.query(stmt).await?.first().and_then(|r| r.text("digest")).ok_or(Failure::NotFound)?;
+    let now = super::now_rfc3339(cx);
+    let batch = vec![keys::revoke(org_scope(who), key_id, &now), events::key_revoked(who, key_id, &now)];
+    let results = cx.batch(batch).await?;
+    let digest = results.first().and_then(|r| r.first()).and_then(|r| r.text("digest")).ok_or(Failure::NotFound)?;
     cx.kv_delete(&apikey::kv_key(&digest)).await.map_err(Failure::Internal)
+}
+
+/// A user's or an org's keys (never a secret or digest), newest first.
+pub async fn list_keys<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, owner: Owner) -> Result<Vec<Row>, Failure> {
+    if let (Principal::Key(k), Owner::Org(org)) = (who, owner) {
+        if k.org_id != org {
+            return Err(Failure::NotFound);
+        }
+    }
+    let rows = cx.query(keys::list(owner, org_scope(who))).await?;
+    if rows.is_empty() {
+        // No keys, or no such user/org within reach: a user must exist to have none.
+        if let Owner::User(id) = owner {
+            super::guard::read_within_reach(cx, who, &Target::Id(id)).await?;
+        }
+    }
+    Ok(rows.into_iter().map(key_json).collect())
+}
+
+/// A key row as the API shows it: scopes as a list (null = every API).
+fn key_json(mut row: Row) -> Row {
+    let scopes = Scopes::from_json(row.text("scopes").as_deref());
+    row.insert("scopes".into(), serde_json::to_value(&scopes).unwrap_or_default());
+    row
 }
 
 /// The audit trail of one user, newest first (at most 100 events). A deleted user's history
@@ -73,6 +146,8 @@ pub async fn list_events<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, user_id:
         .map(|mut row| {
             let fields = row.text("fields").and_then(|f| serde_json::from_str(&f).ok()).unwrap_or_default();
             row.insert("fields".into(), fields);
+            let detail = row.text("detail").and_then(|d| serde_json::from_str(&d).ok()).unwrap_or_default();
+            row.insert("detail".into(), detail);
             serde_json::Value::Object(row)
         })
         .collect())

@@ -10,7 +10,7 @@ mod guard;
 mod lifecycle;
 mod plan;
 
-pub use admin::{create_key, create_org, list_events, revoke_key, IssuedKey};
+pub use admin::{create_key, create_org, list_events, list_keys, revoke_key, rotate_key, IssuedKey, MAX_OVERLAP_SECONDS};
 pub use auth::{authenticate_key, authenticate_operator_or_key, presented_key};
 pub use codes::{request_password_reset, verify_contact, RETRY_AFTER_SECONDS};
 pub use lifecycle::{create_user, delete_user, list_users, read_user, set_deactivated, Page};

@@ -64,6 +64,10 @@ pub async fn update_user<P: Platform>(
     let w = Write::new(cx)?;
     let mut plan = Plan::default();
     profile_step(&mut plan, &cmd.patch);
+    if cmd.patch.admin.set() == Some(&false) {
+        // Demotion retires the user's admin keys for good: promoting it again won't revive them.
+        plan.after.push(crate::store::keys::retire_admin_keys(&cmd.target, &w.tag, &w.now));
+    }
     if let Some(change) = &cmd.patch.password {
         password_step(cx, who, &cmd.target, &w, change, &mut plan).await?;
     }

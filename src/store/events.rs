@@ -40,9 +40,47 @@ pub fn for_user(user_id: i64, org: Option<i64>) -> Stmt {
     };
     Stmt::new(
         format!(
-            "SELECT id, user_id, actor_key_id, action, dialect, fields, version, at FROM user_events \
+            "SELECT id, user_id, actor_key_id, action, dialect, fields, version, at, detail FROM user_events \
              WHERE user_id = ?{scope} ORDER BY id DESC LIMIT 100"
         ),
         params,
     )
+}
+
+/// A key event in its owner's history (`api_key.created`, `.rotated`, `.revoked`, `.expiring`),
+/// naming the key and the issuer in `detail`, never the key. `key_sql` picks the key row, and
+/// the event lands only if that row is there.
+fn key_event(who: &Principal, action: &str, key_sql: &str, key_params: Vec<super::SqlValue>, now: &str) -> Stmt {
+    let actor = match who {
+        Principal::Operator => None,
+        Principal::Key(k) => Some(k.key_id),
+    };
+    let mut params = vec![actor.into(), action.into(), now.into(), super::keys::issuer(who).into()];
+    params.extend(key_params);
+    Stmt::new(
+        format!(
+            "INSERT INTO user_events (user_id, org_id, actor_key_id, action, dialect, fields, version, at, detail) \
+             SELECT k.user_id, k.org_id, ?, ?, 'admin', '[]', (SELECT version FROM users WHERE users.id = k.user_id), ?, \
+             json_object('key_id', k.id, 'issuer', ?, 'expires_at', k.expires_at, 'rotated_from', k.rotated_from) \
+             FROM api_keys k WHERE {key_sql}"
+        ),
+        params,
+    )
+}
+
+/// `api_key.created` (or `.rotated`) for the key with this digest.
+pub fn key_created(who: &Principal, digest: &str, rotated: bool, now: &str) -> Stmt {
+    let action = if rotated { "api_key.rotated" } else { "api_key.created" };
+    key_event(who, action, "k.digest = ?", vec![digest.into()], now)
+}
+
+/// `api_key.expiring`: a rotation set the old key to stop at its (new) expiry.
+pub fn key_expiring(who: &Principal, old_id: i64, new_digest: &str, now: &str) -> Stmt {
+    let sql = "k.id = ? AND EXISTS (SELECT 1 FROM api_keys n WHERE n.digest = ? AND n.rotated_from = k.id)";
+    key_event(who, "api_key.expiring", sql, vec![old_id.into(), new_digest.into()], now)
+}
+
+/// `api_key.revoked`, only when this request is the one that revoked it.
+pub fn key_revoked(who: &Principal, key_id: i64, now: &str) -> Stmt {
+    key_event(who, "api_key.revoked", "k.id = ? AND k.revoked_at = ?", vec![key_id.into(), now.into()], now)
 }

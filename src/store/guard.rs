@@ -8,12 +8,22 @@ use crate::model::{KeyPrincipal, Principal, Target};
 
 /// True while the key exists as the principal claims it (same user, same role), is not revoked,
 /// its user is active in the claimed org, and (for an admin key) that user is still an admin.
+/// The scopes are bound as the KV entry claims them and must be exactly what D1 holds, so a
+/// hand-edited cache entry cannot widen a key; the expiry is checked at the request's instant.
 const GUARD: &str = "EXISTS (SELECT 1 FROM api_keys k JOIN users c ON c.id = k.user_id \
-WHERE k.id = ? AND k.user_id = ? AND k.role = ? AND k.revoked_at IS NULL AND c.deactivated = 0 \
+WHERE k.id = ? AND k.user_id = ? AND k.role = ? AND k.scopes IS ? AND k.revoked_at IS NULL \
+AND (k.expires_at IS NULL OR k.expires_at > ?) AND c.deactivated = 0 \
 AND c.deleted_at IS NULL AND c.org_id = ? AND (k.role = 'user' OR c.admin = 1))";
 
 fn guard(who: &KeyPrincipal, params: &mut Vec<SqlValue>) -> &'static str {
-    params.extend([who.key_id.into(), who.user_id.into(), who.role.as_str().into(), who.org_id.into()]);
+    params.extend([
+        who.key_id.into(),
+        who.user_id.into(),
+        who.role.as_str().into(),
+        who.scopes.to_json().into(),
+        who.checked_at.as_str().into(),
+        who.org_id.into(),
+    ]);
     GUARD
 }
 
@@ -69,15 +79,28 @@ pub enum KeyState {
 /// One row: the key's state and the target's version in the key's org (NULL when not there).
 /// Asked only after a guarded statement matched nothing, to tell the client why.
 pub fn probe(who: &KeyPrincipal, t: &Target) -> Stmt {
-    let mut params = vec![who.org_id.into(), who.user_id.into(), who.role.as_str().into(), who.key_id.into()];
+    let mut params = vec![
+        who.user_id.into(),
+        who.role.as_str().into(),
+        who.org_id.into(),
+        who.user_id.into(),
+        who.role.as_str().into(),
+        who.scopes.to_json().into(),
+        who.checked_at.as_str().into(),
+        who.key_id.into(),
+    ];
+    params.push(who.org_id.into());
     let target_sql = target(t, &mut params);
     params.push(who.org_id.into());
     Stmt::new(
         format!(
-            "SELECT (SELECT CASE WHEN k.revoked_at IS NOT NULL OR c.deactivated <> 0 OR c.deleted_at IS NOT NULL \
-             OR c.org_id <> ? OR k.user_id <> ? OR k.role <> ? THEN 'refused' \
-             WHEN k.role = 'admin' AND c.admin = 0 THEN 'demoted' ELSE 'valid' END \
-             FROM api_keys k JOIN users c ON c.id = k.user_id WHERE k.id = ?) AS key_state, \
+            // A demoted admin's key says so (403) even once demotion has retired it for good.
+            "SELECT (SELECT CASE WHEN k.user_id = ? AND k.role = ? AND c.org_id = ? AND k.role = 'admin' \
+             AND c.admin = 0 AND c.deactivated = 0 AND c.deleted_at IS NULL THEN 'demoted' \
+             WHEN k.revoked_at IS NOT NULL OR c.deactivated <> 0 OR c.deleted_at IS NOT NULL \
+             OR k.user_id <> ? OR k.role <> ? OR k.scopes IS NOT ? \
+             OR (k.expires_at IS NOT NULL AND k.expires_at <= ?) THEN 'refused' ELSE 'valid' END \
+             FROM api_keys k JOIN users c ON c.id = k.user_id WHERE k.id = ? AND c.org_id = ?) AS key_state, \
              (SELECT version FROM users WHERE {target_sql} AND org_id = ?) AS version"
         ),
         params,

@@ -32,6 +32,7 @@ impl HostPlatform {
         conn.execute_batch(include_str!("../../migrations/0001_initial.sql")).unwrap();
         conn.execute_batch(include_str!("../../migrations/0002_verification_codes.sql")).unwrap();
         conn.execute_batch(include_str!("../../migrations/0003_lifecycle.sql")).unwrap();
+        conn.execute_batch(include_str!("../../migrations/0004_api_keys.sql")).unwrap();
         Self {
             db: RefCell::new(conn),
             kv: RefCell::new(HashMap::new()),
@@ -74,6 +75,11 @@ impl HostPlatform {
             out.push(map);
         }
         Ok(out)
+    }
+
+    /// Move the clock on (expiry, rotation overlaps).
+    pub fn advance(&self, ms: f64) {
+        self.clock.set(self.clock.get() + ms);
     }
 
     /// Run SQL directly, for assertions on stored state.
@@ -138,6 +144,10 @@ impl Platform for HostPlatform {
     }
     fn config(&self) -> &Config {
         &self.config
+    }
+    fn defer(&self, stmt: Stmt) {
+        // After the response, uncounted: no request waits for it.
+        Self::run(&self.db.borrow(), &stmt).unwrap();
     }
 }
 

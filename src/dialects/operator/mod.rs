@@ -6,7 +6,7 @@ mod routes;
 mod wire;
 
 pub use routes::serve;
-pub use wire::{parse_new_key, parse_new_org, parse_new_user, parse_patch};
+pub use wire::{parse_new_key, parse_new_org, parse_new_user, parse_patch, parse_rotation};
 
 use super::problem;
 use crate::error::Failure;

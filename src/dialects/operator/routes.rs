@@ -23,7 +23,9 @@ pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -
 /// The methods a path of this API supports (for 405 and its `Allow`), or `None` for no such path.
 fn allowed_methods(rest: &[&str]) -> Option<&'static str> {
     match rest {
-        ["orgs"] | ["api-keys"] => Some("POST"),
+        ["orgs"] => Some("POST"),
+        ["api-keys"] => Some("GET, POST"),
+        ["api-keys", _, "rotate"] => Some("POST"),
         ["users"] => Some("GET, POST"),
         ["users", _] => Some("GET, PATCH, DELETE"),
         ["users", _, "deactivate" | "reactivate"] => Some("POST"),
@@ -35,6 +37,21 @@ fn allowed_methods(rest: &[&str]) -> Option<&'static str> {
 
 fn id(segment: &str) -> Result<i64, Failure> {
     crate::model::Target::parse_positive_id(segment).ok_or(Failure::NotFound)
+}
+
+/// A key just issued, shown once: the stored row (no digest) plus the key itself.
+fn issued_response(issued: pipeline::IssuedKey) -> Response {
+    let mut body = issued.row;
+    body.insert("key".into(), issued.key.key.into());
+    body.insert("scopes".into(), crate::model::Scopes::from_json(body.get("scopes").and_then(|v| v.as_str())).list().map_or(serde_json::Value::Null, |l| json!(l)));
+    Response::json(201, &serde_json::Value::Object(body))
+}
+
+fn own_org(who: &Principal) -> Option<i64> {
+    match who {
+        Principal::Key(k) => Some(k.org_id),
+        Principal::Operator => None,
+    }
 }
 
 fn user_response(status: u16, user: &User) -> Response {
@@ -50,16 +67,17 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Re
             Ok(Response::json(201, &serde_json::Value::Object(org)))
         }
         ("POST", ["api-keys"]) => {
-            let user_id = wire::parse_new_key(json_body(req)?)?;
-            let issued = pipeline::create_key(cx, &who, user_id).await?;
-            let body = json!({
-                "id": issued.id,
-                "key": issued.key.key,
-                "prefix": issued.key.prefix,
-                "role": issued.role.as_str(),
-                "user_id": issued.user_id,
-            });
-            Ok(Response::json(201, &body))
+            let request = wire::parse_new_key(json_body(req)?)?;
+            Ok(issued_response(pipeline::create_key(cx, &who, request).await?))
+        }
+        ("POST", ["api-keys", key_id, "rotate"]) => {
+            let overlap = wire::parse_rotation(json_body(req)?)?;
+            Ok(issued_response(pipeline::rotate_key(cx, &who, id(key_id)?, overlap).await?))
+        }
+        ("GET", ["api-keys"]) => {
+            let owner = wire::parse_key_listing(&req.query_pairs(), own_org(&who))?;
+            let keys = pipeline::list_keys(cx, &who, owner).await?;
+            Ok(Response::json(200, &json!({ "api_keys": keys })))
         }
         ("DELETE", ["api-keys", key_id]) => {
             pipeline::revoke_key(cx, &who, id(key_id)?).await?;
@@ -75,11 +93,7 @@ async fn users<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, res
     let pre = parse_if_match(req.header("if-match"));
     match (req.method.as_str(), rest) {
         ("GET", ["users"]) => {
-            let own_org = match who {
-                Principal::Key(k) => Some(k.org_id),
-                Principal::Operator => None,
-            };
-            let listing = wire::parse_listing(&req.query_pairs(), own_org)?;
+            let listing = wire::parse_listing(&req.query_pairs(), own_org(who))?;
             let page = pipeline::list_users(cx, who, &listing).await?;
             Ok(Response::json(200, &wire::render_page(&page.users, page.next_after)))
         }

@@ -2,7 +2,8 @@
 
 use crate::dialects::{NullMeans, Reader};
 use crate::error::Failure;
-use crate::model::{NewUser, PasswordChange, Patch, User, UserListing, UserPatch};
+use crate::model::{utc_millis, KeyRequest, NewUser, PasswordChange, Patch, Scope, Scopes, User, UserListing, UserPatch};
+use crate::store::keys::Owner;
 use crate::values::{
     Attributes, ConsentMethod, CountryCode, Date, Email, ExternalId, Gender, HttpUrl, LanguageTag, LongText, Phone, ShortText,
     TimeZone, Timestamp, Username,
@@ -111,11 +112,78 @@ pub fn parse_patch(body: Value) -> Result<UserPatch, Failure> {
     finish(r, Some(patch))
 }
 
-/// `{user_id}`.
-pub fn parse_new_key(body: Value) -> Result<i64, Failure> {
+/// `{user_id, name?, scopes?, expires_at?}`. Scopes omitted (or null) mean every API.
+pub fn parse_new_key(body: Value) -> Result<KeyRequest, Failure> {
     let mut r = object(body)?;
-    let id = r.required::<ExternalId>("user_id").map(|id| id.get());
-    finish(r, id)
+    let user_id = r.required::<ExternalId>("user_id").map(|id| id.get());
+    let name = r.optional::<ShortText>("name").map(|n| n.as_str().to_string());
+    let scopes = r.with("scopes", scopes).unwrap_or_default();
+    let expires_at = r.with("expires_at", |v| match v {
+        Value::Null => Ok(None),
+        Value::String(s) => utc_millis(s).map(Some).ok_or_else(|| "must be an RFC 3339 date-time".to_string()),
+        _ => Err("must be an RFC 3339 date-time string".into()),
+    });
+    let request = user_id.map(|user_id| KeyRequest { user_id, name, scopes, expires_at: expires_at.flatten() });
+    finish(r, request)
+}
+
+/// A list of scope names, each known (the error names every unknown one), or null for all.
+fn scopes(v: &Value) -> Result<Scopes, String> {
+    let Value::Array(items) = v else {
+        return if v.is_null() { Ok(Scopes::all()) } else { Err("must be a list of scope names".into()) };
+    };
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for item in items {
+        match item.as_str().and_then(Scope::parse) {
+            Some(s) => known.push(s),
+            None => unknown.push(item.to_string()),
+        }
+    }
+    if unknown.is_empty() {
+        Ok(Scopes::of(known))
+    } else {
+        let names: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+        Err(format!("has unknown scopes {}; known: {}", unknown.join(", "), names.join(", ")))
+    }
+}
+
+/// `{overlap_seconds?}` (0 to 7 days; default 0).
+pub fn parse_rotation(body: Value) -> Result<u32, Failure> {
+    let mut r = object(body)?;
+    let max = crate::pipeline::MAX_OVERLAP_SECONDS;
+    let overlap = r.with("overlap_seconds", |v| match v.as_u64() {
+        Some(n) if n <= u64::from(max) => Ok(n as u32),
+        _ => Err(format!("must be an integer from 0 to {max}")),
+    });
+    finish(r, Some(overlap.unwrap_or(0)))
+}
+
+/// `?user_id=` or `?org_id=` (an admin key may give neither: its own org).
+pub fn parse_key_listing(query: &[(String, String)], own_org: Option<i64>) -> Result<Owner, Failure> {
+    let id = |v: &str| v.parse::<i64>().ok().filter(|n| *n > 0);
+    let mut owner = None;
+    let mut errors = Vec::new();
+    for (name, value) in query {
+        let parsed = match name.as_str() {
+            "user_id" => id(value).map(Owner::User),
+            "org_id" => id(value).map(Owner::Org),
+            other => {
+                errors.push(crate::error::FieldError::new(other, "is not a recognised parameter"));
+                continue;
+            }
+        };
+        match (parsed, owner) {
+            (Some(o), None) => owner = Some(o),
+            (Some(_), Some(_)) => errors.push(crate::error::FieldError::new(name, "give user_id or org_id, not both")),
+            (None, _) => errors.push(crate::error::FieldError::new(name, "must be a positive integer")),
+        }
+    }
+    match owner.or(own_org.map(Owner::Org)) {
+        Some(o) if errors.is_empty() => Ok(o),
+        None if errors.is_empty() => Err(Failure::invalid("user_id", "give user_id or org_id")),
+        _ => Err(Failure::Invalid(errors)),
+    }
 }
 
 /// A page cursor is opaque to clients: the last id of the page, base64url-encoded.
@@ -240,5 +308,28 @@ mod tests {
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["limit", "cursor", "offset", "org_id"]);
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn key_requests() {
+        let k = parse_new_key(json!({"user_id": 3, "name": "ci", "scopes": ["upsun", "read", "upsun"], "expires_at": "2030-01-01T00:00:00+01:00"}))
+            .unwrap();
+        assert_eq!(k.scopes, Scopes::of(vec![Scope::Read, Scope::Upsun]));
+        assert_eq!(k.expires_at.as_deref(), Some("2029-12-31T23:00:00.000Z"));
+        assert_eq!(parse_new_key(json!({"user_id": 3})).unwrap().scopes, Scopes::all());
+        let Err(Failure::Invalid(errors)) = parse_new_key(json!({"scopes": ["root", "upsun", 7], "expires_at": "soon", "x": 1})) else {
+            panic!()
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["user_id", "scopes", "expires_at", "x"]);
+        assert!(errors[1].message.contains("\"root\", 7"), "{}", errors[1].message);
+        assert_eq!(parse_rotation(json!({})).unwrap(), 0);
+        assert_eq!(parse_rotation(json!({"overlap_seconds": 3600})).unwrap(), 3600);
+        assert!(parse_rotation(json!({"overlap_seconds": 604801})).is_err());
     }
 }

@@ -4,7 +4,7 @@ use super::{self as dialect, Message, Transport};
 use crate::dialects::respond;
 use crate::error::Failure;
 use crate::http::{json_body, parse_if_match, Request, Response};
-use crate::model::{CodeKind, Principal, Target};
+use crate::model::{CodeKind, Principal, Scope, Target};
 use crate::pipeline::{self, UpdateCommand};
 use crate::platform::{Ctx, Platform};
 
@@ -60,7 +60,7 @@ fn target(path_id: Option<&str>, body_id: Option<String>) -> Result<Target, Fail
 }
 
 async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, op: Op, path_id: Option<&str>) -> Result<Response, Failure> {
-    let who = Principal::Key(pipeline::authenticate_key(cx, pipeline::presented_key(req)).await?);
+    let who = Principal::Key(pipeline::authenticate_key(cx, req, Scope::Zitadel).await?);
     let body = json_body(req)?;
     let rules = &dialect::RULES;
     match op {

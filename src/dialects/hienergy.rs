@@ -151,7 +151,9 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::RoleNotHeld => error(403, "forbidden", "This API key's admin role is no longer held", None),
         Failure::Forbidden(Denial::NotSelf) => error(403, "forbidden", "You may only update your own user", None),
         Failure::Forbidden(Denial::AdminKeyRequired) => error(403, "forbidden", "This requires an admin API key", None),
-        Failure::Forbidden(Denial::OutOfScope) => error(403, "forbidden", "This API key's scopes do not allow this request", None),
+        Failure::Forbidden(Denial::OutOfScope) => {
+            error(403, "forbidden", "This API key's scopes do not allow this request", None)
+        }
         Failure::Forbidden(Denial::Fields(fields)) => {
             let errs: Vec<FieldError> =
                 fields.iter().map(|f| FieldError::new(wire_name(*f), "can only be changed by an admin")).collect();

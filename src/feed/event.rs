@@ -200,7 +200,16 @@ mod tests {
 
     #[test]
     fn actors() {
-        let key = Principal::Key(KeyPrincipal { key_id: 7, user_id: 2, user_uuid: "u".into(), org_id: 1, role: Role::Admin, scopes: Default::default(), expires_at: None, checked_at: String::new() });
+        let key = Principal::Key(KeyPrincipal {
+            key_id: 7,
+            user_id: 2,
+            user_uuid: "u".into(),
+            org_id: 1,
+            role: Role::Admin,
+            scopes: Default::default(),
+            expires_at: None,
+            checked_at: String::new(),
+        });
         assert_eq!(Actor::from(&key), Actor::Key { key_id: 7, user_id: 2 });
         assert_eq!(Actor::from(&Principal::Operator), Actor::Operator);
         assert_eq!(serde_json::to_value(Actor::from(&key)).unwrap(), json!({"type": "key", "key_id": 7, "user_id": 2}));

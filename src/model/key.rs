@@ -70,7 +70,11 @@ impl Scopes {
             return false;
         }
         let apis: Vec<&Scope> = list.iter().filter(|s| **s != Scope::Read).collect();
-        if apis.is_empty() { read_only } else { apis.contains(&&api) }
+        if apis.is_empty() {
+            read_only
+        } else {
+            apis.contains(&&api)
+        }
     }
 
     /// The stored form: a JSON array, or NULL for every API.

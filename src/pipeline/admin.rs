@@ -69,7 +69,12 @@ pub const MAX_OVERLAP_SECONDS: u32 = 7 * 24 * 60 * 60;
 
 /// Replace a key: a new one for the same user, name and scopes, and the old one keeps working
 /// for `overlap_seconds` (0: it stops now), all in one guarded batch with its events.
-pub async fn rotate_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, old_id: i64, overlap_seconds: u32) -> Result<IssuedKey, Failure> {
+pub async fn rotate_key<P: Platform>(
+    cx: &Ctx<'_, P>,
+    who: &Principal,
+    old_id: i64,
+    overlap_seconds: u32,
+) -> Result<IssuedKey, Failure> {
     let now_ms = cx.now_ms();
     let now = crate::values::rfc3339_millis(now_ms);
     let until = crate::values::rfc3339_millis(now_ms + i64::from(overlap_seconds.min(MAX_OVERLAP_SECONDS)) * 1000);

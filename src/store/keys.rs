@@ -67,7 +67,8 @@ pub fn insert(who: &Principal, user: &Target, key: &NewKeyRow, now: &str) -> Stm
 /// the user's role now). Lands only while the old key is live, its user is within the caller's
 /// reach, and the caller's own key holds.
 pub fn rotate(who: &Principal, old_id: i64, key: &NewKeyRow, now: &str) -> Stmt {
-    let mut params: Vec<SqlValue> = vec![key.digest.into(), key.prefix.into(), issuer(who).into(), now.into(), old_id.into(), now.into()];
+    let mut params: Vec<SqlValue> =
+        vec![key.digest.into(), key.prefix.into(), issuer(who).into(), now.into(), old_id.into(), now.into()];
     let scope = match who {
         Principal::Operator => String::new(),
         Principal::Key(k) => {

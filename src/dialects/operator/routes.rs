@@ -43,7 +43,12 @@ fn id(segment: &str) -> Result<i64, Failure> {
 fn issued_response(issued: pipeline::IssuedKey) -> Response {
     let mut body = issued.row;
     body.insert("key".into(), issued.key.key.into());
-    body.insert("scopes".into(), crate::model::Scopes::from_json(body.get("scopes").and_then(|v| v.as_str())).list().map_or(serde_json::Value::Null, |l| json!(l)));
+    body.insert(
+        "scopes".into(),
+        crate::model::Scopes::from_json(body.get("scopes").and_then(|v| v.as_str()))
+            .list()
+            .map_or(serde_json::Value::Null, |l| json!(l)),
+    );
     Response::json(201, &serde_json::Value::Object(body))
 }
 

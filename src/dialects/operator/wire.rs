@@ -317,12 +317,15 @@ mod key_tests {
 
     #[test]
     fn key_requests() {
-        let k = parse_new_key(json!({"user_id": 3, "name": "ci", "scopes": ["upsun", "read", "upsun"], "expires_at": "2030-01-01T00:00:00+01:00"}))
-            .unwrap();
+        let k = parse_new_key(
+            json!({"user_id": 3, "name": "ci", "scopes": ["upsun", "read", "upsun"], "expires_at": "2030-01-01T00:00:00+01:00"}),
+        )
+        .unwrap();
         assert_eq!(k.scopes, Scopes::of(vec![Scope::Read, Scope::Upsun]));
         assert_eq!(k.expires_at.as_deref(), Some("2029-12-31T23:00:00.000Z"));
         assert_eq!(parse_new_key(json!({"user_id": 3})).unwrap().scopes, Scopes::all());
-        let Err(Failure::Invalid(errors)) = parse_new_key(json!({"scopes": ["root", "upsun", 7], "expires_at": "soon", "x": 1})) else {
+        let Err(Failure::Invalid(errors)) = parse_new_key(json!({"scopes": ["root", "upsun", 7], "expires_at": "soon", "x": 1}))
+        else {
             panic!()
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();

@@ -7,11 +7,17 @@
 use crate::store::{DbError, Row, Stmt};
 use std::cell::RefCell;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// The operator token (`ADMIN_TOKEN` secret). `None` disables operator access.
     pub admin_token: Option<String>,
     pub pbkdf2_iterations: u32,
+    /// `CODE_SECRET`: verification codes are derived from it and their event's id, so the change
+    /// feed can deliver a code again without storing it. `None`: codes are random and webhook
+    /// deliveries carry none.
+    pub code_secret: Option<String>,
+    /// `ALLOW_HTTP_WEBHOOKS = "true"`: webhook URLs may be http:// and private (development only).
+    pub allow_http_webhooks: bool,
 }
 
 pub trait Platform {

@@ -87,7 +87,7 @@ mod tests {
     }
 
     fn send(method: &str, path: &str) -> Response {
-        let platform = Unreachable(Config { admin_token: None, pbkdf2_iterations: 1000 });
+        let platform = Unreachable(Config { admin_token: None, pbkdf2_iterations: 1000, ..Default::default() });
         let req = Request { method: method.into(), path: path.into(), headers: vec![], body: Body::Bytes(vec![]) };
         pollster::block_on(handle(&platform, req))
     }

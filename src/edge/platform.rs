@@ -25,7 +25,14 @@ impl EdgePlatform {
             kv: env.kv("API_KEYS")?,
             limiter: env.rate_limiter("PASSWORD_ATTEMPTS").ok(),
             notifications: env.queue("NOTIFICATIONS").ok(),
-            config: Config { admin_token, pbkdf2_iterations: crate::password::iterations_from_config(iterations.as_deref()) },
+            config: Config {
+                admin_token,
+                pbkdf2_iterations: crate::password::iterations_from_config(iterations.as_deref()),
+                code_secret: env.secret("CODE_SECRET").ok().map(|s| s.to_string()).filter(|s| !s.is_empty()),
+                allow_http_webhooks: crate::feed::endpoint::allow_http(
+                    env.var("ALLOW_HTTP_WEBHOOKS").ok().map(|v| v.to_string()).as_deref(),
+                ),
+            },
         })
     }
 

@@ -13,6 +13,8 @@ pub enum Action {
     Reactivate,
     Delete,
     PasswordResetRequested,
+    EmailCodeRequested,
+    PhoneCodeRequested,
 }
 
 impl Action {
@@ -24,6 +26,22 @@ impl Action {
             Action::Reactivate => "reactivate",
             Action::Delete => "delete",
             Action::PasswordResetRequested => "password_reset_requested",
+            Action::EmailCodeRequested => "email_code_requested",
+            Action::PhoneCodeRequested => "phone_code_requested",
+        }
+    }
+
+    /// The change feed's name for it.
+    pub fn feed_type(self) -> &'static str {
+        match self {
+            Action::Create => "user.created",
+            Action::Update => "user.updated",
+            Action::Deactivate => "user.deactivated",
+            Action::Reactivate => "user.reactivated",
+            Action::Delete => "user.deleted",
+            Action::PasswordResetRequested => "user.password.reset_requested",
+            Action::EmailCodeRequested => "user.email.code_requested",
+            Action::PhoneCodeRequested => "user.phone.code_requested",
         }
     }
 }

@@ -48,7 +48,8 @@ pub async fn create_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, req: KeyR
         scopes: &req.scopes,
         expires_at: req.expires_at.as_deref(),
     };
-    let batch = vec![keys::insert(who, &target, &row_of, &now), events::key_created(who, &key.digest, false, &now)];
+    let event_id = super::new_uuid(cx)?;
+    let batch = vec![keys::insert(who, &target, &row_of, &now), events::key_created(who, &event_id, &key.digest, false, &now)];
     let mut results = cx.batch(batch).await?;
     let Some(row) = results.first_mut().and_then(Vec::pop) else {
         return Err(super::guard::explain_miss(cx, who, &target).await);
@@ -83,8 +84,8 @@ pub async fn rotate_key<P: Platform>(
     let batch = vec![
         keys::rotate(who, old_id, &new_row, &now),
         keys::expire_rotated(old_id, &key.digest, &until),
-        events::key_created(who, &key.digest, true, &now),
-        events::key_expiring(who, old_id, &key.digest, &now),
+        events::key_created(who, &super::new_uuid(cx)?, &key.digest, true, &now),
+        events::key_expiring(who, &super::new_uuid(cx)?, old_id, &key.digest, &now),
     ];
     let mut results = cx.batch(batch).await?;
     let Some(row) = results.first_mut().and_then(Vec::pop) else {
@@ -106,7 +107,7 @@ pub async fn rotate_key<P: Platform>(
 /// entry. Revoking twice is fine.
 pub async fn revoke_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, key_id: i64) -> Result<(), Failure> {
     let now = super::now_rfc3339(cx);
-    let batch = vec![keys::revoke(org_scope(who), key_id, &now), events::key_revoked(who, key_id, &now)];
+    let batch = vec![keys::revoke(org_scope(who), key_id, &now), events::key_revoked(who, &super::new_uuid(cx)?, key_id, &now)];
     let results = cx.batch(batch).await?;
     let digest = results.first().and_then(|r| r.first()).and_then(|r| r.text("digest")).ok_or(Failure::NotFound)?;
     cx.kv_delete(&apikey::kv_key(&digest)).await.map_err(Failure::Internal)

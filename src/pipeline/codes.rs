@@ -11,7 +11,7 @@ use crate::platform::{Ctx, Platform};
 use crate::policy::Rules;
 use crate::store::codes::{self as stored, NewCodeRow};
 use crate::store::users::{self, Condition, Update};
-use crate::store::{events, RowExt};
+use crate::store::RowExt;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -31,6 +31,16 @@ pub struct NewCode {
 }
 
 impl NewCode {
+    /// What its event records: where it goes, until when, and the link template — never the
+    /// code, which the feed derives again for webhook deliveries only.
+    pub fn detail(&self) -> String {
+        let template = match &self.verification {
+            Verification::Send { url_template: Some(t) } => Some(t.as_str().to_string()),
+            _ => None,
+        };
+        serde_json::json!({ "to": self.value, "expires_at": self.expires_at, "url_template": template }).to_string()
+    }
+
     /// What storage keeps of it: never the code itself.
     pub fn row(&self) -> NewCodeRow<'_> {
         NewCodeRow { kind: self.kind, digest: &self.digest, value: self.value.as_deref(), expires_at: &self.expires_at }
@@ -55,13 +65,33 @@ pub fn code_from(random: &[u8]) -> Option<String> {
     (code.len() == CODE_LEN).then_some(code)
 }
 
+/// The code an event carries: HMAC-SHA256 of the event's id under `CODE_SECRET`, so that the
+/// change feed can deliver it (again, on a retry) while D1 holds only its digest.
+pub fn code_for_event(secret: &str, event_id: &str) -> Option<String> {
+    use hmac::{Hmac, Mac};
+    let mut bytes = Vec::with_capacity(64);
+    for counter in [1u8, 2] {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).ok()?;
+        mac.update(event_id.as_bytes());
+        mac.update(&[counter]);
+        bytes.extend(mac.finalize().into_bytes());
+    }
+    code_from(&bytes)
+}
+
+/// A new code for the event `event_id`: derived when a `CODE_SECRET` is set, random otherwise.
 pub fn generate<P: Platform>(
     cx: &Ctx<'_, P>,
     kind: Kind,
     value: Option<String>,
     verification: Verification,
+    event_id: &str,
 ) -> Result<NewCode, Failure> {
-    let plain = code_from(&cx.random::<64>()?).ok_or_else(|| Failure::Internal("random source exhausted".into()))?;
+    let derived = cx.config().code_secret.as_deref().and_then(|s| code_for_event(s, event_id));
+    let plain = match derived {
+        Some(code) => code,
+        None => code_from(&cx.random::<64>()?).ok_or_else(|| Failure::Internal("random source exhausted".into()))?,
+    };
     Ok(NewCode {
         kind,
         digest: apikey::digest(&plain),
@@ -159,7 +189,7 @@ pub async fn verify_contact<P: Platform>(
     let flag = if kind == Kind::Phone { Field::PhoneVerified } else { Field::EmailVerified };
     let batch = vec![
         users::update(who, target, None, &update, &w.now, &w.tag),
-        events::insert(target, &w.tag, who, Action::Update, rules.dialect, &[flag], &w.now),
+        w.event(target, who, Action::Update, rules.dialect, &[flag]),
         stored::consume(live.id, target, &w.tag, &w.now),
     ];
     let mut results = cx.batch(batch).await?;
@@ -182,12 +212,12 @@ pub async fn request_password_reset<P: Platform>(
     let touched: &[Field] = if verification == Verification::Return { &[Field::PasswordCodeReturn] } else { &[] };
     authorize(cx, rules, who, target, touched, false).await?;
     let w = Write::new(cx)?;
-    let code = generate(cx, Kind::PasswordReset, None, verification)?;
+    let code = generate(cx, Kind::PasswordReset, None, verification, &w.event_id)?;
     let batch = vec![
         users::touch(who, target, &w.tag),
         stored::retire(target, &w.tag, Some(Kind::PasswordReset), &w.now),
         stored::insert(target, &w.tag, &code.row(), &w.now),
-        events::insert(target, &w.tag, who, Action::PasswordResetRequested, rules.dialect, &[], &w.now),
+        w.event_with(target, who, (Action::PasswordResetRequested, rules.dialect, &[]), &w.event_id, Some(code.detail())),
     ];
     let mut results = cx.batch(batch).await?;
     let Some(row) = results.first_mut().and_then(|r| r.pop()) else {

@@ -10,7 +10,7 @@ use crate::http::Precondition;
 use crate::model::{Action, Field, NewSecret, NewUser, Principal, Target, User, UserListing};
 use crate::platform::{Ctx, Platform};
 use crate::policy::Rules;
-use crate::store::{codes, events, keys, users, RowExt};
+use crate::store::{codes, keys, users, RowExt};
 
 /// Read a user as the caller may see it: itself, or anyone in its org for an admin; anyone for
 /// the operator.
@@ -48,7 +48,7 @@ pub async fn create_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Prin
     let w = Write::new(cx)?;
     let batch = vec![
         users::insert(who, new.org_id, &uuid, &fields, &w.now, &w.tag),
-        events::insert(&target, &w.tag, who, Action::Create, rules.dialect, &touched, &w.now),
+        w.event(&target, who, Action::Create, rules.dialect, &touched),
     ];
     let mut results = cx.batch(batch).await?;
     match results.first_mut().and_then(|r| r.pop()) {
@@ -108,7 +108,7 @@ pub async fn delete_user<P: Platform>(
     let w = Write::new(cx)?;
     let batch = vec![
         users::tombstone(who, target, pre, &w.now, &w.tag),
-        events::insert(target, &w.tag, who, Action::Delete, rules.dialect, &[], &w.now),
+        w.event(target, who, Action::Delete, rules.dialect, &[]),
         keys::revoke_all_of(target, &w.tag, &w.now),
         codes::retire(target, &w.tag, None, &w.now),
     ];

@@ -17,8 +17,10 @@ pub use lifecycle::{create_user, delete_user, list_users, read_user, set_deactiv
 pub use plan::{update_user, UpdateCommand, Updated};
 
 use crate::error::Failure;
-use crate::model::Field;
+use crate::model::{Action, Field, Principal, Target};
 use crate::platform::{Ctx, Platform};
+use crate::store::events::Event;
+use crate::store::Stmt;
 use crate::store::{DbError, Unique};
 
 impl From<DbError> for Failure {
@@ -41,11 +43,31 @@ impl From<DbError> for Failure {
 pub(crate) struct Write {
     pub now: String,
     pub tag: String,
+    /// The id of the write's event (the change feed's `webhook-id`).
+    pub event_id: String,
 }
 
 impl Write {
     pub fn new<P: Platform>(cx: &Ctx<'_, P>) -> Result<Self, Failure> {
-        Ok(Self { now: now_rfc3339(cx), tag: crate::apikey::hex(&cx.random::<16>()?) })
+        Ok(Self { now: now_rfc3339(cx), tag: crate::apikey::hex(&cx.random::<16>()?), event_id: new_uuid(cx)? })
+    }
+
+    /// The write's event row: what happened, through which API, to which fields.
+    pub fn event(&self, target: &Target, who: &Principal, action: Action, dialect: &str, fields: &[Field]) -> Stmt {
+        self.event_with(target, who, (action, dialect, fields), &self.event_id, None)
+    }
+
+    /// Another event of the same write (a code it made), with its own id and detail.
+    pub fn event_with(
+        &self,
+        target: &Target,
+        who: &Principal,
+        (action, dialect, fields): (Action, &str, &[Field]),
+        id: &str,
+        detail: Option<String>,
+    ) -> Stmt {
+        let e = Event { id, action: action.as_str(), kind: Some(action.feed_type()), dialect, fields, detail };
+        crate::store::events::insert(target, &self.tag, who, &e, &self.now)
     }
 }
 

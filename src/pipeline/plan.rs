@@ -13,7 +13,7 @@ use crate::password;
 use crate::platform::{Ctx, Platform};
 use crate::policy::Rules;
 use crate::store::users::{self, Condition, Update};
-use crate::store::{events, Stmt};
+use crate::store::Stmt;
 
 /// A dialect's request, in canonical terms.
 #[derive(Debug, Clone)]
@@ -71,7 +71,7 @@ pub async fn update_user<P: Platform>(
     if let Some(change) = &cmd.patch.password {
         password_step(cx, who, &cmd.target, &w, change, &mut plan).await?;
     }
-    contact_step(cx, &cmd.target, &w, &cmd.patch, &mut plan)?;
+    contact_step(cx, &cmd, who, rules.dialect, &w, &mut plan)?;
     let event = (action_of(&cmd.patch), rules.dialect, touched.as_slice());
     let (user, new_codes) = commit(cx, who, &cmd.target, cmd.precondition.as_ref(), plan, event, &w).await?;
     deliver(cx, user, new_codes).await
@@ -95,11 +95,13 @@ fn profile_step(plan: &mut Plan, patch: &UserPatch) {
 /// asking for verification makes a code, retiring older ones of its kind.
 fn contact_step<P: Platform>(
     cx: &Ctx<'_, P>,
-    target: &Target,
+    cmd: &UpdateCommand,
+    who: &Principal,
+    dialect: &str,
     w: &Write,
-    patch: &UserPatch,
     plan: &mut Plan,
 ) -> Result<(), Failure> {
+    let (target, patch) = (&cmd.target, &cmd.patch);
     let contacts = [
         (CodeKind::Email, patch.email.set().map(|e| e.as_str().to_string()), &patch.email_verified, &patch.email_verification),
         (CodeKind::Phone, patch.phone.set().map(|p| p.as_str().to_string()), &patch.phone_verified, &patch.phone_verification),
@@ -110,9 +112,12 @@ fn contact_step<P: Platform>(
             plan.update.reverify.push((kind, value.clone()));
         }
         if let Some(v) = verification {
-            let code = codes::generate(cx, kind, Some(value), v.clone())?;
+            let event_id = super::new_uuid(cx)?;
+            let code = codes::generate(cx, kind, Some(value), v.clone(), &event_id)?;
             plan.after.push(crate::store::codes::retire(target, &w.tag, Some(kind), &w.now));
             plan.after.push(crate::store::codes::insert(target, &w.tag, &code.row(), &w.now));
+            let action = if kind == CodeKind::Phone { Action::PhoneCodeRequested } else { Action::EmailCodeRequested };
+            plan.after.push(w.event_with(target, who, (action, dialect, &[]), &event_id, Some(code.detail())));
             plan.codes.push(code);
         }
     }
@@ -172,10 +177,8 @@ pub(crate) async fn commit<P: Platform>(
     (action, dialect, fields): (Action, &str, &[Field]),
     w: &Write,
 ) -> Result<(User, Vec<NewCode>), Failure> {
-    let mut batch = vec![
-        users::update(who, target, pre, &plan.update, &w.now, &w.tag),
-        events::insert(target, &w.tag, who, action, dialect, fields, &w.now),
-    ];
+    let mut batch =
+        vec![users::update(who, target, pre, &plan.update, &w.now, &w.tag), w.event(target, who, action, dialect, fields)];
     batch.extend(plan.after);
     let mut results = cx.batch(batch).await?;
     match results.first_mut().and_then(|rows| rows.pop()) {

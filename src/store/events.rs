@@ -3,22 +3,64 @@
 
 use super::guard::written;
 use super::Stmt;
-use crate::model::{Action, Field, Principal, Target};
+use crate::model::{Field, Principal, Target};
 
-/// The audit row for the write tagged `tag`; inserts nothing if that write didn't happen.
-pub fn insert(t: &Target, tag: &str, who: &Principal, action: Action, dialect: &str, fields: &[Field], now: &str) -> Stmt {
-    let actor = match who {
-        Principal::Operator => None,
-        Principal::Key(k) => Some(k.key_id),
-    };
-    let names: Vec<&str> = fields.iter().map(|f| f.name()).collect();
+/// One event: its id (the webhook-id deliveries carry), what the audit trail calls it, its feed
+/// type (`None`: audit only), which API made it, the changed fields' names, and any detail (JSON;
+/// never a secret).
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub id: &'a str,
+    pub action: &'a str,
+    pub kind: Option<&'a str>,
+    pub dialect: &'a str,
+    pub fields: &'a [Field],
+    pub detail: Option<String>,
+}
+
+fn actor(who: &Principal) -> (Option<i64>, Option<i64>) {
+    match who {
+        Principal::Operator => (None, None),
+        Principal::Key(k) => (Some(k.key_id), Some(k.user_id)),
+    }
+}
+
+/// The columns every event row is written with, and the per-org next `seq` for `org_expr`.
+const EVENT_COLUMNS: &str =
+    "user_id, org_id, actor_key_id, actor_user_id, action, type, dialect, fields, detail, event_id, at, version, seq, data";
+
+fn next_seq(org_expr: &str) -> String {
+    format!("(SELECT COALESCE(MAX(e.seq), 0) + 1 FROM user_events e WHERE e.org_id = {org_expr})")
+}
+
+fn event_params(who: &Principal, e: &Event, now: &str) -> Vec<super::SqlValue> {
+    let (key, user) = actor(who);
+    let names: Vec<&str> = e.fields.iter().map(|f| f.name()).collect();
     let fields_json = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
-    let mut params = vec![actor.into(), action.as_str().into(), dialect.into(), fields_json.into(), now.into()];
+    vec![
+        key.into(),
+        user.into(),
+        e.action.into(),
+        e.kind.into(),
+        e.dialect.into(),
+        fields_json.into(),
+        e.detail.clone().into(),
+        e.id.into(),
+        now.into(),
+    ]
+}
+
+/// The event row for the write tagged `tag`, carrying the user as that write left it; inserts
+/// nothing if the write didn't happen.
+pub fn insert(t: &Target, tag: &str, who: &Principal, e: &Event, now: &str) -> Stmt {
+    let mut params = event_params(who, e, now);
     let written_sql = written(t, tag, &mut params);
+    let seq = next_seq("users.org_id");
+    let snapshot = super::users::SNAPSHOT;
     Stmt::new(
         format!(
-            "INSERT INTO user_events (user_id, org_id, actor_key_id, action, dialect, fields, version, at) \
-             SELECT id, org_id, ?, ?, ?, ?, version, ? FROM users WHERE {written_sql}"
+            "INSERT INTO user_events ({EVENT_COLUMNS}) SELECT id, org_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, version, {seq}, \
+             {snapshot} FROM users WHERE {written_sql}"
         ),
         params,
     )
@@ -50,37 +92,55 @@ pub fn for_user(user_id: i64, org: Option<i64>) -> Stmt {
 /// A key event in its owner's history (`api_key.created`, `.rotated`, `.revoked`, `.expiring`),
 /// naming the key and the issuer in `detail`, never the key. `key_sql` picks the key row, and
 /// the event lands only if that row is there.
-fn key_event(who: &Principal, action: &str, key_sql: &str, key_params: Vec<super::SqlValue>, now: &str) -> Stmt {
-    let actor = match who {
-        Principal::Operator => None,
-        Principal::Key(k) => Some(k.key_id),
-    };
-    let mut params = vec![actor.into(), action.into(), now.into(), super::keys::issuer(who).into()];
+fn key_event(who: &Principal, e: &Event, key_sql: &str, key_params: Vec<super::SqlValue>, now: &str) -> Stmt {
+    let mut params = event_params(who, e, now);
+    params.truncate(6); // actor, action, type, dialect, fields; detail is built from the key row
+    params.extend([super::keys::issuer(who).into(), e.id.into(), now.into()]);
     params.extend(key_params);
+    let seq = next_seq("k.org_id");
+    let snapshot = super::users::SNAPSHOT;
     Stmt::new(
         format!(
-            "INSERT INTO user_events (user_id, org_id, actor_key_id, action, dialect, fields, version, at, detail) \
-             SELECT k.user_id, k.org_id, ?, ?, 'admin', '[]', (SELECT version FROM users WHERE users.id = k.user_id), ?, \
-             json_object('key_id', k.id, 'issuer', ?, 'expires_at', k.expires_at, 'rotated_from', k.rotated_from) \
-             FROM api_keys k WHERE {key_sql}"
+            "INSERT INTO user_events ({EVENT_COLUMNS}) SELECT k.user_id, k.org_id, ?, ?, ?, ?, ?, ?, \
+             json_object('key_id', k.id, 'issuer', ?, 'expires_at', k.expires_at, 'rotated_from', k.rotated_from), ?, ?, \
+             (SELECT version FROM users WHERE users.id = k.user_id), {seq}, \
+             (SELECT {snapshot} FROM users WHERE users.id = k.user_id) FROM api_keys k WHERE {key_sql}"
         ),
         params,
     )
 }
 
-/// `api_key.created` (or `.rotated`) for the key with this digest.
-pub fn key_created(who: &Principal, digest: &str, rotated: bool, now: &str) -> Stmt {
-    let action = if rotated { "api_key.rotated" } else { "api_key.created" };
-    key_event(who, action, "k.digest = ?", vec![digest.into()], now)
+fn key_meta<'a>(id: &'a str, action: &'a str, kind: Option<&'a str>) -> Event<'a> {
+    Event { id, action, kind, dialect: "admin", fields: &[], detail: None }
 }
 
-/// `api_key.expiring`: a rotation set the old key to stop at its (new) expiry.
-pub fn key_expiring(who: &Principal, old_id: i64, new_digest: &str, now: &str) -> Stmt {
+/// `api_key.created` (or `.rotated`) for the key with this digest.
+pub fn key_created(who: &Principal, event_id: &str, digest: &str, rotated: bool, now: &str) -> Stmt {
+    let action = if rotated { "api_key.rotated" } else { "api_key.created" };
+    key_event(who, &key_meta(event_id, action, Some("api_key.created")), "k.digest = ?", vec![digest.into()], now)
+}
+
+/// `api_key.expiring`: a rotation set the old key to stop at its (new) expiry (audit only).
+pub fn key_expiring(who: &Principal, event_id: &str, old_id: i64, new_digest: &str, now: &str) -> Stmt {
     let sql = "k.id = ? AND EXISTS (SELECT 1 FROM api_keys n WHERE n.digest = ? AND n.rotated_from = k.id)";
-    key_event(who, "api_key.expiring", sql, vec![old_id.into(), new_digest.into()], now)
+    key_event(who, &key_meta(event_id, "api_key.expiring", None), sql, vec![old_id.into(), new_digest.into()], now)
 }
 
 /// `api_key.revoked`, only when this request is the one that revoked it.
-pub fn key_revoked(who: &Principal, key_id: i64, now: &str) -> Stmt {
-    key_event(who, "api_key.revoked", "k.id = ? AND k.revoked_at = ?", vec![key_id.into(), now.into()], now)
+pub fn key_revoked(who: &Principal, event_id: &str, key_id: i64, now: &str) -> Stmt {
+    let meta = key_meta(event_id, "api_key.revoked", Some("api_key.revoked"));
+    key_event(who, &meta, "k.id = ? AND k.revoked_at = ?", vec![key_id.into(), now.into()], now)
 }
+
+/// The feed of one org: its events after `after` in `seq` order (at most `limit`).
+pub fn feed(org_id: i64, after: i64, limit: u32) -> Stmt {
+    Stmt::new(
+        format!("SELECT {FEED_COLUMNS} FROM user_events WHERE org_id = ? AND seq > ? AND type IS NOT NULL ORDER BY seq LIMIT ?"),
+        vec![org_id.into(), after.into(), i64::from(limit).into()],
+    )
+}
+
+/// What an event is rendered from.
+pub const FEED_COLUMNS: &str =
+    "id, event_id, seq, type, at, org_id, (SELECT uuid FROM orgs WHERE orgs.id = user_events.org_id) AS org_uuid, \
+actor_key_id, actor_user_id, dialect, fields, detail, data";

@@ -15,6 +15,22 @@ publisher_id, agency_id, network_id, advertiser_id, payment_date, company_type, 
 role_alias, from_api, attributes, password_hash IS NOT NULL AS password_set, password_change_required, \
 deactivated, consented_at, consent_method, external_id, version, created_at, updated_at";
 
+/// The row as one JSON object, the same columns as `COLUMNS`: the user an event carries,
+/// rendered later exactly as a read would be.
+pub const SNAPSHOT: &str =
+    "json_object('id', id, 'uuid', uuid, 'org_id', org_id, 'org_uuid', (SELECT uuid FROM orgs WHERE orgs.id = \
+users.org_id), 'username', username, 'email', email, 'email_verified', email_verified, 'phone', phone, \
+'phone_verified', phone_verified, 'name', name, 'given_name', given_name, 'family_name', family_name, \
+'nick_name', nick_name, 'preferred_language', preferred_language, 'gender', gender, 'role_title', role_title, \
+'based_in', based_in, 'linkedin_profile_url', linkedin_profile_url, 'picture', picture, 'company', company, \
+'website', website, 'country', country, 'bio', bio, 'timezone', timezone, 'admin', admin, 'auth0_uid', \
+auth0_uid, 'publisher_id', publisher_id, 'agency_id', agency_id, 'network_id', network_id, 'advertiser_id', \
+advertiser_id, 'payment_date', payment_date, 'company_type', company_type, 'publisher_type', publisher_type, \
+'role_alias', role_alias, 'from_api', from_api, 'attributes', attributes, 'password_set', password_hash IS NOT \
+NULL, 'password_change_required', password_change_required, 'deactivated', deactivated, 'consented_at', \
+consented_at, 'consent_method', consent_method, 'external_id', external_id, 'version', version, 'created_at', \
+created_at, 'updated_at', updated_at)";
+
 /// The column a canonical field is stored in.
 pub fn column(field: Field) -> &'static str {
     match field {

@@ -31,6 +31,10 @@ impl UrlTemplate {
         Ok(t)
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn render(&self, user_id: &str, code: &str, org_id: &str) -> String {
         let mut out = String::with_capacity(self.0.len() + 64);
         let mut rest = self.0.as_str();

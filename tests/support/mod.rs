@@ -33,10 +33,16 @@ impl HostPlatform {
         conn.execute_batch(include_str!("../../migrations/0002_verification_codes.sql")).unwrap();
         conn.execute_batch(include_str!("../../migrations/0003_lifecycle.sql")).unwrap();
         conn.execute_batch(include_str!("../../migrations/0004_api_keys.sql")).unwrap();
+        conn.execute_batch(include_str!("../../migrations/0005_feed.sql")).unwrap();
         Self {
             db: RefCell::new(conn),
             kv: RefCell::new(HashMap::new()),
-            config: Config { admin_token: Some(OPERATOR.into()), pbkdf2_iterations: 1_000 },
+            config: Config {
+                admin_token: Some(OPERATOR.into()),
+                pbkdf2_iterations: 1_000,
+                code_secret: Some("host-test-code-secret".into()),
+                allow_http_webhooks: true,
+            },
             clock: Cell::new(1_742_918_434_438.0),
             seed: Cell::new(0x9E37_79B9_7F4A_7C15),
             d1_calls: Cell::new(0),

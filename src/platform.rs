@@ -41,6 +41,14 @@ pub trait Platform {
     /// Run a statement after the response is sent, where nobody waits for it and its failure
     /// harms nothing (a key's `last_used_at`). Platforms without a way to do that skip it.
     fn defer(&self, _stmt: Stmt) {}
+    /// Ask for a change-feed dispatch in `delay_seconds` (a Queue message to this Worker). A lost
+    /// kick costs nothing but time: the Cron sweep dispatches whatever is left.
+    fn kick(&self, _delay_seconds: u32) {}
+    /// POST a webhook delivery: the receiver's status, or why there was none (timeout, network).
+    /// Never follows redirects.
+    async fn post(&self, _url: &str, _headers: &[(&str, String)], _body: &str) -> Result<u16, String> {
+        Err("this platform sends no webhooks".into())
+    }
 }
 
 /// A request's view of the platform: the same calls, each recorded for `Server-Timing`.
@@ -89,6 +97,12 @@ impl<'a, P: Platform> Ctx<'a, P> {
         let t = self.platform.now_ms();
         let r = self.platform.batch(&stmts).await;
         self.record("d1", "batch", t);
+        r
+    }
+    pub async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
+        let t = self.platform.now_ms();
+        let r = self.platform.post(url, headers, body).await;
+        self.record("webhook", "post", t);
         r
     }
     pub async fn rate_limit(&self, key: &str) -> Result<bool, String> {

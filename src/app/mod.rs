@@ -13,6 +13,10 @@ pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.m
 pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
     let cx = Ctx::new(platform);
     let mut resp = route(&cx, &req).await;
+    if resp.status < 300 && !matches!(req.method.as_str(), "GET" | "HEAD") {
+        // A change committed: its event goes out now rather than at the next sweep.
+        platform.kick(0);
+    }
     if let Some(message) = cx.take_internal() {
         platform.log_error(&format!("{} {} → {}: {message}", req.method, req.segments().join("/"), resp.status));
     }
@@ -20,6 +24,19 @@ pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
     resp.headers.push(("x-content-type-options".into(), "nosniff".into()));
     resp.headers.push(("cache-control".into(), "no-store".into()));
     resp
+}
+
+/// The Queue consumer's and the Cron sweep's work: deliver the change feed. Returns how many
+/// delivery attempts were made; a failure is logged (the next sweep tries again).
+pub async fn dispatch<P: Platform>(platform: &P) -> usize {
+    let cx = Ctx::new(platform);
+    match crate::pipeline::feed::dispatch(&cx).await {
+        Ok(n) => n,
+        Err(f) => {
+            platform.log_error(&format!("feed dispatch: {f:?}"));
+            0
+        }
+    }
 }
 
 async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {

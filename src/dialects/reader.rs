@@ -136,6 +136,12 @@ impl Reader {
         }
     }
 
+    /// Whether an error was already reported for `key`.
+    pub fn has_error(&self, key: &str) -> bool {
+        let path = self.path(key);
+        self.errors.iter().any(|e| e.field == path)
+    }
+
     /// Errors so far, plus one per field nobody asked for.
     pub fn finish(mut self) -> Vec<FieldError> {
         let unknown: Vec<String> = self.obj.keys().cloned().collect();

@@ -6,6 +6,7 @@
 mod admin;
 mod auth;
 mod codes;
+pub mod feed;
 mod guard;
 mod lifecycle;
 mod plan;

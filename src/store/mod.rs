@@ -5,6 +5,7 @@
 
 pub mod codes;
 pub mod events;
+pub mod feed;
 pub mod guard;
 pub mod keys;
 pub mod orgs;

@@ -12,6 +12,21 @@ use users_edge::store::{DbError, Row, SqlValue, Stmt};
 
 pub const OPERATOR: &str = "host-test-operator-token";
 
+/// Every migration in `migrations/`, in order, as `wrangler d1 migrations apply` runs them.
+pub fn migrations() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect()
+}
+
+/// One webhook delivery as the receiver saw it: (url, headers, body).
+pub type Post = (String, Vec<(String, String)>, String);
+
 pub struct HostPlatform {
     pub db: RefCell<Connection>,
     pub kv: RefCell<HashMap<String, String>>,
@@ -21,6 +36,12 @@ pub struct HostPlatform {
     pub d1_calls: Cell<usize>,
     pub attempts: RefCell<HashMap<String, u32>>,
     pub notifications: RefCell<Vec<Value>>,
+    /// Webhook deliveries the service POSTed: (url, headers, body).
+    pub posts: RefCell<Vec<Post>>,
+    /// What the receiver answers next (front first); 200 once empty. `None` plays a timeout.
+    pub receiver: RefCell<std::collections::VecDeque<Option<u16>>>,
+    /// Dispatches asked for (Queue messages the worker would send itself).
+    pub kicks: Cell<usize>,
 }
 
 /// Attempts allowed per key before the host rate limiter refuses (the worker's binding: 5/min).
@@ -29,11 +50,9 @@ pub const ATTEMPT_LIMIT: u32 = 5;
 impl HostPlatform {
     pub fn new() -> Self {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(include_str!("../../migrations/0001_initial.sql")).unwrap();
-        conn.execute_batch(include_str!("../../migrations/0002_verification_codes.sql")).unwrap();
-        conn.execute_batch(include_str!("../../migrations/0003_lifecycle.sql")).unwrap();
-        conn.execute_batch(include_str!("../../migrations/0004_api_keys.sql")).unwrap();
-        conn.execute_batch(include_str!("../../migrations/0005_feed.sql")).unwrap();
+        for migration in migrations() {
+            conn.execute_batch(&migration).unwrap();
+        }
         Self {
             db: RefCell::new(conn),
             kv: RefCell::new(HashMap::new()),
@@ -48,6 +67,9 @@ impl HostPlatform {
             d1_calls: Cell::new(0),
             attempts: RefCell::new(HashMap::new()),
             notifications: RefCell::new(Vec::new()),
+            posts: RefCell::new(Vec::new()),
+            receiver: RefCell::new(Default::default()),
+            kicks: Cell::new(0),
         }
     }
 
@@ -150,6 +172,18 @@ impl Platform for HostPlatform {
     }
     fn config(&self) -> &Config {
         &self.config
+    }
+    fn kick(&self, _delay_seconds: u32) {
+        self.kicks.set(self.kicks.get() + 1);
+    }
+    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
+        let headers = headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        self.posts.borrow_mut().push((url.to_string(), headers, body.to_string()));
+        match self.receiver.borrow_mut().pop_front() {
+            Some(Some(status)) => Ok(status),
+            Some(None) => Err("timed out".into()),
+            None => Ok(200),
+        }
     }
     fn defer(&self, stmt: Stmt) {
         // After the response, uncounted: no request waits for it.

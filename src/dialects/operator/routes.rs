@@ -31,6 +31,11 @@ fn allowed_methods(rest: &[&str]) -> Option<&'static str> {
         ["users", _, "deactivate" | "reactivate"] => Some("POST"),
         ["users", _, "events"] => Some("GET"),
         ["api-keys", _] => Some("DELETE"),
+        ["events"] => Some("GET"),
+        ["webhooks"] => Some("GET, POST"),
+        ["webhooks", _] => Some("DELETE"),
+        ["webhooks", _, "deliveries"] => Some("GET"),
+        ["webhooks", _, "replay"] => Some("POST"),
         _ => None,
     }
 }
@@ -89,6 +94,7 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Re
             Ok(Response::empty(204))
         }
         (_, ["users", ..]) => users(cx, req, &who, rest).await,
+        (_, ["events" | "webhooks", ..]) => feed(cx, req, &who, rest).await,
         _ => Err(Failure::NotFound),
     }
 }
@@ -129,6 +135,41 @@ async fn users<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, res
         ("GET", ["users", user_id, "events"]) => {
             let events = pipeline::list_events(cx, who, id(user_id)?).await?;
             Ok(Response::json(200, &json!({ "events": events })))
+        }
+        _ => Err(Failure::NotFound),
+    }
+}
+
+/// The change feed: pull, and webhook subscriptions.
+async fn feed<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest: &[&str]) -> Result<Response, Failure> {
+    use pipeline::feed;
+    match (req.method.as_str(), rest) {
+        ("GET", ["events"]) => {
+            let (org, after, limit) = wire::parse_feed_query(&req.query_pairs(), own_org(who))?;
+            let (events, next) = feed::pull(cx, who, org, after, limit).await?;
+            Ok(Response::json(200, &json!({ "events": events, "next": next })))
+        }
+        ("POST", ["webhooks"]) => {
+            let (org, url, types) = wire::parse_new_webhook(json_body(req)?, own_org(who), cx.config().allow_http_webhooks)?;
+            let (mut row, secret) = feed::subscribe(cx, who, org, &url, &types).await?;
+            row.insert("secret".into(), secret.as_str().into());
+            Ok(Response::json(201, &serde_json::Value::Object(row)))
+        }
+        ("GET", ["webhooks"]) => {
+            let (org, _, _) = wire::parse_feed_query(&req.query_pairs(), own_org(who))?;
+            Ok(Response::json(200, &json!({ "webhooks": feed::list_webhooks(cx, who, org).await? })))
+        }
+        ("DELETE", ["webhooks", hook]) => {
+            feed::delete_webhook(cx, who, id(hook)?).await?;
+            Ok(Response::empty(204))
+        }
+        ("GET", ["webhooks", hook, "deliveries"]) => {
+            Ok(Response::json(200, &json!({ "deliveries": feed::deliveries(cx, who, id(hook)?).await? })))
+        }
+        ("POST", ["webhooks", hook, "replay"]) => {
+            let from = wire::parse_replay(json_body(req)?)?;
+            feed::replay(cx, who, id(hook)?, from).await?;
+            Ok(Response::json(202, &json!({ "from_seq": from })))
         }
         _ => Err(Failure::NotFound),
     }

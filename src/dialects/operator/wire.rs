@@ -2,6 +2,8 @@
 
 use crate::dialects::{NullMeans, Reader};
 use crate::error::Failure;
+use crate::feed::endpoint::WebhookUrl;
+use crate::feed::event::EventFilter;
 use crate::model::{utc_millis, KeyRequest, NewUser, PasswordChange, Patch, Scope, Scopes, User, UserListing, UserPatch};
 use crate::store::keys::Owner;
 use crate::values::{
@@ -335,4 +337,76 @@ mod key_tests {
         assert_eq!(parse_rotation(json!({"overlap_seconds": 3600})).unwrap(), 3600);
         assert!(parse_rotation(json!({"overlap_seconds": 604801})).is_err());
     }
+}
+
+/// `?org_id=&after=&limit=` for the pull feed (an admin key may leave out `org_id`).
+pub fn parse_feed_query(query: &[(String, String)], own_org: Option<i64>) -> Result<(i64, i64, u32), Failure> {
+    let mut errors = Vec::new();
+    let (mut org, mut after, mut limit) = (own_org, 0, 100u32);
+    for (name, value) in query {
+        match name.as_str() {
+            "org_id" => {
+                org = value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .or_else(|| bad(&mut errors, "org_id", "must be a positive integer"))
+            }
+            "after" => {
+                after = value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .or_else(|| bad(&mut errors, "after", "must be a seq (an integer ≥ 0)"))
+                    .unwrap_or(0)
+            }
+            "limit" => {
+                limit = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=500).contains(n))
+                    .or_else(|| bad(&mut errors, "limit", "must be an integer from 1 to 500"))
+                    .unwrap_or(100)
+            }
+            other => errors.push(crate::error::FieldError::new(other, "is not a recognised parameter")),
+        }
+    }
+    match org {
+        Some(o) if errors.is_empty() => Ok((o, after, limit)),
+        None if errors.is_empty() => Err(Failure::invalid("org_id", "is required")),
+        _ => Err(Failure::Invalid(errors)),
+    }
+}
+
+/// `{org_id?, url, event_types?}` → the org (an admin key may leave it out), the endpoint, the filter.
+pub fn parse_new_webhook(body: Value, own_org: Option<i64>, allow_http: bool) -> Result<(i64, WebhookUrl, EventFilter), Failure> {
+    let mut r = object(body)?;
+    let org = r.optional::<ExternalId>("org_id").map(|o| o.get()).or(own_org);
+    if org.is_none() && !r.has_error("org_id") {
+        r.error("org_id", "is required");
+    }
+    let url = r.with("url", |v| v.as_str().ok_or("must be a string".to_string()).and_then(|s| WebhookUrl::parse(s, allow_http)));
+    if url.is_none() && !r.has_error("url") {
+        r.error("url", "is required");
+    }
+    let types = r.with("event_types", |v| match v {
+        Value::Null => Ok(EventFilter::all()),
+        Value::Array(items) => {
+            let names: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+            names.ok_or("must be a list of event type names".to_string()).and_then(|n| EventFilter::parse(Some(&n)))
+        }
+        _ => Err("must be a list of event type names".into()),
+    });
+    let value = org.zip(url).map(|(o, u)| (o, u, types.unwrap_or_else(EventFilter::all)));
+    finish(r, value)
+}
+
+/// `{from_seq}` for a replay.
+pub fn parse_replay(body: Value) -> Result<i64, Failure> {
+    let mut r = object(body)?;
+    let from = r.with("from_seq", |v| v.as_i64().filter(|n| *n >= 0).ok_or_else(|| "must be a seq (an integer ≥ 0)".to_string()));
+    if from.is_none() && !r.has_error("from_seq") {
+        r.error("from_seq", "is required");
+    }
+    finish(r, from)
 }

@@ -4,7 +4,7 @@
 mod platform;
 
 use crate::http::{Body, MAX_BODY_BYTES};
-use worker::{event, Context, Env, Headers, Request, Response, ResponseBuilder, Result};
+use worker::{event, Context, Env, Headers, MessageBatch, Request, Response, ResponseBuilder, Result, ScheduleContext, ScheduledEvent};
 
 #[event(start)]
 fn start() {
@@ -23,8 +23,8 @@ fn path_and_query(req: &Request) -> String {
 }
 
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let platform = platform::EdgePlatform::from_env(&env)?;
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let platform = platform::EdgePlatform::from_env(&env)?.with_background(ctx);
     // Only the headers the core reads cross into wasm.
     let headers: Vec<(String, String)> = crate::http::HEADERS_READ
         .iter()
@@ -46,4 +46,25 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     }
     let builder = ResponseBuilder::new().with_status(resp.status).with_headers(out);
     Ok(if resp.body.is_empty() { builder.empty() } else { builder.fixed(resp.body) })
+}
+
+/// The change feed's queue: every message is a request to dispatch (fan out new events, make the
+/// attempts that are due); the messages themselves carry nothing.
+#[event(queue)]
+async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, ctx: Context) -> Result<()> {
+    let platform = platform::EdgePlatform::from_env(&env)?.with_background(ctx);
+    crate::app::dispatch(&platform).await;
+    batch.ack_all();
+    Ok(())
+}
+
+/// The Cron sweep: whatever a lost queue message left behind goes out now.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    match platform::EdgePlatform::from_env(&env) {
+        Ok(platform) => {
+            crate::app::dispatch(&platform).await;
+        }
+        Err(e) => worker::console_error!("feed sweep: {e}"),
+    }
 }

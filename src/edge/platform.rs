@@ -13,8 +13,14 @@ pub struct EdgePlatform {
     /// Optional so a deployment without them still serves everything that doesn't need them.
     limiter: Option<RateLimiter>,
     notifications: Option<Queue>,
+    /// The change feed's dispatch queue (this Worker consumes it).
+    feed: Option<Queue>,
+    /// Where work that runs after the response goes (`waitUntil`).
+    background: Option<worker::Context>,
     config: Config,
 }
+
+
 
 impl EdgePlatform {
     pub fn from_env(env: &Env) -> worker::Result<Self> {
@@ -25,6 +31,8 @@ impl EdgePlatform {
             kv: env.kv("API_KEYS")?,
             limiter: env.rate_limiter("PASSWORD_ATTEMPTS").ok(),
             notifications: env.queue("NOTIFICATIONS").ok(),
+            feed: env.queue("FEED").ok(),
+            background: None,
             config: Config {
                 admin_token,
                 pbkdf2_iterations: crate::password::iterations_from_config(iterations.as_deref()),
@@ -34,6 +42,12 @@ impl EdgePlatform {
                 ),
             },
         })
+    }
+
+    /// Run deferred work (`last_used_at`, feed kicks) after the response, within this context.
+    pub fn with_background(mut self, background: worker::Context) -> Self {
+        self.background = Some(background);
+        self
     }
 
     fn prepare(&self, stmt: &Stmt) -> Result<D1PreparedStatement, DbError> {
@@ -139,4 +153,63 @@ impl Platform for EdgePlatform {
     fn config(&self) -> &Config {
         &self.config
     }
+    fn log_error(&self, message: &str) {
+        worker::console_error!("{message}");
+    }
+    fn defer(&self, stmt: Stmt) {
+        let (Some(bg), Ok(prepared)) = (&self.background, self.prepare(&stmt)) else { return };
+        bg.wait_until(async move {
+            let _ = call(prepared.inner(), "run", None).await;
+        });
+    }
+    fn kick(&self, delay_seconds: u32) {
+        let (Some(bg), Some(queue)) = (&self.background, self.feed.clone()) else { return };
+        bg.wait_until(async move {
+            let body = js_sys::JSON::parse(r#"{"dispatch":true}"#).unwrap_or(JsValue::NULL);
+            let msg = RawMessageBuilder::new(body).delay_seconds(delay_seconds).build_with_content_type(QueueContentType::Json);
+            if let Err(e) = queue.send_raw(msg).await {
+                // Lost kicks cost time, not events: the Cron sweep dispatches what is left.
+                worker::console_warn!("feed kick not sent: {e}");
+            }
+        });
+    }
+    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
+        post(url, headers, body).await
+    }
+}
+
+/// How long a webhook receiver may take before the attempt counts as a timeout.
+const POST_TIMEOUT_MS: f64 = 10_000.0;
+
+/// `fetch(url, {method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout})`:
+/// a redirect is an answer (a non-2xx), never followed, so it cannot lead the request elsewhere.
+async fn post(url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
+    let header_map: serde_json::Map<String, serde_json::Value> =
+        headers.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(v.clone()))).collect();
+    let init_json = serde_json::json!({"method": "POST", "headers": header_map, "body": body, "redirect": "manual"});
+    let init = js_sys::JSON::parse(&init_json.to_string()).map_err(|_| "request init".to_string())?;
+    let global = js_sys::global();
+    let abort = js_sys::Reflect::get(&global, &JsValue::from_str("AbortSignal")).map_err(|_| "no AbortSignal".to_string())?;
+    let signal = call_sync(&abort, "timeout", &JsValue::from_f64(POST_TIMEOUT_MS))?;
+    js_sys::Reflect::set(&init, &JsValue::from_str("signal"), &signal).map_err(|_| "signal".to_string())?;
+    let fetch: js_sys::Function =
+        js_sys::Reflect::get(&global, &JsValue::from_str("fetch")).and_then(|f| f.dyn_into()).map_err(|_| "no fetch".to_string())?;
+    let promise = fetch.call2(&global, &JsValue::from_str(url), &init).map_err(|e| format!("{e:?}"))?;
+    let resp = js_sys::futures::JsFuture::from(js_sys::Promise::from(promise)).await.map_err(|e| {
+        e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "network error".into())
+    })?;
+    let status = js_sys::Reflect::get(&resp, &JsValue::from_str("status")).ok().and_then(|s| s.as_f64()).unwrap_or(0.0);
+    // Nobody reads the body: let the runtime drop the connection.
+    if let Ok(b) = js_sys::Reflect::get(&resp, &JsValue::from_str("body")) {
+        if !b.is_null() && !b.is_undefined() {
+            let _ = call_sync(&b, "cancel", &JsValue::UNDEFINED);
+        }
+    }
+    Ok(status as u16)
+}
+
+fn call_sync(target: &JsValue, method: &str, arg: &JsValue) -> Result<JsValue, String> {
+    let f: js_sys::Function =
+        js_sys::Reflect::get(target, &JsValue::from_str(method)).and_then(|f| f.dyn_into()).map_err(|_| format!("no {method}"))?;
+    f.call1(target, arg).map_err(|_| format!("{method} failed"))
 }

@@ -146,7 +146,11 @@ impl fmt::Display for FilterValue {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
-    Compare { path: AttrPath, op: CompareOp, value: FilterValue },
+    Compare {
+        path: AttrPath,
+        op: CompareOp,
+        value: FilterValue,
+    },
     /// `pr`: the attribute has a non-empty value.
     Present(AttrPath),
     And(Box<Filter>, Box<Filter>),
@@ -154,7 +158,10 @@ pub enum Filter {
     Not(Box<Filter>),
     /// `attr[filter]`: some one value of the multi-valued `attr` matches `filter`, whose paths
     /// name sub-attributes of `attr` (relative: `type`, not `emails.type`).
-    ValuePath { attr: AttrPath, filter: Box<Filter> },
+    ValuePath {
+        attr: AttrPath,
+        filter: Box<Filter>,
+    },
 }
 
 impl Filter {

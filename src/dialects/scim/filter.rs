@@ -421,10 +421,7 @@ mod tests {
                 r#"title pr and userType eq "Employee""#,
                 Filter::and(Filter::Present(p("title")), cmp(p("userType"), Eq, s("Employee"))),
             ),
-            (
-                r#"title pr or userType eq "Intern""#,
-                Filter::or(Filter::Present(p("title")), cmp(p("userType"), Eq, s("Intern"))),
-            ),
+            (r#"title pr or userType eq "Intern""#, Filter::or(Filter::Present(p("title")), cmp(p("userType"), Eq, s("Intern")))),
             (
                 "\n schemas eq \"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\"",
                 cmp(p("schemas"), Eq, s("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")),
@@ -458,10 +455,7 @@ mod tests {
                 "emails[type eq \"work\" and value co \"@example.com\"] or\n  ims[type eq \"xmpp\" and value co \"@foo.com\"]",
                 Filter::or(
                     Filter::value_path(p("emails"), work_example()),
-                    Filter::value_path(
-                        p("ims"),
-                        Filter::and(cmp(p("type"), Eq, s("xmpp")), cmp(p("value"), Co, s("@foo.com"))),
-                    ),
+                    Filter::value_path(p("ims"), Filter::and(cmp(p("type"), Eq, s("xmpp")), cmp(p("value"), Co, s("@foo.com")))),
                 ),
             ),
         ];

@@ -2,6 +2,7 @@
 //! atomic batch. D1 is the production implementation (`edge::platform`); host tests run the very
 //! same SQL against SQLite (`tests/support`), so the statements themselves are under test.
 
+pub mod filter;
 pub mod sql;
 
 use serde_json::{Map, Value};

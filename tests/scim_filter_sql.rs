@@ -92,7 +92,7 @@ impl Db {
                 0,
                 "2025-06-30T23:59:59.999Z",
                 Some(12),
-                json!({"emails": []}),
+                json!({"emails": ["not an object", 7, null, [], {"value": "emile@x.example"}]}),
             ),
         ];
         for (id, user, ext, display, nick, title, deactivated, created, logins, scim) in rows {
@@ -200,7 +200,7 @@ fn presence_and_null() {
             ("title ne null", &[1, 4]),
             ("externalId pr", &[1, 2, 3]),
             ("displayName pr", &[1, 2, 4]),
-            ("emails pr", &[1, 2]),
+            ("emails pr", &[1, 2, 4]),
             ("emails.type pr", &[1, 2]),
             ("loginCount pr", &[1, 2, 4]),
         ],
@@ -252,13 +252,15 @@ fn multi_valued_and_value_paths() {
         &db,
         &[
             (r#"emails co "work.example""#, &[1, 2]),
+            (r#"emails co "x.example""#, &[4]),
+            (r#"emails[value pr and not (type pr)]"#, &[4]),
             (r#"emails.value eq "bob@work.example""#, &[2]),
             (r#"emails.type eq "home""#, &[1]),
             (r#"emails[type eq "work" and value co "@WORK"]"#, &[1, 2]),
             (r#"emails[type eq "home" and value co "bob"]"#, &[]),
             (r#"emails[type eq "work"].value eq "alice@work.example""#, &[1]),
             (r#"emails[primary eq true]"#, &[1]),
-            (r#"emails[not (primary eq true)]"#, &[1, 2]),
+            (r#"emails[not (primary eq true)]"#, &[1, 2, 4]),
             (r#"not (emails[primary eq true])"#, &[2, 3, 4]),
             (r#"emails[type eq "work"] and not (emails[type eq "home"])"#, &[2]),
             (r#"emails.primary eq true or userName eq "ÉMILE""#, &[1, 4]),
@@ -328,6 +330,8 @@ fn equality_on_indexed_columns_uses_the_index() {
     let plan = db.plan(r#"userName eq "alice""#);
     assert!(plan.contains("SEARCH users USING") && plan.contains("INDEX users_org_username"), "{plan}");
     assert!(!plan.contains("SCAN"), "{plan}");
+    let plan = db.plan(r#"userName sw "al""#);
+    assert!(plan.contains("INDEX users_org_username (org_id=? AND username>? AND username<?)"), "a prefix is a range: {plan}");
     let plan = db.plan(r#"externalId eq "EXT-1""#);
     assert!(plan.contains("INDEX users_org_external_id"), "{plan}");
     assert!(!plan.contains("SCAN"), "{plan}");

@@ -418,6 +418,16 @@ fn invalid_paths_and_values() {
             "'emails.value' must be a string value",
         ),
         (json!({"op": "add", "value": "x"}), "invalidValue", "without a path, the value must be an object of attributes"),
+        (
+            json!({"op": "replace", "path": "emails.primary", "value": "x"}),
+            "invalidValue",
+            "'emails.primary' must be a boolean value",
+        ),
+        (
+            json!({"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "value": 1}),
+            "invalidValue",
+            "'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value' must be a string value",
+        ),
     ] {
         let e = err(&user(), json!([op.clone()]));
         assert_eq!((e.scim_type, e.detail.trim_start_matches("Operations[0]: ")), (scim_type, detail), "{op}");

@@ -239,13 +239,15 @@ fn find_sub(subs: &'static [SubColumn], name: &str) -> Option<&'static SubColumn
     subs.iter().find(|s| s.name.eq_ignore_ascii_case(name))
 }
 
-/// `json_extract(je.value, '$."type"')`. The name comes from the caller's static map, never from
-/// the filter; it is checked anyway, so no name could ever break out of the SQL string.
+/// `json_extract(je.value, '$."type"')`, for object values only (`json_extract` raises an error
+/// on a value that is not JSON, such as a bare string in the array). The name comes from the
+/// caller's static map, never from the filter; it is checked anyway, so no name could ever break
+/// out of the SQL string.
 fn element_expr(name: &str) -> Result<String, CompileError> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'$')) {
         return Err(CompileError::new(format!("sub-attribute name '{name}' is not searchable")));
     }
-    Ok(format!("json_extract({ELEMENT}.value, '$.\"{name}\"')"))
+    Ok(format!("(CASE WHEN {ELEMENT}.type = 'object' THEN json_extract({ELEMENT}.value, '$.\"{name}\"') END)"))
 }
 
 fn exists(json_expr: &str, cond: &str) -> String {
@@ -358,7 +360,8 @@ mod tests {
         assert_eq!(
             f.sql,
             "EXISTS (SELECT 1 FROM json_each(json_extract(scim, '$.emails')) AS je WHERE \
-             (json_extract(je.value, '$.\"value\"') IS NOT NULL AND json_extract(je.value, '$.\"value\"') LIKE ? ESCAPE '\\'))"
+             ((CASE WHEN je.type = 'object' THEN json_extract(je.value, '$.\"value\"') END) IS NOT NULL AND \
+             (CASE WHEN je.type = 'object' THEN json_extract(je.value, '$.\"value\"') END) LIKE ? ESCAPE '\\'))"
         );
         assert_eq!(f.params, vec![SqlValue::Text("%a\\%%".into())]);
         let f = compile(&Filter::Present(AttrPath::new("emails")), &map).unwrap();

@@ -260,11 +260,11 @@ impl Cx<'_> {
                 ),
                 None => None,
             };
-            let elements = Elements { attr: target.attr, filter: Some(filter), sub, name: &target.name, lenient };
+            let elements = Elements { attr: target.attr, filter: Some(filter), sub, name: &target.attr_name, lenient };
             return self.elements(map, kind, &elements, value);
         }
         if target.attr.multi_valued && target.sub.is_some() {
-            let elements = Elements { attr: target.attr, filter: None, sub: target.sub, name: &target.name, lenient };
+            let elements = Elements { attr: target.attr, filter: None, sub: target.sub, name: &target.attr_name, lenient };
             return self.elements(map, kind, &elements, value);
         }
         self.plain(map, kind, target, value)

@@ -8,6 +8,7 @@ pub mod konstantly;
 pub mod operator;
 pub mod problem;
 mod reader;
+pub mod scim;
 pub mod upsun;
 pub mod zitadel;
 

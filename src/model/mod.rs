@@ -1,5 +1,6 @@
 //! The canonical user, its fields, the change set, and who is asking.
 
+pub mod filter;
 mod key;
 mod lifecycle;
 mod patch;

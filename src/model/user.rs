@@ -3,7 +3,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A user as stored. Built from a `users` row (D1 gives flags as 0/1); its `Serialize` is the
 /// canonical snake_case shape of the operator API. The password hash is not part of it: reads
-/// return only whether one is set (`store::sql::USER_COLUMNS`).
+/// return only whether one is set (`store::users::COLUMNS`).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct User {
     pub id: i64,

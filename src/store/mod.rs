@@ -6,6 +6,7 @@
 pub mod codes;
 pub mod events;
 pub mod feed;
+pub mod filter;
 pub mod guard;
 pub mod keys;
 pub mod orgs;

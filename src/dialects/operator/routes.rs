@@ -44,17 +44,26 @@ fn id(segment: &str) -> Result<i64, Failure> {
     crate::model::Target::parse_positive_id(segment).ok_or(Failure::NotFound)
 }
 
-/// A key just issued, shown once: the stored row (no digest) plus the key itself.
+/// A key just issued, shown once: the key and what it carries (never its digest).
 fn issued_response(issued: pipeline::IssuedKey) -> Response {
-    let mut body = issued.row;
-    body.insert("key".into(), issued.key.key.into());
-    body.insert(
-        "scopes".into(),
-        crate::model::Scopes::from_json(body.get("scopes").and_then(|v| v.as_str()))
-            .list()
-            .map_or(serde_json::Value::Null, |l| json!(l)),
-    );
-    Response::json(201, &serde_json::Value::Object(body))
+    let row = &issued.row;
+    let scopes = crate::model::Scopes::from_json(row.get("scopes").and_then(|v| v.as_str()));
+    let mut body = json!({
+        "id": row.get("id"),
+        "key": issued.key.key,
+        "prefix": row.get("prefix"),
+        "name": row.get("name"),
+        "role": row.get("role"),
+        "user_id": row.get("user_id"),
+        "scopes": scopes.list(),
+        "expires_at": row.get("expires_at"),
+        "created_at": row.get("created_at"),
+        "created_by": row.get("created_by"),
+    });
+    if let Some(from) = row.get("rotated_from").filter(|v| !v.is_null()) {
+        body["rotated_from"] = from.clone();
+    }
+    Response::json(201, &body)
 }
 
 fn own_org(who: &Principal) -> Option<i64> {

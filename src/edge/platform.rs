@@ -12,6 +12,9 @@ pub struct EdgePlatform {
     kv: KvStore,
     /// Optional so a deployment without them still serves everything that doesn't need them.
     limiter: Option<RateLimiter>,
+    /// Messages sent per target user, per recipient address, per org (`send-user:`, `send-to:`,
+    /// `send-org:` keys).
+    send_limiters: [Option<RateLimiter>; 3],
     notifications: Option<Queue>,
     /// The change feed's dispatch queue (this Worker consumes it).
     feed: Option<Queue>,
@@ -28,6 +31,11 @@ impl EdgePlatform {
             db: env.d1("DB")?,
             kv: env.kv("API_KEYS")?,
             limiter: env.rate_limiter("PASSWORD_ATTEMPTS").ok(),
+            send_limiters: [
+                env.rate_limiter("SENDS_PER_USER").ok(),
+                env.rate_limiter("SENDS_PER_RECIPIENT").ok(),
+                env.rate_limiter("SENDS_PER_ORG").ok(),
+            ],
             notifications: env.queue("NOTIFICATIONS").ok(),
             feed: env.queue("FEED").ok(),
             background: None,
@@ -131,7 +139,13 @@ impl Platform for EdgePlatform {
         results.iter().map(|r| rows_of(&r)).collect()
     }
     async fn rate_limit(&self, key: &str) -> Result<bool, String> {
-        let limiter = self.limiter.as_ref().ok_or("the PASSWORD_ATTEMPTS rate-limit binding is missing")?;
+        let (limiter, name) = match key.split(':').next() {
+            Some("send-user") => (self.send_limiters[0].as_ref(), "SENDS_PER_USER"),
+            Some("send-to") => (self.send_limiters[1].as_ref(), "SENDS_PER_RECIPIENT"),
+            Some("send-org") => (self.send_limiters[2].as_ref(), "SENDS_PER_ORG"),
+            _ => (self.limiter.as_ref(), "PASSWORD_ATTEMPTS"),
+        };
+        let limiter = limiter.ok_or_else(|| format!("the {name} rate-limit binding is missing"))?;
         limiter.limit(key.to_string()).await.map(|o| o.success).map_err(|e| e.to_string())
     }
     async fn notify(&self, message: &serde_json::Value) -> Result<(), String> {

@@ -102,6 +102,26 @@ pub fn generate<P: Platform>(
     })
 }
 
+/// Count a message about to be sent, per target user, per recipient address and per org (each
+/// its own limiter); refuse once any says so. Keeps the operator's own sender from being used to
+/// flood a mailbox or pump SMS. The operator itself is not limited.
+pub async fn limit_sends<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target, recipient: &str) -> Result<(), Failure> {
+    let Principal::Key(k) = who else { return Ok(()) };
+    let target_key = match target {
+        Target::Id(id) => id.to_string(),
+        Target::Uuid(u) => u.clone(),
+    };
+    let recipient_key = apikey::digest(&recipient.to_lowercase());
+    for key in [format!("send-user:{target_key}"), format!("send-to:{recipient_key}"), format!("send-org:{}", k.org_id)] {
+        match cx.rate_limit(&key).await {
+            Ok(true) => {}
+            Ok(false) => return Err(Failure::RateLimited { retry_after: RETRY_AFTER_SECONDS }),
+            Err(e) => return Err(Failure::Internal(e)),
+        }
+    }
+    Ok(())
+}
+
 /// Count an attempt at a proof for a user; refuse once the limiter says so.
 pub async fn limit_user<P: Platform>(cx: &Ctx<'_, P>, what: &str, user_id: i64) -> Result<(), Failure> {
     match cx.rate_limit(&format!("{what}:{user_id}")).await {
@@ -213,6 +233,10 @@ pub async fn request_password_reset<P: Platform>(
     authorize(cx, rules, who, target, touched, false).await?;
     let w = Write::new(cx)?;
     let code = generate(cx, Kind::PasswordReset, None, verification, &w.event_id)?;
+    if matches!(code.verification, Verification::Send { .. }) {
+        // The recipient is the user's own address: the per-user limit is the per-recipient one.
+        limit_sends(cx, who, target, &format!("reset:{target:?}")).await?;
+    }
     let batch = vec![
         users::touch(who, target, &w.tag),
         stored::retire(target, &w.tag, Some(Kind::PasswordReset), &w.now),

@@ -23,6 +23,7 @@ use crate::platform::{Ctx, Platform};
 use crate::store::events::Event;
 use crate::store::Stmt;
 use crate::store::{DbError, Unique};
+use codes::NewCode;
 
 impl From<DbError> for Failure {
     fn from(e: DbError) -> Self {
@@ -58,7 +59,21 @@ impl Write {
         self.event_with(target, who, (action, dialect, fields), &self.event_id, None)
     }
 
-    /// Another event of the same write (a code it made), with its own id and detail.
+    /// The event of a code this write makes: only if the code itself was stored.
+    pub fn code_event(
+        &self,
+        target: &Target,
+        who: &Principal,
+        (action, dialect): (Action, &str),
+        id: &str,
+        code: &NewCode,
+    ) -> Stmt {
+        let detail = Some(code.detail());
+        let e = Event { id, action: action.as_str(), kind: Some(action.feed_type()), dialect, fields: &[], detail };
+        crate::store::events::insert_for_code(target, &self.tag, who, &e, &code.digest, &self.now)
+    }
+
+    /// Another event of the same write, with its own id and detail.
     pub fn event_with(
         &self,
         target: &Target,

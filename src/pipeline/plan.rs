@@ -37,8 +37,9 @@ pub(crate) struct Plan {
     pub update: Update,
     /// Statements keyed on the write's tag, after the UPDATE and its event.
     pub after: Vec<Stmt>,
-    /// Codes to hand back or send once the batch committed.
-    pub codes: Vec<NewCode>,
+    /// Codes to hand back or send once the batch committed, each with the index of the batch
+    /// statement that stores it (it may store nothing: a live code for that address stays).
+    pub codes: Vec<(NewCode, usize)>,
     /// The proof a condition of this plan stands for, to explain a miss.
     pub proof: Option<ProofKind>,
 }
@@ -71,7 +72,7 @@ pub async fn update_user<P: Platform>(
     if let Some(change) = &cmd.patch.password {
         password_step(cx, who, &cmd.target, &w, change, &mut plan).await?;
     }
-    contact_step(cx, &cmd, who, rules.dialect, &w, &mut plan)?;
+    contact_step(cx, &cmd, who, rules.dialect, &w, &mut plan).await?;
     let event = (action_of(&cmd.patch), rules.dialect, touched.as_slice());
     let (user, new_codes) = commit(cx, who, &cmd.target, cmd.precondition.as_ref(), plan, event, &w).await?;
     deliver(cx, user, new_codes).await
@@ -93,7 +94,7 @@ fn profile_step(plan: &mut Plan, patch: &UserPatch) {
 
 /// A changed address is unverified until proven, unless the caller (an admin) says otherwise;
 /// asking for verification makes a code, retiring older ones of its kind.
-fn contact_step<P: Platform>(
+async fn contact_step<P: Platform>(
     cx: &Ctx<'_, P>,
     cmd: &UpdateCommand,
     who: &Principal,
@@ -113,12 +114,22 @@ fn contact_step<P: Platform>(
         }
         if let Some(v) = verification {
             let event_id = super::new_uuid(cx)?;
-            let code = codes::generate(cx, kind, Some(value), v.clone(), &event_id)?;
-            plan.after.push(crate::store::codes::retire(target, &w.tag, Some(kind), &w.now));
-            plan.after.push(crate::store::codes::insert(target, &w.tag, &code.row(), &w.now));
+            let code = codes::generate(cx, kind, Some(value.clone()), v.clone(), &event_id)?;
+            let sends = matches!(v, Verification::Send { .. });
+            if sends {
+                codes::limit_sends(cx, who, target, &value).await?;
+                // An address that already has a live code keeps it: no second message.
+                plan.after.push(crate::store::codes::retire_other(target, &w.tag, kind, &value, &w.now));
+                plan.after.push(crate::store::codes::insert_unless_live(target, &w.tag, &code.row(), &w.now));
+            } else {
+                plan.after.push(crate::store::codes::retire(target, &w.tag, Some(kind), &w.now));
+                plan.after.push(crate::store::codes::insert(target, &w.tag, &code.row(), &w.now));
+            }
+            let inserted_at = plan.after.len() + 1; // the UPDATE and its event come first
             let action = if kind == CodeKind::Phone { Action::PhoneCodeRequested } else { Action::EmailCodeRequested };
-            plan.after.push(w.event_with(target, who, (action, dialect, &[]), &event_id, Some(code.detail())));
-            plan.codes.push(code);
+            let event = w.code_event(target, who, (action, dialect), &event_id, &code);
+            plan.after.push(event);
+            plan.codes.push((code, inserted_at));
         }
     }
     Ok(())
@@ -181,8 +192,10 @@ pub(crate) async fn commit<P: Platform>(
         vec![users::update(who, target, pre, &plan.update, &w.now, &w.tag), w.event(target, who, action, dialect, fields)];
     batch.extend(plan.after);
     let mut results = cx.batch(batch).await?;
+    let stored: Vec<NewCode> =
+        plan.codes.into_iter().filter(|(_, at)| results.get(*at).is_some_and(|r| !r.is_empty())).map(|(c, _)| c).collect();
     match results.first_mut().and_then(|rows| rows.pop()) {
-        Some(row) => Ok((User::from_row(row).map_err(Failure::Internal)?, plan.codes)),
+        Some(row) => Ok((User::from_row(row).map_err(Failure::Internal)?, stored)),
         None => Err(match (explain_miss(cx, who, target).await, plan.proof) {
             // Everything else held, so the proof's condition failed: a concurrent change won.
             (Failure::PreconditionFailed, Some(kind)) if pre.is_none() => Failure::ProofRejected(kind),

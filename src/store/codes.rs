@@ -58,14 +58,44 @@ pub struct NewCodeRow<'a> {
     pub expires_at: &'a str,
 }
 
-/// Store a new code's digest, if the write tagged `tag` happened.
+/// Store a new code's digest, if the write tagged `tag` happened. Returns its id.
 pub fn insert(t: &Target, tag: &str, code: &NewCodeRow, now: &str) -> Stmt {
     let mut params = vec![code.kind.as_str().into(), code.digest.into(), code.value.into(), code.expires_at.into(), now.into()];
     let written_sql = written(t, tag, &mut params);
     Stmt::new(
         format!(
             "INSERT INTO verification_codes (user_id, kind, digest, value, expires_at, created_at) \
-             SELECT id, ?, ?, ?, ?, ? FROM users WHERE {written_sql}"
+             SELECT id, ?, ?, ?, ?, ? FROM users WHERE {written_sql} RETURNING id"
+        ),
+        params,
+    )
+}
+
+/// A code for a contact, unless the user of the write tagged `tag` already has a live one for
+/// that same contact: sending another would only let a caller flood the recipient. Returns its id.
+pub fn insert_unless_live(t: &Target, tag: &str, code: &NewCodeRow, now: &str) -> Stmt {
+    let mut params = vec![code.kind.as_str().into(), code.digest.into(), code.value.into(), code.expires_at.into(), now.into()];
+    let written_sql = written(t, tag, &mut params);
+    params.extend([code.kind.as_str().into(), code.value.into(), now.into()]);
+    Stmt::new(
+        format!(
+            "INSERT INTO verification_codes (user_id, kind, digest, value, expires_at, created_at) \
+             SELECT u.id, ?, ?, ?, ?, ? FROM users u WHERE {written_sql} AND NOT EXISTS (SELECT 1 FROM verification_codes c \
+             WHERE c.user_id = u.id AND c.kind = ? AND c.value = ? AND c.used_at IS NULL AND c.expires_at > ?) RETURNING id"
+        ),
+        params,
+    )
+}
+
+/// Retire a user's unused codes of a kind for any other contact, if the write tagged `tag`
+/// happened (a live code for the same contact stays: see `insert_unless_live`).
+pub fn retire_other(t: &Target, tag: &str, kind: CodeKind, value: &str, now: &str) -> Stmt {
+    let mut params = vec![now.into(), kind.as_str().into(), value.into()];
+    let written_sql = written(t, tag, &mut params);
+    Stmt::new(
+        format!(
+            "UPDATE verification_codes SET used_at = ? WHERE kind = ? AND value IS NOT ? AND used_at IS NULL \
+             AND user_id = (SELECT id FROM users WHERE {written_sql})"
         ),
         params,
     )

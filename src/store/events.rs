@@ -66,6 +66,15 @@ pub fn insert(t: &Target, tag: &str, who: &Principal, e: &Event, now: &str) -> S
     )
 }
 
+/// The event of a code the write tagged `tag` made, only if that code was stored (an address
+/// with a live code gets no second one).
+pub fn insert_for_code(t: &Target, tag: &str, who: &Principal, e: &Event, digest: &str, now: &str) -> Stmt {
+    let mut stmt = insert(t, tag, who, e, now);
+    stmt.sql.push_str(" AND EXISTS (SELECT 1 FROM verification_codes WHERE digest = ? AND used_at IS NULL)");
+    stmt.params.push(digest.into());
+    stmt
+}
+
 /// Whether a user ever existed within reach (tombstones included: their history stays readable).
 pub fn user_known(user_id: i64, org: Option<i64>) -> Stmt {
     match org {

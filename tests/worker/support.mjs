@@ -78,7 +78,13 @@ export async function startWorker({ bindings = {}, notifications = false, attemp
       name: "users-edge",
       ...main,
       queueProducers: { NOTIFICATIONS: "notifications" },
-      ratelimits: { PASSWORD_ATTEMPTS: { simple: attempts } },
+      ratelimits: {
+        PASSWORD_ATTEMPTS: { simple: attempts },
+        // As in wrangler.toml: messages per target user, per recipient, per org.
+        SENDS_PER_USER: { simple: { limit: 5, period: 60 } },
+        SENDS_PER_RECIPIENT: { simple: { limit: 3, period: 60 } },
+        SENDS_PER_ORG: { simple: { limit: 100, period: 60 } },
+      },
       ...extra,
     };
     const sink = {

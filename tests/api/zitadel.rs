@@ -1,9 +1,7 @@
 //! ZITADEL through the whole service on the host: both transports, codes, passwords.
 
-mod support;
-
+use crate::helpers::{Reply, Service, ATTEMPT_LIMIT};
 use serde_json::{json, Value};
-use support::{Service, ATTEMPT_LIMIT};
 
 struct Cast {
     svc: Service,
@@ -37,16 +35,16 @@ impl Cast {
     fn id(&self) -> i64 {
         self.user["id"].as_i64().unwrap()
     }
-    fn rest(&self, key: &str, body: Value) -> support::Reply {
+    fn rest(&self, key: &str, body: Value) -> Reply {
         let auth = format!("Bearer {key}");
         self.svc.call("PUT", &format!("/v2/users/human/{}", self.uuid()), &[("authorization", &auth)], Some(body))
     }
-    fn connect(&self, key: &str, method: &str, mut body: Value) -> support::Reply {
+    fn connect(&self, key: &str, method: &str, mut body: Value) -> Reply {
         body["userId"] = json!(self.uuid());
         let auth = format!("Bearer {key}");
         self.svc.call("POST", &format!("/zitadel.user.v2.UserService/{method}"), &[("authorization", &auth)], Some(body))
     }
-    fn post(&self, key: &str, path: &str, body: Value) -> support::Reply {
+    fn post(&self, key: &str, path: &str, body: Value) -> Reply {
         let auth = format!("Bearer {key}");
         self.svc.call("POST", &format!("/v2/users/{}/{path}", self.uuid()), &[("authorization", &auth)], Some(body))
     }

@@ -1,9 +1,7 @@
 //! Upsun through the whole service on the host.
 
-mod support;
-
+use crate::helpers::{Reply, Service};
 use serde_json::{json, Value};
-use support::Service;
 
 struct Cast {
     svc: Service,
@@ -30,11 +28,11 @@ fn bearer(key: &str) -> String {
 }
 
 impl Cast {
-    fn patch(&self, key: &str, body: Value) -> support::Reply {
+    fn patch(&self, key: &str, body: Value) -> Reply {
         let path = format!("/users/{}", self.user["uuid"].as_str().unwrap());
         self.svc.call("PATCH", &path, &[("authorization", &bearer(key))], Some(body))
     }
-    fn get(&self, key: &str) -> support::Reply {
+    fn get(&self, key: &str) -> Reply {
         let path = format!("/users/{}", self.user["uuid"].as_str().unwrap());
         self.svc.call("GET", &path, &[("authorization", &bearer(key))], None)
     }

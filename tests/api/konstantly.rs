@@ -1,9 +1,7 @@
 //! Konstantly through the whole service on the host.
 
-mod support;
-
+use crate::helpers::{Reply, Service};
 use serde_json::{json, Value};
-use support::Service;
 
 /// The seed's curl body, verbatim.
 const SEED_BODY: &str = r#"{
@@ -29,7 +27,7 @@ fn setup() -> (Service, Value, String, String, String) {
     (svc, user, admin_key, user_key, foreign)
 }
 
-fn patch(svc: &Service, id: &str, key: &str, body: Value) -> support::Reply {
+fn patch(svc: &Service, id: &str, key: &str, body: Value) -> Reply {
     svc.call("PATCH", &format!("/openapi/v1/users/{id}"), &[("X-API-KEY", key)], Some(body))
 }
 

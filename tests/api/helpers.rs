@@ -1,6 +1,5 @@
 //! Host-side platform: the same SQL the worker sends to D1, run on SQLite (rusqlite, bundled),
 //! and a map for KV. Lets the whole service, HTTP in to HTTP out, run under `cargo test`.
-#![allow(dead_code)]
 
 use rusqlite::{types::ValueRef, Connection};
 use serde_json::{json, Map, Value};

@@ -1,10 +1,8 @@
 //! The shared pipeline through HTTP on the host (SQLite standing in for D1, a map for KV):
 //! consistency, stale keys, round trips, audit.
 
-mod support;
-
+use crate::helpers::{Reply, Service};
 use serde_json::json;
-use support::Service;
 
 fn setup() -> (Service, i64, String, i64, String) {
     let svc = Service::new();
@@ -14,7 +12,7 @@ fn setup() -> (Service, i64, String, i64, String) {
     (svc, admin["id"].as_i64().unwrap(), admin_key, user["id"].as_i64().unwrap(), user_key)
 }
 
-fn patch(svc: &Service, id: i64, key: &str, extra: &[(&str, &str)], body: serde_json::Value) -> support::Reply {
+fn patch(svc: &Service, id: i64, key: &str, extra: &[(&str, &str)], body: serde_json::Value) -> Reply {
     let mut headers = vec![("x-api-key", key)];
     headers.extend_from_slice(extra);
     svc.call("PATCH", &format!("/api/v1/users/{id}"), &headers, Some(body))

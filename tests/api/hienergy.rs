@@ -1,10 +1,8 @@
 //! The full HiEnergy permission matrix, run through the whole service on the host: every field
 //! × every kind of caller, asserting the status, the stored row and the audit trail.
 
-mod support;
-
+use crate::helpers::Service;
 use serde_json::{json, Value};
-use support::Service;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Caller {

@@ -218,3 +218,49 @@ impl Service {
         self.platform.sql("SELECT COUNT(*) AS n FROM user_events")[0]["n"].as_i64().unwrap()
     }
 }
+
+/// The one cast every module plays with, on a fresh service: org A with an admin, the user the
+/// tests act on (username, password and names set, so every dialect has something to change and
+/// to prove) and another user (username "taken", for conflicts); org B with its own admin, for
+/// cross-tenant cases. Each module adds its dialect's calls in its own `impl Cast`.
+pub struct Cast {
+    pub svc: Service,
+    pub org: i64,
+    pub other_org: i64,
+    pub admin: Value,
+    pub admin_key: String,
+    pub user: Value,
+    pub user_key: String,
+    pub other_key: String,
+    pub foreign_admin_key: String,
+}
+
+pub fn cast() -> Cast {
+    let svc = Service::new();
+    let org = svc.org("A");
+    let other_org = svc.org("B");
+    let (admin, admin_key) = svc.user(org, "admin@a.test", json!({"admin": true}));
+    let (user, user_key) = svc.user(
+        org,
+        "minnie@a.test",
+        json!({"username": "minnie", "password": "Old-Passw0rd!", "given_name": "M", "family_name": "M"}),
+    );
+    let (_, other_key) = svc.user(org, "other@a.test", json!({"username": "taken"}));
+    let (_, foreign_admin_key) = svc.user(other_org, "admin@b.test", json!({"admin": true}));
+    Cast { svc, org, other_org, admin, admin_key, user, user_key, other_key, foreign_admin_key }
+}
+
+impl Cast {
+    /// The user's integer id.
+    pub fn id(&self) -> i64 {
+        self.user["id"].as_i64().unwrap()
+    }
+    /// The user's UUID.
+    pub fn uuid(&self) -> &str {
+        self.user["uuid"].as_str().unwrap()
+    }
+    /// The user's row as stored.
+    pub fn stored(&self) -> Row {
+        self.svc.stored(self.id())
+    }
+}

@@ -1,7 +1,7 @@
 //! The full HiEnergy permission matrix, run through the whole service on the host: every field
 //! × every kind of caller, asserting the status, the stored row and the audit trail.
 
-use crate::helpers::Service;
+use crate::helpers::cast;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,19 +50,13 @@ fn permission_matrix() {
     let mut cases = 0;
     for (field, value, self_service) in FIELDS {
         for caller in [Caller::SelfUser, Caller::OtherUserSameOrg, Caller::Admin, Caller::AdminOfOtherOrg] {
-            let svc = Service::new();
-            let org_a = svc.org("A");
-            let org_b = svc.org("B");
-            let (_, admin_key) = svc.user(org_a, "admin@acme.test", json!({"admin": true}));
-            let (target, target_key) = svc.user(org_a, "target@acme.test", json!({}));
-            let (_, other_key) = svc.user(org_a, "other@acme.test", json!({}));
-            let (_, foreign_admin_key) = svc.user(org_b, "admin@other.test", json!({"admin": true}));
-            let id = target["id"].as_i64().unwrap();
+            let c = cast();
+            let (svc, id) = (&c.svc, c.id());
             let key = match caller {
-                Caller::SelfUser => &target_key,
-                Caller::OtherUserSameOrg => &other_key,
-                Caller::Admin => &admin_key,
-                Caller::AdminOfOtherOrg => &foreign_admin_key,
+                Caller::SelfUser => &c.user_key,
+                Caller::OtherUserSameOrg => &c.other_key,
+                Caller::Admin => &c.admin_key,
+                Caller::AdminOfOtherOrg => &c.foreign_admin_key,
             };
             let before = svc.stored(id);
             let events_before = svc.event_count();
@@ -101,15 +95,13 @@ fn permission_matrix() {
 
 #[test]
 fn a_refused_field_refuses_the_whole_request() {
-    let svc = Service::new();
-    let org = svc.org("A");
-    let (user, key) = svc.user(org, "u@acme.test", json!({}));
-    let id = user["id"].as_i64().unwrap();
+    let c = cast();
+    let (svc, id, key) = (&c.svc, c.id(), &c.user_key);
     let before = svc.stored(id);
     let r = svc.call(
         "PATCH",
         &format!("/api/v1/users/{id}"),
-        &[("x-api-key", &key)],
+        &[("x-api-key", key)],
         Some(json!({"user": {"given_name": "Ok", "admin": true, "publisher_id": 1}})),
     );
     assert_eq!(r.status, 403);

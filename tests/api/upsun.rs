@@ -1,27 +1,7 @@
 //! Upsun through the whole service on the host.
 
-use crate::helpers::{Reply, Service};
+use crate::helpers::{cast, Cast, Reply};
 use serde_json::{json, Value};
-
-struct Cast {
-    svc: Service,
-    admin_key: String,
-    user: Value,
-    user_key: String,
-    other_key: String,
-    foreign_admin_key: String,
-}
-
-fn cast() -> Cast {
-    let svc = Service::new();
-    let a = svc.org("A");
-    let b = svc.org("B");
-    let (_, admin_key) = svc.user(a, "admin@a.test", json!({"admin": true}));
-    let (user, user_key) = svc.user(a, "user@a.test", json!({"username": "jsmith", "given_name": "Jane"}));
-    let (_, other_key) = svc.user(a, "other@a.test", json!({"username": "taken"}));
-    let (_, foreign_admin_key) = svc.user(b, "admin@b.test", json!({"admin": true}));
-    Cast { svc, admin_key, user, user_key, other_key, foreign_admin_key }
-}
 
 fn bearer(key: &str) -> String {
     format!("Bearer {key}")
@@ -29,11 +9,11 @@ fn bearer(key: &str) -> String {
 
 impl Cast {
     fn patch(&self, key: &str, body: Value) -> Reply {
-        let path = format!("/users/{}", self.user["uuid"].as_str().unwrap());
+        let path = format!("/users/{}", self.uuid());
         self.svc.call("PATCH", &path, &[("authorization", &bearer(key))], Some(body))
     }
     fn get(&self, key: &str) -> Reply {
-        let path = format!("/users/{}", self.user["uuid"].as_str().unwrap());
+        let path = format!("/users/{}", self.uuid());
         self.svc.call("GET", &path, &[("authorization", &bearer(key))], None)
     }
 }
@@ -59,7 +39,7 @@ fn permission_matrix() {
                 "admin" => &c.admin_key,
                 _ => &c.foreign_admin_key,
             };
-            let id = c.user["id"].as_i64().unwrap();
+            let id = c.id();
             let before = c.svc.stored(id);
             let r = c.patch(key, json!({ *field: value }));
             assert_eq!(r.status, want, "{field} by {who}: {}", r.body);
@@ -130,7 +110,7 @@ fn errors() {
     let r = c.svc.call("GET", &format!("/users/{}", uuid::Uuid::nil()), &[("authorization", &bearer(&c.admin_key))], None);
     assert_eq!(r.status, 404);
     assert_eq!(c.get("ue_bogus").status, 401);
-    let path = format!("/users/{}", c.user["uuid"].as_str().unwrap());
+    let path = format!("/users/{}", c.uuid());
     let r = c.svc.call(
         "PATCH",
         &path,
@@ -144,5 +124,5 @@ fn errors() {
 fn country_is_stored_upper_case() {
     let c = cast();
     assert_eq!(c.patch(&c.user_key, json!({"country": "ch"})).body["country"], "CH");
-    assert_eq!(c.svc.stored(c.user["id"].as_i64().unwrap())["country"], "CH");
+    assert_eq!(c.stored()["country"], "CH");
 }

@@ -1,40 +1,9 @@
 //! ZITADEL through the whole service on the host: both transports, codes, passwords.
 
-use crate::helpers::{Reply, Service, ATTEMPT_LIMIT};
+use crate::helpers::{cast, Cast, Reply, ATTEMPT_LIMIT};
 use serde_json::{json, Value};
 
-struct Cast {
-    svc: Service,
-    org: i64,
-    admin_key: String,
-    user: Value,
-    user_key: String,
-    other_key: String,
-    foreign_admin_key: String,
-}
-
-fn cast() -> Cast {
-    let svc = Service::new();
-    let org = svc.org("A");
-    let b = svc.org("B");
-    let (_, admin_key) = svc.user(org, "admin@a.test", json!({"admin": true}));
-    let (user, user_key) = svc.user(
-        org,
-        "minnie@a.test",
-        json!({"username": "minnie", "password": "Old-Passw0rd!", "given_name": "M", "family_name": "M"}),
-    );
-    let (_, other_key) = svc.user(org, "other@a.test", json!({"username": "taken"}));
-    let (_, foreign_admin_key) = svc.user(b, "admin@b.test", json!({"admin": true}));
-    Cast { svc, org, admin_key, user, user_key, other_key, foreign_admin_key }
-}
-
 impl Cast {
-    fn uuid(&self) -> &str {
-        self.user["uuid"].as_str().unwrap()
-    }
-    fn id(&self) -> i64 {
-        self.user["id"].as_i64().unwrap()
-    }
     fn rest(&self, key: &str, body: Value) -> Reply {
         let auth = format!("Bearer {key}");
         self.svc.call("PUT", &format!("/v2/users/human/{}", self.uuid()), &[("authorization", &auth)], Some(body))
@@ -47,9 +16,6 @@ impl Cast {
     fn post(&self, key: &str, path: &str, body: Value) -> Reply {
         let auth = format!("Bearer {key}");
         self.svc.call("POST", &format!("/v2/users/{}/{path}", self.uuid()), &[("authorization", &auth)], Some(body))
-    }
-    fn stored(&self) -> serde_json::Map<String, Value> {
-        self.svc.stored(self.id())
     }
 }
 

@@ -17,7 +17,6 @@ pub struct HostPlatform {
     config: Config,
     clock: Cell<f64>,
     seed: Cell<u64>,
-    pub d1_calls: Cell<usize>,
     pub attempts: RefCell<HashMap<String, u32>>,
     pub notifications: RefCell<Vec<Value>>,
 }
@@ -36,7 +35,6 @@ impl HostPlatform {
             config: Config { admin_token: Some(OPERATOR.into()), pbkdf2_iterations: 1_000 },
             clock: Cell::new(1_742_918_434_438.0),
             seed: Cell::new(0x9E37_79B9_7F4A_7C15),
-            d1_calls: Cell::new(0),
             attempts: RefCell::new(HashMap::new()),
             notifications: RefCell::new(Vec::new()),
         }
@@ -93,11 +91,9 @@ impl Platform for HostPlatform {
         Ok(())
     }
     async fn query(&self, stmt: &Stmt) -> Result<Vec<Row>, DbError> {
-        self.d1_calls.set(self.d1_calls.get() + 1);
         Self::run(&self.db.borrow(), stmt)
     }
     async fn batch(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
-        self.d1_calls.set(self.d1_calls.get() + 1);
         let mut conn = self.db.borrow_mut();
         let tx = conn.transaction().map_err(|e| DbError { message: e.to_string() })?;
         let mut out = Vec::new();
@@ -250,7 +246,30 @@ pub fn cast() -> Cast {
     Cast { svc, org, other_org, admin, admin_key, user, user_key, other_key, foreign_admin_key }
 }
 
+/// Who sends a request in a permission matrix: the cast's user itself, another user of its org,
+/// its org's admin, or the other org's admin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Caller {
+    SelfUser,
+    OtherUserSameOrg,
+    Admin,
+    AdminOfOtherOrg,
+}
+
+impl Caller {
+    pub const ALL: [Caller; 4] = [Caller::SelfUser, Caller::OtherUserSameOrg, Caller::Admin, Caller::AdminOfOtherOrg];
+}
+
 impl Cast {
+    /// The API key `caller` sends.
+    pub fn key(&self, caller: Caller) -> &str {
+        match caller {
+            Caller::SelfUser => &self.user_key,
+            Caller::OtherUserSameOrg => &self.other_key,
+            Caller::Admin => &self.admin_key,
+            Caller::AdminOfOtherOrg => &self.foreign_admin_key,
+        }
+    }
     /// The user's integer id.
     pub fn id(&self) -> i64 {
         self.user["id"].as_i64().unwrap()

@@ -1,16 +1,8 @@
 //! The full HiEnergy permission matrix, run through the whole service on the host: every field
 //! × every kind of caller, asserting the status, the stored row and the audit trail.
 
-use crate::helpers::cast;
+use crate::helpers::{cast, Caller};
 use serde_json::{json, Value};
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Caller {
-    SelfUser,
-    OtherUserSameOrg,
-    Admin,
-    AdminOfOtherOrg,
-}
 
 /// A field, a valid value for it, and whether a user may set it on itself (the seed).
 type Case = (&'static str, fn() -> Value, bool);
@@ -49,15 +41,10 @@ fn expected(caller: Caller, self_service: bool) -> u16 {
 fn permission_matrix() {
     let mut cases = 0;
     for (field, value, self_service) in FIELDS {
-        for caller in [Caller::SelfUser, Caller::OtherUserSameOrg, Caller::Admin, Caller::AdminOfOtherOrg] {
+        for caller in Caller::ALL {
             let c = cast();
             let (svc, id) = (&c.svc, c.id());
-            let key = match caller {
-                Caller::SelfUser => &c.user_key,
-                Caller::OtherUserSameOrg => &c.other_key,
-                Caller::Admin => &c.admin_key,
-                Caller::AdminOfOtherOrg => &c.foreign_admin_key,
-            };
+            let key = c.key(caller);
             let before = svc.stored(id);
             let events_before = svc.event_count();
 

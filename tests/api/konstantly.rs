@@ -1,6 +1,6 @@
 //! Konstantly through the whole service on the host.
 
-use crate::helpers::{cast, Reply, Service};
+use crate::helpers::{cast, Caller, Reply, Service};
 use serde_json::{json, Value};
 
 /// The seed's curl body, verbatim.
@@ -59,22 +59,18 @@ fn permission_matrix() {
         ("attributes", json!({"team": "blue"})),
     ];
     for (field, value) in fields {
-        for who in ["self user", "admin", "foreign admin"] {
+        for who in [Caller::SelfUser, Caller::Admin, Caller::AdminOfOtherOrg] {
             let c = cast();
-            let key = match who {
-                "self user" => &c.user_key,
-                "admin" => &c.admin_key,
-                _ => &c.foreign_admin_key,
-            };
+            let key = c.key(who);
             let want = match who {
-                "self user" => 403,
-                "admin" => 200,
+                Caller::SelfUser => 403,
+                Caller::Admin => 200,
                 _ => 404,
             };
             let id = c.id();
             let before = c.svc.stored(id);
             let r = patch(&c.svc, c.uuid(), key, json!({"email": "minnie@a.test", *field: value}));
-            assert_eq!(r.status, want, "{field} by {who}: {}", r.body);
+            assert_eq!(r.status, want, "{field} by {who:?}: {}", r.body);
             if want != 200 {
                 assert_eq!(c.svc.stored(id), before);
                 assert_eq!(r.body["status"], want);

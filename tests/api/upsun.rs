@@ -1,6 +1,6 @@
 //! Upsun through the whole service on the host.
 
-use crate::helpers::{cast, Cast, Reply};
+use crate::helpers::{cast, Caller, Cast, Reply};
 use serde_json::{json, Value};
 
 fn bearer(key: &str) -> String {
@@ -31,18 +31,15 @@ const FIELDS: &[(&str, &str)] = &[
 #[test]
 fn permission_matrix() {
     for (field, value) in FIELDS {
-        for (who, want) in [("self", 200), ("other", 403), ("admin", 200), ("foreign admin", 404)] {
+        let matrix =
+            [(Caller::SelfUser, 200), (Caller::OtherUserSameOrg, 403), (Caller::Admin, 200), (Caller::AdminOfOtherOrg, 404)];
+        for (who, want) in matrix {
             let c = cast();
-            let key = match who {
-                "self" => &c.user_key,
-                "other" => &c.other_key,
-                "admin" => &c.admin_key,
-                _ => &c.foreign_admin_key,
-            };
+            let key = c.key(who);
             let id = c.id();
             let before = c.svc.stored(id);
             let r = c.patch(key, json!({ *field: value }));
-            assert_eq!(r.status, want, "{field} by {who}: {}", r.body);
+            assert_eq!(r.status, want, "{field} by {who:?}: {}", r.body);
             if want == 200 {
                 assert_eq!(r.body[*field], *value);
             } else {

@@ -1,6 +1,6 @@
 //! ZITADEL through the whole service on the host: both transports, codes, passwords.
 
-use crate::helpers::{cast, Cast, Reply, ATTEMPT_LIMIT};
+use crate::helpers::{cast, Caller, Cast, Reply, ATTEMPT_LIMIT};
 use serde_json::{json, Value};
 
 impl Cast {
@@ -74,38 +74,24 @@ fn permission_matrix() {
         ),
     ];
     for (name, body, self_ok) in cases {
-        for who in ["self", "other", "admin", "foreign admin"] {
+        for who in Caller::ALL {
             let c = cast();
-            let key = match who {
-                "self" => &c.user_key,
-                "other" => &c.other_key,
-                "admin" => &c.admin_key,
-                _ => &c.foreign_admin_key,
-            };
+            let key = c.key(who);
             let want = match who {
-                "self" if *self_ok => 200,
-                "self" | "other" => 403,
-                "admin" => 200,
-                _ => 404,
+                Caller::SelfUser if *self_ok => 200,
+                Caller::SelfUser | Caller::OtherUserSameOrg => 403,
+                Caller::Admin => 200,
+                Caller::AdminOfOtherOrg => 404,
             };
             let before = c.stored();
             let r = c.rest(key, body.clone());
-            assert_eq!(r.status, want, "{name} by {who}: {}", r.body);
+            assert_eq!(r.status, want, "{name} by {who:?}: {}", r.body);
             if want != 200 {
-                assert_eq!(c.stored(), before, "{name} by {who} changed nothing");
+                assert_eq!(c.stored(), before, "{name} by {who:?} changed nothing");
             }
             let c2 = cast();
-            let r = c2.connect(
-                match who {
-                    "self" => &c2.user_key,
-                    "other" => &c2.other_key,
-                    "admin" => &c2.admin_key,
-                    _ => &c2.foreign_admin_key,
-                },
-                "UpdateHumanUser",
-                body.clone(),
-            );
-            assert_eq!(r.status, want, "connect {name} by {who}: {}", r.body);
+            let r = c2.connect(c2.key(who), "UpdateHumanUser", body.clone());
+            assert_eq!(r.status, want, "connect {name} by {who:?}: {}", r.body);
         }
     }
 }

@@ -30,9 +30,8 @@ const FIELDS: &[(&str, &str)] = &[
 
 #[test]
 fn permission_matrix() {
+    let matrix = [(Caller::SelfUser, 200), (Caller::OtherUserSameOrg, 403), (Caller::Admin, 200), (Caller::AdminOfOtherOrg, 404)];
     for (field, value) in FIELDS {
-        let matrix =
-            [(Caller::SelfUser, 200), (Caller::OtherUserSameOrg, 403), (Caller::Admin, 200), (Caller::AdminOfOtherOrg, 404)];
         for (who, want) in matrix {
             let c = cast();
             let key = c.key(who);

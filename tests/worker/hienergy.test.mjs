@@ -1,13 +1,11 @@
 // HiEnergy dialect (seed 000): PATCH/GET /api/v1/users/{id} with X-Api-Key, on the built worker.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, timingNames, OPERATOR_TOKEN, leaks, sha256, snapshot, unchanged } from "./support.mjs";
+import { startWithOrgs, timingNames, OPERATOR_TOKEN, leaks, sha256, snapshot, unchanged } from "./support.mjs";
 
 let w, A, B;
 before(async () => {
-  w = await startWorker();
-  A = await w.seedOrg("acme");
-  B = await w.seedOrg("beta");
+  ({ w, A, B } = await startWithOrgs());
 });
 after(() => w?.dispose());
 

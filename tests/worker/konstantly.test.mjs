@@ -2,13 +2,11 @@
 // Keys are site-admin keys; errors are `{status, message, errors?: {field: [messages]}}`.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, leaks, snapshot, unchanged, verifies } from "./support.mjs";
+import { startWithOrgs, leaks, snapshot, unchanged, verifies } from "./support.mjs";
 
 let w, A, B;
 before(async () => {
-  w = await startWorker();
-  A = await w.seedOrg("acme");
-  B = await w.seedOrg("beta");
+  ({ w, A, B } = await startWithOrgs());
 });
 after(() => w?.dispose());
 

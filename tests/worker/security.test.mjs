@@ -2,13 +2,11 @@
 // authority, and secrets (passwords, hashes, keys, digests) never leaving the store.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, timingNames, OPERATOR_TOKEN, kvKeyOf, leaks, sha256, snapshot, unchanged, PHC, verifies } from "./support.mjs";
+import { startWorker, startWithOrgs, timingNames, OPERATOR_TOKEN, kvKeyOf, leaks, sha256, snapshot, unchanged, PHC, verifies } from "./support.mjs";
 
 let w, A, B;
 before(async () => {
-  w = await startWorker();
-  A = await w.seedOrg("acme");
-  B = await w.seedOrg("beta");
+  ({ w, A, B } = await startWithOrgs());
 });
 after(() => w?.dispose());
 

@@ -113,6 +113,20 @@ export async function startWorker({ bindings = {}, notifications = false, attemp
   }
 }
 
+/**
+ * Start the worker (`startWorker` options) with the usual two orgs seeded by `seedOrg`: A
+ * ("acme") and B ("beta"), for cross-tenant cases. A worker whose seeding fails is shut down.
+ */
+export async function startWithOrgs(options) {
+  const w = await startWorker(options);
+  try {
+    return { w, A: await w.seedOrg("acme"), B: await w.seedOrg("beta") };
+  } catch (e) {
+    await w.dispose().catch(() => {});
+    throw e;
+  }
+}
+
 export class Worker {
   constructor(mf, db, kv, sinkKv = null) {
     this.mf = mf;

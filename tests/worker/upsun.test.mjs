@@ -2,13 +2,11 @@
 // worker. Success is the whole user as the seed's response schema has it; errors are problem+json.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, leaks, snapshot, unchanged } from "./support.mjs";
+import { startWithOrgs, leaks, snapshot, unchanged } from "./support.mjs";
 
 let w, A, B;
 before(async () => {
-  w = await startWorker();
-  A = await w.seedOrg("acme");
-  B = await w.seedOrg("beta");
+  ({ w, A, B } = await startWithOrgs());
   await member(A, { username: "taken" });
 });
 after(() => w?.dispose());

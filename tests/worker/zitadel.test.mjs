@@ -6,16 +6,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { startWorker, leaks, sha256, snapshot, unchanged, verifies } from "./support.mjs";
+import { startWorker, startWithOrgs, leaks, sha256, snapshot, unchanged, verifies } from "./support.mjs";
 
 let w, A, B, taken;
 before(async () => {
   // The flows here are tested apart from the attempt limiter (a generous limit, so one test's
   // attempts never decide another's outcome); the limiter itself is tested at its production
   // setting, 5 per 60 s, each test on a worker of its own (see "PASSWORD_ATTEMPTS" below).
-  w = await startWorker({ notifications: true, attempts: { limit: 1000, period: 60 } });
-  A = await w.seedOrg("acme");
-  B = await w.seedOrg("beta");
+  ({ w, A, B } = await startWithOrgs({ notifications: true, attempts: { limit: 1000, period: 60 } }));
   taken = await member(A, { username: "taken" });
 });
 after(() => w?.dispose());

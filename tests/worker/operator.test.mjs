@@ -1,13 +1,11 @@
 // Operator API (/admin/v1): orgs, users, API keys, audit events; problem+json errors.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, OPERATOR_TOKEN, sha256, kvKeyOf, leaks } from "./support.mjs";
+import { startWithOrgs, OPERATOR_TOKEN, sha256, kvKeyOf, leaks } from "./support.mjs";
 
 let w, A, B;
 before(async () => {
-  w = await startWorker();
-  A = await w.seedOrg("acme");
-  B = await w.seedOrg("beta");
+  ({ w, A, B } = await startWithOrgs());
 });
 after(() => w?.dispose());
 
@@ -283,16 +281,21 @@ test("DELETE /api-keys/{id} → 204: D1 row marked, KV entry deleted, key refuse
 
 // ---------------------------------------------------------------- who may call
 
+/** One call to each operator route, as [method, path, json]: the user it creates has `email`, the key it revokes is `keyId`. */
+function everyRoute(email, keyId) {
+  return [
+    ["POST", "/orgs", { name: "Nope" }],
+    ["POST", "/users", { org_id: A.org.id, email }],
+    ["GET", `/users/${A.user.id}`],
+    ["GET", `/users/${A.user.id}/events`],
+    ["POST", "/api-keys", { user_id: A.user.id }],
+    ["DELETE", `/api-keys/${keyId}`],
+  ];
+}
+
 test("no auth → 401; wrong operator token → 401; problem+json", async () => {
   for (const auth of [undefined, "Bearer wrong-token", `Bearer ${OPERATOR_TOKEN}x`, `Basic ${OPERATOR_TOKEN}`, `Bearer ue_${"A".repeat(43)}`]) {
-    for (const [method, path, json] of [
-      ["POST", "/orgs", { name: "Nope" }],
-      ["POST", "/users", { org_id: A.org.id, email: "nope@acme.test" }],
-      ["GET", `/users/${A.user.id}`],
-      ["GET", `/users/${A.user.id}/events`],
-      ["POST", "/api-keys", { user_id: A.user.id }],
-      ["DELETE", `/api-keys/${A.keys.user.id}`],
-    ]) {
+    for (const [method, path, json] of everyRoute("nope@acme.test", A.keys.user.id)) {
       const r = await call(method, path, { json, auth });
       problem(r, 401);
     }
@@ -303,14 +306,7 @@ test("no auth → 401; wrong operator token → 401; problem+json", async () => 
 
 test("a user key on the operator API → 403 problem, nothing done", async () => {
   for (const auth of [`Bearer ${A.userKey}`]) {
-    for (const [method, path, json] of [
-      ["POST", "/orgs", { name: "Nope" }],
-      ["POST", "/users", { org_id: A.org.id, email: "nope2@acme.test" }],
-      ["GET", `/users/${A.user.id}`],
-      ["GET", `/users/${A.user.id}/events`],
-      ["POST", "/api-keys", { user_id: A.user.id }],
-      ["DELETE", `/api-keys/${A.keys.other.id}`],
-    ]) {
+    for (const [method, path, json] of everyRoute("nope2@acme.test", A.keys.other.id)) {
       problem(await call(method, path, { json, auth }), 403);
     }
   }

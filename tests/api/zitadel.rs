@@ -1,57 +1,21 @@
 //! ZITADEL through the whole service on the host: both transports, codes, passwords.
 
-mod support;
-
+use crate::helpers::{cast, Caller, Cast, Reply, ATTEMPT_LIMIT};
 use serde_json::{json, Value};
-use support::{Service, ATTEMPT_LIMIT};
-
-struct Cast {
-    svc: Service,
-    org: i64,
-    admin_key: String,
-    user: Value,
-    user_key: String,
-    other_key: String,
-    foreign_admin_key: String,
-}
-
-fn cast() -> Cast {
-    let svc = Service::new();
-    let org = svc.org("A");
-    let b = svc.org("B");
-    let (_, admin_key) = svc.user(org, "admin@a.test", json!({"admin": true}));
-    let (user, user_key) = svc.user(
-        org,
-        "minnie@a.test",
-        json!({"username": "minnie", "password": "Old-Passw0rd!", "given_name": "M", "family_name": "M"}),
-    );
-    let (_, other_key) = svc.user(org, "other@a.test", json!({"username": "taken"}));
-    let (_, foreign_admin_key) = svc.user(b, "admin@b.test", json!({"admin": true}));
-    Cast { svc, org, admin_key, user, user_key, other_key, foreign_admin_key }
-}
 
 impl Cast {
-    fn uuid(&self) -> &str {
-        self.user["uuid"].as_str().unwrap()
-    }
-    fn id(&self) -> i64 {
-        self.user["id"].as_i64().unwrap()
-    }
-    fn rest(&self, key: &str, body: Value) -> support::Reply {
+    fn rest(&self, key: &str, body: Value) -> Reply {
         let auth = format!("Bearer {key}");
         self.svc.call("PUT", &format!("/v2/users/human/{}", self.uuid()), &[("authorization", &auth)], Some(body))
     }
-    fn connect(&self, key: &str, method: &str, mut body: Value) -> support::Reply {
+    fn connect(&self, key: &str, method: &str, mut body: Value) -> Reply {
         body["userId"] = json!(self.uuid());
         let auth = format!("Bearer {key}");
         self.svc.call("POST", &format!("/zitadel.user.v2.UserService/{method}"), &[("authorization", &auth)], Some(body))
     }
-    fn post(&self, key: &str, path: &str, body: Value) -> support::Reply {
+    fn post(&self, key: &str, path: &str, body: Value) -> Reply {
         let auth = format!("Bearer {key}");
         self.svc.call("POST", &format!("/v2/users/{}/{path}", self.uuid()), &[("authorization", &auth)], Some(body))
-    }
-    fn stored(&self) -> serde_json::Map<String, Value> {
-        self.svc.stored(self.id())
     }
 }
 
@@ -110,38 +74,24 @@ fn permission_matrix() {
         ),
     ];
     for (name, body, self_ok) in cases {
-        for who in ["self", "other", "admin", "foreign admin"] {
+        for who in Caller::ALL {
             let c = cast();
-            let key = match who {
-                "self" => &c.user_key,
-                "other" => &c.other_key,
-                "admin" => &c.admin_key,
-                _ => &c.foreign_admin_key,
-            };
+            let key = c.key(who);
             let want = match who {
-                "self" if *self_ok => 200,
-                "self" | "other" => 403,
-                "admin" => 200,
-                _ => 404,
+                Caller::SelfUser if *self_ok => 200,
+                Caller::SelfUser | Caller::OtherUserSameOrg => 403,
+                Caller::Admin => 200,
+                Caller::AdminOfOtherOrg => 404,
             };
             let before = c.stored();
             let r = c.rest(key, body.clone());
-            assert_eq!(r.status, want, "{name} by {who}: {}", r.body);
+            assert_eq!(r.status, want, "{name} by {who:?}: {}", r.body);
             if want != 200 {
-                assert_eq!(c.stored(), before, "{name} by {who} changed nothing");
+                assert_eq!(c.stored(), before, "{name} by {who:?} changed nothing");
             }
             let c2 = cast();
-            let r = c2.connect(
-                match who {
-                    "self" => &c2.user_key,
-                    "other" => &c2.other_key,
-                    "admin" => &c2.admin_key,
-                    _ => &c2.foreign_admin_key,
-                },
-                "UpdateHumanUser",
-                body.clone(),
-            );
-            assert_eq!(r.status, want, "connect {name} by {who}: {}", r.body);
+            let r = c2.connect(c2.key(who), "UpdateHumanUser", body.clone());
+            assert_eq!(r.status, want, "connect {name} by {who:?}: {}", r.body);
         }
     }
 }

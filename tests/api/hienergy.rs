@@ -1,18 +1,8 @@
 //! The full HiEnergy permission matrix, run through the whole service on the host: every field
 //! × every kind of caller, asserting the status, the stored row and the audit trail.
 
-mod support;
-
+use crate::helpers::{cast, Caller};
 use serde_json::{json, Value};
-use support::Service;
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Caller {
-    SelfUser,
-    OtherUserSameOrg,
-    Admin,
-    AdminOfOtherOrg,
-}
 
 /// A field, a valid value for it, and whether a user may set it on itself (the seed).
 type Case = (&'static str, fn() -> Value, bool);
@@ -51,21 +41,10 @@ fn expected(caller: Caller, self_service: bool) -> u16 {
 fn permission_matrix() {
     let mut cases = 0;
     for (field, value, self_service) in FIELDS {
-        for caller in [Caller::SelfUser, Caller::OtherUserSameOrg, Caller::Admin, Caller::AdminOfOtherOrg] {
-            let svc = Service::new();
-            let org_a = svc.org("A");
-            let org_b = svc.org("B");
-            let (_, admin_key) = svc.user(org_a, "admin@acme.test", json!({"admin": true}));
-            let (target, target_key) = svc.user(org_a, "target@acme.test", json!({}));
-            let (_, other_key) = svc.user(org_a, "other@acme.test", json!({}));
-            let (_, foreign_admin_key) = svc.user(org_b, "admin@other.test", json!({"admin": true}));
-            let id = target["id"].as_i64().unwrap();
-            let key = match caller {
-                Caller::SelfUser => &target_key,
-                Caller::OtherUserSameOrg => &other_key,
-                Caller::Admin => &admin_key,
-                Caller::AdminOfOtherOrg => &foreign_admin_key,
-            };
+        for caller in Caller::ALL {
+            let c = cast();
+            let (svc, id) = (&c.svc, c.id());
+            let key = c.key(caller);
             let before = svc.stored(id);
             let events_before = svc.event_count();
 
@@ -103,15 +82,13 @@ fn permission_matrix() {
 
 #[test]
 fn a_refused_field_refuses_the_whole_request() {
-    let svc = Service::new();
-    let org = svc.org("A");
-    let (user, key) = svc.user(org, "u@acme.test", json!({}));
-    let id = user["id"].as_i64().unwrap();
+    let c = cast();
+    let (svc, id, key) = (&c.svc, c.id(), &c.user_key);
     let before = svc.stored(id);
     let r = svc.call(
         "PATCH",
         &format!("/api/v1/users/{id}"),
-        &[("x-api-key", &key)],
+        &[("x-api-key", key)],
         Some(json!({"user": {"given_name": "Ok", "admin": true, "publisher_id": 1}})),
     );
     assert_eq!(r.status, 403);

@@ -1,6 +1,5 @@
 //! Host-side platform: the same SQL the worker sends to D1, run on SQLite (rusqlite, bundled),
 //! and a map for KV. Lets the whole service, HTTP in to HTTP out, run under `cargo test`.
-#![allow(dead_code)]
 
 use rusqlite::{types::ValueRef, Connection};
 use serde_json::{json, Map, Value};
@@ -33,7 +32,6 @@ pub struct HostPlatform {
     config: Config,
     clock: Cell<f64>,
     seed: Cell<u64>,
-    pub d1_calls: Cell<usize>,
     pub attempts: RefCell<HashMap<String, u32>>,
     pub notifications: RefCell<Vec<Value>>,
     /// Webhook deliveries the service POSTed: (url, headers, body).
@@ -64,7 +62,6 @@ impl HostPlatform {
             },
             clock: Cell::new(1_742_918_434_438.0),
             seed: Cell::new(0x9E37_79B9_7F4A_7C15),
-            d1_calls: Cell::new(0),
             attempts: RefCell::new(HashMap::new()),
             notifications: RefCell::new(Vec::new()),
             posts: RefCell::new(Vec::new()),
@@ -129,11 +126,9 @@ impl Platform for HostPlatform {
         Ok(())
     }
     async fn query(&self, stmt: &Stmt) -> Result<Vec<Row>, DbError> {
-        self.d1_calls.set(self.d1_calls.get() + 1);
         Self::run(&self.db.borrow(), stmt)
     }
     async fn batch(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
-        self.d1_calls.set(self.d1_calls.get() + 1);
         let mut conn = self.db.borrow_mut();
         let tx = conn.transaction().map_err(|e| DbError { message: e.to_string() })?;
         let mut out = Vec::new();
@@ -268,5 +263,74 @@ impl Service {
 
     pub fn event_count(&self) -> i64 {
         self.platform.sql("SELECT COUNT(*) AS n FROM user_events")[0]["n"].as_i64().unwrap()
+    }
+}
+
+/// The one cast every module plays with, on a fresh service: org A with an admin, the user the
+/// tests act on (username, password and names set, so every dialect has something to change and
+/// to prove) and another user (username "taken", for conflicts); org B with its own admin, for
+/// cross-tenant cases. Each module adds its dialect's calls in its own `impl Cast`.
+pub struct Cast {
+    pub svc: Service,
+    pub org: i64,
+    pub other_org: i64,
+    pub admin: Value,
+    pub admin_key: String,
+    pub user: Value,
+    pub user_key: String,
+    pub other_key: String,
+    pub foreign_admin_key: String,
+}
+
+pub fn cast() -> Cast {
+    let svc = Service::new();
+    let org = svc.org("A");
+    let other_org = svc.org("B");
+    let (admin, admin_key) = svc.user(org, "admin@a.test", json!({"admin": true}));
+    let (user, user_key) = svc.user(
+        org,
+        "minnie@a.test",
+        json!({"username": "minnie", "password": "Old-Passw0rd!", "given_name": "M", "family_name": "M"}),
+    );
+    let (_, other_key) = svc.user(org, "other@a.test", json!({"username": "taken"}));
+    let (_, foreign_admin_key) = svc.user(other_org, "admin@b.test", json!({"admin": true}));
+    Cast { svc, org, other_org, admin, admin_key, user, user_key, other_key, foreign_admin_key }
+}
+
+/// Who sends a request in a permission matrix: the cast's user itself, another user of its org,
+/// its org's admin, or the other org's admin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Caller {
+    SelfUser,
+    OtherUserSameOrg,
+    Admin,
+    AdminOfOtherOrg,
+}
+
+impl Caller {
+    pub const ALL: [Caller; 4] = [Caller::SelfUser, Caller::OtherUserSameOrg, Caller::Admin, Caller::AdminOfOtherOrg];
+}
+
+impl Cast {
+    /// The API key `caller` sends.
+    pub fn key(&self, caller: Caller) -> &str {
+        match caller {
+            Caller::SelfUser => &self.user_key,
+            Caller::OtherUserSameOrg => &self.other_key,
+            Caller::Admin => &self.admin_key,
+            Caller::AdminOfOtherOrg => &self.foreign_admin_key,
+        }
+    }
+    /// The user's integer id.
+    pub fn id(&self) -> i64 {
+        self.user["id"].as_i64().unwrap()
+    }
+    /// The user's UUID.
+    pub fn uuid(&self) -> &str {
+        self.user["uuid"].as_str().unwrap()
+    }
+    /// The user's row as stored.
+    pub fn stored(&self) -> Row {
+        self.svc.stored(self.id())
     }
 }

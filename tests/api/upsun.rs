@@ -1,41 +1,19 @@
 //! Upsun through the whole service on the host.
 
-mod support;
-
+use crate::helpers::{cast, Caller, Cast, Reply};
 use serde_json::{json, Value};
-use support::Service;
-
-struct Cast {
-    svc: Service,
-    admin_key: String,
-    user: Value,
-    user_key: String,
-    other_key: String,
-    foreign_admin_key: String,
-}
-
-fn cast() -> Cast {
-    let svc = Service::new();
-    let a = svc.org("A");
-    let b = svc.org("B");
-    let (_, admin_key) = svc.user(a, "admin@a.test", json!({"admin": true}));
-    let (user, user_key) = svc.user(a, "user@a.test", json!({"username": "jsmith", "given_name": "Jane"}));
-    let (_, other_key) = svc.user(a, "other@a.test", json!({"username": "taken"}));
-    let (_, foreign_admin_key) = svc.user(b, "admin@b.test", json!({"admin": true}));
-    Cast { svc, admin_key, user, user_key, other_key, foreign_admin_key }
-}
 
 fn bearer(key: &str) -> String {
     format!("Bearer {key}")
 }
 
 impl Cast {
-    fn patch(&self, key: &str, body: Value) -> support::Reply {
-        let path = format!("/users/{}", self.user["uuid"].as_str().unwrap());
+    fn patch(&self, key: &str, body: Value) -> Reply {
+        let path = format!("/users/{}", self.uuid());
         self.svc.call("PATCH", &path, &[("authorization", &bearer(key))], Some(body))
     }
-    fn get(&self, key: &str) -> support::Reply {
-        let path = format!("/users/{}", self.user["uuid"].as_str().unwrap());
+    fn get(&self, key: &str) -> Reply {
+        let path = format!("/users/{}", self.uuid());
         self.svc.call("GET", &path, &[("authorization", &bearer(key))], None)
     }
 }
@@ -52,19 +30,15 @@ const FIELDS: &[(&str, &str)] = &[
 
 #[test]
 fn permission_matrix() {
+    let matrix = [(Caller::SelfUser, 200), (Caller::OtherUserSameOrg, 403), (Caller::Admin, 200), (Caller::AdminOfOtherOrg, 404)];
     for (field, value) in FIELDS {
-        for (who, want) in [("self", 200), ("other", 403), ("admin", 200), ("foreign admin", 404)] {
+        for (who, want) in matrix {
             let c = cast();
-            let key = match who {
-                "self" => &c.user_key,
-                "other" => &c.other_key,
-                "admin" => &c.admin_key,
-                _ => &c.foreign_admin_key,
-            };
-            let id = c.user["id"].as_i64().unwrap();
+            let key = c.key(who);
+            let id = c.id();
             let before = c.svc.stored(id);
             let r = c.patch(key, json!({ *field: value }));
-            assert_eq!(r.status, want, "{field} by {who}: {}", r.body);
+            assert_eq!(r.status, want, "{field} by {who:?}: {}", r.body);
             if want == 200 {
                 assert_eq!(r.body[*field], *value);
             } else {
@@ -132,7 +106,7 @@ fn errors() {
     let r = c.svc.call("GET", &format!("/users/{}", uuid::Uuid::nil()), &[("authorization", &bearer(&c.admin_key))], None);
     assert_eq!(r.status, 404);
     assert_eq!(c.get("ue_bogus").status, 401);
-    let path = format!("/users/{}", c.user["uuid"].as_str().unwrap());
+    let path = format!("/users/{}", c.uuid());
     let r = c.svc.call(
         "PATCH",
         &path,
@@ -146,5 +120,5 @@ fn errors() {
 fn country_is_stored_upper_case() {
     let c = cast();
     assert_eq!(c.patch(&c.user_key, json!({"country": "ch"})).body["country"], "CH");
-    assert_eq!(c.svc.stored(c.user["id"].as_i64().unwrap())["country"], "CH");
+    assert_eq!(c.stored()["country"], "CH");
 }

@@ -1,9 +1,7 @@
 //! Konstantly through the whole service on the host.
 
-mod support;
-
+use crate::helpers::{cast, Caller, Reply, Service};
 use serde_json::{json, Value};
-use support::Service;
 
 /// The seed's curl body, verbatim.
 const SEED_BODY: &str = r#"{
@@ -19,24 +17,14 @@ fn seed_body() -> Value {
     serde_json::from_str(&SEED_BODY.replace(r"'\''", "'")).unwrap()
 }
 
-fn setup() -> (Service, Value, String, String, String) {
-    let svc = Service::new();
-    let a = svc.org("A");
-    let b = svc.org("B");
-    let (_, admin_key) = svc.user(a, "admin@a.test", json!({"admin": true}));
-    let (user, user_key) = svc.user(a, "jw@a.test", json!({}));
-    let (_, foreign) = svc.user(b, "admin@b.test", json!({"admin": true}));
-    (svc, user, admin_key, user_key, foreign)
-}
-
-fn patch(svc: &Service, id: &str, key: &str, body: Value) -> support::Reply {
+fn patch(svc: &Service, id: &str, key: &str, body: Value) -> Reply {
     svc.call("PATCH", &format!("/openapi/v1/users/{id}"), &[("X-API-KEY", key)], Some(body))
 }
 
 #[test]
 fn seed_request_verbatim() {
-    let (svc, user, admin_key, _, _) = setup();
-    let r = patch(&svc, user["uuid"].as_str().unwrap(), &admin_key, seed_body());
+    let c = cast();
+    let r = patch(&c.svc, c.uuid(), &c.admin_key, seed_body());
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["email"], "j.wunderliebb@mycompany.tld");
     assert_eq!(r.body["bio"], "An updated information about me: I've transferred to London!");
@@ -44,14 +32,14 @@ fn seed_request_verbatim() {
     assert_eq!(r.body["location"], "London");
     assert_eq!(r.body["timezone"], "Europe/London");
     // The numeric id in the path works too.
-    let r = patch(&svc, &user["id"].to_string(), &admin_key, json!({"email": "j.wunderliebb@mycompany.tld", "name": "J W"}));
+    let r = patch(&c.svc, &c.id().to_string(), &c.admin_key, json!({"email": "j.wunderliebb@mycompany.tld", "name": "J W"}));
     assert_eq!(r.status, 200);
 }
 
 #[test]
 fn seed_error_example_verbatim() {
-    let (svc, user, admin_key, _, _) = setup();
-    let r = patch(&svc, user["uuid"].as_str().unwrap(), &admin_key, json!({"email": "j.wunderliebb@"}));
+    let c = cast();
+    let r = patch(&c.svc, c.uuid(), &c.admin_key, json!({"email": "j.wunderliebb@"}));
     assert_eq!(r.status, 400);
     assert_eq!(r.body, json!({"status": 400, "message": "Validation failed", "errors": {"email": ["Invalid email format"]}}));
 }
@@ -71,24 +59,20 @@ fn permission_matrix() {
         ("attributes", json!({"team": "blue"})),
     ];
     for (field, value) in fields {
-        for who in ["self user", "admin", "foreign admin"] {
-            let (svc, user, admin_key, user_key, foreign) = setup();
-            let key = match who {
-                "self user" => &user_key,
-                "admin" => &admin_key,
-                _ => &foreign,
-            };
+        for who in [Caller::SelfUser, Caller::Admin, Caller::AdminOfOtherOrg] {
+            let c = cast();
+            let key = c.key(who);
             let want = match who {
-                "self user" => 403,
-                "admin" => 200,
+                Caller::SelfUser => 403,
+                Caller::Admin => 200,
                 _ => 404,
             };
-            let id = user["id"].as_i64().unwrap();
-            let before = svc.stored(id);
-            let r = patch(&svc, user["uuid"].as_str().unwrap(), key, json!({"email": "jw@a.test", *field: value}));
-            assert_eq!(r.status, want, "{field} by {who}: {}", r.body);
+            let id = c.id();
+            let before = c.svc.stored(id);
+            let r = patch(&c.svc, c.uuid(), key, json!({"email": "minnie@a.test", *field: value}));
+            assert_eq!(r.status, want, "{field} by {who:?}: {}", r.body);
             if want != 200 {
-                assert_eq!(svc.stored(id), before);
+                assert_eq!(c.svc.stored(id), before);
                 assert_eq!(r.body["status"], want);
             } else if *field != "password" {
                 assert_eq!(r.body[*field], *value);
@@ -99,12 +83,13 @@ fn permission_matrix() {
 
 #[test]
 fn taken_email_is_400_on_email_and_every_bad_field_is_listed() {
-    let (svc, user, admin_key, _, _) = setup();
-    let uuid = user["uuid"].as_str().unwrap();
-    let r = patch(&svc, uuid, &admin_key, json!({"email": "Admin@A.test"}));
+    let c = cast();
+    let uuid = c.uuid();
+    let r = patch(&c.svc, uuid, &c.admin_key, json!({"email": "Admin@A.test"}));
     assert_eq!(r.status, 400);
     assert_eq!(r.body["errors"]["email"], json!(["Email already exists"]));
-    let r = patch(&svc, uuid, &admin_key, json!({"email": "x", "timezone": "Europe/Londn", "attributes": "x", "role": "admin"}));
+    let r =
+        patch(&c.svc, uuid, &c.admin_key, json!({"email": "x", "timezone": "Europe/Londn", "attributes": "x", "role": "admin"}));
     assert_eq!(r.status, 400);
     let mut keys: Vec<_> = r.body["errors"].as_object().unwrap().keys().cloned().collect();
     keys.sort();
@@ -113,20 +98,20 @@ fn taken_email_is_400_on_email_and_every_bad_field_is_listed() {
 
 #[test]
 fn not_found_and_auth() {
-    let (svc, _, admin_key, _, _) = setup();
-    let r = patch(&svc, "1234567890", &admin_key, json!({"email": "a@b.co"}));
+    let c = cast();
+    let r = patch(&c.svc, "1234567890", &c.admin_key, json!({"email": "a@b.co"}));
     assert_eq!(r.status, 404);
     assert_eq!(r.body, json!({"status": 404, "message": "User not found"}));
-    assert_eq!(patch(&svc, "1", "1qaz2wsx3edc4rfv1qaz2wsx3edc4rfv", json!({"email": "a@b.co"})).status, 401);
+    assert_eq!(patch(&c.svc, "1", "1qaz2wsx3edc4rfv1qaz2wsx3edc4rfv", json!({"email": "a@b.co"})).status, 401);
 }
 
 #[test]
 fn attributes_replace_the_whole_set() {
-    let (svc, user, admin_key, _, _) = setup();
-    let uuid = user["uuid"].as_str().unwrap();
-    patch(&svc, uuid, &admin_key, json!({"email": "jw@a.test", "attributes": {"a": 1, "b": 2}}));
-    let r = patch(&svc, uuid, &admin_key, json!({"email": "jw@a.test", "attributes": {"c": 3}}));
+    let c = cast();
+    let uuid = c.uuid();
+    patch(&c.svc, uuid, &c.admin_key, json!({"email": "minnie@a.test", "attributes": {"a": 1, "b": 2}}));
+    let r = patch(&c.svc, uuid, &c.admin_key, json!({"email": "minnie@a.test", "attributes": {"c": 3}}));
     assert_eq!(r.body["attributes"], json!({"c": 3}));
-    let r = patch(&svc, uuid, &admin_key, json!({"email": "jw@a.test", "timezone": "europe/london"}));
+    let r = patch(&c.svc, uuid, &c.admin_key, json!({"email": "minnie@a.test", "timezone": "europe/london"}));
     assert_eq!(r.body["timezone"], "Europe/London", "time zones are stored in the database's spelling");
 }

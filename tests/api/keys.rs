@@ -2,10 +2,8 @@
 //! issuer's guard, demotion, listing without secrets, key events; each against a stale cache
 //! where it matters (KV entries put back by hand).
 
-mod support;
-
+use crate::helpers::{Reply, Service};
 use serde_json::{json, Value};
-use support::{Reply, Service};
 
 struct Cast {
     svc: Service,

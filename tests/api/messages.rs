@@ -2,10 +2,8 @@
 //! per target user, per recipient and per org, and an address that already has a live code gets
 //! no second one (issue 9, "messages on demand").
 
-mod support;
-
+use crate::helpers::{Service, ATTEMPT_LIMIT};
 use serde_json::json;
-use support::{Service, ATTEMPT_LIMIT};
 
 fn setup() -> (Service, String, String) {
     let svc = Service::new();
@@ -14,7 +12,7 @@ fn setup() -> (Service, String, String) {
     (svc, user["uuid"].as_str().unwrap().to_string(), key)
 }
 
-fn change_email(svc: &Service, uuid: &str, key: &str, email: &str) -> support::Reply {
+fn change_email(svc: &Service, uuid: &str, key: &str, email: &str) -> crate::helpers::Reply {
     let auth = format!("Bearer {key}");
     let body = json!({"email": {"email": email, "sendCode": {"urlTemplate": "https://evil.example/{{.Code}}"}}});
     svc.call("PUT", &format!("/v2/users/human/{uuid}"), &[("authorization", &auth)], Some(body))

@@ -2,10 +2,8 @@
 //! webhook deliveries with retries, codes delivered only by webhook, and the sweep that loses
 //! nothing.
 
-mod support;
-
+use crate::helpers::Service;
 use serde_json::{json, Value};
-use support::Service;
 use users_edge::feed::signature::{self, Secret};
 
 struct Cast {

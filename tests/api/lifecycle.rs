@@ -2,10 +2,8 @@
 //! list, each for the operator token and an org admin's key, across tenants, with If-Match and
 //! the audit trail; and what each state means to the other dialects.
 
-mod support;
-
+use crate::helpers::{Reply, Service};
 use serde_json::{json, Value};
-use support::{Reply, Service};
 
 struct Cast {
     svc: Service,
@@ -102,7 +100,7 @@ fn patch_names_every_bad_field_and_changes_nothing() {
 #[test]
 fn patch_honours_if_match_and_sets_a_password_that_verifies() {
     let c = cast();
-    let stale = [("authorization", format!("Bearer {}", support::OPERATOR)), ("if-match", "\"7\"".to_string())];
+    let stale = [("authorization", format!("Bearer {}", crate::helpers::OPERATOR)), ("if-match", "\"7\"".to_string())];
     let headers: Vec<(&str, &str)> = stale.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let r = c.svc.call("PATCH", &format!("/admin/v1{}", c.user_path()), &headers, Some(json!({"name": "X"})));
     assert_eq!(r.status, 412, "{}", r.body);
@@ -169,7 +167,7 @@ fn deactivation_refuses_the_users_keys_at_once_and_keeps_it_readable() {
 #[test]
 fn deletion_frees_identifiers_refuses_keys_and_keeps_history() {
     let c = cast();
-    let stale = [("authorization", format!("Bearer {}", support::OPERATOR)), ("if-match", "\"9\"".to_string())];
+    let stale = [("authorization", format!("Bearer {}", crate::helpers::OPERATOR)), ("if-match", "\"9\"".to_string())];
     let headers: Vec<(&str, &str)> = stale.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(c.svc.call("DELETE", &format!("/admin/v1{}", c.user_path()), &headers, None).status, 412);
     let r = c.svc.operator("DELETE", &c.user_path(), None);

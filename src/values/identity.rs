@@ -66,8 +66,10 @@ string_value! {
     TimeZone => "must be an IANA time zone name such as Europe/London"
 }
 
-/// A user's complete set of custom attributes: a JSON object of at most 100 keys (1–64
-/// characters each), nested at most 4 deep, at most 8 KiB serialised. Setting it replaces the set.
+/// A user's complete set of custom attributes: a JSON object of at most 100 keys counted at every
+/// depth (1–64 characters each), nested at most 4 deep, at most 8 KiB serialised. Numbers keep
+/// every digit the client sent (serde_json's `arbitrary_precision`), so an integer above 2^53 comes
+/// back as it went in. Setting it replaces the set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attributes(String);
 
@@ -77,15 +79,18 @@ impl Attributes {
     pub const MAX_BYTES: usize = 8192;
 
     pub fn parse(value: &Value) -> Result<Self, String> {
-        let obj = value.as_object().ok_or_else(|| "must be an object".to_string())?;
-        if obj.len() > Self::MAX_KEYS {
-            return Err(format!("must have at most {} keys", Self::MAX_KEYS));
-        }
-        if obj.keys().any(|k| k.is_empty() || k.chars().count() > 64) {
-            return Err("keys must be 1 to 64 characters".into());
+        if !value.is_object() {
+            return Err("must be an object".into());
         }
         if depth(value) > Self::MAX_DEPTH {
             return Err(format!("must be nested at most {} levels deep", Self::MAX_DEPTH));
+        }
+        let keys = keys(value);
+        if keys.len() > Self::MAX_KEYS {
+            return Err(format!("must have at most {} keys, counting nested objects' keys", Self::MAX_KEYS));
+        }
+        if keys.iter().any(|k| k.is_empty() || k.chars().count() > 64) {
+            return Err("keys must be 1 to 64 characters".into());
         }
         let text = value.to_string();
         if text.len() > Self::MAX_BYTES {
@@ -104,6 +109,23 @@ fn depth(v: &Value) -> usize {
         Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
         _ => 0,
     }
+}
+
+/// Every member name of every object in `v`, nested ones (also inside arrays) included.
+fn keys(v: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut todo = vec![v];
+    while let Some(v) = todo.pop() {
+        match v {
+            Value::Object(m) => {
+                out.extend(m.keys().map(String::as_str));
+                todo.extend(m.values());
+            }
+            Value::Array(a) => todo.extend(a),
+            _ => {}
+        }
+    }
+    out
 }
 
 impl FromJson for Attributes {
@@ -165,5 +187,32 @@ mod tests {
         let many: serde_json::Map<_, _> = (0..101).map(|i| (format!("k{i}"), json!(i))).collect();
         assert!(Attributes::parse(&Value::Object(many)).is_err());
         assert!(Attributes::parse(&json!({"big": "x".repeat(9000)})).is_err());
+    }
+
+    /// The probe: 500 keys one level down passed a limit that counted only the top level.
+    #[test]
+    fn attribute_keys_count_at_every_depth() {
+        let nested = |n: usize| {
+            let inner: serde_json::Map<_, _> = (0..n).map(|i| (format!("k{i}"), json!(i))).collect();
+            json!({"outer": Value::Object(inner)})
+        };
+        assert!(Attributes::parse(&nested(99)).is_ok(), "99 inside + 1 outside = 100");
+        assert!(Attributes::parse(&nested(100)).is_err());
+        assert!(Attributes::parse(&nested(500)).is_err());
+        let in_arrays: Vec<Value> = (0..101).map(|i| json!({ format!("k{i}"): i })).collect();
+        assert!(Attributes::parse(&json!({ "list": in_arrays[..99] })).is_ok());
+        assert!(Attributes::parse(&json!({ "list": in_arrays })).is_err(), "objects inside arrays count too");
+        assert!(Attributes::parse(&json!({"a": {"": 1}})).is_err(), "nested keys must be 1 to 64 characters");
+        assert!(Attributes::parse(&json!({"a": [{ "k".repeat(65): 1 }]})).is_err());
+    }
+
+    /// The probe: 18446744073709551616 came back as 1.8446744073709552e+19.
+    #[test]
+    fn attribute_numbers_keep_every_digit() {
+        let sent = r#"{"big":18446744073709551616,"neg":-9007199254740993,"frac":0.10000000000000000000001,"list":[123456789012345678901234567890]}"#;
+        let parsed = Attributes::parse(&serde_json::from_str(sent).unwrap()).unwrap();
+        assert_eq!(parsed.as_json(), r#"{"big":18446744073709551616,"frac":0.10000000000000000000001,"list":[123456789012345678901234567890],"neg":-9007199254740993}"#);
+        // What the store reads back renders the same digits.
+        assert_eq!(serde_json::from_str::<Value>(parsed.as_json()).unwrap().to_string(), parsed.as_json());
     }
 }

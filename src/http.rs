@@ -142,11 +142,12 @@ pub fn json_body(req: &Request) -> Result<Value, crate::error::Failure> {
 /// `Value` is built while the keys are checked. The duplicate's path (`user`, `user.name`,
 /// `items[2].id`) comes back as an invalid field.
 fn parse_json(bytes: &[u8]) -> Result<Value, crate::error::Failure> {
-    use crate::error::{FieldError, Failure};
+    use crate::error::{Failure, FieldError};
     use serde::de::DeserializeSeed;
     let duplicate = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let parsed = UniqueKeys { path: String::new(), duplicate: &duplicate }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    let parsed =
+        UniqueKeys { path: String::new(), duplicate: &duplicate }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     match (parsed, duplicate.into_inner()) {
         (_, Some(path)) => Err(Failure::Invalid(vec![FieldError::new(path, "is given more than once")])),
         (Ok(value), None) => Ok(value),
@@ -284,7 +285,9 @@ mod tests {
 
     fn duplicate_at(text: &str) -> Option<String> {
         match body(text) {
-            Err(crate::error::Failure::Invalid(errors)) if errors.len() == 1 && errors[0].message == "is given more than once" => {
+            Err(crate::error::Failure::Invalid(errors))
+                if errors.len() == 1 && errors[0].message == "is given more than once" =>
+            {
                 Some(errors[0].field.clone())
             }
             _ => None,
@@ -311,7 +314,10 @@ mod tests {
         let ours = body(text).unwrap();
         assert_eq!(ours, serde_json::from_str::<Value>(text).unwrap());
         // Numbers keep every digit sent (serde_json's `arbitrary_precision`; an exponent is spelled `e+`).
-        assert_eq!(ours.to_string(), r#"{"a":[1,[2,{}]],"big":18446744073709551616,"e":1e+400,"f":0.1,"i":-7,"n":null,"o":{},"s":"xé","t":true,"u":18446744073709551615}"#);
+        assert_eq!(
+            ours.to_string(),
+            r#"{"a":[1,[2,{}]],"big":18446744073709551616,"e":1e+400,"f":0.1,"i":-7,"n":null,"o":{},"s":"xé","t":true,"u":18446744073709551615}"#
+        );
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         assert!(matches!(body(&deep), Err(crate::error::Failure::MalformedBody(_))), "serde_json's recursion limit still holds");
     }

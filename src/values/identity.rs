@@ -211,7 +211,10 @@ mod tests {
     fn attribute_numbers_keep_every_digit() {
         let sent = r#"{"big":18446744073709551616,"neg":-9007199254740993,"frac":0.10000000000000000000001,"list":[123456789012345678901234567890]}"#;
         let parsed = Attributes::parse(&serde_json::from_str(sent).unwrap()).unwrap();
-        assert_eq!(parsed.as_json(), r#"{"big":18446744073709551616,"frac":0.10000000000000000000001,"list":[123456789012345678901234567890],"neg":-9007199254740993}"#);
+        assert_eq!(
+            parsed.as_json(),
+            r#"{"big":18446744073709551616,"frac":0.10000000000000000000001,"list":[123456789012345678901234567890],"neg":-9007199254740993}"#
+        );
         // What the store reads back renders the same digits.
         assert_eq!(serde_json::from_str::<Value>(parsed.as_json()).unwrap().to_string(), parsed.as_json());
     }

@@ -22,9 +22,11 @@ impl UrlTemplate {
         check_uri_characters(&s[..authority_end], &blank_placeholders(tail))?;
         let t = Self(s.to_string());
         // Rendered, it must be an http(s) URL with a host and no credentials.
-        super::HttpUrl::parse(&t.render("00000000-0000-0000-0000-000000000000", "ABCDEFGH", "1")).map_err(|e| match e.as_str() {
-            "must not contain credentials" => e,
-            _ => MSG.to_string(),
+        super::HttpUrl::parse(&t.render("00000000-0000-0000-0000-000000000000", "ABCDEFGH", "1")).map_err(|e| {
+            match e.as_str() {
+                "must not contain credentials" => e,
+                _ => MSG.to_string(),
+            }
         })?;
         Ok(t)
     }

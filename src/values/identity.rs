@@ -3,24 +3,54 @@ use super::{FromJson, ToSql};
 use crate::store::SqlValue;
 use serde_json::Value;
 
-/// A login name: 1–200 characters, no white space or control characters. Unique per org,
-/// compared case-insensitively by the database.
+/// A login name: 1–200 characters that the PRECIS UsernameCaseMapped profile (RFC 8265 §3.3)
+/// accepts — letters, digits and ASCII punctuation; no spaces, controls, invisible or bidi
+/// characters — written in one script (UTS #39 "Highly Restrictive", see
+/// `unicode::is_single_script`). Kept as the client sent it; compared through `canonical_key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Username(String);
+pub struct Username {
+    text: String,
+    key: String,
+}
 
 impl Username {
     pub fn parse(s: &str) -> Result<Self, String> {
+        use precis_core::profile::PrecisFastInvocation;
         let n = s.chars().count();
         if n == 0 || n > 200 {
             return Err("must be 1 to 200 characters".into());
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("must not contain spaces or control characters".into());
+        if let Some(c) = s.chars().find(|&c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("must not contain spaces or control characters (U+{:04X})", c as u32));
         }
-        Ok(Self(s.to_string()))
+        if let Some(c) = super::unicode::first_hidden_format(s) {
+            return Err(format!("must not contain invisible or text-direction characters ({c})"));
+        }
+        let key = precis_profiles::UsernameCaseMapped::enforce(s).map_err(|e| match e {
+            precis_core::Error::BadCodepoint(info)
+            | precis_core::Error::Unexpected(
+                precis_core::UnexpectedError::ContextRuleNotApplicable(info)
+                | precis_core::UnexpectedError::MissingContextRule(info),
+            ) => format!("must not contain U+{:04X}: use letters, digits and ASCII punctuation (RFC 8265)", info.cp),
+            _ => "must be a valid username (RFC 8265), with right-to-left letters only as RFC 5893 allows".to_string(),
+        })?;
+        if let Some(c) = super::unicode::stray_mark(&key) {
+            return Err(format!("must not use a combining mark that forms no letter (U+{:04X})", c as u32));
+        }
+        if !super::unicode::is_single_script(s) {
+            return Err("must be written in one script (not, say, Latin mixed with Cyrillic)".into());
+        }
+        Ok(Self { text: s.to_string(), key: key.into_owned() })
     }
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// What two usernames are compared by: the RFC 8265 UsernameCaseMapped enforcement of it
+    /// (fullwidth letters mapped to their usual width, lower-cased, NFC), so `ＵＳＥＲ１`,
+    /// `User1` and `user1` are one name, and `é` composed or decomposed is one letter.
+    pub fn canonical_key(&self) -> String {
+        self.key.clone()
     }
 }
 
@@ -152,6 +182,48 @@ mod tests {
         for bad in ["", "two words", "tab\there", &"x".repeat(201)] {
             assert!(Username::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    fn key(s: &str) -> String {
+        Username::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}")).canonical_key()
+    }
+
+    /// The probe: these coexisted with the plain names. Each is either the same key as the plain
+    /// name (so the unique index refuses it) or refused outright.
+    #[test]
+    fn look_alike_usernames() {
+        assert_eq!(key("user1-ａ"), key("user1-a"), "fullwidth");
+        assert_eq!(key("ＵＳＥＲ１"), key("user1"));
+        assert_eq!(key("User1"), key("user1"));
+        assert_eq!(key("jose\u{301}"), key("jos\u{e9}"), "NFD and NFC");
+        assert_eq!(Username::parse("user1-ａ").unwrap().as_str(), "user1-ａ", "stored as sent");
+        for (bad, why) in [
+            ("user\u{200B}1", "invisible"),
+            ("user1\u{202E}", "text-direction"),
+            ("\u{2066}user1", "text-direction"),
+            ("user\u{200E}1", "text-direction"),
+            ("user\u{061C}1", "text-direction"),
+            ("user1\u{E0041}", "invisible"),
+            ("user1-\u{430}", "one script"),
+            ("us\u{435}r1", "one script"),
+            ("user1\u{2000}", "spaces"),
+            ("user\u{2665}", "U+2665"),
+            ("\u{301}user", "U+0301"),
+            ("user1\u{307}", "combining mark"),
+            ("us\u{335}er1", "combining mark"),
+        ] {
+            let err = Username::parse(bad).expect_err(bad);
+            assert!(err.contains(why), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn distinct_usernames_stay_distinct() {
+        assert_ne!(key("user1"), key("user2"));
+        assert_ne!(key("straße"), key("strasse"), "RFC 8265 lower-cases; it does not fold ß");
+        assert_ne!(key("ivan"), key("иван"));
+        assert_eq!(key("Иван"), key("иван"));
+        assert_eq!(key("山田.taro"), "山田.taro");
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod identity;
 mod reference_data;
 mod template;
 mod text;
+mod unicode;
 mod web;
 
 pub use contact::{Gender, LanguageTag, Phone};

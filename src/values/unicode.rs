@@ -1,7 +1,6 @@
 //! The Unicode rules the value types share: which characters no visible text may carry, and how
 //! an email's local part becomes a comparison key.
 
-use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed};
 use icu_properties::props::{GeneralCategory, Script};
 use icu_properties::script::ScriptWithExtensions;
 use icu_properties::CodePointMapData;
@@ -76,27 +75,36 @@ pub fn stray_mark(nfc: &str) -> Option<char> {
     None
 }
 
-/// Unicode compatibility caseless matching (The Unicode Standard §3.13, D146):
-/// NFKD(toCasefold(NFKD(toCasefold(NFD(s))))), composed again (NFC) to keep keys short. Full case
-/// folding, so `ß` is `ss`, Kelvin sign `K` is `k`, `İ` is `i̇`; NFKC, so fullwidth `ｏ` is `o`.
-pub fn compatibility_caseless(s: &str) -> String {
-    let fold = icu_casemap::CaseMapper::new();
-    let nfd = DecomposingNormalizerBorrowed::new_nfd().normalize(s);
-    let once = DecomposingNormalizerBorrowed::new_nfkd().normalize(&fold.fold_string(&nfd)).into_owned();
-    ComposingNormalizerBorrowed::new_nfkc().normalize(&fold.fold_string(&once)).into_owned()
+/// Case-insensitive, compatibility-insensitive matching, through the UTS #46 (IDNA) mapping that
+/// already ships for domain names: NFKC_Casefold as IDNA uses it, then NFC. So fullwidth `ｏ` is
+/// `o`, Kelvin sign `K` is `k`, `ﬁ` is `fi`, `İ` is `i̇` (full case folding, not Turkish). IDNA
+/// keeps `ß` and final `ς` as letters of their own (its "deviations"); full case folding maps them
+/// to `ss` and `σ`, and so do we. `None` when a character is one IDNA disallows.
+pub fn compatibility_caseless(s: &str) -> Option<String> {
+    let mapper = icu_normalizer::uts46::Uts46MapperBorrowed::new();
+    let mut out = String::with_capacity(s.len());
+    for c in mapper.map_normalize(s.chars()) {
+        match c {
+            '\u{FFFD}' => return None,
+            '\u{DF}' => out.push_str("ss"),
+            '\u{3C2}' => out.push('\u{3C3}'),
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 /// An email local part's comparison key: the quoted-string form unquoted (RFC 5321 §4.1.2:
 /// `"john"` and `"jo\hn"` are `john`), compatibility-caseless, and quoted again only if the result
 /// is not a dot-atom (RFC 5322 §3.4.1, RFC 6531 atext).
-pub fn local_part_key(local: &str) -> String {
+pub fn local_part_key(local: &str) -> Option<String> {
     let content = match local.strip_prefix('"').and_then(|l| l.strip_suffix('"')) {
         Some(quoted) => unescape(quoted),
         None => local.to_string(),
     };
-    let key = compatibility_caseless(&content);
+    let key = compatibility_caseless(&content)?;
     if is_dot_atom(&key) {
-        key
+        Some(key)
     } else {
         let mut quoted = String::with_capacity(key.len() + 2);
         quoted.push('"');
@@ -107,7 +115,7 @@ pub fn local_part_key(local: &str) -> String {
             quoted.push(c);
         }
         quoted.push('"');
-        quoted
+        Some(quoted)
     }
 }
 
@@ -181,20 +189,26 @@ mod tests {
             ("ﬁle", "FILE"),
             ("ΣΑΣ", "σας"),
         ] {
-            assert_eq!(compatibility_caseless(a), compatibility_caseless(b), "{a} / {b}");
+            assert_eq!(compatibility_caseless(a).unwrap(), compatibility_caseless(b).unwrap(), "{a} / {b}");
         }
-        assert_ne!(compatibility_caseless("\u{130}"), compatibility_caseless("i"), "İ folds to i + dot above, not i");
+        assert_eq!(compatibility_caseless("\u{130}").unwrap(), "i\u{307}", "İ folds to i + dot above, not i");
         assert_ne!(compatibility_caseless("a"), compatibility_caseless("\u{430}"), "Cyrillic а is another letter");
+        assert_eq!(compatibility_caseless("\u{1E9E}").unwrap(), "ss", "capital sharp s");
+        assert_eq!(compatibility_caseless("a\u{FFFF}b"), None, "IDNA disallows it");
+    }
+
+    fn local(s: &str) -> String {
+        local_part_key(s).unwrap()
     }
 
     #[test]
     fn local_parts() {
-        assert_eq!(local_part_key("\"quoted\""), "quoted");
-        assert_eq!(local_part_key("\"q\\uoted\""), "quoted");
-        assert_eq!(local_part_key("\"John.Doe\""), "john.doe");
-        assert_eq!(local_part_key("\"john doe\""), "\"john doe\"");
-        assert_eq!(local_part_key("\"a..b\""), "\"a..b\"");
-        assert_eq!(local_part_key("\"a\\\"b\""), "\"a\\\"b\"");
-        assert_eq!(local_part_key("ＡＢＣ"), "abc");
+        assert_eq!(local("\"quoted\""), "quoted");
+        assert_eq!(local("\"q\\uoted\""), "quoted");
+        assert_eq!(local("\"John.Doe\""), "john.doe");
+        assert_eq!(local("\"john doe\""), "\"john doe\"");
+        assert_eq!(local("\"a..b\""), "\"a..b\"");
+        assert_eq!(local("\"a\\\"b\""), "\"a\\\"b\"");
+        assert_eq!(local("ＡＢＣ"), "abc");
     }
 }

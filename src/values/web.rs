@@ -25,7 +25,8 @@ impl Email {
             return Err(MSG.into());
         }
         let domain_key = idna::domain_to_ascii_strict(domain).map_err(|_| MSG.to_string())?;
-        let key = format!("{}@{domain_key}", super::unicode::local_part_key(addr.local_part()));
+        let local_key = super::unicode::local_part_key(addr.local_part()).ok_or_else(|| MSG.to_string())?;
+        let key = format!("{local_key}@{domain_key}");
         Ok(Self { text: s.to_string(), key })
     }
     pub fn as_str(&self) -> &str {

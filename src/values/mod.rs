@@ -24,6 +24,7 @@ mod identity;
 mod reference_data;
 mod template;
 mod text;
+mod unicode;
 mod web;
 
 pub use consent::{ConsentMethod, Timestamp};

@@ -1,7 +1,11 @@
-/// An email address (RFC 5321/5322 addr-spec as the `email_address` crate checks it), at most
-/// 254 characters, with a dotted domain. The domain part is lower-cased; the local part is kept.
+/// An email address (RFC 5321/5322 addr-spec as the `email_address` crate checks it, RFC 6531
+/// UTF-8 allowed), at most 254 characters, with a dotted domain that IDNA can write in ASCII. Kept
+/// exactly as the client sent it; compared through `canonical_key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
+pub struct Email {
+    text: String,
+    key: String,
+}
 
 impl Email {
     pub fn parse(s: &str) -> Result<Self, String> {
@@ -16,10 +20,27 @@ impl Email {
         if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
             return Err(MSG.into());
         }
-        Ok(Self(format!("{}@{}", addr.local_part(), domain.to_ascii_lowercase())))
+        // UTS #46 with STD3 rules and DNS lengths: a domain mail can be routed to.
+        if super::unicode::first_hidden_format(s).is_some() {
+            return Err(MSG.into());
+        }
+        let domain_key = idna::domain_to_ascii_strict(domain).map_err(|_| MSG.to_string())?;
+        let local_key = super::unicode::local_part_key(addr.local_part()).ok_or_else(|| MSG.to_string())?;
+        let key = format!("{local_key}@{domain_key}");
+        Ok(Self { text: s.to_string(), key })
     }
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// What two addresses are compared by, so one mailbox can't hold two accounts: the domain
+    /// in IDNA ASCII form (UTS #46: `MÜNCHEN.example`, `münchen.example` and
+    /// `xn--mnchen-3ya.example` are one), lower case; the local part unquoted where quoting
+    /// isn't needed (`"john"` is `john`), then NFKC and full Unicode case folding (fullwidth
+    /// `ｊｏｈｎ`, `JOHN`, Kelvin sign `K` for `k`, `ß` for `ss` are one). Providers' own rules
+    /// (dots, `+tags`) are theirs, not the address's, and are left alone.
+    pub fn canonical_key(&self) -> String {
+        self.key.clone()
     }
 }
 
@@ -102,12 +123,64 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse("j.wunderliebb@MyCompany.tld").unwrap().as_str(), "j.wunderliebb@mycompany.tld");
+        assert_eq!(Email::parse("j.wunderliebb@MyCompany.tld").unwrap().as_str(), "j.wunderliebb@MyCompany.tld");
         assert!(Email::parse("mini@mouse.com").is_ok());
         for bad in ["", "not-an-email", "a@b", "a@@b.com", "Name <a@b.com>", " a@b.com", "a@[1.2.3.4]", "a@b.com."] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    fn key(s: &str) -> String {
+        Email::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}")).canonical_key()
+    }
+
+    /// The probe: one org held each of these pairs as two accounts. Each pair is one key.
+    #[test]
+    fn look_alike_emails_share_a_key() {
+        for (a, b) in [
+            ("idn@münchen.example", "idn@xn--mnchen-3ya.example"),
+            ("idn@MÜNCHEN.example", "idn@münchen.example"),
+            ("ｏｒｇａ@x.example", "orga@x.example"),
+            ("\"quoted\"@x.example", "quoted@x.example"),
+            ("\"Quo\\ted\"@x.example", "quoted@x.example"),
+            ("\u{212A}elvin@x.example", "kelvin@x.example"),
+            ("stra\u{DF}e@x.example", "STRASSE@x.example"),
+            ("\u{130}NCI@x.example", "\u{130}nci@x.example"),
+            ("\u{FB01}le@x.example", "FILE@x.example"),
+            ("Ada@Example.COM", "ada@example.com"),
+            ("ada@ｅｘａｍｐｌｅ.com", "ada@example.com"),
+        ] {
+            assert_eq!(key(a), key(b), "{a} / {b}");
+        }
+        assert_eq!(key("idn@MÜNCHEN.example"), "idn@xn--mnchen-3ya.example");
+        assert_eq!(key("\u{130}nci@x.example"), "i\u{307}nci@x.example", "full folding: İ is i + dot above");
+        assert_eq!(key("\"John Doe\"@X.example"), "\"john doe\"@x.example");
+    }
+
+    #[test]
+    fn distinct_emails_stay_distinct() {
+        for (a, b) in [
+            ("ada@example.com", "ada@example.org"),
+            ("ada@example.com", "ad.a@example.com"),
+            ("ada+x@example.com", "ada@example.com"),
+            ("\u{130}nci@x.example", "inci@x.example"),
+            ("\u{430}da@x.example", "ada@x.example"),
+            ("\"john doe\"@x.example", "johndoe@x.example"),
+        ] {
+            assert_ne!(key(a), key(b), "{a} / {b}");
+        }
+    }
+
+    /// Values round-trip: the stored text is what the client sent (only the key is normalised).
+    #[test]
+    fn emails_are_kept_as_sent() {
+        for sent in ["idn@MÜNCHEN.example", "Moved.Person@ACME.test", "\"quoted\"@x.example", "ｏｒｇａ@x.example"] {
+            assert_eq!(Email::parse(sent).unwrap().as_str(), sent);
+        }
+        for bad in ["a@b\u{200B}c.example", "a\u{202E}b@x.example", "a@xn--.example", "a@ex ample.com", "a@-x.example"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -328,7 +328,20 @@ impl<'a> Parser<'a> {
         while matches!(self.peek(), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
             self.pos += 1;
         }
-        serde_json::from_str(&self.src[start..self.pos]).map_err(|_| {
+        // JSON's grammar, then one canonical value: an integer stays exact; anything else is a
+        // finite double (serde_json keeps the digits as written otherwise, so `-1.5e3` and
+        // `-1500.0` would differ and `1e999` would pass).
+        let text = &self.src[start..self.pos];
+        let parsed: Option<serde_json::Number> = serde_json::from_str::<serde_json::Number>(text).ok().and_then(|n| {
+            if let Some(i) = n.as_i64() {
+                Some(i.into())
+            } else if let Some(u) = n.as_u64() {
+                Some(u.into())
+            } else {
+                n.as_f64().filter(|f| f.is_finite()).and_then(serde_json::Number::from_f64)
+            }
+        });
+        parsed.ok_or_else(|| {
             self.pos = start;
             format!("invalid number '{}' {}", self.rest_preview(), self.at())
         })

@@ -192,7 +192,10 @@ test("GET /users/{id}/events → 200 {events} newest first, field names only", a
   const e = await w.operator("GET", `/users/${u.id}/events`);
   assert.equal(e.status, 200, e.text);
   assert.deepEqual(Object.keys(e.data), ["events"]);
-  const evs = e.data.events;
+  // The key's own event (issue 10) sits in the owner's history, naming the key and the issuer.
+  const keyEvents = e.data.events.filter((x) => x.action.startsWith("api_key."));
+  assert.deepEqual(keyEvents.map((x) => [x.action, x.detail.key_id, x.detail.issuer]), [["api_key.created", k.id, "operator"]]);
+  const evs = e.data.events.filter((x) => !x.action.startsWith("api_key."));
   assert.equal(evs.length, 3);
   assert.deepEqual(evs.map((x) => x.version), [3, 2, 1], "newest first");
   assert.ok(evs[0].id > evs[1].id && evs[1].id > evs[2].id);
@@ -212,10 +215,11 @@ test("GET /users/{id}/events → 200 {events} newest first, field names only", a
 
 // ---------------------------------------------------------------- API keys
 
-test("POST /api-keys → 201 {id, key, prefix, role, user_id}; only the digest is stored; KV holds the principal", async () => {
+test("POST /api-keys → 201 {id, key, prefix, name, role, user_id, scopes, expires_at, created_at, created_by}; only the digest is stored; KV holds the principal", async () => {
   const r = await w.operator("POST", "/api-keys", { user_id: A.user.id });
   assert.equal(r.status, 201, r.text);
-  assert.deepEqual(Object.keys(r.data).sort(), ["id", "key", "prefix", "role", "user_id"]);
+  assert.deepEqual(Object.keys(r.data).sort(), ["created_at", "created_by", "expires_at", "id", "key", "name", "prefix", "role", "scopes", "user_id"]);
+  assert.equal(r.data.created_by, "operator");
   const { id, key, prefix, role, user_id } = r.data;
   issued.push(key);
   assert.match(key, KEY);
@@ -368,8 +372,8 @@ test("revoking another org's key with an admin key → 404; the key stays valid"
 
 test("operator API: 405 for a wrong method, 404 for unknown paths, 415/400/413 for bad bodies", async () => {
   problem(await w.operator("GET", "/orgs"), 405);
-  problem(await w.operator("DELETE", `/users/${A.user.id}`), 405);
-  problem(await w.operator("PATCH", `/users/${A.user.id}`, { name: "x" }), 405);
+  problem(await w.operator("PUT", `/users/${A.user.id}`, { name: "x" }), 405);
+  problem(await w.operator("GET", `/users/${A.user.id}/deactivate`), 405);
   problem(await w.operator("GET", "/nothing-here"), 404);
   problem(await w.fetch("/nothing-at-all"), 404);
   const auth = `Bearer ${OPERATOR_TOKEN}`;

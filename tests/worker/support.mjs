@@ -290,8 +290,12 @@ export class Worker {
     return (await this.messages()).filter(pred);
   }
 
+  /** The user's change events, oldest first (its keys' events, `api_key.*`, are not changes to it). */
   async events(userId) {
-    const { results } = await this.db.prepare("SELECT * FROM user_events WHERE user_id = ? ORDER BY id").bind(userId).all();
+    const { results } = await this.db
+      .prepare("SELECT * FROM user_events WHERE user_id = ? AND action NOT LIKE 'api_key.%' ORDER BY id")
+      .bind(userId)
+      .all();
     return results;
   }
 

@@ -79,8 +79,8 @@ impl NewUser {
     }
 }
 
-/// A page of an org's users, optionally narrowed to one email or username (compared
-/// case-insensitively), after a keyset cursor.
+/// A page of an org's users, optionally narrowed to one email or username (given as their
+/// canonical comparison keys), after a keyset cursor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserListing {
     pub org_id: i64,

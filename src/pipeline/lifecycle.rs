@@ -48,7 +48,7 @@ pub async fn create_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Prin
     let target = Target::Uuid(uuid.clone());
     let w = Write::new(cx)?;
     let batch = vec![
-        users::insert(who, new.org_id, &uuid, &fields, &w.now, &w.tag),
+        users::insert(who, new.org_id, &uuid, (&fields, &users::identity_keys(&new.patch)), &w.now, &w.tag),
         w.event(&target, who, Action::Create, rules.dialect, &recorded),
     ];
     let mut results = cx.batch(batch).await?;

@@ -90,6 +90,7 @@ fn action_of(patch: &UserPatch) -> Action {
 /// Plain field assignments: every touched field but the password and the contacts' codes.
 fn profile_step(plan: &mut Plan, patch: &UserPatch) {
     plan.update.assignments.extend(patch.assignments());
+    plan.update.derived.extend(users::identity_keys(patch));
 }
 
 /// A changed address is unverified until proven, unless the caller (an admin) says otherwise;

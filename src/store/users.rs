@@ -94,6 +94,8 @@ impl Condition {
 #[derive(Debug, Clone, Default)]
 pub struct Update {
     pub assignments: Vec<(Field, SqlValue)>,
+    /// Columns derived from assigned values (identifiers' comparison keys): `identity_keys`.
+    pub derived: Vec<(&'static str, SqlValue)>,
     /// Contacts being changed: their verified flag drops unless the value stays the same.
     pub reverify: Vec<(CodeKind, String)>,
     /// Verified flags a code proves.
@@ -101,6 +103,21 @@ pub struct Update {
     pub conditions: Vec<Condition>,
     /// With a new password: whether the user must change it at next sign-in.
     pub password_change_required: Option<bool>,
+}
+
+/// The canonical comparison keys of a user's identifiers, stored beside them for uniqueness.
+pub fn identity_keys(patch: &crate::model::UserPatch) -> Vec<(&'static str, SqlValue)> {
+    use crate::model::Patch;
+    let mut keys = Vec::new();
+    if let Patch::Set(e) = &patch.email {
+        keys.push(("email_key", e.canonical_key().into()));
+    }
+    match &patch.username {
+        Patch::Set(u) => keys.push(("username_key", u.canonical_key().into())),
+        Patch::Clear => keys.push(("username_key", SqlValue::Null)),
+        Patch::Keep => {}
+    }
+    keys
 }
 
 impl Update {
@@ -112,6 +129,11 @@ impl Update {
         let mut out = String::new();
         for (field, value) in &self.assignments {
             out.push_str(column(*field));
+            out.push_str(" = ?, ");
+            params.push(value.clone());
+        }
+        for (column, value) in &self.derived {
+            out.push_str(column);
             out.push_str(" = ?, ");
             params.push(value.clone());
         }
@@ -172,7 +194,7 @@ role_title = NULL, based_in = NULL, linkedin_profile_url = NULL, picture = NULL,
 country = NULL, bio = NULL, timezone = NULL, admin = 0, auth0_uid = NULL, publisher_id = NULL, agency_id = NULL, \
 network_id = NULL, advertiser_id = NULL, payment_date = NULL, company_type = NULL, publisher_type = NULL, \
 role_alias = NULL, attributes = '{}', password_hash = NULL, consented_at = NULL, consent_method = NULL, \
-external_id = NULL";
+external_id = NULL, email_key = NULL, username_key = NULL";
 
 /// Delete: the row becomes a tombstone, freeing its email and username (the unique indexes
 /// cover live users only). Returns the tombstone.
@@ -191,12 +213,20 @@ pub fn tombstone(who: &Principal, t: &Target, pre: Option<&Precondition>, now: &
 
 /// A new user in an org: the insert lands only if the org exists (and, for a key, the key
 /// still holds in that org).
-pub fn insert(who: &Principal, org_id: i64, uuid: &str, fields: &[(Field, SqlValue)], now: &str, tag: &str) -> Stmt {
+pub fn insert(
+    who: &Principal,
+    org_id: i64,
+    uuid: &str,
+    (fields, derived): (&[(Field, SqlValue)], &[(&'static str, SqlValue)]),
+    now: &str,
+    tag: &str,
+) -> Stmt {
     let mut params: Vec<SqlValue> = vec![uuid.into()];
     let mut cols = String::new();
     let mut marks = String::new();
-    for (field, value) in fields {
-        cols.push_str(&format!("{}, ", column(*field)));
+    let columns = fields.iter().map(|(f, v)| (column(*f), v)).chain(derived.iter().map(|(c, v)| (*c, v)));
+    for (col, value) in columns {
+        cols.push_str(&format!("{col}, "));
         marks.push_str("?, ");
         params.push(value.clone());
     }
@@ -225,11 +255,11 @@ pub fn list(who: &Principal, q: &UserListing) -> Stmt {
     let mut params: Vec<SqlValue> = vec![q.org_id.into()];
     let mut sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = ? AND deleted_at IS NULL");
     if let Some(email) = &q.email {
-        sql.push_str(" AND email = ? COLLATE NOCASE");
+        sql.push_str(" AND email_key = ?");
         params.push(email.clone().into());
     }
     if let Some(username) = &q.username {
-        sql.push_str(" AND username = ? COLLATE NOCASE");
+        sql.push_str(" AND username_key = ?");
         params.push(username.clone().into());
     }
     if let Some(after) = q.after_id {

@@ -4,6 +4,7 @@
 mod feed;
 mod helpers;
 mod hienergy;
+mod identifiers;
 mod keys;
 mod konstantly;
 mod lifecycle;

@@ -213,8 +213,12 @@ pub fn parse_listing(query: &[(String, String)], default_org: Option<i64>) -> Re
                     .filter(|n| *n > 0)
                     .or_else(|| bad(&mut errors, "org_id", "must be a positive integer"))
             }
-            "email" => listing.email = Some(value.clone()),
-            "username" => listing.username = Some(value.clone()),
+            // Matched on the canonical key, like uniqueness; a value that isn't an address or a
+            // name matches nobody.
+            "email" => listing.email = Some(Email::parse(value).map_or_else(|_| value.to_lowercase(), |e| e.canonical_key())),
+            "username" => {
+                listing.username = Some(Username::parse(value).map_or_else(|_| value.to_lowercase(), |u| u.canonical_key()))
+            }
             "limit" => match value.parse::<u32>() {
                 Ok(n) if (1..=UserListing::MAX_LIMIT).contains(&n) => listing.limit = n,
                 _ => errors.push(crate::error::FieldError::new(

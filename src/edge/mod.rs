@@ -4,9 +4,7 @@
 mod platform;
 
 use crate::http::{Body, MAX_BODY_BYTES};
-use worker::{
-    event, Context, Env, Headers, MessageBatch, Request, Response, ResponseBuilder, Result, ScheduleContext, ScheduledEvent,
-};
+use worker::{event, Context, Env, Headers, MessageBatch, Request, Response, ResponseBuilder, Result, ScheduleContext, ScheduledEvent};
 
 #[event(start)]
 fn start() {

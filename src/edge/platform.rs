@@ -20,6 +20,8 @@ pub struct EdgePlatform {
     config: Config,
 }
 
+
+
 impl EdgePlatform {
     pub fn from_env(env: &Env) -> worker::Result<Self> {
         let admin_token = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string()).filter(|s| !s.is_empty());
@@ -190,13 +192,12 @@ async fn post(url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, 
     let abort = js_sys::Reflect::get(&global, &JsValue::from_str("AbortSignal")).map_err(|_| "no AbortSignal".to_string())?;
     let signal = call_sync(&abort, "timeout", &JsValue::from_f64(POST_TIMEOUT_MS))?;
     js_sys::Reflect::set(&init, &JsValue::from_str("signal"), &signal).map_err(|_| "signal".to_string())?;
-    let fetch: js_sys::Function = js_sys::Reflect::get(&global, &JsValue::from_str("fetch"))
-        .and_then(|f| f.dyn_into())
-        .map_err(|_| "no fetch".to_string())?;
+    let fetch: js_sys::Function =
+        js_sys::Reflect::get(&global, &JsValue::from_str("fetch")).and_then(|f| f.dyn_into()).map_err(|_| "no fetch".to_string())?;
     let promise = fetch.call2(&global, &JsValue::from_str(url), &init).map_err(|e| format!("{e:?}"))?;
-    let resp = js_sys::futures::JsFuture::from(js_sys::Promise::from(promise))
-        .await
-        .map_err(|e| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "network error".into()))?;
+    let resp = js_sys::futures::JsFuture::from(js_sys::Promise::from(promise)).await.map_err(|e| {
+        e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "network error".into())
+    })?;
     let status = js_sys::Reflect::get(&resp, &JsValue::from_str("status")).ok().and_then(|s| s.as_f64()).unwrap_or(0.0);
     // Nobody reads the body: let the runtime drop the connection.
     if let Ok(b) = js_sys::Reflect::get(&resp, &JsValue::from_str("body")) {
@@ -208,8 +209,7 @@ async fn post(url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, 
 }
 
 fn call_sync(target: &JsValue, method: &str, arg: &JsValue) -> Result<JsValue, String> {
-    let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(method))
-        .and_then(|f| f.dyn_into())
-        .map_err(|_| format!("no {method}"))?;
+    let f: js_sys::Function =
+        js_sys::Reflect::get(target, &JsValue::from_str(method)).and_then(|f| f.dyn_into()).map_err(|_| format!("no {method}"))?;
     f.call1(target, arg).map_err(|_| format!("{method} failed"))
 }

@@ -11,8 +11,16 @@ use serde_json::{Map, Value};
 
 /// The resource's attributes by their schema names; an extension's under its URN.
 pub fn normalize(rt: &ResourceType, body: &Value) -> Result<Map<String, Value>, Vec<FieldError>> {
+    match checked_parts(rt, body) {
+        (out, errors) if errors.is_empty() => Ok(out),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// The attributes that are good, and what is wrong with the others.
+pub fn checked_parts(rt: &ResourceType, body: &Value) -> (Map<String, Value>, Vec<FieldError>) {
     let Value::Object(obj) = body else {
-        return Err(vec![FieldError::new("(body)", "must be a JSON object")]);
+        return (Map::new(), vec![FieldError::new("(body)", "must be a JSON object")]);
     };
     let mut out = Map::new();
     let mut errors = Vec::new();
@@ -28,11 +36,7 @@ pub fn normalize(rt: &ResourceType, body: &Value) -> Result<Map<String, Value>, 
             out.insert(attr.name.to_string(), v);
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    (out, errors)
 }
 
 /// An object of `attrs`, checked; `None` when empty or null.

@@ -55,8 +55,8 @@ fn take_str(doc: &mut Map<String, Value>, key: &str) -> Option<String> {
 
 /// A User body (POST, PUT, a PATCH's result) → the state it asks for; every bad attribute named.
 pub fn user_state(body: &Value) -> Result<UserState, Vec<FieldError>> {
-    let mut doc = resource::normalize(&USER, body)?;
-    let mut e = Errors(Vec::new());
+    let (mut doc, errors) = resource::checked_parts(&USER, body);
+    let mut e = Errors(errors);
     let username = match take_str(&mut doc, "userName") {
         Some(u) => Username::parse(&u).map_err(|m| e.0.push(FieldError::new("userName", m))).ok(),
         None => {

@@ -30,6 +30,7 @@ CREATE INDEX groups_org_id ON groups (org_id, id);
 CREATE TABLE group_members (
   group_id  INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
   user_id   INTEGER NOT NULL REFERENCES users(id),
+  display   TEXT,                     -- the name the client shows the member by, if it sent one
   PRIMARY KEY (group_id, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX group_members_user ON group_members (user_id, group_id);

@@ -167,9 +167,10 @@ fn permission_and_tenant_matrix() {
     let theirs = c.as_key(&c.other_key, "GET", "/Users", None, &[]);
     let names: Vec<&str> = theirs.body["Resources"].as_array().unwrap().iter().map(|u| u["userName"].as_str().unwrap()).collect();
     assert_eq!(names, ["admin@b.test"]);
+    // Another org's user never becomes a member (a value naming no user of the org is not stored).
     let g = c.as_key(&c.other_key, "POST", "/Groups", Some(json!({"displayName": "B", "members": [{"value": id}]})), &[]);
-    assert_eq!((g.status, g.body["scimType"].as_str()), (400, Some("invalidValue")), "{}", g.body);
-    assert!(g.body["detail"].as_str().unwrap().contains(id));
+    assert_eq!((g.status, &g.body["members"]), (201, &json!([])), "{}", g.body);
+    assert!(c.get(id).get("groups").is_none());
 }
 
 #[test]
@@ -239,6 +240,12 @@ fn put_replaces_and_clears_what_is_left_out() {
         assert!(r.body.get(gone).is_none(), "{gone} cleared: {}", r.body);
     }
     assert_eq!(r.body["name"], json!({"givenName": "Ada"}));
+    // Removing `active` leaves an active user that shows none, until a client sets it again.
+    let r = c.patch(id, json!([{"op": "remove", "path": "active"}]));
+    assert_eq!((r.status, r.body.get("active")), (200, None), "{}", r.body);
+    assert_eq!(c.svc.platform.sql(&format!("SELECT deactivated FROM users WHERE uuid = '{id}'"))[0]["deactivated"], 0);
+    let r = c.patch(id, json!([{"op": "add", "path": "active", "value": true}]));
+    assert_eq!(r.body["active"], true);
     let stored = c.svc.platform.sql(&format!("SELECT email, phone, external_id FROM users WHERE uuid = '{id}'")).pop().unwrap();
     assert_eq!(stored["email"], "ada@new.example");
     assert!(stored["phone"].is_null() && stored["external_id"].is_null());
@@ -446,9 +453,15 @@ fn groups_and_their_members() {
     let bad = c.scim(
         "PATCH",
         &path,
-        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": "nope"}]}]})),
+        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": a, "type": "Group"}]}]})),
     );
-    assert_eq!((bad.status, bad.body["scimType"].as_str()), (400, Some("invalidValue")));
+    assert_eq!((bad.status, bad.body["scimType"].as_str()), (400, Some("invalidValue")), "{}", bad.body);
+    let early = c.scim(
+        "PATCH",
+        &path,
+        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": "not-yet-a-user"}]}]})),
+    );
+    assert_eq!((early.status, &early.body["members"]), (200, &json!([])), "a member before its user: accepted, not stored");
     let by_name =
         c.scim("GET", &format!("/Groups?filter={}&excludedAttributes=members", q("displayName eq \"engineering\"")), None);
     assert_eq!(by_name.body["totalResults"], 1);

@@ -4,7 +4,7 @@
 //! and every statement carries the caller guard.
 
 use super::guard::key_holds;
-use crate::error::{Failure, FieldError};
+use crate::error::Failure;
 use crate::http::Precondition;
 use crate::model::{KeyPrincipal, User};
 use crate::platform::{Ctx, Platform};
@@ -32,12 +32,15 @@ pub struct Group {
     pub members: Vec<Member>,
 }
 
-/// What a group is to become: its name, external id and members (user UUIDs, no duplicates).
+/// What a group is to become: its name, external id and members (user UUIDs, no duplicates,
+/// each with the name the client shows it by, if any). A value that is no live user of the org
+/// is not stored: a client may add a member before it provisions the user (RFC 7644 §3.5.2
+/// asks no referential check), and another org's user never becomes one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupState {
     pub display_name: String,
     pub external_id: Option<String>,
-    pub members: Vec<String>,
+    pub members: Vec<Member>,
 }
 
 /// A user with the groups it is in (SCIM's read-only `groups`).
@@ -97,25 +100,15 @@ pub async fn read_group<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, uuid: 
     }
 }
 
-/// Refuse members that are not live users of the caller's org, naming each.
-async fn check_members<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, members_json: &str) -> Result<(), Failure> {
-    let unknown: Vec<String> =
-        cx.query(store::unknown_members(who.org_id, members_json)).await?.iter().filter_map(|r| r.text("uuid")).collect();
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    Err(Failure::Invalid(vec![FieldError::new("members", format!("no such user in this org: {}", unknown.join(", ")))]))
-}
-
 fn row_of(state: &GroupState) -> (String, GroupRow<'_>) {
-    let members_json = serde_json::to_string(&state.members).unwrap_or_else(|_| "[]".into());
+    let members: Vec<Value> = state.members.iter().map(|m| serde_json::json!({"value": m.value, "display": m.display})).collect();
+    let members_json = Value::Array(members).to_string();
     (members_json, GroupRow { display_name: &state.display_name, external_id: state.external_id.as_deref() })
 }
 
 /// Create a group with its members, in one batch.
 pub async fn create_group<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, state: &GroupState) -> Result<Group, Failure> {
     let (members_json, row) = row_of(state);
-    check_members(cx, who, &members_json).await?;
     let (uuid, w) = (super::new_uuid(cx)?, super::Write::new(cx)?);
     let batch = vec![store::insert(who, &uuid, &row, &w.now, &w.tag), store::add_members(&uuid, &w.tag, &members_json)];
     let results = cx.batch(batch).await.map_err(write_error)?;
@@ -135,7 +128,6 @@ pub async fn replace_group<P: Platform>(
     pre: Option<&Precondition>,
 ) -> Result<Group, Failure> {
     let (members_json, row) = row_of(state);
-    check_members(cx, who, &members_json).await?;
     let w = super::Write::new(cx)?;
     let batch = vec![
         store::update(who, uuid, pre, &row, &w.now, &w.tag),

@@ -10,7 +10,8 @@ use crate::model::KeyPrincipal;
 
 /// A group's members as a JSON array of `{value, display}`, live users only, in id order.
 pub const MEMBERS: &str = "(SELECT json_group_array(json_object('value', mu.uuid, 'display', \
-COALESCE(mu.name, mu.username, mu.email))) FROM (SELECT u.uuid, u.name, u.username, u.email FROM group_members gm \
+COALESCE(mu.display, mu.name, mu.username, mu.email))) FROM (SELECT u.uuid, gm.display, u.name, u.username, u.email \
+FROM group_members gm \
 JOIN users u ON u.id = gm.user_id AND u.deleted_at IS NULL WHERE gm.group_id = g.id ORDER BY u.id) AS mu)";
 
 /// What a group read returns.
@@ -62,15 +63,6 @@ fn groups_where(who: &KeyPrincipal, filter: Option<&Fragment>) -> (String, Vec<S
     (sql, params)
 }
 
-/// The UUIDs in `members_json` that are not live users of the caller's org.
-pub fn unknown_members(org_id: i64, members_json: &str) -> Stmt {
-    Stmt::new(
-        "SELECT j.value AS uuid FROM json_each(?) AS j WHERE NOT EXISTS (SELECT 1 FROM users u \
-         WHERE u.uuid = j.value AND u.org_id = ? AND u.deleted_at IS NULL)",
-        vec![members_json.into(), org_id.into()],
-    )
-}
-
 /// A new group; lands only while the caller's key holds.
 pub fn insert(who: &KeyPrincipal, uuid: &str, row: &GroupRow, now: &str, tag: &str) -> Stmt {
     let mut params: Vec<SqlValue> =
@@ -108,11 +100,13 @@ pub fn clear_members(uuid: &str, tag: &str) -> Stmt {
     )
 }
 
-/// Make the listed users (live, same org) members of the group the write tagged `tag` wrote.
+/// Make the listed users (`[{value, display}]`; live users of the group's org only) members of
+/// the group the write tagged `tag` wrote.
 pub fn add_members(uuid: &str, tag: &str, members_json: &str) -> Stmt {
     Stmt::new(
-        "INSERT OR IGNORE INTO group_members (group_id, user_id) SELECT g.id, u.id FROM groups g \
-         JOIN json_each(?) AS j JOIN users u ON u.uuid = j.value AND u.org_id = g.org_id AND u.deleted_at IS NULL \
+        "INSERT OR IGNORE INTO group_members (group_id, user_id, display) \
+         SELECT g.id, u.id, json_extract(j.value, '$.display') FROM groups g JOIN json_each(?) AS j \
+         JOIN users u ON u.uuid = json_extract(j.value, '$.value') AND u.org_id = g.org_id AND u.deleted_at IS NULL \
          WHERE g.uuid = ? AND g.last_write = ?",
         vec![members_json.into(), uuid.into(), tag.into()],
     )

@@ -46,7 +46,7 @@ fn allowed_methods(rest: &[&str]) -> Option<&'static str> {
     Some(match rest {
         ["ServiceProviderConfig"] | ["ResourceTypes"] | ["ResourceTypes", _] | ["Schemas"] | ["Schemas", _] => "GET",
         ["Users"] | ["Groups"] => "GET, POST",
-        ["Users", ".search"] | ["Groups", ".search"] => "POST",
+        ["Users", ".search"] | ["Groups", ".search"] | [".search"] | ["Bulk"] => "POST",
         ["Users", _] | ["Groups", _] => "GET, PUT, PATCH, DELETE",
         _ => return None,
     })
@@ -60,6 +60,8 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str], base:
         ["ResourceTypes", id] => found(discovery::resource_type(id, base)),
         ["Schemas"] => Ok(ok(200, &discovery::schemas(base))),
         ["Schemas", id] => found(discovery::schema(id, base)),
+        // Searching Users and Groups at once, and bulk (RFC 7644 §3.4.3, §3.7), are not served.
+        [".search"] | ["Bulk"] => Err(ScimError::new(501, None, "Not supported here: use /Users or /Groups")),
         _ => {
             let who = authenticate(cx, req).await?;
             resources(cx, req, rest, &who, base).await
@@ -108,6 +110,18 @@ fn invalid(errors: Vec<FieldError>) -> ScimError {
 
 fn patch_error(e: patch::PatchError) -> ScimError {
     ScimError::bad(e.scim_type, e.detail)
+}
+
+/// A PatchOp request. A value that is a whole resource or extension object may carry its
+/// `schemas` (scim2-tester sends the Enterprise extension so); that is no attribute to patch.
+fn patch_request(req: &Request) -> Result<patch::PatchRequest, ScimError> {
+    let mut request = patch::parse_request(body(req)?).map_err(patch_error)?;
+    for op in &mut request.operations {
+        if let Some(Value::Object(v)) = &mut op.value {
+            v.retain(|k, _| !k.eq_ignore_ascii_case("schemas"));
+        }
+    }
+    Ok(request)
 }
 
 /// Which attributes a response carries (RFC 7644 §3.9).
@@ -235,7 +249,7 @@ async fn user_item<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &KeyPrincip
             update_user(cx, &principal, &target, pre, base, |user, _| Ok(wire::replace_patch(user, state.clone()))).await
         }
         _ => {
-            let request = patch::parse_request(body(req)?).map_err(patch_error)?;
+            let request = patch_request(req)?;
             update_user(cx, &principal, &target, pre, base, |user, groups| {
                 let current = wire::user_json(user, groups, base);
                 let new = patch::apply(&current, &request, &USER, &[]).map_err(patch_error)?;
@@ -301,7 +315,7 @@ async fn group_item<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &KeyPrinci
             Ok(with_etag(200, &wire::group_json(&group, base), group.version))
         }
         _ => {
-            let request = patch::parse_request(body(req)?).map_err(patch_error)?;
+            let request = patch_request(req)?;
             patch_group(cx, who, &uuid, pre, &request, base).await
         }
     }

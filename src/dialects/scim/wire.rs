@@ -18,6 +18,11 @@ use crate::store::scim::NO_EMAIL_DOMAIN;
 use crate::values::{Email, LanguageTag, Phone, ShortText, TimeZone, Username};
 use serde_json::{json, Map, Value};
 
+/// Marks, in the document, a user whose `active` a client left out or removed: it is active
+/// and shows no `active` until a client sets one. Clients cannot send it (unknown attributes
+/// are dropped on the way in).
+const ACTIVE_OMITTED: &str = "$activeOmitted";
+
 /// A User as the client wants it, in canonical terms plus the document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserState {
@@ -32,7 +37,8 @@ pub struct UserState {
     pub timezone: Option<TimeZone>,
     pub email: Option<Email>,
     pub phone: Option<Phone>,
-    pub active: bool,
+    /// `active` as sent: absent is an active user that shows no `active` (a client removed it).
+    pub active: Option<bool>,
     pub password: Option<NewPassword>,
     pub doc: Map<String, Value>,
 }
@@ -71,7 +77,10 @@ pub fn user_state(body: &Value) -> Result<UserState, Vec<FieldError>> {
     let title = e.text(&mut doc, "title");
     let preferred_language = lenient(&mut doc, "preferredLanguage", LanguageTag::parse);
     let timezone = lenient(&mut doc, "timezone", TimeZone::parse);
-    let active = !matches!(doc.remove("active"), Some(Value::Bool(false)));
+    let active = doc.remove("active").and_then(|v| v.as_bool());
+    if active.is_none() {
+        doc.insert(ACTIVE_OMITTED.into(), Value::Bool(true));
+    }
     let password = take_str(&mut doc, "password")
         .and_then(|pw| crate::password::parse_new(&pw).map_err(|m| e.0.push(FieldError::new("password", m))).ok());
     let email = primary(&doc, "emails", &mut e)
@@ -163,7 +172,7 @@ pub fn new_user_patch(s: UserState, placeholder: Email) -> (Email, UserPatch) {
         timezone: set(s.timezone),
         phone_verified: Patch::Set(s.phone.is_some()),
         phone: set(s.phone),
-        deactivated: if s.active { Patch::Keep } else { Patch::Set(true) },
+        deactivated: if s.active == Some(false) { Patch::Set(true) } else { Patch::Keep },
         ..Default::default()
     };
     if !s.doc.is_empty() {
@@ -211,8 +220,9 @@ pub fn replace_patch(user: &User, s: UserState) -> UserPatch {
         }
         _ => {}
     }
-    if user.deactivated == s.active {
-        p.deactivated = Patch::Set(!s.active);
+    let active = s.active.unwrap_or(true);
+    if user.deactivated == active {
+        p.deactivated = Patch::Set(!active);
     }
     if user.scim != Value::Object(s.doc.clone()) {
         p.scim = Patch::Set(ScimDocument::new(&s.doc));
@@ -268,7 +278,9 @@ pub fn user_json(u: &User, groups: &[Member], base: &str) -> Value {
     put(&mut out, "preferredLanguage", u.preferred_language.as_deref());
     put(&mut out, "timezone", u.timezone.as_deref());
     name_json(&mut out, u);
-    out.insert("active".into(), (!u.deactivated).into());
+    if out.remove(ACTIVE_OMITTED).is_none() || u.deactivated {
+        out.insert("active".into(), (!u.deactivated).into());
+    }
     emails_json(&mut out, &u.email);
     phones_json(&mut out, u.phone.as_deref());
     if !groups.is_empty() {
@@ -336,7 +348,7 @@ fn phones_json(out: &mut Map<String, Value>, phone: Option<&str>) {
     }
 }
 
-/// A Group body → the state it asks for: a name, an external id, members that are users.
+/// A Group body → the state it asks for: a name, an external id, its members.
 pub fn group_state(body: &Value) -> Result<GroupState, Vec<FieldError>> {
     let doc = resource::normalize(&GROUP, body)?;
     let mut errors = Vec::new();
@@ -349,16 +361,24 @@ pub fn group_state(body: &Value) -> Result<GroupState, Vec<FieldError>> {
         errors.push(FieldError::new("displayName", "is required"));
     }
     let external_id = text("externalId", &mut errors);
-    let mut members: Vec<String> = Vec::new();
+    let mut members: Vec<Member> = Vec::new();
     for (i, m) in doc.get("members").and_then(Value::as_array).into_iter().flatten().enumerate() {
         if m.get("type").and_then(Value::as_str).is_some_and(|t| !t.eq_ignore_ascii_case("User")) {
             errors.push(FieldError::new(format!("members[{i}].type"), "only users can be members"));
             continue;
         }
-        match m.get("value").and_then(Value::as_str).and_then(|v| Target::parse(v, false)) {
-            Some(Target::Uuid(u)) if !members.contains(&u) => members.push(u),
-            Some(_) => {}
-            None => errors.push(FieldError::new(format!("members[{i}].value"), "must be the id of a user")),
+        let Some(value) = m.get("value").and_then(Value::as_str) else {
+            errors.push(FieldError::new(format!("members[{i}].value"), "is required"));
+            continue;
+        };
+        // A value that names no user of the org is kept out when stored (see docs/scim.md).
+        let value = match Target::parse(value, false) {
+            Some(Target::Uuid(u)) => u,
+            _ => value.to_string(),
+        };
+        let display = m.get("display").and_then(Value::as_str).map(str::to_string);
+        if !members.iter().any(|x| x.value == value) {
+            members.push(Member { value, display });
         }
     }
     match display_name {

@@ -102,10 +102,11 @@ set +e
 "$SANITY" probe "$BASE" --token "$KEY" --i-accept-side-effects > "$REPORT_DIR/scim-sanity.txt" 2>&1
 sanity_rc=$?
 set -e
-summary="$(grep -Eo '[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?' "$REPORT_DIR/scim-sanity.txt" | tail -1)"
+# Its summary line: "N passed, M failed, K skipped, T total" (a zero count is left out).
+summary="$(grep -E '^ *[0-9]+ (passed|failed)[, a-z0-9]* total' "$REPORT_DIR/scim-sanity.txt" | tail -1 | sed 's/^ *//')"
 echo "  scim-sanity: ${summary:-no summary (see $REPORT_DIR/scim-sanity.txt)}"
-if [ "$sanity_rc" != 0 ] || [ -z "$summary" ] || ! echo "$summary" | grep -q ' 0 failed'; then
-  grep -iE 'fail|✗|error' "$REPORT_DIR/scim-sanity.txt" | head -40 || true
+if [ "$sanity_rc" != 0 ] || [ -z "$summary" ] || echo "$summary" | grep -Eq '[1-9][0-9]* failed'; then
+  grep -E '\[(FAIL|ERROR)\]' "$REPORT_DIR/scim-sanity.txt" | head -40 || true
   failed+=("scim-sanity")
 fi
 

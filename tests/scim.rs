@@ -467,6 +467,19 @@ fn groups_and_their_members() {
     assert_eq!(by_name.body["totalResults"], 1);
     assert!(by_name.body["Resources"][0].get("members").is_none());
     assert_eq!(c.as_key(&c.other_key, "GET", &path, None, &[]).status, 404);
+    // One search over Users and Groups: users first, then groups; a group-only filter finds groups.
+    let all = c.scim("POST", "/.search", Some(json!({"attributes": ["displayName"], "count": 200})));
+    let found = all.body["Resources"].as_array().unwrap();
+    assert_eq!(all.body["totalResults"].as_u64(), Some(found.len() as u64));
+    assert_eq!(found.last().unwrap()["displayName"], "Engineering");
+    assert!(found[0]["schemas"][0].as_str().unwrap().ends_with(":User"));
+    let only_groups = c.scim("POST", "/.search", Some(json!({"filter": "members pr", "startIndex": 1})));
+    assert_eq!(only_groups.status, 200, "{}", only_groups.body);
+    assert!(only_groups.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["schemas"][0].as_str().unwrap().ends_with(":Group")));
     assert_eq!(c.as_key(&c.other_key, "GET", "/Groups", None, &[]).body["totalResults"], 0);
     // Deleting a user drops it from its groups; deleting a group leaves its users.
     c.scim("PUT", &path, Some(json!({"displayName": "Engineering", "members": [{"value": a}, {"value": b}]})));

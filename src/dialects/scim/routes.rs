@@ -60,8 +60,8 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str], base:
         ["ResourceTypes", id] => found(discovery::resource_type(id, base)),
         ["Schemas"] => Ok(ok(200, &discovery::schemas(base))),
         ["Schemas", id] => found(discovery::schema(id, base)),
-        // Searching Users and Groups at once, and bulk (RFC 7644 §3.4.3, §3.7), are not served.
-        [".search"] | ["Bulk"] => Err(ScimError::new(501, None, "Not supported here: use /Users or /Groups")),
+        // Bulk (RFC 7644 §3.7) is not served.
+        ["Bulk"] => Err(ScimError::new(501, None, "Bulk operations are not supported")),
         _ => {
             let who = authenticate(cx, req).await?;
             resources(cx, req, rest, &who, base).await
@@ -72,6 +72,7 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str], base:
 async fn resources<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str], who: &KeyPrincipal, base: &str) -> Outcome {
     match (rest, req.method.as_str()) {
         (["Users"], "GET") => list_users(cx, who, &req.query_pairs(), base).await,
+        ([".search"], _) => search_all(cx, who, &search_pairs(req)?, base).await,
         (["Users", ".search"], _) => list_users(cx, who, &search_pairs(req)?, base).await,
         (["Users"], _) => create_user(cx, req, who, base).await,
         (["Users", id], _) => user_item(cx, req, who, id, base).await,
@@ -217,6 +218,36 @@ async fn list_groups<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, pairs: &[
     let page = pipeline::list_groups(cx, who, &q).await?;
     let items = page.items.iter().map(|g| projection.apply(&GROUP, wire::group_json(g, base))).collect();
     Ok(list_response(page.total, start, items))
+}
+
+/// `POST /.search` (RFC 7644 §3.4.3): Users, then Groups, as one list. A filter that names an
+/// attribute only one of them has selects from that one alone.
+async fn search_all<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, pairs: &[(String, String)], base: &str) -> Outcome {
+    let users_q = listing(pairs, &crate::store::scim::user_column);
+    let groups_q = listing(pairs, &crate::store::scim::group_column);
+    let projection = Projection::parse(pairs)?;
+    let (users_q, groups_q) = match (users_q, groups_q) {
+        (Err(e), Err(_)) => return Err(e),
+        (u, g) => (u.ok(), g.ok()),
+    };
+    let start = users_q.as_ref().or(groups_q.as_ref()).map_or(1, |(_, s)| *s);
+    let (mut total, mut items) = (0, Vec::new());
+    let mut skip_groups = start - 1;
+    let mut room = users_q.as_ref().or(groups_q.as_ref()).map_or(0, |(q, _)| q.count);
+    if let Some((q, _)) = &users_q {
+        let page = pipeline::list_scim_users(cx, who, q).await?;
+        items.extend(page.items.iter().map(|u| projection.apply(&USER, wire::user_json(&u.user, &u.groups, base))));
+        total += page.total;
+        skip_groups = skip_groups.saturating_sub(u32::try_from(page.total).unwrap_or(u32::MAX));
+        room = room.saturating_sub(u32::try_from(page.items.len()).unwrap_or(u32::MAX));
+    }
+    if let Some((mut q, _)) = groups_q {
+        (q.offset, q.count) = (skip_groups, room);
+        let page = pipeline::list_groups(cx, who, &q).await?;
+        items.extend(page.items.iter().map(|g| projection.apply(&GROUP, wire::group_json(g, base))));
+        total += page.total;
+    }
+    Ok(list_response(total, start, items))
 }
 
 async fn create_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &KeyPrincipal, base: &str) -> Outcome {

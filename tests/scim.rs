@@ -440,6 +440,9 @@ fn groups_and_their_members() {
         Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": format!("members[value eq \"{a}\"]")}]})),
     );
     assert_eq!(rm.body["members"].as_array().unwrap().len(), 1, "{}", rm.body);
+    // A derived member display follows the user, even after PATCHes of the group.
+    c.patch(&b, json!([{"op": "replace", "path": "displayName", "value": "Gee Renamed"}]));
+    assert_eq!(c.scim("GET", &path, None).body["members"][0]["display"], "Gee Renamed");
     // Entra's removal by value list, and a rename.
     let rm = c.scim(
         "PATCH",

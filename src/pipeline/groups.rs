@@ -18,6 +18,8 @@ use serde_json::Value;
 pub struct Member {
     pub value: String,
     pub display: Option<String>,
+    /// The display is the client's own (stored), not derived from the user's name.
+    pub own: bool,
 }
 
 /// A group as stored.
@@ -71,7 +73,8 @@ fn members_of(v: Option<&Value>) -> Vec<Member> {
     list.iter()
         .filter_map(|m| {
             let value = m.get("value")?.as_str()?.to_string();
-            Some(Member { value, display: m.get("display").and_then(Value::as_str).map(str::to_string) })
+            let display = m.get("display").and_then(Value::as_str).map(str::to_string);
+            Some(Member { value, display, own: m.get("own").and_then(Value::as_i64) == Some(1) })
         })
         .collect()
 }
@@ -212,5 +215,5 @@ pub async fn list_scim_users<P: Platform>(
 /// The groups a user (already read within the caller's reach) is in.
 pub async fn groups_of_user<P: Platform>(cx: &Ctx<'_, P>, user_uuid: &str) -> Result<Vec<Member>, Failure> {
     let rows = cx.query(scim::groups_of_user(user_uuid)).await?;
-    Ok(rows.iter().filter_map(|r| Some(Member { value: r.text("uuid")?, display: r.text("display_name") })).collect())
+    Ok(rows.iter().filter_map(|r| Some(Member { value: r.text("uuid")?, display: r.text("display_name"), own: false })).collect())
 }

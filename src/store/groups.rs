@@ -8,9 +8,10 @@ use super::{SqlValue, Stmt};
 use crate::http::Precondition;
 use crate::model::KeyPrincipal;
 
-/// A group's members as a JSON array of `{value, display}`, live users only, in id order.
+/// A group's members as a JSON array of `{value, display, own}` (`own`: the display is the
+/// client's, else the user's name), live users only, in id order.
 pub const MEMBERS: &str = "(SELECT json_group_array(json_object('value', mu.uuid, 'display', \
-COALESCE(mu.display, mu.name, mu.username, mu.email))) FROM (SELECT u.uuid, gm.display, u.name, u.username, u.email \
+COALESCE(mu.display, mu.name, mu.username, mu.email), 'own', mu.display IS NOT NULL)) FROM (SELECT u.uuid, gm.display, u.name, u.username, u.email \
 FROM group_members gm \
 JOIN users u ON u.id = gm.user_id AND u.deleted_at IS NULL WHERE gm.group_id = g.id ORDER BY u.id) AS mu)";
 

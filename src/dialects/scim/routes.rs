@@ -369,7 +369,7 @@ async fn patch_group<P: Platform>(
                 return Err(Failure::PreconditionFailed.into());
             }
         }
-        let new = patch::apply(&wire::group_json(&group, base), request, &GROUP, &[]).map_err(patch_error)?;
+        let new = patch::apply(&wire::group_to_patch(&group, base), request, &GROUP, &[]).map_err(patch_error)?;
         let state = wire::group_state(&new).map_err(invalid)?;
         let at = Precondition::Versions(vec![group.version]);
         match pipeline::replace_group(cx, who, uuid, &state, Some(&at)).await {

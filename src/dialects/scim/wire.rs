@@ -378,13 +378,26 @@ pub fn group_state(body: &Value) -> Result<GroupState, Vec<FieldError>> {
         };
         let display = m.get("display").and_then(Value::as_str).map(str::to_string);
         if !members.iter().any(|x| x.value == value) {
-            members.push(Member { value, display });
+            let own = display.is_some();
+            members.push(Member { value, display, own });
         }
     }
     match display_name {
         Some(display_name) if errors.is_empty() => Ok(GroupState { display_name, external_id, members }),
         _ => Err(errors),
     }
+}
+
+/// The Group a PATCH applies to: members show only the display a client gave them, so that a
+/// derived one (the user's name) is not stored and keeps following the user.
+pub fn group_to_patch(g: &Group, base: &str) -> Value {
+    let mut own = g.clone();
+    for m in &mut own.members {
+        if !m.own {
+            m.display = None;
+        }
+    }
+    group_json(&own, base)
 }
 
 /// The SCIM Group.

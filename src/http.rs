@@ -4,7 +4,7 @@ use serde_json::Value;
 use std::cell::RefCell;
 
 /// Every request header the service looks at (lower case). The shell passes only these.
-pub const HEADERS_READ: &[&str] = &["authorization", "x-api-key", "content-type", "content-length", "if-match"];
+pub const HEADERS_READ: &[&str] = &["authorization", "x-api-key", "content-type", "content-length", "if-match", "host"];
 
 /// Requests larger than this are refused with 413 before they are read.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

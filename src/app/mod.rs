@@ -2,7 +2,7 @@
 //! every response carries, and an internal failure is logged here, once (never a secret: the
 //! message is the store's or the platform's, not the request's).
 
-use crate::dialects::{hienergy, konstantly, operator, problem, upsun, zitadel};
+use crate::dialects::{hienergy, konstantly, operator, problem, scim, upsun, zitadel};
 use crate::http::{Request, Response};
 use crate::platform::{Ctx, Platform};
 
@@ -44,6 +44,7 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
     match segments.as_slice() {
         ["api", "v1", "users", id] => hienergy::serve(cx, req, id).await,
         ["admin", "v1", rest @ ..] => operator::serve(cx, req, rest).await,
+        ["scim", "v2", rest @ ..] => scim::serve(cx, req, rest).await,
         ["users", id] => upsun::serve(cx, req, id).await,
         ["openapi", "v1", "users", id] => konstantly::serve(cx, req, id).await,
         ["v2", "users", rest @ ..] => zitadel::rest(cx, req, rest).await,

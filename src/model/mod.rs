@@ -4,11 +4,13 @@ pub mod filter;
 mod key;
 mod lifecycle;
 mod patch;
+mod scim_document;
 mod user;
 
 pub use key::{utc_millis, KeyRequest, Scope, Scopes};
 pub use lifecycle::{Action, CodeKind, NewUser, UserListing};
 pub use patch::{NewPassword, NewSecret, PasswordChange, Patch, Proof, UserPatch, Verification};
+pub use scim_document::ScimDocument;
 pub use user::User;
 
 /// Every canonical field a dialect can write. Its name is the canonical (snake_case) JSON name,
@@ -56,6 +58,9 @@ pub enum Field {
     ConsentMethod,
     /// The identifier a provisioning client keeps for the user (SCIM `externalId`).
     ExternalRef,
+    /// The SCIM attributes without a canonical field (RFC 7643 User and Enterprise User), as one
+    /// JSON document only the SCIM dialect reads and writes.
+    Scim,
     Password,
     /// Setting a password from a hash made elsewhere (ZITADEL `hashedPassword`).
     PasswordHashImport,
@@ -105,6 +110,7 @@ impl Field {
             ConsentedAt => "consented_at",
             ConsentMethod => "consent_method",
             ExternalRef => "external_id",
+            Scim => "scim",
             Password => "password",
             PasswordHashImport => "password_hash_import",
             PasswordCodeReturn => "password_code",

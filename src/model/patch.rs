@@ -2,7 +2,7 @@
 //! (set). One macro row per canonical field keeps the struct, the field list, the column names
 //! and the SQL assignments from drifting apart.
 
-use super::Field;
+use super::{Field, ScimDocument};
 use crate::store::SqlValue;
 use crate::values::*;
 
@@ -168,6 +168,7 @@ user_patch! {
     consented_at: Timestamp => ConsentedAt,
     consent_method: ConsentMethod => ConsentMethod,
     external_id: ShortText => ExternalRef,
+    scim: ScimDocument => Scim,
 }
 
 impl UserPatch {

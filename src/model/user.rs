@@ -59,6 +59,9 @@ pub struct User {
     pub consent_method: Option<String>,
     #[serde(default)]
     pub external_id: Option<String>,
+    /// The SCIM attributes without a canonical field; only the SCIM dialect shows them.
+    #[serde(default = "empty_object", deserialize_with = "json_text", skip_serializing)]
+    pub scim: serde_json::Value,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -77,6 +80,10 @@ impl User {
     pub fn etag(&self) -> String {
         format!("\"{}\"", self.version)
     }
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::json!({})
 }
 
 fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {

@@ -7,9 +7,11 @@ pub mod codes;
 pub mod events;
 pub mod feed;
 pub mod filter;
+pub mod groups;
 pub mod guard;
 pub mod keys;
 pub mod orgs;
+pub mod scim;
 pub mod users;
 
 pub use guard::KeyState;

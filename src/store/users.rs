@@ -13,7 +13,7 @@ name, given_name, family_name, nick_name, preferred_language, gender, role_title
 linkedin_profile_url, picture, company, website, country, bio, timezone, admin, auth0_uid, \
 publisher_id, agency_id, network_id, advertiser_id, payment_date, company_type, publisher_type, \
 role_alias, from_api, attributes, password_hash IS NOT NULL AS password_set, password_change_required, \
-deactivated, consented_at, consent_method, external_id, version, created_at, updated_at";
+deactivated, consented_at, consent_method, external_id, scim, version, created_at, updated_at";
 
 /// The row as one JSON object, the same columns as `COLUMNS`: the user an event carries,
 /// rendered later exactly as a read would be.
@@ -28,7 +28,7 @@ auth0_uid, 'publisher_id', publisher_id, 'agency_id', agency_id, 'network_id', n
 advertiser_id, 'payment_date', payment_date, 'company_type', company_type, 'publisher_type', publisher_type, \
 'role_alias', role_alias, 'from_api', from_api, 'attributes', attributes, 'password_set', password_hash IS NOT \
 NULL, 'password_change_required', password_change_required, 'deactivated', deactivated, 'consented_at', \
-consented_at, 'consent_method', consent_method, 'external_id', external_id, 'version', version, 'created_at', \
+consented_at, 'consent_method', consent_method, 'external_id', external_id, 'scim', scim, 'version', version, 'created_at', \
 created_at, 'updated_at', updated_at)";
 
 /// The column a canonical field is stored in.
@@ -95,7 +95,7 @@ impl Condition {
 pub struct Update {
     pub assignments: Vec<(Field, SqlValue)>,
     /// Columns derived from assigned values (identifiers' comparison keys): `identity_keys`.
-    pub derived: Vec<(&'static str, SqlValue)>,
+    pub derived: Vec<Derived>,
     /// Contacts being changed: their verified flag drops unless the value stays the same.
     pub reverify: Vec<(CodeKind, String)>,
     /// Verified flags a code proves.
@@ -105,8 +105,11 @@ pub struct Update {
     pub password_change_required: Option<bool>,
 }
 
+/// A column derived from assigned values, and its value.
+pub type Derived = (&'static str, SqlValue);
+
 /// The canonical comparison keys of a user's identifiers, stored beside them for uniqueness.
-pub fn identity_keys(patch: &crate::model::UserPatch) -> Vec<(&'static str, SqlValue)> {
+pub fn identity_keys(patch: &crate::model::UserPatch) -> Vec<Derived> {
     use crate::model::Patch;
     let mut keys = Vec::new();
     if let Patch::Set(e) = &patch.email {
@@ -194,7 +197,7 @@ role_title = NULL, based_in = NULL, linkedin_profile_url = NULL, picture = NULL,
 country = NULL, bio = NULL, timezone = NULL, admin = 0, auth0_uid = NULL, publisher_id = NULL, agency_id = NULL, \
 network_id = NULL, advertiser_id = NULL, payment_date = NULL, company_type = NULL, publisher_type = NULL, \
 role_alias = NULL, attributes = '{}', password_hash = NULL, consented_at = NULL, consent_method = NULL, \
-external_id = NULL, email_key = NULL, username_key = NULL";
+external_id = NULL, email_key = NULL, username_key = NULL, scim = '{}'";
 
 /// Delete: the row becomes a tombstone, freeing its email and username (the unique indexes
 /// cover live users only). Returns the tombstone.
@@ -217,7 +220,7 @@ pub fn insert(
     who: &Principal,
     org_id: i64,
     uuid: &str,
-    (fields, derived): (&[(Field, SqlValue)], &[(&'static str, SqlValue)]),
+    (fields, derived): (&[(Field, SqlValue)], &[Derived]),
     now: &str,
     tag: &str,
 ) -> Stmt {

@@ -10,6 +10,7 @@ mod konstantly;
 mod lifecycle;
 mod messages;
 mod pipeline;
+mod scim;
 mod scim_filter_sql;
 mod scim_fuzz;
 mod scim_patch;

@@ -85,7 +85,7 @@ test("POST /users → 201 canonical user + ETag; GET /users/{id} → 200 the sam
   assert.ok(Number.isInteger(u.id));
   assert.match(u.uuid, UUID);
   assert.equal(u.org_id, A.org.id);
-  assert.equal(u.email, "Canon@example.com");
+  assert.equal(u.email, "Canon@Example.COM", "stored as sent (compared on its canonical key)");
   assert.equal(u.username, "canon");
   assert.equal(u.name, "Can On");
   assert.equal(u.given_name, "Can");

@@ -228,7 +228,7 @@ test("409: a username taken in the org (compared case-insensitively); the same n
   assert.equal(r.data.username, "Taken");
 });
 
-test("412: a stale If-Match changes nothing; a current one (strong or weak) is honoured", async () => {
+test("412: a stale If-Match changes nothing; a current one is honoured; a weak tag never matches (RFC 9110 strong comparison)", async () => {
   const m = await member(A);
   const snap = await snapshot(w, m.user.id);
   problem(await patch(m.user.uuid, m.key, { company: "X" }, { headers: { "if-match": '"99"' } }), 412);
@@ -237,7 +237,8 @@ test("412: a stale If-Match changes nothing; a current one (strong or weak) is h
   let r = await patch(m.user.uuid, m.key, { company: "X" }, { headers: { "if-match": '"1"' } });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.headers.get("etag"), '"2"');
-  r = await patch(m.user.uuid, m.key, { company: "Y" }, { headers: { "if-match": 'W/"2"' } });
+  problem(await patch(m.user.uuid, m.key, { company: "W" }, { headers: { "if-match": 'W/"2"' } }), 412);
+  r = await patch(m.user.uuid, m.key, { company: "Y" }, { headers: { "if-match": '"2"' } });
   assert.equal(r.status, 200, r.text);
   problem(await patch(m.user.uuid, m.key, { company: "Z" }, { headers: { "if-match": '"2"' } }), 412);
   assert.equal((await w.row(m.user.id)).company, "Y");

@@ -394,7 +394,9 @@ test("failed precondition: a stale If-Match is 400 code 9 / failed_precondition 
   let r = await rest(m.key, m.user.uuid, { username: "fresh-1" }, { "if-match": '"1"' });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.data.details.sequence, "2");
-  r = await connect(m.key, "UpdateUser", { userId: m.user.uuid, username: "fresh-2" }, { "if-match": 'W/"2"' });
+  // A weak tag never matches (RFC 9110 strong comparison).
+  connectError(await connect(m.key, "UpdateUser", { userId: m.user.uuid, username: "weak" }, { "if-match": 'W/"2"' }), 400, "failed_precondition");
+  r = await connect(m.key, "UpdateUser", { userId: m.user.uuid, username: "fresh-2" }, { "if-match": '"2"' });
   assert.equal(r.status, 200, r.text);
   restError(await rest(m.key, m.user.uuid, { username: "fresh-3" }, { "if-match": '"2"' }), 400, 9);
   assert.equal((await w.row(m.user.id)).username, "fresh-2");

@@ -47,7 +47,7 @@ impl Email {
 string_value! { Email => "must be a valid email address" }
 
 /// An absolute `http` or `https` URL with a host, at most 2048 characters, kept exactly as the client
-/// wrote it when it is already in canonical form (the `url` crate's serialisation otherwise, with
+/// wrote it when it already is an RFC 3986 URI (the `url` crate's serialisation otherwise, with
 /// whatever RFC 3986 does not allow percent-encoded): always a valid RFC 3986 URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpUrl(String);

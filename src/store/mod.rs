@@ -1,6 +1,6 @@
 //! Storage: every SQL statement the service runs is built here, one module per table, from
 //! domain types. The pipeline says what to do; these modules say it in SQL. D1 is the production
-//! runner (`edge::platform`); host tests run the very same statements on SQLite (`tests/api`),
+//! runner (`edge::platform`); host tests run the very same statements on SQLite (`tests/api/helpers.rs`),
 //! so the statements themselves are under test. See docs/ARCHITECTURE.md, "Storage".
 
 pub mod codes;

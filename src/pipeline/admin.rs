@@ -9,6 +9,14 @@ use crate::platform::{Ctx, Platform};
 use crate::store::{events, keys, orgs, Row, RowExt};
 use crate::values::ShortText;
 
+/// For the statements here that carry no key guard: the caller's key still holds in D1.
+async fn key_holds<P: Platform>(cx: &Ctx<'_, P>, who: &Principal) -> Result<(), Failure> {
+    match who {
+        Principal::Key(k) => super::guard::key_holds(cx, k).await,
+        Principal::Operator => Ok(()),
+    }
+}
+
 fn org_scope(who: &Principal) -> Option<i64> {
     match who {
         Principal::Operator => None,
@@ -18,6 +26,7 @@ fn org_scope(who: &Principal) -> Option<i64> {
 
 pub async fn create_org<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, name: ShortText) -> Result<Row, Failure> {
     if *who != Principal::Operator {
+        key_holds(cx, who).await?;
         return Err(Failure::Forbidden(crate::policy::Denial::AdminKeyRequired));
     }
     let stmt = orgs::insert(&super::new_uuid(cx)?, name.as_str(), &super::now_rfc3339(cx));
@@ -53,6 +62,7 @@ pub async fn create_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, user_id: 
 
 /// Revoke a key: D1 first (the authority), then drop the cache entry. Revoking twice is fine.
 pub async fn revoke_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, key_id: i64) -> Result<(), Failure> {
+    key_holds(cx, who).await?;
     let stmt = keys::revoke(org_scope(who), key_id, &super::now_rfc3339(cx));
     let digest = cx.query(stmt).await?.first().and_then(|r| r.text("digest")).ok_or(Failure::NotFound)?;
     cx.kv_delete(&apikey::kv_key(&digest)).await.map_err(Failure::Internal)
@@ -61,6 +71,7 @@ pub async fn revoke_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, key_id: i
 /// The audit trail of one user, newest first (at most 100 events). A deleted user's history
 /// stays readable: its tombstone still answers.
 pub async fn list_events<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, user_id: i64) -> Result<Vec<serde_json::Value>, Failure> {
+    key_holds(cx, who).await?;
     let org = org_scope(who);
     let mut results = cx.batch(vec![events::user_known(user_id, org), events::for_user(user_id, org)]).await?;
     if results.first().is_none_or(Vec::is_empty) {

@@ -55,7 +55,7 @@ pub async fn create_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Prin
     let w = Write::new(cx)?;
     let batch = vec![
         users::insert(who, new.org_id, &uuid, &fields, &w.now, &w.tag),
-        events::insert(&target, &w.tag, who, Action::Create, rules.dialect, &touched, &w.now),
+        events::insert(&target, &w.tag, who, Action::Create, rules.dialect, &new.event_fields(), &w.now),
     ];
     let mut results = cx.batch(batch).await?;
     match results.first_mut().and_then(|r| r.pop()) {

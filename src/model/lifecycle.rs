@@ -1,7 +1,7 @@
 //! The lifecycle's vocabulary: what happened to a user (audit actions), the kinds of one-time
 //! code, and a user about to be created.
 
-use super::{Patch, UserPatch};
+use super::{Field, Patch, UserPatch};
 use crate::values::Email;
 
 /// What a committed change did, as the audit trail (and the change feed) names it.
@@ -77,6 +77,28 @@ impl NewUser {
         patch.email = Patch::Set(email);
         Self { org_id, patch }
     }
+
+    /// The fields its `create` event names: the email first (every new user is given one), then
+    /// each other field given a value a new row would not have anyway (a flag set to `false` is
+    /// the default, not a change), in canonical order.
+    pub fn event_fields(&self) -> Vec<Field> {
+        let mut fields = vec![Field::Email];
+        fields.extend(self.patch.touched().into_iter().filter(|f| *f != Field::Email && !self.is_default(*f)));
+        fields
+    }
+
+    fn is_default(&self, field: Field) -> bool {
+        let p = &self.patch;
+        let flag = match field {
+            Field::EmailVerified => &p.email_verified,
+            Field::PhoneVerified => &p.phone_verified,
+            Field::Admin => &p.admin,
+            Field::FromApi => &p.from_api,
+            Field::Deactivated => &p.deactivated,
+            _ => return false,
+        };
+        *flag == Patch::Set(false)
+    }
 }
 
 /// A page of an org's users, optionally narrowed to one email or username (given as their
@@ -95,4 +117,24 @@ impl UserListing {
     /// The most users one page may hold.
     pub const MAX_LIMIT: u32 = 200;
     pub const DEFAULT_LIMIT: u32 = 50;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_user(patch: UserPatch) -> NewUser {
+        NewUser::new(1, Email::parse("a@b.example").unwrap(), patch)
+    }
+
+    #[test]
+    fn a_create_event_names_the_email_first_and_no_flag_left_at_its_default() {
+        let mut patch = UserPatch { admin: Patch::Set(false), from_api: Patch::Set(true), ..Default::default() };
+        patch.name = Patch::Set(crate::values::ShortText::parse("N").unwrap());
+        patch.username = Patch::Set(crate::values::Username::parse("n").unwrap());
+        assert_eq!(new_user(patch).event_fields(), [Field::Email, Field::Username, Field::Name, Field::FromApi]);
+        let admin = UserPatch { admin: Patch::Set(true), email_verified: Patch::Set(false), ..Default::default() };
+        assert_eq!(new_user(admin).event_fields(), [Field::Email, Field::Admin]);
+        assert_eq!(new_user(UserPatch::default()).event_fields(), [Field::Email]);
+    }
 }

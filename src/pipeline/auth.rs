@@ -99,7 +99,8 @@ fn note_use<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal) {
 }
 
 /// The operator API takes the `ADMIN_TOKEN` as a bearer token, or an admin's API key with the
-/// `admin` scope (which D1 re-checks, since the cache may be stale).
+/// `admin` scope. D1 re-checks the key (the cache may be stale): in the guard of the statement
+/// itself where it has one, or with `key_holds` first where it has none (the routes decide).
 pub async fn authenticate_operator_or_key<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Result<Principal, Failure> {
     if let (Some(token), Some(expected)) = (req.bearer(), cx.config().admin_token.as_deref()) {
         if apikey::secrets_equal(token, expected) {
@@ -110,6 +111,13 @@ pub async fn authenticate_operator_or_key<P: Platform>(cx: &Ctx<'_, P>, req: &Re
     if who.role != Role::Admin {
         return Err(Failure::Forbidden(Denial::AdminKeyRequired));
     }
-    key_holds(cx, &who).await?;
     Ok(Principal::Key(who))
+}
+
+/// For operations whose statements carry no caller guard: D1 says the key still holds.
+pub async fn ensure_key_holds<P: Platform>(cx: &Ctx<'_, P>, who: &Principal) -> Result<(), Failure> {
+    match who {
+        Principal::Key(k) => key_holds(cx, k).await,
+        Principal::Operator => Ok(()),
+    }
 }

@@ -32,7 +32,7 @@ fn org_within_reach(who: &Principal, org_id: i64) -> Result<(), Failure> {
 pub async fn create_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Principal, new: NewUser) -> Result<User, Failure> {
     org_within_reach(who, new.org_id)?;
     let touched = new.patch.touched();
-    let recorded = created_fields(&new);
+    let recorded = new.event_fields();
     if let Principal::Key(k) = who {
         rules.authorize(k.role, false, &touched, false).map_err(Failure::Forbidden)?;
     }
@@ -59,20 +59,6 @@ pub async fn create_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Prin
             Principal::Operator => Failure::NotFound,
         }),
     }
-}
-
-/// What a create event records: the email first (every user has one), then each field given a
-/// value other than its default (an `admin: false` changes nothing).
-fn created_fields(new: &NewUser) -> Vec<Field> {
-    let p = &new.patch;
-    let defaults =
-        [(Field::Admin, &p.admin), (Field::EmailVerified, &p.email_verified), (Field::PhoneVerified, &p.phone_verified)];
-    let default_flags = [(Field::FromApi, &p.from_api), (Field::Deactivated, &p.deactivated)];
-    let is_default =
-        |f: &Field| defaults.iter().chain(default_flags.iter()).any(|(field, value)| field == f && value.set() == Some(&false));
-    let mut fields = vec![Field::Email];
-    fields.extend(p.touched().into_iter().filter(|f| *f != Field::Email && !is_default(f)));
-    fields
 }
 
 /// Deactivate (`true`) or reactivate (`false`) a user. A deactivated user stays readable by

@@ -243,3 +243,45 @@ fn create_with_an_admin_key_is_audited_for_its_own_org_only() {
     let elsewhere = c.with_key(Some(&c.admin_key), "POST", "/users", Some(json!({"org_id": c.other_org, "email": "n@b.test"})));
     assert_eq!(elsewhere.status, 404);
 }
+
+#[test]
+fn an_admin_key_change_is_one_kv_read_and_one_d1_call_and_a_stale_cache_still_holds_nothing() {
+    let c = cast();
+    let r = c.with_key(Some(&c.admin_key), "PATCH", &c.user_path(), Some(json!({"nick_name": "timed"})));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.timing_names(), ["kv", "d1"], "the key guard rides in the UPDATE itself");
+    // Revoke the admin key in D1 only (the KV entry stays): every operation still refuses it.
+    c.svc.platform.sql("UPDATE api_keys SET revoked_at = '2025-01-01T00:00:00.000Z' WHERE role = 'admin'");
+    let events = c.svc.event_count();
+    let path = c.user_path();
+    for (method, p, body) in [
+        ("GET", path.clone(), None),
+        ("PATCH", path.clone(), Some(json!({"nick_name": "stale"}))),
+        ("POST", format!("{path}/deactivate"), None),
+        ("DELETE", path.clone(), None),
+        ("GET", "/users".to_string(), None),
+        ("POST", "/users".to_string(), Some(json!({"org_id": c.org, "email": "stale@a.test"}))),
+        ("GET", format!("{path}/events"), None),
+        ("POST", "/api-keys".to_string(), Some(json!({"user_id": c.user_id}))),
+        ("DELETE", "/api-keys/3".to_string(), None),
+        ("POST", "/orgs".to_string(), Some(json!({"name": "Stale"}))),
+    ] {
+        let r = c.with_key(Some(&c.admin_key), method, &p, body);
+        assert_eq!(r.status, 401, "{method} {p}: {}", r.body);
+    }
+    assert_eq!(c.svc.event_count(), events);
+    assert_eq!(
+        c.svc.platform.sql("SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NOT NULL AND role = 'user'")[0]["n"],
+        0
+    );
+}
+
+#[test]
+fn a_create_event_names_the_email_first_then_what_was_given() {
+    let c = cast();
+    let body = json!({"org_id": c.org, "email": "e@a.test", "username": "e", "name": "E", "admin": false, "from_api": true});
+    let r = c.svc.operator("POST", "/users", Some(body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let events = c.svc.operator("GET", &format!("/users/{}/events", r.body["id"]), None);
+    assert_eq!(events.body["events"][0]["fields"], json!(["email", "username", "name", "from_api"]));
+}

@@ -40,6 +40,19 @@ fn allowed_methods(rest: &[&str]) -> Option<&'static str> {
     }
 }
 
+/// Operations whose one statement re-checks an admin key in D1 itself (its guard): a success
+/// costs one KV read and one D1 call. Every other operation asks D1 about the key first.
+fn carries_guard(method: &str, rest: &[&str]) -> bool {
+    matches!(
+        (method, rest),
+        ("GET" | "PATCH" | "DELETE", ["users", _])
+            | ("POST", ["users", _, "deactivate" | "reactivate"])
+            | ("GET" | "POST", ["users"])
+            | ("POST", ["api-keys"])
+            | ("POST", ["api-keys", _, "rotate"])
+    )
+}
+
 fn id(segment: &str) -> Result<i64, Failure> {
     crate::model::Target::parse_positive_id(segment).ok_or(Failure::NotFound)
 }
@@ -79,6 +92,9 @@ fn user_response(status: u16, user: &User) -> Response {
 
 async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Result<Response, Failure> {
     let who = pipeline::authenticate_operator_or_key(cx, req).await?;
+    if !carries_guard(req.method.as_str(), rest) {
+        pipeline::ensure_key_holds(cx, &who).await?;
+    }
     match (req.method.as_str(), rest) {
         ("POST", ["orgs"]) => {
             let name = wire::parse_new_org(json_body(req)?)?;

@@ -13,6 +13,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub enum Body {
     Bytes(Vec<u8>),
     TooLarge,
+    /// The body could not be read (the client went away mid-upload): never taken for empty,
+    /// which would turn a failed upload into a successful no-op.
+    Unreadable,
 }
 
 impl Body {
@@ -132,6 +135,7 @@ pub fn json_body(req: &Request) -> Result<Value, crate::error::Failure> {
     use crate::error::Failure;
     let bytes = match &req.body {
         Body::TooLarge => return Err(Failure::PayloadTooLarge),
+        Body::Unreadable => return Err(Failure::MalformedBody("the request body could not be read".into())),
         Body::Bytes(b) => b,
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -273,6 +277,8 @@ mod tests {
     #[test]
     fn body_limits_and_types() {
         assert!(matches!(Body::from_read(Some(70_000), None), Body::TooLarge));
+        let unread = Request { method: "PATCH".into(), path: "/".into(), headers: vec![], body: Body::Unreadable };
+        assert!(matches!(json_body(&unread), Err(crate::error::Failure::MalformedBody(_))), "not an empty update");
         assert!(matches!(Body::from_read(None, Some(vec![b' '; 70_000])), Body::TooLarge));
         let req = |ct: &str, body: &str| Request {
             method: "PATCH".into(),

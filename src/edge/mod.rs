@@ -33,13 +33,21 @@ async fn fetch(mut req: Request, env: Env, ctx: Context) -> Result<Response> {
         .filter_map(|name| req.headers().get(name).ok().flatten().map(|v| (name.to_string(), v)))
         .collect();
     let declared = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
-    let bytes = if declared.is_some_and(|n| n > MAX_BODY_BYTES) { None } else { Some(req.bytes().await.unwrap_or_default()) };
+    let body = if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        Body::TooLarge
+    } else {
+        // A read that fails is reported as such, never taken for an empty body.
+        match req.bytes().await {
+            Ok(bytes) => Body::from_read(declared, Some(bytes)),
+            Err(_) => Body::Unreadable,
+        }
+    };
     let core_req = crate::http::Request {
         // The raw method: `worker::Method` maps every method it doesn't know (QUERY, PROPFIND…) to GET.
         method: req.inner().method().to_ascii_uppercase(),
         path: path_and_query(&req),
         headers,
-        body: Body::from_read(declared, bytes),
+        body,
     };
     let resp = crate::app::handle(&platform, core_req).await;
     let out = Headers::new();

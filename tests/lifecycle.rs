@@ -245,3 +245,15 @@ fn create_with_an_admin_key_is_audited_for_its_own_org_only() {
     let elsewhere = c.with_key(Some(&c.admin_key), "POST", "/users", Some(json!({"org_id": c.other_org, "email": "n@b.test"})));
     assert_eq!(elsewhere.status, 404);
 }
+
+#[test]
+fn create_reads_null_as_absent_for_every_field() {
+    let c = cast();
+    let body = json!({"org_id": c.org, "email": "nulls@a.test", "admin": null, "email_verified": null, "phone_verified": null,
+        "from_api": null, "attributes": null, "password": null, "username": null, "bio": null, "consented_at": null});
+    let r = c.svc.operator("POST", "/users", Some(body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let flags = ["admin", "email_verified", "phone_verified", "from_api", "password_set"].map(|f| r.body[f].clone());
+    assert_eq!(flags, [json!(false), json!(false), json!(false), json!(false), json!(false)]);
+    assert_eq!((&r.body["attributes"], &r.body["username"]), (&json!({}), &Value::Null));
+}

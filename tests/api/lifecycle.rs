@@ -285,3 +285,15 @@ fn a_create_event_names_the_email_first_then_what_was_given() {
     let events = c.svc.operator("GET", &format!("/users/{}/events", r.body["id"]), None);
     assert_eq!(events.body["events"][0]["fields"], json!(["email", "username", "name", "from_api"]));
 }
+
+#[test]
+fn create_reads_null_as_absent_for_every_field() {
+    let c = cast();
+    let body = json!({"org_id": c.org, "email": "nulls@a.test", "admin": null, "email_verified": null, "phone_verified": null,
+        "from_api": null, "attributes": null, "password": null, "username": null, "bio": null, "consented_at": null});
+    let r = c.svc.operator("POST", "/users", Some(body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let flags = ["admin", "email_verified", "phone_verified", "from_api", "password_set"].map(|f| r.body[f].clone());
+    assert_eq!(flags, [json!(false), json!(false), json!(false), json!(false), json!(false)]);
+    assert_eq!((&r.body["attributes"], &r.body["username"]), (&json!({}), &Value::Null));
+}

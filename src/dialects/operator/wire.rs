@@ -8,7 +8,7 @@ use crate::model::{utc_millis, KeyRequest, NewUser, PasswordChange, Patch, Scope
 use crate::store::keys::Owner;
 use crate::values::{
     Attributes, ConsentMethod, CountryCode, Date, Email, ExternalId, Gender, HttpUrl, LanguageTag, LongText, Phone, ShortText,
-    TimeZone, Timestamp, Username,
+    TimeZone, Timestamp, Username, MAX_SAFE_INTEGER,
 };
 use base64::Engine;
 use serde_json::{json, Value};
@@ -95,14 +95,16 @@ fn read_fields(r: &mut Reader) -> UserPatch {
     p
 }
 
-/// `{org_id, email, ...every canonical field}` → a new user (null means absent here).
+/// `{org_id, email, ...every canonical field}` → a new user. `null` means absent for every field,
+/// the flags and `password` included: there is nothing to clear on a user that doesn't exist yet.
 pub fn parse_new_user(body: Value) -> Result<NewUser, Failure> {
-    let mut r = object(body)?;
+    let mut r = Reader::object(body, "body", "", NullMeans::Keep).map_err(|e| Failure::Invalid(vec![e]))?;
     let org_id = r.required::<ExternalId>("org_id");
     let email = r.required::<Email>("email");
-    let mut patch = read_fields(&mut r);
-    // Nothing to clear on a user that doesn't exist yet.
-    patch.clear_to_keep();
+    if r.peek("password").is_some_and(Value::is_null) {
+        r.take_raw("password");
+    }
+    let patch = read_fields(&mut r);
     let new = org_id.zip(email).map(|(org, email)| NewUser::new(org.get(), email, patch));
     finish(r, new)
 }
@@ -207,11 +209,12 @@ pub fn parse_listing(query: &[(String, String)], default_org: Option<i64>) -> Re
     for (name, value) in query {
         match name.as_str() {
             "org_id" => {
+                // Bounded like every id here: D1 carries numbers as doubles.
                 org = value
                     .parse::<i64>()
                     .ok()
-                    .filter(|n| *n > 0)
-                    .or_else(|| bad(&mut errors, "org_id", "must be a positive integer"))
+                    .filter(|n| (1..=MAX_SAFE_INTEGER).contains(n))
+                    .or_else(|| bad(&mut errors, "org_id", &format!("must be an integer from 1 to {MAX_SAFE_INTEGER}")))
             }
             // Matched on the canonical key, like uniqueness; a value that isn't an address or a
             // name matches nobody.
@@ -278,6 +281,20 @@ mod tests {
     }
 
     #[test]
+    fn new_user_reads_null_as_absent_for_every_field() {
+        let new = parse_new_user(json!({"org_id": 1, "email": "a@b.co", "admin": null, "email_verified": null,
+            "from_api": null, "attributes": null, "password": null, "bio": null, "username": null}))
+        .unwrap();
+        assert_eq!(new.patch.touched(), [Field::Email], "only the email, which every new user has");
+        assert!(new.patch.password.is_none());
+        let Err(Failure::Invalid(errors)) = parse_new_user(json!({"org_id": null, "email": null, "deactivated": null})) else {
+            panic!()
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["org_id", "email", "deactivated"]);
+    }
+
+    #[test]
     fn org_names() {
         assert_eq!(parse_new_org(json!({"name": "Acme"})).unwrap().as_str(), "Acme");
         assert!(parse_new_org(json!({"name": "  "})).is_err());
@@ -314,6 +331,12 @@ mod tests {
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["limit", "cursor", "offset", "org_id"]);
+        let max = MAX_SAFE_INTEGER.to_string();
+        assert_eq!(parse_listing(&q(&[("org_id", &max)]), None).unwrap().org_id, MAX_SAFE_INTEGER);
+        for bad in [(MAX_SAFE_INTEGER + 1).to_string(), "0".into(), "-1".into(), "x".into()] {
+            let Err(Failure::Invalid(errors)) = parse_listing(&q(&[("org_id", &bad)]), Some(1)) else { panic!("{bad}") };
+            assert_eq!(errors[0].field, "org_id", "{bad}");
+        }
     }
 }
 

@@ -20,6 +20,7 @@ macro_rules! string_value {
 
 mod contact;
 mod identity;
+mod precis;
 mod reference_data;
 mod template;
 mod text;

@@ -15,7 +15,7 @@ pub struct Username {
 
 impl Username {
     pub fn parse(s: &str) -> Result<Self, String> {
-        use precis_core::profile::PrecisFastInvocation;
+        use super::precis::Refusal;
         let n = s.chars().count();
         if n == 0 || n > 200 {
             return Err("must be 1 to 200 characters".into());
@@ -26,13 +26,12 @@ impl Username {
         if let Some(c) = super::unicode::first_hidden_format(s) {
             return Err(format!("must not contain invisible or text-direction characters ({c})"));
         }
-        let key = precis_profiles::UsernameCaseMapped::enforce(s).map_err(|e| match e {
-            precis_core::Error::BadCodepoint(info)
-            | precis_core::Error::Unexpected(
-                precis_core::UnexpectedError::ContextRuleNotApplicable(info)
-                | precis_core::UnexpectedError::MissingContextRule(info),
-            ) => format!("must not contain U+{:04X}: use letters, digits and ASCII punctuation (RFC 8265)", info.cp),
-            _ => "must be a valid username (RFC 8265), with right-to-left letters only as RFC 5893 allows".to_string(),
+        let key = super::precis::enforce_username(s).map_err(|e| match e {
+            Refusal::CodePoint(c) => {
+                format!("must not contain U+{:04X}: use letters, digits and ASCII punctuation (RFC 8265)", c as u32)
+            }
+            Refusal::Empty => "must not be empty".to_string(),
+            Refusal::Bidi => "must follow the Bidi Rule (RFC 5893) when it has right-to-left letters".to_string(),
         })?;
         if let Some(c) = super::unicode::stray_mark(&key) {
             return Err(format!("must not use a combining mark that forms no letter (U+{:04X})", c as u32));
@@ -40,7 +39,7 @@ impl Username {
         if !super::unicode::is_single_script(s) {
             return Err("must be written in one script (not, say, Latin mixed with Cyrillic)".into());
         }
-        Ok(Self { text: s.to_string(), key: key.into_owned() })
+        Ok(Self { text: s.to_string(), key })
     }
     pub fn as_str(&self) -> &str {
         &self.text

@@ -21,6 +21,7 @@ macro_rules! string_value {
 mod consent;
 mod contact;
 mod identity;
+mod precis;
 mod reference_data;
 mod template;
 mod text;

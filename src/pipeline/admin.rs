@@ -114,17 +114,31 @@ pub async fn revoke_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, key_id: i
 }
 
 /// A user's or an org's keys (never a secret or digest), newest first.
-pub async fn list_keys<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, owner: Owner) -> Result<Vec<Row>, Failure> {
-    if let (Principal::Key(k), Owner::Org(org)) = (who, owner) {
-        if k.org_id != org {
+pub async fn list_keys<P: Platform>(
+    cx: &Ctx<'_, P>,
+    who: &Principal,
+    owner: Owner,
+    org: Option<i64>,
+) -> Result<Vec<Row>, Failure> {
+    let own = org_scope(who);
+    let asked = match owner {
+        Owner::Org(o) => Some(o),
+        Owner::User(_) => org,
+    };
+    if let (Some(own), Some(asked)) = (own, asked) {
+        if own != asked {
             return Err(Failure::NotFound);
         }
     }
-    let rows = cx.query(keys::list(owner, org_scope(who))).await?;
+    let scope = own.or(org);
+    let rows = cx.query(keys::list(owner, scope)).await?;
     if rows.is_empty() {
         // No keys, or no such user/org within reach: a user must exist to have none.
         if let Owner::User(id) = owner {
-            super::guard::read_within_reach(cx, who, &Target::Id(id)).await?;
+            let user = super::guard::read_within_reach(cx, who, &Target::Id(id)).await?;
+            if scope.is_some_and(|o| o != user.org_id) {
+                return Err(Failure::NotFound);
+            }
         }
     }
     Ok(rows.into_iter().map(key_json).collect())

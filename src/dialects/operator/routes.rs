@@ -110,8 +110,8 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Re
             Ok(issued_response(pipeline::rotate_key(cx, &who, id(key_id)?, overlap).await?))
         }
         ("GET", ["api-keys"]) => {
-            let owner = wire::parse_key_listing(&req.query_pairs(), own_org(&who))?;
-            let keys = pipeline::list_keys(cx, &who, owner).await?;
+            let (owner, org) = wire::parse_key_listing(&req.query_pairs(), own_org(&who))?;
+            let keys = pipeline::list_keys(cx, &who, owner, org).await?;
             Ok(Response::json(200, &json!({ "api_keys": keys })))
         }
         ("DELETE", ["api-keys", key_id]) => {

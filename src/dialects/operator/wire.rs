@@ -163,30 +163,33 @@ pub fn parse_rotation(body: Value) -> Result<u32, Failure> {
     finish(r, Some(overlap.unwrap_or(0)))
 }
 
-/// `?user_id=` or `?org_id=` (an admin key may give neither: its own org).
-pub fn parse_key_listing(query: &[(String, String)], own_org: Option<i64>) -> Result<Owner, Failure> {
-    let id = |v: &str| v.parse::<i64>().ok().filter(|n| *n > 0);
-    let mut owner = None;
+/// `?user_id=` and/or `?org_id=` (an admin key may give neither: its own org). With both, the
+/// user's keys, if the user is in that org.
+pub fn parse_key_listing(query: &[(String, String)], own_org: Option<i64>) -> Result<(Owner, Option<i64>), Failure> {
+    let id = |v: &str| v.parse::<i64>().ok().filter(|n| (1..=MAX_SAFE_INTEGER).contains(n));
+    let (mut user, mut org) = (None, None);
     let mut errors = Vec::new();
     for (name, value) in query {
-        let parsed = match name.as_str() {
-            "user_id" => id(value).map(Owner::User),
-            "org_id" => id(value).map(Owner::Org),
+        let slot = match name.as_str() {
+            "user_id" => &mut user,
+            "org_id" => &mut org,
             other => {
                 errors.push(crate::error::FieldError::new(other, "is not a recognised parameter"));
                 continue;
             }
         };
-        match (parsed, owner) {
-            (Some(o), None) => owner = Some(o),
-            (Some(_), Some(_)) => errors.push(crate::error::FieldError::new(name, "give user_id or org_id, not both")),
-            (None, _) => errors.push(crate::error::FieldError::new(name, "must be a positive integer")),
+        match id(value) {
+            Some(n) => *slot = Some(n),
+            None => errors.push(crate::error::FieldError::new(name, format!("must be an integer from 1 to {MAX_SAFE_INTEGER}"))),
         }
     }
-    match owner.or(own_org.map(Owner::Org)) {
-        Some(o) if errors.is_empty() => Ok(o),
-        None if errors.is_empty() => Err(Failure::invalid("user_id", "give user_id or org_id")),
-        _ => Err(Failure::Invalid(errors)),
+    if !errors.is_empty() {
+        return Err(Failure::Invalid(errors));
+    }
+    match (user, org.or(own_org)) {
+        (Some(u), scope) => Ok((Owner::User(u), scope)),
+        (None, Some(o)) => Ok((Owner::Org(o), None)),
+        (None, None) => Err(Failure::invalid("user_id", "give user_id or org_id")),
     }
 }
 

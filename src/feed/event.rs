@@ -18,10 +18,13 @@ pub enum EventType {
     EmailCodeRequested,
     PhoneCodeRequested,
     PasswordResetRequested,
+    GroupCreated,
+    GroupUpdated,
+    GroupDeleted,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 10] = [
+    pub const ALL: [EventType; 13] = [
         EventType::UserCreated,
         EventType::UserUpdated,
         EventType::UserDeactivated,
@@ -32,6 +35,9 @@ impl EventType {
         EventType::EmailCodeRequested,
         EventType::PhoneCodeRequested,
         EventType::PasswordResetRequested,
+        EventType::GroupCreated,
+        EventType::GroupUpdated,
+        EventType::GroupDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +52,9 @@ impl EventType {
             EventType::EmailCodeRequested => "user.email.code_requested",
             EventType::PhoneCodeRequested => "user.phone.code_requested",
             EventType::PasswordResetRequested => "user.password.reset_requested",
+            EventType::GroupCreated => "group.created",
+            EventType::GroupUpdated => "group.updated",
+            EventType::GroupDeleted => "group.deleted",
         }
     }
 
@@ -176,6 +185,9 @@ mod tests {
                 "user.email.code_requested",
                 "user.phone.code_requested",
                 "user.password.reset_requested",
+                "group.created",
+                "group.updated",
+                "group.deleted",
             ]
         );
         for t in EventType::ALL {
@@ -255,7 +267,7 @@ mod tests {
     fn filter_errors_name_every_unknown_type() {
         let err = EventFilter::parse(Some(&["user.created", "user.*", "invoice.paid"][..])).unwrap_err();
         assert!(err.starts_with(r#"unknown event types: "user.*", "invoice.paid" (known: user.created, "#), "{err}");
-        assert!(err.ends_with("user.password.reset_requested)"), "{err}");
+        assert!(err.ends_with("group.deleted)"), "{err}");
         assert!(EventFilter::parse(Some(&["*"][..])).is_err());
         let empty: [&str; 0] = [];
         assert_eq!(

@@ -66,6 +66,9 @@ pub fn render(row: &Row, code: Option<(&str, Option<String>)>) -> Value {
         "fields": row.text("fields").and_then(|f| serde_json::from_str::<Value>(&f).ok()).unwrap_or_else(|| json!([])),
         "user": user.as_ref().map(User::canonical_json),
     });
+    if row.text("type").is_some_and(|t| t.starts_with("group.")) {
+        event["group"] = group_json(row.text("data").as_deref());
+    }
     if detail.get("key_id").is_some() {
         event["api_key"] = json!({"id": detail["key_id"], "issuer": detail["issuer"], "expires_at": detail["expires_at"]});
     }
@@ -79,6 +82,25 @@ pub fn render(row: &Row, code: Option<(&str, Option<String>)>) -> Value {
         event["code"] = c;
     }
     event
+}
+
+/// A group event's group (as its write left it; as it was, for a deletion): its SCIM id, name,
+/// external id, version, members' user ids and times.
+fn group_json(data: Option<&str>) -> Value {
+    let Some(g) = data.and_then(|d| serde_json::from_str::<Value>(d).ok()) else { return Value::Null };
+    let members = match &g["members"] {
+        Value::String(list) => serde_json::from_str(list).unwrap_or_else(|_| json!([])),
+        other => other.clone(),
+    };
+    json!({
+        "id": g["uuid"],
+        "display_name": g["display_name"],
+        "external_id": g["external_id"],
+        "version": g["version"],
+        "members": members,
+        "created_at": g["created_at"],
+        "updated_at": g["updated_at"],
+    })
 }
 
 /// Subscribe an endpoint to an org's events (from now on). The secret is shown only here.

@@ -5,6 +5,7 @@
 
 use super::guard::key_holds;
 use crate::error::Failure;
+use crate::feed::event::EventType;
 use crate::http::Precondition;
 use crate::model::{KeyPrincipal, User};
 use crate::platform::{Ctx, Platform};
@@ -113,7 +114,11 @@ fn row_of(state: &GroupState) -> (String, GroupRow<'_>) {
 pub async fn create_group<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, state: &GroupState) -> Result<Group, Failure> {
     let (members_json, row) = row_of(state);
     let (uuid, w) = (super::new_uuid(cx)?, super::Write::new(cx)?);
-    let batch = vec![store::insert(who, &uuid, &row, &w.now, &w.tag), store::add_members(&uuid, &w.tag, &members_json)];
+    let batch = vec![
+        store::insert(who, &uuid, &row, &w.now, &w.tag),
+        store::add_members(&uuid, &w.tag, &members_json),
+        store::written_event(&uuid, &w.tag, who, &group_event(&w, EventType::GroupCreated), &w.now),
+    ];
     let results = cx.batch(batch).await.map_err(write_error)?;
     if results.first().is_none_or(Vec::is_empty) {
         key_holds(cx, who).await?;
@@ -136,6 +141,7 @@ pub async fn replace_group<P: Platform>(
         store::update(who, uuid, pre, &row, &w.now, &w.tag),
         store::clear_members(uuid, &w.tag),
         store::add_members(uuid, &w.tag, &members_json),
+        store::written_event(uuid, &w.tag, who, &group_event(&w, EventType::GroupUpdated), &w.now),
     ];
     let results = cx.batch(batch).await.map_err(write_error)?;
     if results.first().is_none_or(Vec::is_empty) {
@@ -152,12 +158,20 @@ pub async fn delete_group<P: Platform>(
     uuid: &str,
     pre: Option<&Precondition>,
 ) -> Result<(), Failure> {
-    let results = cx.batch(store::delete(who, uuid, pre)).await?;
-    if results.get(1).is_none_or(Vec::is_empty) {
+    let w = super::Write::new(cx)?;
+    let results = cx.batch(store::delete(who, uuid, pre, &group_event(&w, EventType::GroupDeleted), &w.now)).await?;
+    if results.last().is_none_or(Vec::is_empty) {
         read_group(cx, who, uuid).await?;
         return Err(Failure::PreconditionFailed);
     }
     Ok(())
+}
+
+/// The event a group write adds to its batch (SCIM is the only API that writes groups); its
+/// audit action is its feed type's name.
+fn group_event(w: &super::Write, kind: EventType) -> crate::store::events::Event<'_> {
+    let name = kind.as_str();
+    crate::store::events::Event { id: &w.event_id, action: name, kind: Some(name), dialect: "scim", fields: &[], detail: None }
 }
 
 /// A group's name taken in its org is the client's conflict (on `displayName`, which SCIM also

@@ -75,6 +75,29 @@ pub fn insert_for_code(t: &Target, tag: &str, who: &Principal, e: &Event, digest
     stmt
 }
 
+/// What a group event carries: the group as the write left it (as it was, for a deletion), its
+/// members as user UUIDs. `g` is the `groups` row.
+const GROUP_SNAPSHOT: &str = "json_object('uuid', g.uuid, 'display_name', g.display_name, 'external_id', g.external_id, \
+'version', g.version, 'created_at', g.created_at, 'updated_at', g.updated_at, 'members', (SELECT json_group_array(u.uuid) \
+FROM group_members m JOIN users u ON u.id = m.user_id AND u.deleted_at IS NULL WHERE m.group_id = g.id))";
+
+/// A group's event (`group.created` / `.updated` / `.deleted`): lands only for the group row that
+/// `group_sql` (over `groups g`) picks, so a write that didn't happen has no event. For a
+/// deletion it runs before the delete, under the same conditions.
+pub fn insert_for_group(group_sql: &str, group_params: Vec<super::SqlValue>, who: &Principal, e: &Event, now: &str) -> Stmt {
+    let mut params = event_params(who, e, now);
+    params.extend(group_params);
+    let columns = EVENT_COLUMNS.replacen("user_id", "group_uuid", 1);
+    let seq = next_seq("g.org_id");
+    Stmt::new(
+        format!(
+            "INSERT INTO user_events ({columns}) SELECT g.uuid, g.org_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, g.version, {seq}, \
+             {GROUP_SNAPSHOT} FROM groups g WHERE {group_sql}"
+        ),
+        params,
+    )
+}
+
 /// Whether a user ever existed within reach (tombstones included: their history stays readable).
 pub fn user_known(user_id: i64, org: Option<i64>) -> Stmt {
     match org {

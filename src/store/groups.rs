@@ -2,11 +2,12 @@
 //! members are live users of that org; every statement carries the caller guard, and the
 //! membership statements of a write key on the write's tag, so they land only if it did.
 
+use super::events::{self, Event};
 use super::filter::Fragment;
 use super::guard::{key_holds, precondition};
 use super::{SqlValue, Stmt};
 use crate::http::Precondition;
-use crate::model::KeyPrincipal;
+use crate::model::{KeyPrincipal, Principal};
 
 /// A group's members as a JSON array of `{value, display, own}` (`own`: the display is the
 /// client's, else the user's name), live users only, in id order.
@@ -113,19 +114,29 @@ pub fn add_members(uuid: &str, tag: &str, members_json: &str) -> Stmt {
     )
 }
 
-/// Delete a group and its memberships, at the expected version.
-pub fn delete(who: &KeyPrincipal, uuid: &str, pre: Option<&Precondition>) -> Vec<Stmt> {
+/// The event of the write tagged `tag` on this group (created or replaced), only if it landed.
+pub fn written_event(uuid: &str, tag: &str, who: &KeyPrincipal, e: &Event, now: &str) -> Stmt {
+    let actor = Principal::Key(who.clone());
+    events::insert_for_group("g.uuid = ? AND g.last_write = ?", vec![uuid.into(), tag.into()], &actor, e, now)
+}
+
+/// Delete a group and its memberships, at the expected version, with its event (written first,
+/// under the same conditions, so it carries the group as it was).
+pub fn delete(who: &KeyPrincipal, uuid: &str, pre: Option<&Precondition>, e: &Event, now: &str) -> Vec<Stmt> {
     let target = |params: &mut Vec<SqlValue>| {
         params.extend([uuid.into(), who.org_id.into()]);
         let guard = key_holds(who, params);
         let pre_sql = precondition(pre, params);
         format!("uuid = ? AND org_id = ? AND {guard}{pre_sql}")
     };
+    let mut event_params = Vec::new();
+    let event_sql = target(&mut event_params);
     let mut members_params = Vec::new();
     let members_sql = target(&mut members_params);
     let mut group_params = Vec::new();
     let group_sql = target(&mut group_params);
     vec![
+        events::insert_for_group(&event_sql, event_params, &Principal::Key(who.clone()), e, now),
         Stmt::new(
             format!("DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE {members_sql})"),
             members_params,

@@ -619,3 +619,45 @@ proptest! {
         prop_assert!(r.status < 500, "{}", r.body);
     }
 }
+
+/// Group writes are audited and reach the feed like user changes: one event per committed write,
+/// in the same batch (dialect `scim`, the actor's key), carrying the group as the write left it;
+/// a refused write (stale If-Match) leaves no event.
+#[test]
+fn group_changes_are_events_in_the_feed() {
+    let c = cast();
+    let a = c.create(json!({"userName": "fa", "emails": [{"value": "fa@a.test"}]}))["id"].as_str().unwrap().to_string();
+    let feed = |after: i64| {
+        let r = c.svc.operator("GET", &format!("/events?org_id={}&after={after}", c.org), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["events"].as_array().unwrap().clone()
+    };
+    let start = feed(0).last().and_then(|e| e["seq"].as_i64()).unwrap_or(0);
+    let g = c.scim("POST", "/Groups", Some(json!({"displayName": "Ops", "externalId": "x-1", "members": [{"value": a}]})));
+    assert_eq!(g.status, 201, "{}", g.body);
+    let gid = g.body["id"].as_str().unwrap().to_string();
+    let path = format!("/Groups/{gid}");
+    let renamed = c.scim("PUT", &path, Some(json!({"displayName": "Operations", "members": []})));
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    let stale = c.as_key(&c.key, "DELETE", &path, None, &[("if-match", "W/\"1\"")]);
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    assert_eq!(c.scim("DELETE", &path, None).status, 204);
+
+    let events = feed(start);
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds, ["group.created", "group.updated", "group.deleted"], "{events:?}");
+    for e in &events {
+        assert_eq!(e["dialect"], "scim");
+        assert_eq!(e["actor"]["type"], "key");
+        assert_eq!(e["user"], Value::Null);
+        assert_eq!(e["group"]["id"], gid.as_str());
+    }
+    assert_eq!((&events[0]["group"]["display_name"], &events[0]["group"]["members"]), (&json!("Ops"), &json!([a])));
+    assert_eq!(events[0]["group"]["external_id"], "x-1");
+    assert_eq!((&events[1]["group"]["display_name"], &events[1]["group"]["members"]), (&json!("Operations"), &json!([])));
+    assert_eq!(events[1]["group"]["version"], 2);
+    // The deletion carries the group as it was when it went.
+    assert_eq!(events[2]["group"]["display_name"], "Operations");
+    let seqs: Vec<i64> = events.iter().filter_map(|e| e["seq"].as_i64()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+}

@@ -3,6 +3,7 @@
 //! message is the store's or the platform's, not the request's).
 
 use crate::dialects::{hienergy, konstantly, operator, problem, scim, upsun, zitadel};
+use crate::error::Failure;
 use crate::http::{Request, Response};
 use crate::platform::{Ctx, Platform};
 
@@ -12,7 +13,17 @@ pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.m
 /// Serve one request. Always answers; the `Server-Timing` header lists every KV and D1 call.
 pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
     let cx = Ctx::new(platform);
+    // HEAD is GET without the body (RFC 9110 §9.3.2), wherever GET is served.
+    let head = req.method == "HEAD";
+    let req = if head { Request { method: "GET".into(), ..req } } else { req };
     let mut resp = route(&cx, &req).await;
+    if head {
+        resp.headers.push(("content-length".into(), resp.body.len().to_string()));
+        resp.body.clear();
+    }
+    if resp.status == 405 {
+        allow_head(&mut resp);
+    }
     if resp.status < 300 && !matches!(req.method.as_str(), "GET" | "HEAD") {
         // A change committed: its event goes out now rather than at the next sweep.
         platform.kick(0);
@@ -24,6 +35,16 @@ pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
     resp.headers.push(("x-content-type-options".into(), "nosniff".into()));
     resp.headers.push(("cache-control".into(), "no-store".into()));
     resp
+}
+
+/// Every `Allow` that lists GET lists HEAD beside it: the dialects name the methods they route,
+/// and HEAD follows GET here.
+fn allow_head(resp: &mut Response) {
+    for (name, value) in resp.headers.iter_mut() {
+        if name.eq_ignore_ascii_case("allow") && value.split(", ").any(|m| m == "GET") {
+            *value = value.replacen("GET", "GET, HEAD", 1);
+        }
+    }
 }
 
 /// The Queue consumer's and the Cron sweep's work: deliver the change feed. Returns how many
@@ -49,6 +70,12 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
         ["openapi", "v1", "users", id] => konstantly::serve(cx, req, id).await,
         ["v2", "users", rest @ ..] => zitadel::rest(cx, req, rest).await,
         ["zitadel.user.v2.UserService", method] => zitadel::connect(cx, req, method).await,
+        // Anything else under a dialect's prefix is that dialect's own 404 (Connect's
+        // `unimplemented` for an unknown service or method), not a generic one.
+        ["api", "v1", ..] => hienergy::render_error(&Failure::NotFound),
+        ["openapi", "v1", ..] => konstantly::render_error(&Failure::NotFound),
+        ["users", ..] => upsun::render_error(&Failure::NotFound),
+        [service, ..] if service.starts_with("zitadel.") => zitadel::unimplemented(&segments.join("/")),
         ["openapi.json"] if req.method == "GET" => Response {
             status: 200,
             headers: vec![("content-type".into(), "application/json".into())],
@@ -121,21 +148,21 @@ mod tests {
     #[test]
     fn every_405_says_what_is_allowed() {
         for (method, path, allow) in [
-            ("PUT", "/api/v1/users/1", "GET, PATCH"),
-            ("QUERY", "/api/v1/users/1", "GET, PATCH"),
-            ("POST", "/openapi.json", "GET"),
-            ("TRACE", "/openapi.json", "GET"),
+            ("PUT", "/api/v1/users/1", "GET, HEAD, PATCH"),
+            ("QUERY", "/api/v1/users/1", "GET, HEAD, PATCH"),
+            ("POST", "/openapi.json", "GET, HEAD"),
+            ("TRACE", "/openapi.json", "GET, HEAD"),
             ("GET", "/admin/v1/orgs", "POST"),
-            ("PATCH", "/admin/v1/users", "GET, POST"),
-            ("PUT", "/admin/v1/users/7", "GET, PATCH, DELETE"),
+            ("PATCH", "/admin/v1/users", "GET, HEAD, POST"),
+            ("PUT", "/admin/v1/users/7", "GET, HEAD, PATCH, DELETE"),
             ("GET", "/admin/v1/users/7/deactivate", "POST"),
             ("DELETE", "/admin/v1/users/7/reactivate", "POST"),
-            ("POST", "/admin/v1/users/7/events", "GET"),
-            ("PUT", "/admin/v1/api-keys", "GET, POST"),
+            ("POST", "/admin/v1/users/7/events", "GET, HEAD"),
+            ("PUT", "/admin/v1/api-keys", "GET, HEAD, POST"),
             ("GET", "/admin/v1/api-keys/3/rotate", "POST"),
             ("GET", "/admin/v1/api-keys/3", "DELETE"),
-            ("TRACE", "/users/d81c8ee2-44b3-429f-b944-a33ad7437690", "GET, PATCH"),
-            ("PUT", "/users/not-even-a-uuid", "GET, PATCH"),
+            ("TRACE", "/users/d81c8ee2-44b3-429f-b944-a33ad7437690", "GET, HEAD, PATCH"),
+            ("PUT", "/users/not-even-a-uuid", "GET, HEAD, PATCH"),
             ("GET", "/openapi/v1/users/2", "PATCH"),
             ("GET", "/v2/users/human/2", "PUT"),
             ("PUT", "/v2/users/2/email/verify", "POST"),
@@ -149,5 +176,36 @@ mod tests {
         }
         assert_eq!(send("GET", "/openapi.json").status, 200);
         assert_eq!(send("GET", "/admin/v1/nope").status, 404);
+    }
+
+    #[test]
+    fn head_is_get_without_the_body() {
+        let get = send("GET", "/openapi.json");
+        let head = send("HEAD", "/openapi.json");
+        assert_eq!((head.status, head.body.len()), (200, 0));
+        assert_eq!(head.header("content-length"), Some(get.body.len().to_string().as_str()));
+        assert_eq!(head.header("content-type"), get.header("content-type"));
+        // Where GET is not served, HEAD is not either.
+        let r = send("HEAD", "/openapi/v1/users/2");
+        assert_eq!((r.status, r.header("allow"), r.body.len()), (405, Some("PATCH"), 0));
+    }
+
+    #[test]
+    fn off_the_path_each_dialect_answers_in_its_own_shape() {
+        let json = |r: &Response| serde_json::from_slice::<serde_json::Value>(&r.body).unwrap();
+        let r = send("GET", "/api/v1/users/2/extra");
+        assert_eq!((r.status, json(&r)["error"].as_str()), (404, Some("not_found")), "HiEnergy");
+        let r = send("PATCH", "/openapi/v1/users");
+        assert_eq!(r.status, 404, "Konstantly");
+        assert!(json(&r).get("type").is_none(), "Konstantly's own shape, not problem+json");
+        let r = send("GET", "/users/2/more");
+        assert_eq!((r.status, r.header("content-type")), (404, Some("application/problem+json")), "Upsun");
+        let r = send("POST", "/v2/users/2/nope");
+        assert_eq!((r.status, json(&r)["code"].as_i64()), (404, Some(5)), "ZITADEL REST");
+        for path in ["/zitadel.user.v2.UserService/DeleteUser", "/zitadel.org.v2.OrgService/AddOrganization"] {
+            let r = send("POST", path);
+            assert_eq!((r.status, json(&r)["code"].as_str()), (404, Some("unimplemented")), "{path}");
+        }
+        assert_eq!(json(&send("GET", "/nothing/here"))["status"], 404, "elsewhere: problem+json");
     }
 }

@@ -175,6 +175,10 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::MethodNotAllowed => {
             error(405, "method_not_allowed", "Use GET or PATCH", None).with_header("allow", "GET, PATCH")
         }
+        Failure::ProofNotAccepted(_) => {
+            let errs = [FieldError::new("password", "is not accepted: an admin sets another user's password without proof")];
+            error(422, "validation_failed", "Validation failed", Some(field_errors(&errs)))
+        }
         Failure::ProofRejected(_) => {
             let errs = [FieldError::new("password", "could not be verified")];
             error(422, "validation_failed", "Validation failed", Some(field_errors(&errs)))

@@ -124,6 +124,9 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::UnsupportedMediaType => error(415, "Content-Type must be application/json"),
         Failure::MalformedBody(msg) => error(400, msg),
         Failure::MethodNotAllowed => error(405, "Method not allowed").with_header("allow", "PATCH"),
+        Failure::ProofNotAccepted(_) => {
+            validation(&[FieldError::new("password", "is not accepted: an admin sets another user's password without proof")])
+        }
         Failure::ProofRejected(_) => validation(&[FieldError::new("password", "Could not be verified")]),
         Failure::RateLimited { retry_after } => {
             error(429, "Too many attempts").with_header("retry-after", retry_after.to_string())

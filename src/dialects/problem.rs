@@ -62,6 +62,13 @@ pub fn render(f: &Failure, style: &Style) -> Response {
                 with_errors(body(style.invalid_status, "Bad Request", "A proof could not be verified"), &errors),
             )
         }
+        Failure::ProofNotAccepted(_) => {
+            let errors = [FieldError::new("password", "is not accepted: an admin sets another user's password without proof")];
+            (
+                style.invalid_status,
+                with_errors(body(style.invalid_status, "Bad Request", "A proof is not accepted here"), &errors),
+            )
+        }
         Failure::RateLimited { retry_after } => {
             let resp = Response::problem(429, &body(429, "Too Many Requests", "Too many attempts; try again later"));
             return resp.with_header("retry-after", retry_after.to_string());

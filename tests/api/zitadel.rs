@@ -80,6 +80,9 @@ fn permission_matrix() {
             let want = match who {
                 Caller::SelfUser if *self_ok => 200,
                 Caller::SelfUser | Caller::OtherUserSameOrg => 403,
+                // A proof is only for one's own password, refused for any other target before it
+                // is looked up, like any other invalid body (an_admin_proof_for_another_user_…).
+                Caller::Admin | Caller::AdminOfOtherOrg if name.ends_with("with current") => 400,
                 Caller::Admin => 200,
                 Caller::AdminOfOtherOrg => 404,
             };
@@ -305,4 +308,37 @@ fn attempt_limits_are_per_user() {
     assert_eq!(r.status, 200, "{}", r.body);
     let keys: Vec<String> = c.svc.platform.attempts.borrow().keys().cloned().collect();
     assert!(keys.iter().all(|k| !k.ends_with(":0")), "limiter keys name real users: {keys:?}");
+}
+
+/// An admin setting another user's password needs no proof, so a proof it sends is refused
+/// outright — right or wrong, before any hash is computed — and nothing changes (issue 9, item 5:
+/// otherwise each request is a free guess at that user's password, at a PBKDF2 hash of our CPU).
+#[test]
+fn an_admin_proof_for_another_user_is_refused_not_checked() {
+    let c = cast();
+    let before = c.stored()["password_hash"].clone();
+    let with = |proof: Value| {
+        let mut body = json!({"password": {"password": {"password": "N3w-Passw0rd!"}}});
+        body["password"].as_object_mut().unwrap().extend(proof.as_object().unwrap().clone());
+        body
+    };
+    for (proof, member) in [
+        (json!({"currentPassword": "Old-Passw0rd!"}), "password.currentPassword"),
+        (json!({"currentPassword": "a-wrong-guess"}), "password.currentPassword"),
+        (json!({"verificationCode": "ABCDEF12"}), "password.verificationCode"),
+    ] {
+        let r = c.rest(&c.admin_key, with(proof.clone()));
+        assert_eq!((r.status, &r.body["code"]), (400, &json!(3)), "{}", r.body);
+        let violations = r.body["details"].as_array().unwrap().iter().find_map(|d| d.get("fieldViolations")).unwrap();
+        assert_eq!(violations[0]["field"], member, "{}", r.body);
+        let r = c.connect(&c.admin_key, "UpdateHumanUser", with(proof.clone()));
+        assert_eq!((r.status, &r.body["code"]), (400, &json!("invalid_argument")), "{}", r.body);
+        assert!(r.body["message"].as_str().unwrap().contains(member), "{}", r.body);
+        assert_eq!(c.stored()["password_hash"], before);
+    }
+    // The same admin without a proof sets it; the user with its own proof still can.
+    assert_eq!(c.rest(&c.admin_key, with(json!({}))).status, 200);
+    assert!(users_edge::password::verify("N3w-Passw0rd!", c.stored()["password_hash"].as_str().unwrap()));
+    let own = c.rest(&c.user_key, with(json!({"currentPassword": "N3w-Passw0rd!"})));
+    assert_eq!(own.status, 200, "{}", own.body);
 }

@@ -250,3 +250,41 @@ test("2. emails are stored exactly as sent (the canonical key is for comparison 
   }
   await unchanged(m.user.id, snap);
 });
+
+test("7. HEAD is answered wherever GET is: same status and headers, no body; Allow lists HEAD beside GET", async () => {
+  const m = await member();
+  for (const [path, headers] of [
+    [`/api/v1/users/${m.user.id}`, { "x-api-key": m.key }],
+    [`/users/${m.user.uuid}`, bearer(m.key)],
+    [`/openapi.json`, {}],
+  ]) {
+    const get = await w.fetch(path, { headers });
+    const head = await w.fetch(path, { method: "HEAD", headers });
+    assert.equal(head.status, get.status, path);
+    assert.equal(head.status, 200, `${path}: ${get.text}`);
+    assert.equal(head.text, "", `${path}: no body`);
+    assert.equal(head.headers.get("content-type"), get.headers.get("content-type"), path);
+  }
+  const r = await w.fetch(`/api/v1/users/${m.user.id}`, { method: "PUT", headers: { "x-api-key": m.key } });
+  assert.equal(r.status, 405);
+  assert.equal(r.headers.get("allow"), "GET, HEAD, PATCH");
+  // A read-scoped request still: HEAD writes nothing and needs the same key as GET.
+  assert.equal((await w.fetch(`/api/v1/users/${m.user.id}`, { method: "HEAD" })).status, 401);
+});
+
+test("9. off the path, each dialect answers in its own shape; Connect's unknown method is `unimplemented` (HTTP 404)", async () => {
+  const m = await member();
+  let r = await w.fetch(`/api/v1/users/${m.user.id}/secrets`, { headers: { "x-api-key": m.key } });
+  assert.equal(r.status, 404);
+  assert.equal(r.data.error, "not_found", r.text);
+  r = await w.fetch(`/v2/users/${m.user.uuid}/totp`, { method: "POST", headers: bearer(m.key) });
+  assert.equal(r.status, 404);
+  assert.equal(r.data.code, 5, r.text);
+  r = await connect("DeleteUser", m.key, { json: { userId: m.user.uuid } });
+  assert.equal(r.status, 404);
+  assert.deepEqual([r.data.code, r.headers.get("content-type")], ["unimplemented", "application/json"], r.text);
+  r = await w.fetch(`/openapi/v1/users/${m.user.uuid}/groups`, { method: "PATCH", headers: { "x-api-key": m.key } });
+  assert.equal(r.status, 404);
+  assert.equal(r.data.status, 404, r.text);
+  assert.equal(r.data.type, undefined, "Konstantly's own error shape, not problem+json");
+});

@@ -84,6 +84,10 @@ impl From<Failure> for ScimError {
             }
             Failure::MalformedBody(msg) => Self::bad("invalidSyntax", msg),
             Failure::MethodNotAllowed => Self::new(405, None, "That method is not supported here"),
+            Failure::ProofNotAccepted(_) => Self::bad(
+                "invalidValue",
+                concat!("password: ", "is not accepted: an admin sets another user's password without proof"),
+            ),
             Failure::ProofRejected(_) => Self::bad("invalidValue", "password: could not be verified"),
             Failure::RateLimited { retry_after } => {
                 Self { retry_after: Some(retry_after), ..Self::new(429, None, "Too many attempts; try again later") }

@@ -13,7 +13,9 @@ fn status_of(f: &Failure) -> (u32, &'static str, u16, u16) {
         Failure::Unauthenticated => (16, "unauthenticated", 401, 401),
         Failure::Forbidden(_) | Failure::RoleNotHeld => (7, "permission_denied", 403, 403),
         Failure::NotFound => (5, "not_found", 404, 404),
-        Failure::Invalid(_) | Failure::MalformedBody(_) | Failure::ProofRejected(_) => (3, "invalid_argument", 400, 400),
+        Failure::Invalid(_) | Failure::MalformedBody(_) | Failure::ProofRejected(_) | Failure::ProofNotAccepted(_) => {
+            (3, "invalid_argument", 400, 400)
+        }
         Failure::Conflict(_) => (6, "already_exists", 409, 409),
         Failure::PreconditionFailed => (9, "failed_precondition", 400, 400),
         Failure::PayloadTooLarge => (8, "resource_exhausted", 413, 413),
@@ -40,6 +42,14 @@ fn message_and_violations(f: &Failure) -> (String, Vec<FieldError>) {
             (format!("invalid argument: {}", list.join("; ")), errors.clone())
         }
         Failure::MalformedBody(m) => (m.clone(), vec![]),
+        Failure::ProofNotAccepted(kind) => {
+            let member = match kind {
+                ProofKind::CurrentPassword => "password.currentPassword",
+                ProofKind::VerificationCode => "password.verificationCode",
+            };
+            let why = "is not accepted: an admin sets another user's password without proof";
+            (format!("invalid argument: {member}: {why}"), vec![FieldError::new(member, why)])
+        }
         Failure::ProofRejected(ProofKind::CurrentPassword) => {
             ("Password is invalid".into(), vec![FieldError::new("password.currentPassword", "does not match")])
         }

@@ -15,7 +15,7 @@ mod routes;
 pub use errors::render_error;
 pub use parse::{parse_password_reset, parse_update, parse_verify};
 pub use render::{details, render_details, render_password_reset, render_update_human, render_update_user};
-pub use routes::{connect, rest};
+pub use routes::{connect, rest, unimplemented};
 
 use crate::model::Field;
 use crate::policy::{Access::*, Rules};

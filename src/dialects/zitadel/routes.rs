@@ -31,12 +31,19 @@ pub async fn connect<P: Platform>(cx: &Ctx<'_, P>, req: &Request, method: &str) 
         "VerifyEmail" => Op::Verify(CodeKind::Email),
         "VerifyPhone" => Op::Verify(CodeKind::Phone),
         "PasswordReset" => Op::PasswordReset,
-        _ => return dialect::render_error(&Failure::NotFound, Transport::Connect),
+        _ => return unimplemented(method),
     };
     if req.method != "POST" {
         return dialect::render_error(&Failure::MethodNotAllowed, Transport::Connect).with_header("allow", "POST");
     }
     respond(cx, serve(cx, req, op, None).await, |f| dialect::render_error(f, Transport::Connect))
+}
+
+/// A method (or service) this server doesn't serve: the Connect protocol's `unimplemented`,
+/// which it maps to HTTP 404.
+pub fn unimplemented(method: &str) -> Response {
+    let message = format!("{method} is not implemented");
+    Response::json(404, &serde_json::json!({ "code": "unimplemented", "message": message }))
 }
 
 #[derive(Clone, Copy)]

@@ -115,12 +115,20 @@ async fn contact_step<P: Platform>(
     ];
     for (kind, value, verified, verification) in contacts {
         let Some(value) = value else { continue };
+        if kind == CodeKind::Email && (verification.is_none() || !verified.is_keep()) {
+            // Set without a code, or with its flag set by an admin: no expiring claim.
+            plan.update.derived.push(("email_claim_until", crate::store::SqlValue::Null));
+        }
         if verified.is_keep() {
             plan.update.reverify.push((kind, value.clone()));
         }
         if let Some(v) = verification {
             let event_id = super::new_uuid(cx)?;
             let code = codes::generate(cx, kind, Some(value.clone()), v.clone(), &event_id)?;
+            if kind == CodeKind::Email && verified.is_keep() {
+                // An unverified claim reserves the address only while its code lives.
+                plan.update.derived.push(("email_claim_until", code.expires_at.clone().into()));
+            }
             let sends = matches!(v, Verification::Send { .. });
             if sends {
                 codes::limit_sends(cx, who, target, &value).await?;
@@ -206,10 +214,14 @@ pub(crate) async fn commit<P: Platform>(
     (action, dialect, fields): (Action, &str, &[Field]),
     w: &Write,
 ) -> Result<(User, Vec<NewCode>), Failure> {
-    let mut batch =
-        vec![users::update(who, target, pre, &plan.update, &w.now, &w.tag), w.event(target, who, action, dialect, fields)];
+    // A stale claim on the address goes first, so that the update can take it.
+    let release = users::assigned_email_key(&plan.update.derived).map(|k| users::release_for_update(who, target, k, &w.now));
+    let lead = usize::from(release.is_some());
+    let mut batch: Vec<Stmt> = release.into_iter().collect();
+    batch.extend([users::update(who, target, pre, &plan.update, &w.now, &w.tag), w.event(target, who, action, dialect, fields)]);
     batch.extend(plan.after);
     let mut results = cx.batch(batch).await?;
+    results.drain(..lead);
     let stored: Vec<NewCode> =
         plan.codes.into_iter().filter(|(_, at)| results.get(*at).is_some_and(|r| !r.is_empty())).map(|(c, _)| c).collect();
     match results.first_mut().and_then(|rows| rows.pop()) {

@@ -252,6 +252,44 @@ pub fn insert(
     )
 }
 
+/// The email key an update or insert assigns, if any.
+pub fn assigned_email_key(derived: &[Derived]) -> Option<&SqlValue> {
+    derived.iter().find(|(c, _)| *c == "email_key").map(|(_, v)| v)
+}
+
+/// Release another user's expired, unverified claim on `email_key` in the org the write goes to
+/// (`org_sql` over `users`, bound by `org_params`), so the write that follows in the same batch
+/// can take the address. Changes no field a client sees: the row keeps its text (migration 0009).
+fn release_stale_claim(org_sql: &str, mut org_params: Vec<SqlValue>, email_key: &SqlValue, now: &str) -> Stmt {
+    let mut params = vec![email_key.clone(), now.into()];
+    params.append(&mut org_params);
+    Stmt::new(
+        format!(
+            "UPDATE users SET email_key = NULL WHERE email_key = ? AND email_verified = 0 AND email_claim_until IS NOT NULL \
+             AND email_claim_until <= ? AND deleted_at IS NULL AND org_id = ({org_sql})"
+        ),
+        params,
+    )
+}
+
+/// `release_stale_claim` before an update of `target`: in the target's org, and only when the
+/// caller may write it (the same reach and guard as the update).
+pub fn release_for_update(who: &Principal, target: &Target, email_key: &SqlValue, now: &str) -> Stmt {
+    let mut params = Vec::new();
+    let reach_sql = super::guard::reach(who, target, &mut params);
+    release_stale_claim(&format!("SELECT org_id FROM users WHERE {reach_sql}"), params, email_key, now)
+}
+
+/// `release_stale_claim` before a new user of `org_id`: only while the caller's key holds there.
+pub fn release_for_insert(who: &Principal, org_id: i64, email_key: &SqlValue, now: &str) -> Stmt {
+    let mut params: Vec<SqlValue> = vec![org_id.into()];
+    let guard_sql = match who {
+        Principal::Operator => String::new(),
+        Principal::Key(k) => format!(" AND {}", super::guard::key_holds(k, &mut params)),
+    };
+    release_stale_claim(&format!("SELECT id FROM orgs WHERE id = ?{guard_sql}"), params, email_key, now)
+}
+
 /// A page of live users in id order; one more row than `limit` is asked for, to know whether
 /// there is a next page.
 pub fn list(who: &Principal, q: &UserListing) -> Stmt {

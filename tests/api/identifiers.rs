@@ -2,7 +2,7 @@
 //! their canonical keys, through every API, and read back exactly as sent.
 
 use crate::helpers::Service;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn create(svc: &Service, org: i64, email: &str, username: Option<&str>) -> u16 {
     let mut body = json!({"org_id": org, "email": email});
@@ -61,4 +61,43 @@ fn deleted_users_free_their_keys() {
     let (user, _) = svc.user(org, "gone@a.example", json!({"username": "gone"}));
     assert_eq!(svc.operator("DELETE", &format!("/users/{}", user["id"]), None).status, 204);
     assert_eq!(create(&svc, org, "GONE@a.example", Some("Gone")), 201);
+}
+
+/// Unverified claims (issue 9, item 11): an address a user claimed through a code reserves it
+/// only while the code lives; after that, another user of the org may take it, and the stale
+/// claim is released in the taker's batch. An address set without a code (by an admin or the
+/// operator) reserves it until changed.
+#[test]
+fn an_unverified_claim_expires_with_its_code() {
+    let svc = Service::new();
+    let org = svc.org("A");
+    let (a, a_key) = svc.user(org, "a@a.test", json!({}));
+    let (_, b_key) = svc.user(org, "b@a.test", json!({}));
+    let claim = |key: &str, uuid: &Value, email: &str| {
+        let path = format!("/v2/users/human/{}", uuid.as_str().unwrap());
+        svc.call("PUT", &path, &[("authorization", &format!("Bearer {key}"))], Some(json!({"email": {"email": email}})))
+    };
+    let b_uuid = svc.operator("GET", &format!("/users?org_id={org}&email=b@a.test"), None).body["users"][0]["uuid"].clone();
+    let r = claim(&a_key, &a["uuid"], "shared@a.test");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = claim(&b_key, &b_uuid, "SHARED@a.test");
+    assert_eq!(r.status, 409, "a live claim reserves the address: {}", r.body);
+
+    svc.platform.advance(3_600_000.0 + 1.0); // the code's hour is over
+    let r = claim(&b_key, &b_uuid, "SHARED@a.test");
+    assert_eq!(r.status, 200, "an expired claim no longer does: {}", r.body);
+    let found = svc.operator("GET", &format!("/users?org_id={org}&email=shared@a.test"), None).body;
+    assert_eq!(found["users"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["users"][0]["uuid"], b_uuid);
+    // The stale claimant keeps what it typed, unverified; its claim is gone.
+    let stale = svc.stored(a["id"].as_i64().unwrap());
+    assert_eq!((stale["email"].as_str(), stale["email_verified"].as_i64()), (Some("shared@a.test"), Some(0)));
+    assert_eq!(stale["email_key"], Value::Null);
+    // Claiming it back is a new claim, refused while b's code lives.
+    assert_eq!(claim(&a_key, &a["uuid"], "shared@a.test").status, 409);
+
+    // Set by the operator, unverified and without a code: reserved for good.
+    assert_eq!(create(&svc, org, "kept@a.test", None), 201);
+    svc.platform.advance(48.0 * 3_600_000.0);
+    assert_eq!(claim(&b_key, &b_uuid, "kept@a.test").status, 409);
 }

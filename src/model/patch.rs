@@ -3,7 +3,7 @@
 //! and the SQL assignments from drifting apart.
 
 use super::{Field, ScimDocument};
-use crate::store::SqlValue;
+use crate::values::Scalar;
 use crate::values::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -116,13 +116,13 @@ macro_rules! user_patch {
 
             /// `field = value` pairs for every touched field except the password, which the
             /// pipeline hashes first, and the code requests, which are not stored values.
-            pub fn assignments(&self) -> Vec<(Field, SqlValue)> {
+            pub fn assignments(&self) -> Vec<(Field, Scalar)> {
                 let mut out = Vec::new();
                 $(
                     match &self.$field {
                         Patch::Keep => {}
-                        Patch::Clear => out.push((Field::$variant, SqlValue::Null)),
-                        Patch::Set(v) => out.push((Field::$variant, ToSql::to_sql(v))),
+                        Patch::Clear => out.push((Field::$variant, Scalar::Null)),
+                        Patch::Set(v) => out.push((Field::$variant, Stored::stored(v))),
                     }
                 )*
                 out
@@ -190,7 +190,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(patch.touched(), vec![Field::GivenName, Field::BasedIn, Field::Password]);
-        assert_eq!(patch.assignments(), vec![(Field::GivenName, SqlValue::Text("New".into())), (Field::BasedIn, SqlValue::Null)]);
+        assert_eq!(patch.assignments(), vec![(Field::GivenName, Scalar::Text("New".into())), (Field::BasedIn, Scalar::Null)]);
         assert!(UserPatch::default().is_empty());
         assert!(!format!("{patch:?}").contains("\"x\""));
     }

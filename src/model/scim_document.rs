@@ -1,7 +1,7 @@
 //! The SCIM attributes of a user that have no canonical field, kept as one JSON object.
 
-use crate::store::SqlValue;
-use crate::values::ToSql;
+use crate::values::Scalar;
+use crate::values::Stored;
 
 /// A JSON object of SCIM attributes (core attributes by name, extensions under their URN), as
 /// the SCIM dialect built it from a checked request. Stored as text in `users.scim`.
@@ -18,8 +18,8 @@ impl ScimDocument {
     }
 }
 
-impl ToSql for ScimDocument {
-    fn to_sql(&self) -> SqlValue {
-        SqlValue::Text(self.0.clone())
+impl Stored for ScimDocument {
+    fn stored(&self) -> Scalar {
+        Scalar::Text(self.0.clone())
     }
 }

@@ -1,4 +1,3 @@
-use crate::store::Row;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A user as stored. Built from a `users` row (D1 gives flags as 0/1); its `Serialize` is the
@@ -68,7 +67,9 @@ pub struct User {
 }
 
 impl User {
-    pub fn from_row(row: Row) -> Result<Self, String> {
+    /// A user from its stored fields, one JSON member each (a `store::Row`; the model needs no
+    /// more of the store than that shape).
+    pub fn from_row(row: serde_json::Map<String, serde_json::Value>) -> Result<Self, String> {
         serde_json::from_value(serde_json::Value::Object(row)).map_err(|e| format!("bad users row: {e}"))
     }
 

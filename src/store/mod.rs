@@ -18,14 +18,8 @@ pub use guard::KeyState;
 
 use serde_json::{Map, Value};
 
-/// A value bound to a `?` placeholder.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SqlValue {
-    Null,
-    /// D1 receives integers as JavaScript numbers, exact up to 2^53 (a BigInt is refused).
-    Int(i64),
-    Text(String),
-}
+/// A value bound to a `?` placeholder: a value's `Scalar`, bound as is.
+pub use crate::values::Scalar as SqlValue;
 
 impl From<&str> for SqlValue {
     fn from(s: &str) -> Self {

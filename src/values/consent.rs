@@ -1,7 +1,7 @@
 //! Consent records (Upsun's `consented_at` / `consent_method`), written by admins.
 
-use super::{FromJson, ToSql};
-use crate::store::SqlValue;
+use super::{FromJson, Stored};
+use crate::values::Scalar;
 use serde_json::Value;
 
 /// An RFC 3339 date-time with an offset (`2023-11-07T05:31:56Z`, `2023-11-07T06:31:56+01:00`).
@@ -50,9 +50,9 @@ impl FromJson for ConsentMethod {
     }
 }
 
-impl ToSql for ConsentMethod {
-    fn to_sql(&self) -> SqlValue {
-        SqlValue::Text(self.as_str().into())
+impl Stored for ConsentMethod {
+    fn stored(&self) -> Scalar {
+        Scalar::Text(self.as_str().into())
     }
 }
 

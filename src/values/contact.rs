@@ -1,5 +1,5 @@
-use super::ToSql;
-use crate::store::SqlValue;
+use super::Stored;
+use crate::values::Scalar;
 
 /// A phone number in E.164 form: `+`, a country code not starting with 0, 8 to 15 digits in all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,9 +60,9 @@ string_value! {
     LanguageTag => "must be a string",
 }
 
-impl ToSql for Gender {
-    fn to_sql(&self) -> SqlValue {
-        SqlValue::Text(self.as_str().into())
+impl Stored for Gender {
+    fn stored(&self) -> Scalar {
+        Scalar::Text(self.as_str().into())
     }
 }
 

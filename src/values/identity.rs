@@ -1,6 +1,6 @@
 use super::reference_data::{COUNTRY_CODES, TIME_ZONES};
-use super::{FromJson, ToSql};
-use crate::store::SqlValue;
+use super::{FromJson, Stored};
+use crate::values::Scalar;
 use serde_json::Value;
 
 /// A login name: 1–200 characters that the PRECIS UsernameCaseMapped profile (RFC 8265 §3.3)
@@ -163,9 +163,9 @@ impl FromJson for Attributes {
     }
 }
 
-impl ToSql for Attributes {
-    fn to_sql(&self) -> SqlValue {
-        SqlValue::Text(self.0.clone())
+impl Stored for Attributes {
+    fn stored(&self) -> Scalar {
+        Scalar::Text(self.0.clone())
     }
 }
 

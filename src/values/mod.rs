@@ -1,7 +1,7 @@
 //! Parsed value types. Input becomes one of these at the dialect boundary; past that point the
 //! type is the proof that the value is valid, so nothing downstream re-checks it.
 
-/// `FromJson` (from a JSON string, through `parse`) and `ToSql` (as text, through `as_str`) for
+/// `FromJson` (from a JSON string, through `parse`) and `Stored` (as text, through `as_str`) for
 /// the string-shaped value types.
 macro_rules! string_value {
     ($($ty:ty => $msg:literal),* $(,)?) => {$(
@@ -10,9 +10,9 @@ macro_rules! string_value {
                 value.as_str().ok_or_else(|| $msg.to_string()).and_then(Self::parse)
             }
         }
-        impl $crate::values::ToSql for $ty {
-            fn to_sql(&self) -> $crate::store::SqlValue {
-                $crate::store::SqlValue::Text(self.as_str().to_string())
+        impl $crate::values::Stored for $ty {
+            fn stored(&self) -> $crate::values::Scalar {
+                $crate::values::Scalar::Text(self.as_str().to_string())
             }
         }
     )*};
@@ -35,7 +35,6 @@ pub use template::UrlTemplate;
 pub use text::{LongText, ShortText, Text};
 pub use web::{Email, HttpUrl};
 
-use crate::store::SqlValue;
 use serde_json::Value;
 
 /// A value that can be read from one JSON field. `Err` is the message shown to the client,
@@ -44,9 +43,19 @@ pub trait FromJson: Sized {
     fn from_json(value: &Value) -> Result<Self, String>;
 }
 
-/// A value that can be bound into a D1 statement.
-pub trait ToSql {
-    fn to_sql(&self) -> SqlValue;
+/// A value reduced to what one stored field holds: nothing, an integer or a text. The store binds
+/// it to a statement as is (`store::SqlValue` is this type); values and the model know no SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Null,
+    /// D1 receives integers as JavaScript numbers, exact up to 2^53 (a BigInt is refused).
+    Int(i64),
+    Text(String),
+}
+
+/// A value as one stored field holds it.
+pub trait Stored {
+    fn stored(&self) -> Scalar;
 }
 
 impl FromJson for bool {
@@ -55,9 +64,9 @@ impl FromJson for bool {
     }
 }
 
-impl ToSql for bool {
-    fn to_sql(&self) -> SqlValue {
-        SqlValue::Int(i64::from(*self))
+impl Stored for bool {
+    fn stored(&self) -> Scalar {
+        Scalar::Int(i64::from(*self))
     }
 }
 
@@ -93,9 +102,9 @@ impl FromJson for ExternalId {
     }
 }
 
-impl ToSql for ExternalId {
-    fn to_sql(&self) -> SqlValue {
-        SqlValue::Int(self.0)
+impl Stored for ExternalId {
+    fn stored(&self) -> Scalar {
+        Scalar::Int(self.0)
     }
 }
 

@@ -1,5 +1,5 @@
-use super::{FromJson, ToSql};
-use crate::store::SqlValue;
+use super::{FromJson, Stored};
+use crate::values::Scalar;
 use serde_json::Value;
 
 /// Free text of at most `MAX` characters with no control characters (newlines and tabs are
@@ -40,9 +40,9 @@ impl<const MAX: usize, const MULTILINE: bool> FromJson for Text<MAX, MULTILINE> 
     }
 }
 
-impl<const MAX: usize, const MULTILINE: bool> ToSql for Text<MAX, MULTILINE> {
-    fn to_sql(&self) -> SqlValue {
-        SqlValue::Text(self.0.clone())
+impl<const MAX: usize, const MULTILINE: bool> Stored for Text<MAX, MULTILINE> {
+    fn stored(&self) -> Scalar {
+        Scalar::Text(self.0.clone())
     }
 }
 

@@ -1,5 +1,6 @@
-//! The core's one error type. Dialects turn it into their own wire format; nothing here knows
-//! about status codes or bodies.
+//! Errors by layer: `Failure` is the core's (the pipeline returns nothing else), `HttpError` the
+//! HTTP layer's (a request no dialect could read), and `Refusal` either, which is what a dialect
+//! turns into its own wire format. Nothing here knows about status codes or bodies.
 
 use crate::model::Field;
 use crate::policy::Denial;
@@ -31,11 +32,6 @@ pub enum Failure {
     Conflict(Field),
     /// `If-Match` named a version that is no longer current.
     PreconditionFailed,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    /// The body is not JSON, or not the JSON shape the dialect needs at the top level.
-    MalformedBody(String),
-    MethodNotAllowed,
     /// A `currentPassword` or verification code that doesn't match (or has expired, or was used).
     ProofRejected(ProofKind),
     /// A proof sent for someone else's password. Only a user's own change takes one; an admin
@@ -48,6 +44,35 @@ pub enum Failure {
     },
     /// Storage failed for a reason that is ours, not the client's.
     Internal(String),
+}
+
+/// What the HTTP layer refuses before a dialect reads the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpError {
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    /// The body is not JSON, or could not be read.
+    MalformedBody(String),
+    MethodNotAllowed,
+}
+
+/// Why a request got no success: the HTTP layer's refusal or the core's failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Http(HttpError),
+    Core(Failure),
+}
+
+impl From<Failure> for Refusal {
+    fn from(f: Failure) -> Self {
+        Refusal::Core(f)
+    }
+}
+
+impl From<HttpError> for Refusal {
+    fn from(e: HttpError) -> Self {
+        Refusal::Http(e)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

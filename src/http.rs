@@ -131,11 +131,11 @@ fn strong_version(tag: &str) -> Option<i64> {
 
 /// Body bytes as a JSON value, enforcing the content type. An empty body is `{}`: the seed's
 /// own HiEnergy curl sends none (a missing line continuation drops `-d '{}'`).
-pub fn json_body(req: &Request) -> Result<Value, crate::error::Failure> {
-    use crate::error::Failure;
+pub fn json_body(req: &Request) -> Result<Value, crate::error::Refusal> {
+    use crate::error::HttpError;
     let bytes = match &req.body {
-        Body::TooLarge => return Err(Failure::PayloadTooLarge),
-        Body::Unreadable => return Err(Failure::MalformedBody("the request body could not be read".into())),
+        Body::TooLarge => return Err(HttpError::PayloadTooLarge.into()),
+        Body::Unreadable => return Err(HttpError::MalformedBody("the request body could not be read".into()).into()),
         Body::Bytes(b) => b,
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -144,7 +144,7 @@ pub fn json_body(req: &Request) -> Result<Value, crate::error::Failure> {
     let ct = req.header("content-type").unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if !(mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))) {
-        return Err(Failure::UnsupportedMediaType);
+        return Err(HttpError::UnsupportedMediaType.into());
     }
     parse_json(bytes)
 }
@@ -154,17 +154,17 @@ pub fn json_body(req: &Request) -> Result<Value, crate::error::Failure> {
 /// parsers disagreeing on which value counts is how authorization bypasses start. One pass: the
 /// `Value` is built while the keys are checked. The duplicate's path (`user`, `user.name`,
 /// `items[2].id`) comes back as an invalid field.
-fn parse_json(bytes: &[u8]) -> Result<Value, crate::error::Failure> {
-    use crate::error::{Failure, FieldError};
+fn parse_json(bytes: &[u8]) -> Result<Value, crate::error::Refusal> {
+    use crate::error::{Failure, FieldError, HttpError};
     use serde::de::DeserializeSeed;
     let duplicate = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let parsed =
         UniqueKeys { path: String::new(), duplicate: &duplicate }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     match (parsed, duplicate.into_inner()) {
-        (_, Some(path)) => Err(Failure::Invalid(vec![FieldError::new(path, "is given more than once")])),
+        (_, Some(path)) => Err(Failure::Invalid(vec![FieldError::new(path, "is given more than once")]).into()),
         (Ok(value), None) => Ok(value),
-        (Err(e), None) => Err(Failure::MalformedBody(format!("body is not valid JSON: {e}"))),
+        (Err(e), None) => Err(HttpError::MalformedBody(format!("body is not valid JSON: {e}")).into()),
     }
 }
 
@@ -278,7 +278,10 @@ mod tests {
     fn body_limits_and_types() {
         assert!(matches!(Body::from_read(Some(70_000), None), Body::TooLarge));
         let unread = Request { method: "PATCH".into(), path: "/".into(), headers: vec![], body: Body::Unreadable };
-        assert!(matches!(json_body(&unread), Err(crate::error::Failure::MalformedBody(_))), "not an empty update");
+        assert!(
+            matches!(json_body(&unread), Err(crate::error::Refusal::Http(crate::error::HttpError::MalformedBody(_)))),
+            "not an empty update"
+        );
         assert!(matches!(Body::from_read(None, Some(vec![b' '; 70_000])), Body::TooLarge));
         let req = |ct: &str, body: &str| Request {
             method: "PATCH".into(),
@@ -287,20 +290,26 @@ mod tests {
             body: Body::Bytes(body.as_bytes().to_vec()),
         };
         assert_eq!(json_body(&req("", "")).unwrap(), serde_json::json!({}));
-        assert_eq!(json_body(&req("text/plain", "{}")), Err(crate::error::Failure::UnsupportedMediaType));
+        assert_eq!(
+            json_body(&req("text/plain", "{}")),
+            Err(crate::error::Refusal::Http(crate::error::HttpError::UnsupportedMediaType))
+        );
         assert!(json_body(&req("application/json; charset=utf-8", "{}")).is_ok());
         assert!(json_body(&req("application/merge-patch+json", "{}")).is_ok());
-        assert!(matches!(json_body(&req("application/json", "{nope")), Err(crate::error::Failure::MalformedBody(_))));
+        assert!(matches!(
+            json_body(&req("application/json", "{nope")),
+            Err(crate::error::Refusal::Http(crate::error::HttpError::MalformedBody(_)))
+        ));
     }
 
-    fn body(text: &str) -> Result<Value, crate::error::Failure> {
+    fn body(text: &str) -> Result<Value, crate::error::Refusal> {
         let headers = vec![("content-type".into(), "application/json".into())];
         json_body(&Request { method: "PATCH".into(), path: "/".into(), headers, body: Body::Bytes(text.as_bytes().to_vec()) })
     }
 
     fn duplicate_at(text: &str) -> Option<String> {
         match body(text) {
-            Err(crate::error::Failure::Invalid(errors))
+            Err(crate::error::Refusal::Core(crate::error::Failure::Invalid(errors)))
                 if errors.len() == 1 && errors[0].message == "is given more than once" =>
             {
                 Some(errors[0].field.clone())
@@ -319,8 +328,11 @@ mod tests {
         assert_eq!(duplicate_at(r#"{"x":1,"\u0078":2}"#).as_deref(), Some("x"), "an escape is the same name");
         // The same name in different objects, and a parse error after a duplicate-free prefix.
         assert_eq!(body(r#"{"a":{"id":1},"b":{"id":1},"c":[{"id":1},{"id":1}]}"#).unwrap()["c"][1]["id"], 1);
-        assert!(matches!(body(r#"{"a":1,"b":2"#), Err(crate::error::Failure::MalformedBody(_))));
-        assert!(matches!(body(r#"{"a":1} {"a":2}"#), Err(crate::error::Failure::MalformedBody(_))));
+        assert!(matches!(body(r#"{"a":1,"b":2"#), Err(crate::error::Refusal::Http(crate::error::HttpError::MalformedBody(_)))));
+        assert!(matches!(
+            body(r#"{"a":1} {"a":2}"#),
+            Err(crate::error::Refusal::Http(crate::error::HttpError::MalformedBody(_)))
+        ));
     }
 
     #[test]
@@ -334,6 +346,9 @@ mod tests {
             r#"{"a":[1,[2,{}]],"big":18446744073709551616,"e":1e+400,"f":0.1,"i":-7,"n":null,"o":{},"s":"xé","t":true,"u":18446744073709551615}"#
         );
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
-        assert!(matches!(body(&deep), Err(crate::error::Failure::MalformedBody(_))), "serde_json's recursion limit still holds");
+        assert!(
+            matches!(body(&deep), Err(crate::error::Refusal::Http(crate::error::HttpError::MalformedBody(_)))),
+            "serde_json's recursion limit still holds"
+        );
     }
 }

@@ -72,9 +72,9 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
         ["zitadel.user.v2.UserService", method] => zitadel::connect(cx, req, method).await,
         // Anything else under a dialect's prefix is that dialect's own 404 (Connect's
         // `unimplemented` for an unknown service or method), not a generic one.
-        ["api", "v1", ..] => hienergy::render_error(&Failure::NotFound),
-        ["openapi", "v1", ..] => konstantly::render_error(&Failure::NotFound),
-        ["users", ..] => upsun::render_error(&Failure::NotFound),
+        ["api", "v1", ..] => hienergy::render_error(&Failure::NotFound.into()),
+        ["openapi", "v1", ..] => konstantly::render_error(&Failure::NotFound.into()),
+        ["users", ..] => upsun::render_error(&Failure::NotFound.into()),
         [service, ..] if service.starts_with("zitadel.") => zitadel::unimplemented(&segments.join("/")),
         ["openapi.json"] if req.method == "GET" => Response {
             status: 200,

@@ -2,7 +2,7 @@
 //! (seed 000). Responses are `{"data": user}`; errors are `{"error", "message", "errors"?}`.
 
 use super::{respond, NullMeans, Reader};
-use crate::error::{Failure, FieldError};
+use crate::error::{Failure, FieldError, HttpError, Refusal};
 use crate::http::{Request, Response};
 use crate::model::{Field, Principal, Scope, Target, User, UserPatch};
 use crate::pipeline;
@@ -145,7 +145,20 @@ fn error(status: u16, code: &str, message: &str, errors: Option<Value>) -> Respo
     Response::json(status, &body)
 }
 
-pub fn render_error(f: &Failure) -> Response {
+pub fn render_error(r: &Refusal) -> Response {
+    let f = match r {
+        Refusal::Http(HttpError::PayloadTooLarge) => {
+            return error(413, "payload_too_large", "The request body is larger than 64 KiB", None)
+        }
+        Refusal::Http(HttpError::UnsupportedMediaType) => {
+            return error(415, "unsupported_media_type", "The request body must be application/json", None)
+        }
+        Refusal::Http(HttpError::MalformedBody(msg)) => return error(400, "bad_request", msg, None),
+        Refusal::Http(HttpError::MethodNotAllowed) => {
+            return error(405, "method_not_allowed", "Use GET or PATCH", None).with_header("allow", "GET, PATCH")
+        }
+        Refusal::Core(f) => f,
+    };
     match f {
         Failure::Unauthenticated => error(401, "unauthorized", "A valid API key is required in the X-Api-Key header", None),
         Failure::RoleNotHeld => error(403, "forbidden", "This API key's admin role is no longer held", None),
@@ -169,12 +182,6 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::PreconditionFailed => {
             error(412, "precondition_failed", "The user has changed since the version in If-Match", None)
         }
-        Failure::PayloadTooLarge => error(413, "payload_too_large", "The request body is larger than 64 KiB", None),
-        Failure::UnsupportedMediaType => error(415, "unsupported_media_type", "The request body must be application/json", None),
-        Failure::MalformedBody(msg) => error(400, "bad_request", msg, None),
-        Failure::MethodNotAllowed => {
-            error(405, "method_not_allowed", "Use GET or PATCH", None).with_header("allow", "GET, PATCH")
-        }
         Failure::ProofNotAccepted(_) => {
             let errs = [FieldError::new("password", "is not accepted: an admin sets another user's password without proof")];
             error(422, "validation_failed", "Validation failed", Some(field_errors(&errs)))
@@ -194,9 +201,9 @@ pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Res
     respond(cx, serve_user(cx, req, id).await, render_error)
 }
 
-async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<Response, Failure> {
+async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<Response, Refusal> {
     if !matches!(req.method.as_str(), "GET" | "PATCH") {
-        return Err(Failure::MethodNotAllowed);
+        return Err(HttpError::MethodNotAllowed.into());
     }
     let who = Principal::Key(pipeline::authenticate_key(cx, req, Scope::Hienergy).await?);
     let target = Target::Id(parse_id(id).ok_or(Failure::NotFound)?);

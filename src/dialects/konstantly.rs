@@ -3,7 +3,7 @@
 //! shows; a taken email is a 400 on `email`, not a 409.
 
 use super::{respond, NullMeans, Reader};
-use crate::error::{Failure, FieldError};
+use crate::error::{Failure, FieldError, HttpError, Refusal};
 use crate::http::{json_body, parse_if_match, Request, Response};
 use crate::model::{Field, Principal, Scope, Target, User, UserPatch};
 use crate::pipeline::{self, UpdateCommand};
@@ -112,7 +112,14 @@ fn validation(errors: &[FieldError]) -> Response {
     Response::json(400, &json!({ "status": 400, "message": "Validation failed", "errors": map }))
 }
 
-pub fn render_error(f: &Failure) -> Response {
+pub fn render_error(r: &Refusal) -> Response {
+    let f = match r {
+        Refusal::Http(HttpError::PayloadTooLarge) => return error(413, "Request body too large"),
+        Refusal::Http(HttpError::UnsupportedMediaType) => return error(415, "Content-Type must be application/json"),
+        Refusal::Http(HttpError::MalformedBody(msg)) => return error(400, msg),
+        Refusal::Http(HttpError::MethodNotAllowed) => return error(405, "Method not allowed").with_header("allow", "PATCH"),
+        Refusal::Core(f) => f,
+    };
     match f {
         Failure::Unauthenticated => error(401, "Invalid or missing API key"),
         Failure::Forbidden(_) | Failure::RoleNotHeld => error(403, "This API key may not manage users"),
@@ -120,10 +127,6 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::Invalid(errors) => validation(errors),
         Failure::Conflict(field) => validation(&[FieldError::new(wire_name(*field), "Email already exists")]),
         Failure::PreconditionFailed => error(412, "The user has changed since the version in If-Match"),
-        Failure::PayloadTooLarge => error(413, "Request body too large"),
-        Failure::UnsupportedMediaType => error(415, "Content-Type must be application/json"),
-        Failure::MalformedBody(msg) => error(400, msg),
-        Failure::MethodNotAllowed => error(405, "Method not allowed").with_header("allow", "PATCH"),
         Failure::ProofNotAccepted(_) => {
             validation(&[FieldError::new("password", "is not accepted: an admin sets another user's password without proof")])
         }
@@ -140,9 +143,9 @@ pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Res
     respond(cx, serve_user(cx, req, id).await, render_error)
 }
 
-async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<Response, Failure> {
+async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<Response, Refusal> {
     if req.method != "PATCH" {
-        return Err(Failure::MethodNotAllowed);
+        return Err(HttpError::MethodNotAllowed.into());
     }
     let who = Principal::Key(pipeline::authenticate_key(cx, req, Scope::Konstantly).await?);
     let target = Target::parse(id, true).ok_or(Failure::NotFound)?;
@@ -178,7 +181,7 @@ mod tests {
     #[test]
     fn seed_error_example() {
         let Err(f) = parse_patch(json!({"email": "not-an-email"})) else { panic!() };
-        let resp = render_error(&f);
+        let resp = render_error(&f.into());
         assert_eq!(resp.status, 400);
         let body: Value = serde_json::from_slice(&resp.body).unwrap();
         assert_eq!(body, json!({"status": 400, "message": "Validation failed", "errors": {"email": ["Invalid email format"]}}));

@@ -14,7 +14,7 @@ pub mod zitadel;
 
 pub use reader::{NullMeans, Reader};
 
-use crate::error::Failure;
+use crate::error::{Failure, Refusal};
 use crate::http::{json_body, parse_if_match, Request, Response};
 use crate::model::{Principal, Target, User, UserPatch};
 use crate::pipeline::{self, UpdateCommand};
@@ -25,16 +25,16 @@ use crate::policy::Rules;
 /// `app::handle` logs it, once; the client sees only the dialect's generic 500.
 pub fn respond<P: Platform>(
     cx: &Ctx<'_, P>,
-    outcome: Result<Response, Failure>,
-    render: impl FnOnce(&Failure) -> Response,
+    outcome: Result<Response, Refusal>,
+    render: impl FnOnce(&Refusal) -> Response,
 ) -> Response {
     match outcome {
         Ok(resp) => resp,
-        Err(f) => {
-            if let Failure::Internal(message) = &f {
+        Err(r) => {
+            if let Refusal::Core(Failure::Internal(message)) = &r {
                 cx.note_internal(message);
             }
-            render(&f)
+            render(&r)
         }
     }
 }
@@ -48,9 +48,9 @@ pub async fn read_or_patch<P: Platform>(
     target: Target,
     rules: &Rules,
     parse: fn(serde_json::Value) -> Result<UserPatch, Failure>,
-) -> Result<User, Failure> {
+) -> Result<User, Refusal> {
     if req.method == "GET" {
-        return pipeline::read_user(cx, rules, who, &target).await;
+        return Ok(pipeline::read_user(cx, rules, who, &target).await?);
     }
     let patch = parse(json_body(req)?)?;
     let precondition = parse_if_match(req.header("if-match"));

@@ -1,6 +1,6 @@
 //! RFC 9457 `application/problem+json`, shared by the dialects that speak it (operator, Upsun).
 
-use crate::error::{Failure, FieldError};
+use crate::error::{Failure, FieldError, HttpError, Refusal};
 use crate::http::Response;
 use crate::model::Field;
 use crate::policy::Denial;
@@ -22,7 +22,26 @@ pub struct Style {
     pub auth_hint: &'static str,
 }
 
-pub fn render(f: &Failure, style: &Style) -> Response {
+/// The HTTP layer's refusals, alike in every problem+json dialect.
+fn http(e: &HttpError) -> (u16, Value) {
+    match e {
+        HttpError::PayloadTooLarge => (413, body(413, "Content Too Large", "The request body is larger than 64 KiB")),
+        HttpError::UnsupportedMediaType => {
+            (415, body(415, "Unsupported Media Type", "The request body must be application/json"))
+        }
+        HttpError::MalformedBody(msg) => (400, body(400, "Bad Request", msg)),
+        HttpError::MethodNotAllowed => (405, body(405, "Method Not Allowed", "That method is not supported here")),
+    }
+}
+
+pub fn render(r: &Refusal, style: &Style) -> Response {
+    let f = match r {
+        Refusal::Http(e) => {
+            let (status, body) = http(e);
+            return Response::problem(status, &body);
+        }
+        Refusal::Core(f) => f,
+    };
     let name = style.field_name;
     let (status, body) = match f {
         Failure::Unauthenticated => (401, body(401, "Unauthorized", style.auth_hint)),
@@ -51,10 +70,6 @@ pub fn render(f: &Failure, style: &Style) -> Response {
         Failure::PreconditionFailed => {
             (412, body(412, "Precondition Failed", "The resource has changed since the version in If-Match"))
         }
-        Failure::PayloadTooLarge => (413, body(413, "Content Too Large", "The request body is larger than 64 KiB")),
-        Failure::UnsupportedMediaType => (415, body(415, "Unsupported Media Type", "The request body must be application/json")),
-        Failure::MalformedBody(msg) => (400, body(400, "Bad Request", msg)),
-        Failure::MethodNotAllowed => (405, body(405, "Method Not Allowed", "That method is not supported here")),
         Failure::ProofRejected(_) => {
             let errors = [FieldError::new("password", "could not be verified")];
             (

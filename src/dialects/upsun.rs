@@ -6,7 +6,7 @@
 //! again. That keeps a GET → PATCH round trip of the modifiable fields clean.
 
 use super::{problem, respond, NullMeans, Reader};
-use crate::error::Failure;
+use crate::error::{Failure, HttpError, Refusal};
 use crate::http::{Request, Response};
 use crate::model::{Field, Patch, Principal, Scope, Target, User, UserPatch};
 use crate::pipeline;
@@ -107,11 +107,11 @@ pub fn render_ok(u: &User) -> Response {
 const STYLE: problem::Style =
     problem::Style { invalid_status: 400, field_name: wire_name, auth_hint: "Send an API key as a Bearer token" };
 
-pub fn render_error(f: &Failure) -> Response {
-    let resp = problem::render(f, &STYLE);
-    match f {
+pub fn render_error(r: &Refusal) -> Response {
+    let resp = problem::render(r, &STYLE);
+    match r {
         // RFC 9110 §15.5.6: a 405 lists what the resource supports.
-        Failure::MethodNotAllowed => resp.with_header("allow", "GET, PATCH"),
+        Refusal::Http(HttpError::MethodNotAllowed) => resp.with_header("allow", "GET, PATCH"),
         _ => resp,
     }
 }
@@ -121,9 +121,9 @@ pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Res
     respond(cx, serve_user(cx, req, id).await, render_error)
 }
 
-async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<Response, Failure> {
+async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<Response, Refusal> {
     if !matches!(req.method.as_str(), "GET" | "PATCH") {
-        return Err(Failure::MethodNotAllowed);
+        return Err(HttpError::MethodNotAllowed.into());
     }
     let target = Target::parse(id, false).ok_or_else(|| Failure::invalid("user_id", "must be a UUID"))?;
     let who = Principal::Key(pipeline::authenticate_key(cx, req, Scope::Upsun).await?);

@@ -9,7 +9,7 @@ pub use routes::serve;
 pub use wire::{parse_new_key, parse_new_org, parse_new_user, parse_patch, parse_rotation};
 
 use super::problem;
-use crate::error::Failure;
+use crate::error::Refusal;
 use crate::http::Response;
 use crate::model::Field;
 use crate::policy::{Access::AdminOnly, Rules};
@@ -66,6 +66,6 @@ const STYLE: problem::Style = problem::Style {
     auth_hint: "Send the operator token or an admin API key as a Bearer token",
 };
 
-pub fn render_error(f: &Failure) -> Response {
-    problem::render(f, &STYLE)
+pub fn render_error(r: &Refusal) -> Response {
+    problem::render(r, &STYLE)
 }

@@ -2,7 +2,7 @@
 
 use super::{render_error, wire, RULES};
 use crate::dialects::respond;
-use crate::error::Failure;
+use crate::error::{Failure, HttpError, Refusal};
 use crate::http::{json_body, parse_if_match, Request, Response};
 use crate::model::{Principal, Target, User};
 use crate::pipeline::{self, UpdateCommand};
@@ -12,10 +12,10 @@ use serde_json::json;
 /// `/admin/v1/...`: orgs, users, API keys, audit events.
 pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Response {
     let Some(allowed) = allowed_methods(rest) else {
-        return render_error(&Failure::NotFound);
+        return render_error(&Failure::NotFound.into());
     };
     if !allowed.split(", ").any(|m| m == req.method) {
-        return render_error(&Failure::MethodNotAllowed).with_header("allow", allowed);
+        return render_error(&HttpError::MethodNotAllowed.into()).with_header("allow", allowed);
     }
     respond(cx, route(cx, req, rest).await, render_error)
 }
@@ -90,7 +90,7 @@ fn user_response(status: u16, user: &User) -> Response {
     Response::json(status, &user.canonical_json()).with_header("etag", user.etag())
 }
 
-async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Result<Response, Failure> {
+async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Result<Response, Refusal> {
     let who = pipeline::authenticate_operator_or_key(cx, req).await?;
     if !carries_guard(req.method.as_str(), rest) {
         pipeline::ensure_key_holds(cx, &who).await?;
@@ -120,12 +120,12 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Re
         }
         (_, ["users", ..]) => users(cx, req, &who, rest).await,
         (_, ["events" | "webhooks", ..]) => feed(cx, req, &who, rest).await,
-        _ => Err(Failure::NotFound),
+        _ => Err(Failure::NotFound.into()),
     }
 }
 
 /// The user lifecycle.
-async fn users<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest: &[&str]) -> Result<Response, Failure> {
+async fn users<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest: &[&str]) -> Result<Response, Refusal> {
     let pre = parse_if_match(req.header("if-match"));
     match (req.method.as_str(), rest) {
         ("GET", ["users"]) => {
@@ -161,12 +161,12 @@ async fn users<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, res
             let events = pipeline::list_events(cx, who, id(user_id)?).await?;
             Ok(Response::json(200, &json!({ "events": events })))
         }
-        _ => Err(Failure::NotFound),
+        _ => Err(Failure::NotFound.into()),
     }
 }
 
 /// The change feed: pull, and webhook subscriptions.
-async fn feed<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest: &[&str]) -> Result<Response, Failure> {
+async fn feed<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest: &[&str]) -> Result<Response, Refusal> {
     use pipeline::feed;
     match (req.method.as_str(), rest) {
         ("GET", ["events"]) => {
@@ -196,6 +196,6 @@ async fn feed<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest
             feed::replay(cx, who, id(hook)?, from).await?;
             Ok(Response::json(202, &json!({ "from_seq": from })))
         }
-        _ => Err(Failure::NotFound),
+        _ => Err(Failure::NotFound.into()),
     }
 }

@@ -2,7 +2,7 @@
 //! "detail": …}` as `application/scim+json`, from the core's `Failure` or from the dialect's own
 //! refusals (a filter, a path, a PATCH operation).
 
-use crate::error::{Failure, FieldError};
+use crate::error::{Failure, FieldError, HttpError, Refusal};
 use crate::http::Response;
 use crate::model::Field;
 use crate::policy::Denial;
@@ -58,6 +58,28 @@ pub fn scim_name(f: Field) -> &'static str {
     }
 }
 
+impl From<HttpError> for ScimError {
+    fn from(e: HttpError) -> Self {
+        match e {
+            HttpError::PayloadTooLarge => Self::new(413, Some("tooMany"), "The request body is larger than 64 KiB"),
+            HttpError::UnsupportedMediaType => {
+                Self::new(415, None, "The request body must be application/scim+json or application/json")
+            }
+            HttpError::MalformedBody(msg) => Self::bad("invalidSyntax", msg),
+            HttpError::MethodNotAllowed => Self::new(405, None, "That method is not supported here"),
+        }
+    }
+}
+
+impl From<Refusal> for ScimError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Http(e) => e.into(),
+            Refusal::Core(f) => f.into(),
+        }
+    }
+}
+
 impl From<Failure> for ScimError {
     fn from(f: Failure) -> Self {
         match f {
@@ -78,12 +100,6 @@ impl From<Failure> for ScimError {
                 // No scimType: `invalidVers` is about the SCIM protocol version (RFC 7644 §3.13).
                 Self::new(412, None, "The resource has changed since the version in If-Match")
             }
-            Failure::PayloadTooLarge => Self::new(413, Some("tooMany"), "The request body is larger than 64 KiB"),
-            Failure::UnsupportedMediaType => {
-                Self::new(415, None, "The request body must be application/scim+json or application/json")
-            }
-            Failure::MalformedBody(msg) => Self::bad("invalidSyntax", msg),
-            Failure::MethodNotAllowed => Self::new(405, None, "That method is not supported here"),
             Failure::ProofNotAccepted(_) => Self::bad(
                 "invalidValue",
                 concat!("password: ", "is not accepted: an admin sets another user's password without proof"),

@@ -2,10 +2,20 @@
 //! or Connect's `{code: "<name>", message}`.
 
 use super::{wire_name, Transport};
-use crate::error::{Failure, FieldError, ProofKind};
+use crate::error::{Failure, FieldError, HttpError, ProofKind, Refusal};
 use crate::http::Response;
 use crate::policy::Denial;
 use serde_json::json;
+
+/// The HTTP layer's refusals: gRPC code, Connect name, HTTP status, message.
+fn http(e: &HttpError) -> (u32, &'static str, u16, String) {
+    match e {
+        HttpError::MalformedBody(m) => (3, "invalid_argument", 400, m.clone()),
+        HttpError::PayloadTooLarge => (8, "resource_exhausted", 413, "request body larger than 64 KiB".into()),
+        HttpError::UnsupportedMediaType => (3, "invalid_argument", 415, "content type must be application/json".into()),
+        HttpError::MethodNotAllowed => (12, "unimplemented", 405, "method not allowed".into()),
+    }
+}
 
 /// gRPC code number, Connect code name, and the HTTP status each transport uses.
 fn status_of(f: &Failure) -> (u32, &'static str, u16, u16) {
@@ -13,14 +23,9 @@ fn status_of(f: &Failure) -> (u32, &'static str, u16, u16) {
         Failure::Unauthenticated => (16, "unauthenticated", 401, 401),
         Failure::Forbidden(_) | Failure::RoleNotHeld => (7, "permission_denied", 403, 403),
         Failure::NotFound => (5, "not_found", 404, 404),
-        Failure::Invalid(_) | Failure::MalformedBody(_) | Failure::ProofRejected(_) | Failure::ProofNotAccepted(_) => {
-            (3, "invalid_argument", 400, 400)
-        }
+        Failure::Invalid(_) | Failure::ProofRejected(_) | Failure::ProofNotAccepted(_) => (3, "invalid_argument", 400, 400),
         Failure::Conflict(_) => (6, "already_exists", 409, 409),
         Failure::PreconditionFailed => (9, "failed_precondition", 400, 400),
-        Failure::PayloadTooLarge => (8, "resource_exhausted", 413, 413),
-        Failure::UnsupportedMediaType => (3, "invalid_argument", 415, 415),
-        Failure::MethodNotAllowed => (12, "unimplemented", 405, 405),
         Failure::RateLimited { .. } => (8, "resource_exhausted", 429, 429),
         Failure::Internal(_) => (13, "internal", 500, 500),
     }
@@ -41,7 +46,6 @@ fn message_and_violations(f: &Failure) -> (String, Vec<FieldError>) {
             let list: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
             (format!("invalid argument: {}", list.join("; ")), errors.clone())
         }
-        Failure::MalformedBody(m) => (m.clone(), vec![]),
         Failure::ProofNotAccepted(kind) => {
             let member = match kind {
                 ProofKind::CurrentPassword => "password.currentPassword",
@@ -60,17 +64,23 @@ fn message_and_violations(f: &Failure) -> (String, Vec<FieldError>) {
             (format!("{} is already taken", wire_name(*field)), vec![FieldError::new(wire_name(*field), "is already taken")])
         }
         Failure::PreconditionFailed => ("the user has changed since the version in If-Match".into(), vec![]),
-        Failure::PayloadTooLarge => ("request body larger than 64 KiB".into(), vec![]),
-        Failure::UnsupportedMediaType => ("content type must be application/json".into(), vec![]),
-        Failure::MethodNotAllowed => ("method not allowed".into(), vec![]),
         Failure::RateLimited { .. } => ("too many attempts; try again later".into(), vec![]),
         Failure::Internal(_) => ("internal error".into(), vec![]),
     }
 }
 
-pub fn render_error(f: &Failure, transport: Transport) -> Response {
-    let (grpc, connect, rest_status, connect_status) = status_of(f);
-    let (message, violations) = message_and_violations(f);
+pub fn render_error(r: &Refusal, transport: Transport) -> Response {
+    let (grpc, connect, rest_status, connect_status, message, violations) = match r {
+        Refusal::Http(e) => {
+            let (grpc, connect, status, message) = http(e);
+            (grpc, connect, status, status, message, vec![])
+        }
+        Refusal::Core(f) => {
+            let (grpc, connect, rest_status, connect_status) = status_of(f);
+            let (message, violations) = message_and_violations(f);
+            (grpc, connect, rest_status, connect_status, message, violations)
+        }
+    };
     let resp = match transport {
         Transport::Rest => {
             let mut details = vec![json!({
@@ -88,8 +98,8 @@ pub fn render_error(f: &Failure, transport: Transport) -> Response {
         }
         Transport::Connect => Response::json(connect_status, &json!({ "code": connect, "message": message })),
     };
-    match f {
-        Failure::RateLimited { retry_after } => resp.with_header("retry-after", retry_after.to_string()),
+    match r {
+        Refusal::Core(Failure::RateLimited { retry_after }) => resp.with_header("retry-after", retry_after.to_string()),
         _ => resp,
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{self as dialect, Message, Transport};
 use crate::dialects::respond;
-use crate::error::Failure;
+use crate::error::{Failure, HttpError, Refusal};
 use crate::http::{json_body, parse_if_match, Request, Response};
 use crate::model::{CodeKind, Principal, Scope, Target};
 use crate::pipeline::{self, UpdateCommand};
@@ -15,10 +15,10 @@ pub async fn rest<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) ->
         [id, "email", "verify"] => ("POST", Op::Verify(CodeKind::Email), *id),
         [id, "phone", "verify"] => ("POST", Op::Verify(CodeKind::Phone), *id),
         [id, "password_reset"] => ("POST", Op::PasswordReset, *id),
-        _ => return dialect::render_error(&Failure::NotFound, Transport::Rest),
+        _ => return dialect::render_error(&Failure::NotFound.into(), Transport::Rest),
     };
     if req.method != method {
-        return dialect::render_error(&Failure::MethodNotAllowed, Transport::Rest).with_header("allow", method);
+        return dialect::render_error(&HttpError::MethodNotAllowed.into(), Transport::Rest).with_header("allow", method);
     }
     respond(cx, serve(cx, req, op, Some(id)).await, |f| dialect::render_error(f, Transport::Rest))
 }
@@ -34,7 +34,7 @@ pub async fn connect<P: Platform>(cx: &Ctx<'_, P>, req: &Request, method: &str) 
         _ => return unimplemented(method),
     };
     if req.method != "POST" {
-        return dialect::render_error(&Failure::MethodNotAllowed, Transport::Connect).with_header("allow", "POST");
+        return dialect::render_error(&HttpError::MethodNotAllowed.into(), Transport::Connect).with_header("allow", "POST");
     }
     respond(cx, serve(cx, req, op, None).await, |f| dialect::render_error(f, Transport::Connect))
 }
@@ -66,7 +66,7 @@ fn target(path_id: Option<&str>, body_id: Option<String>) -> Result<Target, Fail
     Target::parse(&raw, true).ok_or(Failure::NotFound)
 }
 
-async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, op: Op, path_id: Option<&str>) -> Result<Response, Failure> {
+async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, op: Op, path_id: Option<&str>) -> Result<Response, Refusal> {
     let who = Principal::Key(pipeline::authenticate_key(cx, req, Scope::Zitadel).await?);
     let body = json_body(req)?;
     let rules = &dialect::RULES;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::error::{Failure, FieldError};
+use crate::error::{Failure, FieldError, HttpError};
 use crate::model::{NewSecret, Patch, Proof, Verification};
 use crate::policy::Denial;
 use crate::values::Gender;
@@ -107,7 +107,7 @@ fn hashed_password_import_and_bad_formats() {
 
 #[test]
 fn error_shapes_on_both_transports() {
-    let f = Failure::Invalid(vec![FieldError::new("profile.givenName", "is required")]);
+    let f = Failure::Invalid(vec![FieldError::new("profile.givenName", "is required")]).into();
     let rest: Value = serde_json::from_slice(&render_error(&f, Transport::Rest).body).unwrap();
     assert_eq!(rest["code"], 3);
     assert_eq!(rest["details"][1]["fieldViolations"][0]["field"], "profile.givenName");
@@ -122,10 +122,24 @@ fn error_shapes_on_both_transports() {
         (Failure::Conflict(Field::Username), 6, "already_exists", 409),
         (Failure::PreconditionFailed, 9, "failed_precondition", 400),
     ] {
+        let f = f.into();
         let r = render_error(&f, Transport::Rest);
         assert_eq!((r.status, serde_json::from_slice::<Value>(&r.body).unwrap()["code"].clone()), (status, json!(grpc)));
         let c = render_error(&f, Transport::Connect);
         assert_eq!((c.status, serde_json::from_slice::<Value>(&c.body).unwrap()["code"].clone()), (status, json!(name)));
         assert_eq!(c.header("content-type"), Some("application/json"));
+    }
+    // The HTTP layer's refusals, in the same shapes.
+    for (e, grpc, name, status) in [
+        (HttpError::PayloadTooLarge, 8, "resource_exhausted", 413),
+        (HttpError::UnsupportedMediaType, 3, "invalid_argument", 415),
+        (HttpError::MalformedBody("body is not valid JSON".into()), 3, "invalid_argument", 400),
+        (HttpError::MethodNotAllowed, 12, "unimplemented", 405),
+    ] {
+        let e = e.into();
+        let r = render_error(&e, Transport::Rest);
+        assert_eq!((r.status, serde_json::from_slice::<Value>(&r.body).unwrap()["code"].clone()), (status, json!(grpc)));
+        let c = render_error(&e, Transport::Connect);
+        assert_eq!((c.status, serde_json::from_slice::<Value>(&c.body).unwrap()["code"].clone()), (status, json!(name)));
     }
 }

@@ -165,3 +165,38 @@ test("an event whose queue hand-off never happened arrives through the Cron swee
     await lonely.dispose();
   }
 });
+
+test("SCIM group changes are events too: group.created / updated / deleted delivered signed, with the group; a refused write sends none", async () => {
+  const rx = await receiver();
+  try {
+    const hook = await subscribe(A, rx.url, { event_types: ["group.created", "group.updated", "group.deleted"] });
+    const scim = (method, path, json, headers = {}) =>
+      w.fetch(`/scim/v2${path}`, { method, json, headers: { authorization: `Bearer ${A.adminKey}`, ...headers } });
+    const created = await scim("POST", "/Groups", { displayName: "Feed Ops", members: [{ value: A.user.uuid }] });
+    assert.equal(created.status, 201, created.text);
+    const path = `/Groups/${created.data.id}`;
+    const patched = await scim("PATCH", path, {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      Operations: [{ op: "replace", path: "displayName", value: "Feed Operations" }],
+    });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal((await scim("DELETE", path, undefined, { "if-match": 'W/"1"' })).status, 412);
+    assert.equal((await scim("DELETE", path)).status, 204);
+    await until(() => new Set(rx.got.map((d) => d.headers["webhook-id"])).size >= 3, "3 group deliveries");
+    const bodies = [...new Map(rx.got.map((d) => [d.headers["webhook-id"], JSON.parse(d.body)])).values()];
+    bodies.sort((a, b) => a.data.seq - b.data.seq);
+    assert.deepEqual(bodies.map((b) => b.type), ["group.created", "group.updated", "group.deleted"]);
+    assert.ok(rx.got.every((d) => verify(hook.secret, d)), "every signature verifies");
+    for (const b of bodies) {
+      assert.equal(b.data.dialect, "scim");
+      assert.equal(b.data.group.id, created.data.id);
+      assert.equal(b.data.user, null);
+    }
+    assert.deepEqual(bodies[0].data.group.members, [A.user.uuid]);
+    assert.equal(bodies[1].data.group.display_name, "Feed Operations");
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(new Set(rx.got.map((d) => d.headers["webhook-id"])).size, 3, "the refused delete sent nothing");
+  } finally {
+    await rx.close();
+  }
+});

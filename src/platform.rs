@@ -30,6 +30,11 @@ pub trait Platform {
     /// Cryptographically secure random bytes. An error fails the request: never fall back.
     fn fill_random(&self, buf: &mut [u8]) -> Result<(), String>;
     fn config(&self) -> &Config;
+    /// A file the deployment publishes as a static asset (`[assets]` in wrangler.toml), as text;
+    /// `None` where there is none (a platform without assets, such as the host tests').
+    async fn static_asset(&self, _path: &str) -> Result<Option<String>, String> {
+        Ok(None)
+    }
 }
 
 /// A request's view of the platform: the same calls, each recorded for `Server-Timing`.
@@ -88,6 +93,12 @@ impl<'a, P: Platform> Ctx<'a, P> {
         let t = self.platform.now_ms();
         let r = self.platform.notify(message).await;
         self.record("queue", "send", t);
+        r
+    }
+    pub async fn static_asset(&self, path: &str) -> Result<Option<String>, String> {
+        let t = self.platform.now_ms();
+        let r = self.platform.static_asset(path).await;
+        self.record("assets", "get", t);
         r
     }
     /// CPU work worth seeing (password hashing); shows 0 in production, where time stands still

@@ -1,38 +1,28 @@
-//! The wasm shell: turn a Workers request into a core `Request`, hand it to `app::handle` with a
-//! D1/KV-backed `Platform`, and turn the core `Response` back. No decisions are made here.
+//! The wasm shell. The JavaScript host (`worker.mjs`, beside the wasm in `build/`) calls in with
+//! the whole request as one buffer; the core runs until it needs storage, and each storage call
+//! goes out as one JSON line and comes back as one string; the response leaves as one string.
+//! A request therefore crosses the JS↔wasm boundary a handful of times, not once per header,
+//! column or promise. No decision is made here or in the host: routing, policy and rendering
+//! are the core's (`app`), which D1 session a request gets is `consistency`'s.
+//!
+//! Only `exports` touches wasm-bindgen; the rest is plain Rust and is tested on the host.
 
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
+#[cfg(target_arch = "wasm32")]
+mod exports;
 mod platform;
+mod shell;
+mod wire;
 
-use crate::http::{Body, MAX_BODY_BYTES};
-use worker::{event, Context, Env, Headers, Request, Response, ResponseBuilder, Result};
+#[cfg(test)]
+mod tests;
 
-#[event(start)]
-fn start() {
-    console_error_panic_hook::set_once();
-}
+#[cfg(target_arch = "wasm32")]
+use exports::fill_random;
 
-#[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let platform = platform::EdgePlatform::from_env(&env)?;
-    // Only the headers the core reads cross into wasm.
-    let headers: Vec<(String, String)> = crate::http::HEADERS_READ
-        .iter()
-        .filter_map(|name| req.headers().get(name).ok().flatten().map(|v| (name.to_string(), v)))
-        .collect();
-    let declared = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
-    let bytes = if declared.is_some_and(|n| n > MAX_BODY_BYTES) { None } else { Some(req.bytes().await.unwrap_or_default()) };
-    let core_req = crate::http::Request {
-        // The raw method: `worker::Method` maps every method it doesn't know (QUERY, PROPFIND…) to GET.
-        method: req.inner().method().to_ascii_uppercase(),
-        path: req.path(),
-        headers,
-        body: Body::from_read(declared, bytes),
-    };
-    let resp = crate::app::handle(&platform, core_req).await;
-    let out = Headers::new();
-    for (name, value) in &resp.headers {
-        out.append(name, value)?;
-    }
-    let builder = ResponseBuilder::new().with_status(resp.status).with_headers(out);
-    Ok(if resp.body.is_empty() { builder.empty() } else { builder.fixed(resp.body) })
+/// Off wasm (host tests) the operating system's CSPRNG.
+#[cfg(not(target_arch = "wasm32"))]
+fn fill_random(buf: &mut [u8]) -> Result<(), String> {
+    getrandom::getrandom(buf).map_err(|e| e.to_string())
 }

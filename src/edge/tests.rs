@@ -1,0 +1,197 @@
+//! The shell end to end on the host: a scripted host answers each call the way `worker.mjs` would
+//! relay D1 and KV, and the tests check what crosses and what the client gets.
+
+use super::shell::{Settings, Shell};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+const KEY: &str = "ue_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+const BM: &str = "00000001-00000002-00000003-0123456789abcdef0123456789abcdef";
+const LATER: &str = "00000001-00000002-00000004-0123456789abcdef0123456789abcdef";
+const PRINCIPAL: &str = r#"{"key_id":2,"user_id":2,"user_uuid":"5a3f0c8e-0000-4000-8000-000000000002","org_id":1,"role":"user"}"#;
+
+fn user_row() -> Value {
+    serde_json::from_str(
+        r#"{
+        "id": 2, "uuid": "5a3f0c8e-0000-4000-8000-000000000002", "org_id": 1,
+        "org_uuid": "0b7c5a1e-4c1b-4f55-9d57-000000000001", "username": null,
+        "email": "uma@bench.example", "email_verified": 0, "phone": null, "phone_verified": 0,
+        "name": "Uma User", "given_name": null, "family_name": null, "nick_name": null, "preferred_language": null,
+        "gender": null, "role_title": null, "based_in": "Paris, FR", "linkedin_profile_url": null, "picture": null,
+        "company": null, "website": null, "country": null, "bio": null, "timezone": null, "admin": 0,
+        "auth0_uid": null, "publisher_id": null, "agency_id": null, "network_id": null, "advertiser_id": null,
+        "payment_date": null, "company_type": null, "publisher_type": null, "role_alias": null, "from_api": 0,
+        "attributes": "{}", "password_set": 0, "password_change_required": 0, "deactivated": 0,
+        "consented_at": null, "consent_method": null, "version": 7,
+        "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"
+    }"#,
+    )
+    .unwrap()
+}
+
+fn shell(vars: &[(&str, &str)]) -> Shell {
+    let vars: BTreeMap<String, Option<String>> = vars.iter().map(|(k, v)| (k.to_string(), Some(v.to_string()))).collect();
+    let mut s = Shell::default();
+    s.configure(Settings::from_vars(&vars));
+    s
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
+    let mut out = format!("{method}\n{path}\n");
+    for (k, v) in headers {
+        out.push_str(&format!("{k}:{v}\n"));
+    }
+    out.push('\n');
+    out.push_str(body);
+    out.into_bytes()
+}
+
+/// One step's output: a call (`op` ≠ "respond") or the response head and body.
+fn parse(step: &str) -> (Value, String) {
+    let (head, body) = step.split_once('\n').unwrap_or((step, ""));
+    (serde_json::from_str(head).unwrap(), body.to_string())
+}
+
+fn header<'a>(head: &'a Value, name: &str) -> Option<&'a str> {
+    head["headers"].as_array()?.iter().find(|h| h[0] == name).and_then(|h| h[1].as_str())
+}
+
+fn d1_reply(bookmark: &str, result: Value) -> String {
+    format!("v{}", json!({"bookmark": bookmark, "result": result}))
+}
+
+#[test]
+fn a_get_is_three_steps_and_reports_its_session() {
+    let mut s = shell(&[]);
+    let (call, _) = parse(&s.start(1, &request("GET", "/api/v1/users/2", &[("x-api-key", KEY)], ""), 1000.0));
+    assert_eq!(call["op"], "kv.get");
+    assert_eq!(call["binding"], "API_KEYS");
+    assert_eq!(call["cacheTtl"], 60);
+    assert!(call["key"].as_str().unwrap().starts_with("key:"));
+    let (call, _) = parse(&s.resume(1, format!("v{PRINCIPAL}"), 1002.5));
+    assert_eq!(call["op"], "d1.all");
+    assert_eq!(call["session"], "first-unconstrained");
+    assert_eq!(call["binding"], "DB");
+    let meta = json!({"served_by_region": "WEUR", "served_by_primary": false});
+    let (head, body) = parse(&s.resume(1, d1_reply(BM, json!({"results": [user_row()], "meta": meta})), 1006.0));
+    assert_eq!(head["op"], "respond");
+    assert_eq!(head["status"], 200, "{body}");
+    assert_eq!(header(&head, "etag"), Some("\"7\""));
+    assert_eq!(header(&head, "x-d1-bookmark"), Some(BM));
+    assert_eq!(header(&head, "access-control-expose-headers"), Some("X-D1-Bookmark"));
+    assert_eq!(
+        header(&head, "server-timing"),
+        Some("kv;desc=\"get\";dur=2.5, d1;desc=\"query (WEUR, replica)\";dur=3.5"),
+        "durations come from the host's clock at each step"
+    );
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["data"]["based_in"], "Paris, FR");
+    assert_eq!(s.in_flight(), 0);
+}
+
+#[test]
+fn a_patch_runs_its_batch_on_the_primary() {
+    let mut s = shell(&[]);
+    let body = r#"{"user":{"based_in":"Lyon"}}"#;
+    let headers = [("x-api-key", KEY), ("content-type", "application/json"), ("x-d1-bookmark", BM)];
+    let (call, _) = parse(&s.start(7, &request("PATCH", "/api/v1/users/2", &headers, body), 0.0));
+    assert_eq!(call["op"], "kv.get");
+    let (call, _) = parse(&s.resume(7, format!("v{PRINCIPAL}"), 0.0));
+    assert_eq!(call["op"], "d1.batch");
+    assert_eq!(call["session"], "first-primary", "a write ignores the client's bookmark");
+    let statements = call["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), 2);
+    assert!(statements[0]["sql"].as_str().unwrap().starts_with("UPDATE users SET"));
+    assert!(statements[0]["params"].as_array().unwrap().contains(&json!("Lyon")));
+    let answer = json!({"bookmark": LATER, "results": [{"results": [user_row()], "meta": {}}, {"results": [], "meta": {}}]});
+    let (head, _) = parse(&s.resume(7, format!("v{answer}"), 0.0));
+    assert_eq!(head["status"], 200);
+    assert_eq!(header(&head, "x-d1-bookmark"), Some(LATER));
+    assert_eq!(header(&head, "server-timing"), Some("kv;desc=\"get\";dur=0.0, d1;desc=\"batch\";dur=0.0"));
+}
+
+#[test]
+fn a_read_after_a_bookmark_falls_back_when_d1_refuses_it() {
+    let mut s = shell(&[]);
+    let req = request("GET", "/api/v1/users/2", &[("x-api-key", KEY), ("x-d1-bookmark", BM)], "");
+    parse(&s.start(2, &req, 0.0));
+    let (call, _) = parse(&s.resume(2, format!("v{PRINCIPAL}"), 0.0));
+    assert_eq!(call["session"], BM);
+    let (call, _) = parse(&s.resume(2, "eD1_ERROR: bookmark not found".into(), 0.0));
+    assert_eq!(call["op"], "d1.all", "the same query again");
+    assert_eq!(call["session"], "first-unconstrained");
+    let (head, _) = parse(&s.resume(2, d1_reply(LATER, json!({"results": [user_row()], "meta": {}})), 0.0));
+    assert_eq!(head["status"], 200);
+    assert_eq!(header(&head, "x-d1-bookmark"), Some(LATER));
+    let names: Vec<&str> = header(&head, "server-timing").unwrap().split(", ").map(|e| e.split(';').next().unwrap()).collect();
+    assert_eq!(names, ["kv", "d1"], "one D1 call as the core sees it");
+}
+
+#[test]
+fn the_primary_setting_and_a_malformed_bookmark() {
+    let mut s = shell(&[("READ_CONSISTENCY", "primary")]);
+    let req = request("GET", "/api/v1/users/2", &[("x-api-key", KEY), ("x-d1-bookmark", BM)], "");
+    parse(&s.start(1, &req, 0.0));
+    assert_eq!(parse(&s.resume(1, format!("v{PRINCIPAL}"), 0.0)).0["session"], "first-primary");
+
+    let mut s = shell(&[]);
+    let req = request("GET", "/api/v1/users/2", &[("x-api-key", KEY), ("x-d1-bookmark", "'; DROP TABLE users")], "");
+    parse(&s.start(1, &req, 0.0));
+    assert_eq!(parse(&s.resume(1, format!("v{PRINCIPAL}"), 0.0)).0["session"], "first-unconstrained");
+}
+
+#[test]
+fn a_request_that_needs_no_storage_answers_at_once() {
+    let mut s = shell(&[]);
+    let (head, body) = parse(&s.start(3, &request("PATCH", "/api/v1/users/2", &[], "{}"), 0.0));
+    assert_eq!(head["op"], "respond");
+    assert_eq!(head["status"], 401, "{body}");
+    assert_eq!(header(&head, "x-d1-bookmark"), None, "no query ran and the client sent no bookmark");
+    assert_eq!(header(&head, "access-control-expose-headers"), Some("X-D1-Bookmark"));
+    let (head, _) = parse(&s.start(4, &request("GET", "/api/v1/users/2", &[("x-d1-bookmark", BM)], ""), 0.0));
+    assert_eq!(head["status"], 401);
+    assert_eq!(header(&head, "x-d1-bookmark"), Some(BM), "the session's bookmark is the client's until a query runs");
+}
+
+#[test]
+fn requests_in_flight_interleave() {
+    let mut s = shell(&[]);
+    let get = request("GET", "/api/v1/users/2", &[("x-api-key", KEY)], "");
+    parse(&s.start(10, &get, 0.0));
+    parse(&s.start(11, &get, 0.0));
+    assert_eq!(s.in_flight(), 2);
+    parse(&s.resume(11, format!("v{PRINCIPAL}"), 0.0));
+    parse(&s.resume(10, "n".into(), 0.0)); // 10's key is not cached: D1 is asked for it
+    let (head, _) = parse(&s.resume(11, d1_reply(BM, json!({"results": [user_row()], "meta": {}})), 0.0));
+    assert_eq!(head["status"], 200);
+    assert_eq!(s.in_flight(), 1);
+    let (head, _) = parse(&s.resume(10, d1_reply(BM, json!({"results": [], "meta": {}})), 0.0));
+    assert_eq!(head["status"], 401, "an unknown key");
+    assert_eq!(s.in_flight(), 0);
+}
+
+#[test]
+fn host_failures_are_500s_never_panics() {
+    let mut s = Shell::default();
+    let (head, _) = parse(&s.start(1, &request("GET", "/", &[], ""), 0.0));
+    assert_eq!(head["status"], 500, "not configured");
+    let mut s = shell(&[]);
+    assert_eq!(parse(&s.start(1, b"GET /x", 0.0)).0["status"], 500, "not the host's encoding");
+    assert_eq!(parse(&s.resume(99, "v".into(), 0.0)).0["status"], 500, "nothing in flight");
+    parse(&s.start(2, &request("GET", "/api/v1/users/2", &[("x-api-key", KEY)], ""), 0.0));
+    parse(&s.resume(2, format!("v{PRINCIPAL}"), 0.0));
+    let (head, body) = parse(&s.resume(2, "vnot json".into(), 0.0));
+    assert_eq!(head["status"], 500, "{body}");
+    assert!(!body.contains(KEY));
+}
+
+#[test]
+fn describe_lists_what_the_host_must_send() {
+    let d: Value = serde_json::from_str(&super::shell::describe()).unwrap();
+    assert_eq!(d["maxBody"], 65536);
+    let headers: Vec<&str> = d["headers"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
+    for h in crate::http::HEADERS_READ {
+        assert!(headers.contains(h), "{h}");
+    }
+    assert!(headers.contains(&"x-d1-bookmark"));
+    assert_eq!(d["vars"], json!(["ADMIN_TOKEN", "PBKDF2_ITERATIONS", "READ_CONSISTENCY"]));
+}

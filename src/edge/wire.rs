@@ -1,0 +1,259 @@
+//! What crosses between the wasm and its JavaScript host (`src/edge/worker.mjs`), as one value
+//! per crossing: the request in as bytes, each storage call out as one JSON line, each answer
+//! back as one string, the response out as one string.
+//!
+//! ```text
+//! request  (bytes)  METHOD \n PATH \n name:value \n … \n \n BODY
+//! step out (string) {"op":"kv.get",…}                       a call for the host to make, or
+//!                   {"op":"respond","status":…,"headers":[…]} \n BODY
+//! reply in (string) v<value> | n (null) | e<error message>
+//! ```
+
+use crate::http::{Body, Request, Response};
+use crate::store::{Row, SqlValue, Stmt};
+use serde::ser::{SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
+
+/// A request as the host encodes it, split into the core's request and the session bookmark.
+pub struct Incoming {
+    pub request: Request,
+    pub bookmark: Option<String>,
+}
+
+/// Decode the host's request bytes. The host sends only the headers `describe` lists and leaves
+/// the body out when `Content-Length` already exceeds the limit.
+pub fn decode_request(bytes: &[u8]) -> Option<Incoming> {
+    let split = bytes.windows(2).position(|w| w == b"\n\n")?;
+    let head = std::str::from_utf8(&bytes[..split]).ok()?;
+    let body = &bytes[split + 2..];
+    let mut lines = head.split('\n');
+    let method = lines.next()?.to_ascii_uppercase();
+    let path = lines.next()?.to_string();
+    let mut headers = Vec::new();
+    let mut bookmark = None;
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        let name = name.to_ascii_lowercase();
+        if name == crate::consistency::BOOKMARK_HEADER {
+            bookmark = Some(value.to_string());
+        } else {
+            headers.push((name, value.to_string()));
+        }
+    }
+    let declared = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    let body = Body::from_read(declared, Some(body.to_vec()));
+    Some(Incoming { request: Request { method, path, headers, body }, bookmark })
+}
+
+/// A call for the host to make. `binding` names the Workers binding; the host knows no names.
+#[derive(Serialize)]
+#[serde(tag = "op")]
+pub enum Call<'a> {
+    #[serde(rename = "kv.get")]
+    KvGet {
+        binding: &'a str,
+        key: &'a str,
+        #[serde(rename = "cacheTtl")]
+        cache_ttl: u64,
+    },
+    #[serde(rename = "kv.put")]
+    KvPut { binding: &'a str, key: &'a str, value: &'a str },
+    #[serde(rename = "kv.delete")]
+    KvDelete { binding: &'a str, key: &'a str },
+    /// `env[binding].withSession(session).prepare(sql).bind(...params).all()`
+    #[serde(rename = "d1.all")]
+    D1All {
+        binding: &'a str,
+        session: &'a str,
+        #[serde(flatten)]
+        stmt: Statement<'a>,
+    },
+    #[serde(rename = "d1.batch")]
+    D1Batch { binding: &'a str, session: &'a str, statements: Vec<Statement<'a>> },
+    #[serde(rename = "limit")]
+    Limit { binding: &'a str, key: &'a str },
+    /// `env[binding].fetch(path)` answered as text, or null for a 404.
+    #[serde(rename = "assets.get")]
+    AssetGet { binding: &'a str, path: &'a str },
+    /// `env[binding].send(body, { contentType: "json" })`
+    #[serde(rename = "queue.send")]
+    QueueSend { binding: &'a str, body: &'a serde_json::Value },
+}
+
+#[derive(Serialize)]
+pub struct Statement<'a> {
+    sql: &'a str,
+    params: Params<'a>,
+}
+
+impl<'a> From<&'a Stmt> for Statement<'a> {
+    fn from(s: &'a Stmt) -> Self {
+        Self { sql: &s.sql, params: Params(&s.params) }
+    }
+}
+
+/// Bound values as JSON: integers cross as numbers (D1 rejects BigInt; exact to 2^53).
+pub struct Params<'a>(&'a [SqlValue]);
+
+impl Serialize for Params<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for p in self.0 {
+            match p {
+                SqlValue::Null => seq.serialize_element(&())?,
+                SqlValue::Int(n) => seq.serialize_element(n)?,
+                SqlValue::Text(t) => seq.serialize_element(t)?,
+            }
+        }
+        seq.end()
+    }
+}
+
+impl Call<'_> {
+    pub fn encode(&self) -> String {
+        // Serialising plain strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The final step: status and headers as one JSON line, then the body as it is.
+pub fn encode_response(resp: &Response) -> String {
+    #[derive(Serialize)]
+    struct Head<'a> {
+        op: &'static str,
+        status: u16,
+        headers: &'a [(String, String)],
+    }
+    let head = serde_json::to_string(&Head { op: "respond", status: resp.status, headers: &resp.headers }).unwrap_or_default();
+    // Bodies are JSON the core wrote; a lossy decode only matters if one ever were not UTF-8.
+    format!("{head}\n{}", String::from_utf8_lossy(&resp.body))
+}
+
+/// The host's answer to a call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Value(String),
+    Null,
+    Error(String),
+}
+
+impl Reply {
+    pub fn decode(raw: String) -> Reply {
+        match raw.as_bytes().first() {
+            Some(b'v') => Reply::Value(raw[1..].to_string()),
+            Some(b'n') => Reply::Null,
+            Some(b'e') => Reply::Error(raw[1..].to_string()),
+            _ => Reply::Error(format!("the host answered {} bytes that are not a reply", raw.len())),
+        }
+    }
+}
+
+/// What D1 answered, with the session's bookmark after the call (see `worker.mjs`).
+#[derive(Deserialize)]
+pub struct D1Answer {
+    pub bookmark: Option<String>,
+    /// `all()`: one result.
+    pub result: Option<D1Result>,
+    /// `batch()`: one result per statement.
+    #[serde(default)]
+    pub results: Vec<D1Result>,
+}
+
+#[derive(Deserialize)]
+pub struct D1Result {
+    /// JSON numbers from `JSON.stringify` are integers whenever they are whole, so the rows need
+    /// no `store::normalize_row` pass.
+    #[serde(default)]
+    pub results: Vec<Row>,
+    #[serde(default)]
+    pub meta: D1Meta,
+}
+
+#[derive(Deserialize, Default)]
+pub struct D1Meta {
+    pub served_by_region: Option<String>,
+    pub served_by_primary: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_crosses_as_one_buffer() {
+        let raw =
+            b"patch\n/api/v1/users/2\nx-api-key:ue_abc\ncontent-type:application/json\nx-d1-bookmark:00-11\n\n{\"user\":{}}";
+        let inc = decode_request(raw).unwrap();
+        assert_eq!(inc.request.method, "PATCH");
+        assert_eq!(inc.request.path, "/api/v1/users/2");
+        assert_eq!(inc.request.header("x-api-key"), Some("ue_abc"));
+        assert_eq!(inc.request.header("content-type"), Some("application/json"));
+        assert_eq!(inc.request.header("x-d1-bookmark"), None, "the bookmark is the shell's, not the core's");
+        assert_eq!(inc.bookmark.as_deref(), Some("00-11"));
+        assert!(matches!(inc.request.body, Body::Bytes(ref b) if b == b"{\"user\":{}}"));
+    }
+
+    #[test]
+    fn bodies_are_bytes_and_the_declared_length_still_counts() {
+        let inc = decode_request(b"POST\n/x\n\n\xff\n\n\x00").unwrap();
+        assert!(matches!(inc.request.body, Body::Bytes(ref b) if b == b"\xff\n\n\x00"));
+        assert!(inc.request.headers.is_empty());
+        let big = decode_request(b"POST\n/x\ncontent-length:70000\n\n").unwrap();
+        assert!(matches!(big.request.body, Body::TooLarge));
+        let value_with_colon = decode_request(b"GET\n/x\nauthorization:Bearer a:b\n\n").unwrap();
+        assert_eq!(value_with_colon.request.header("authorization"), Some("Bearer a:b"));
+    }
+
+    #[test]
+    fn a_malformed_buffer_is_refused_not_guessed() {
+        for raw in [&b""[..], b"GET", b"GET\n/x", b"GET\n/x\nno-colon\n\n", b"\xff\n/x\n\n"] {
+            assert!(decode_request(raw).is_none(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn calls_are_one_json_line() {
+        let stmt = Stmt::new("SELECT ? AS a, ? AS b, ? AS c", vec![SqlValue::Int(7), SqlValue::Null, "x\ny".into()]);
+        let call = Call::D1All { binding: "DB", session: "first-primary", stmt: (&stmt).into() };
+        let line = call.encode();
+        assert!(!line.contains('\n'));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"op": "d1.all", "binding": "DB", "session": "first-primary", "sql": "SELECT ? AS a, ? AS b, ? AS c", "params": [7, null, "x\ny"]})
+        );
+        let kv = Call::KvGet { binding: "API_KEYS", key: "key:ab", cache_ttl: 60 }.encode();
+        assert_eq!(kv, r#"{"op":"kv.get","binding":"API_KEYS","key":"key:ab","cacheTtl":60}"#);
+    }
+
+    #[test]
+    fn the_response_is_a_json_head_and_the_body() {
+        let resp = Response::json(201, &serde_json::json!({"a": "b\nc"})).with_header("etag", "\"1\"");
+        let out = encode_response(&resp);
+        let (head, body) = out.split_once('\n').unwrap();
+        let head: serde_json::Value = serde_json::from_str(head).unwrap();
+        assert_eq!(head["op"], "respond");
+        assert_eq!(head["status"], 201);
+        assert_eq!(head["headers"], serde_json::json!([["content-type", "application/json"], ["etag", "\"1\""]]));
+        assert_eq!(body, r#"{"a":"b\nc"}"#);
+    }
+
+    #[test]
+    fn replies_and_d1_answers() {
+        assert_eq!(Reply::decode("vabc".into()), Reply::Value("abc".into()));
+        assert_eq!(Reply::decode("v".into()), Reply::Value(String::new()));
+        assert_eq!(Reply::decode("n".into()), Reply::Null);
+        assert_eq!(Reply::decode("eboom".into()), Reply::Error("boom".into()));
+        assert!(matches!(Reply::decode(String::new()), Reply::Error(_)));
+        let a: D1Answer = serde_json::from_str(
+            r#"{"bookmark":"00-01","result":{"success":true,"results":[{"id":2,"n":null}],"meta":{"served_by":"x","served_by_region":"WEUR","served_by_primary":false}}}"#,
+        )
+        .unwrap();
+        let r = a.result.unwrap();
+        assert_eq!(r.results[0]["id"].as_i64(), Some(2));
+        assert_eq!((r.meta.served_by_region.as_deref(), r.meta.served_by_primary), (Some("WEUR"), Some(false)));
+        let b: D1Answer = serde_json::from_str(r#"{"bookmark":null,"results":[{"results":[],"meta":{}},{"meta":{}}]}"#).unwrap();
+        assert_eq!(b.results.len(), 2);
+        assert!(b.bookmark.is_none() && b.result.is_none());
+    }
+}

@@ -5,6 +5,8 @@
 #   bash bench/run.sh                 # full run, about 5 minutes on 2 cores
 #   BENCH_QUICK=1 bash bench/run.sh   # smoke run of every step (about 1 minute), writes nothing
 #   BENCH_REPORT_ONLY=1 node bench/bench.mjs   # re-render BENCHMARKS.md + chart from bench/results.json
+#   BENCH_BEFORE=/tmp/ue-before/build bash bench/run.sh   # also benchmark an earlier build ("before"), e.g.
+#       git worktree add /tmp/ue-before <commit> && (cd /tmp/ue-before && npm ci && bash scripts/build.sh)
 # Loopback only: every server listens on 127.0.0.1 and wrk targets only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."

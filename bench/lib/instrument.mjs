@@ -1,11 +1,15 @@
 // Count JS↔wasm boundary crossings per request in users-edge, without touching src/ or build/:
-// copy build/ and patch the copy of the wasm-bindgen glue (build/index.js) so that
+// copy the build and patch the copy of the wasm-bindgen glue so that
 //   - every import the wasm calls (wasm → JS) and every export JS calls (JS → wasm) bumps a counter;
 //   - the fetch handler adds an `x-bench-crossings` header with this request's counts.
-// Measured at concurrency 1, so a request's delta is its own. Returns null (with a reason) when
-// the glue doesn't have the shape this patcher knows.
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// Measured at concurrency 1, so a request's delta is its own. Two shapes of build are known: this
+// repository's (src/edge/worker.mjs + build/bindgen/glue.js) and worker-build's single minified
+// build/index.js (an older users-edge, benchmarked as "before"). Returns {error} for anything else.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 const RUNTIME = `
 function __benchState() {
@@ -52,11 +56,55 @@ async function __benchFetch(run) {
     .sort((a, b) => b[1] - a[1]);
   const headers = new Headers(res.headers);
   headers.set("x-bench-crossings", JSON.stringify({ imports: st.imports - i0, exports: st.exports - e0, top }));
+  if (st.trace) headers.set("x-bench-trace", encodeURIComponent(JSON.stringify(st.trace)));
+  st.trace = null;
   return new Response(res.body, { status: res.status, headers });
+}
+/** The host's steps of the request in flight (concurrency 1): what went in and what came out. */
+function __benchTrace(fn, args, out) {
+  const st = __benchState();
+  if (fn === "start") st.trace = [];
+  const reply = fn !== "resume" ? undefined : typeof args[1] === "string" ? args[1] : new TextDecoder().decode(args[1]);
+  st.trace?.push({ fn, reply, out });
+  return out;
 }
 `;
 
 export function instrument(buildDir, outDir) {
+  return existsSync(join(buildDir, "bindgen/glue.js")) ? instrumentHost(buildDir, outDir) : instrumentWorkerBuild(buildDir, outDir);
+}
+
+/** This repository's build: wrap the glue's imports and exports, and the host's fetch. */
+function instrumentHost(buildDir, outDir) {
+  let glue = readFileSync(join(buildDir, "bindgen/glue.js"), "utf8");
+  if (!glue.includes("function __wbg_get_imports() {")) return { error: "no `function __wbg_get_imports()` in the glue" };
+  glue = glue.replace("function __wbg_get_imports() {", "function __wbg_get_imports() { return __benchWrapImports(__wbg_get_imports_unwrapped()); }\nfunction __wbg_get_imports_unwrapped() {");
+  let n = 0;
+  glue = glue.replace(/\bwasm = (\w+)\.exports;/g, (_, inst) => (n++, `wasm = __benchWrapExports(${inst}.exports);`));
+  if (n === 0) return { error: "no `wasm = instance.exports;` in the glue" };
+  mkdirSync(join(outDir, "bindgen"), { recursive: true });
+  writeFileSync(join(outDir, "bench-runtime.mjs"), RUNTIME.replace(/^(async )?function /gm, "export $1function "));
+  writeFileSync(join(outDir, "bindgen/glue.js"), `import { __benchWrapImports, __benchWrapExports } from "../bench-runtime.mjs";\n${glue}`);
+  // Trace the steps: each call the wasm hands out (exact SQL and parameters) and each reply.
+  const host = readFileSync(join(ROOT, "src/edge/worker.mjs"), "utf8");
+  const importLine = /import \{([^}]*)\} from "\.\/bindgen\/glue\.js";/;
+  if (!importLine.test(host)) return { error: "no glue import in src/edge/worker.mjs" };
+  const traced = host.replace(importLine, (_, names) =>
+    `import {${names.replace(/\bstart\b/, "start as __start").replace(/\bresume\b/, "resume as __resume")}} from "./bindgen/glue.js";\n` +
+    `import { __benchTrace } from "./bench-runtime.mjs";\n` +
+    `const start = (...a) => __benchTrace("start", a, __start(...a));\nconst resume = (...a) => __benchTrace("resume", a, __resume(...a));`);
+  writeFileSync(join(outDir, "worker.mjs"), traced);
+  copyFileSync(join(buildDir, "index_bg.wasm"), join(outDir, "index_bg.wasm"));
+  writeFileSync(
+    join(outDir, "index.js"),
+    `import host from "./worker.mjs";\nimport { __benchFetch } from "./bench-runtime.mjs";\n` +
+      `export default { fetch(request, env, ctx) { return __benchFetch(() => host.fetch(request, env, ctx)); } };\n`,
+  );
+  return { scriptPath: join(outDir, "index.js") };
+}
+
+/** worker-build 0.8's single minified index.js (users-edge up to commit 986bf2e). */
+function instrumentWorkerBuild(buildDir, outDir) {
   const src = readFileSync(join(buildDir, "index.js"), "utf8");
   let patched = src;
   let n = 0;

@@ -34,9 +34,10 @@ pub fn start(id: u32, request: &[u8], now_ms: f64) -> String {
     SHELL.with(|s| s.borrow_mut().start(id, request, now_ms))
 }
 
-/// Continue request `id` with the reply to its last call.
+/// Continue request `id` with the reply to its last call (UTF-8: the host's `TextEncoder` copies
+/// it in natively, where a string argument would be copied character by character).
 #[wasm_bindgen]
-pub fn resume(id: u32, reply: String, now_ms: f64) -> String {
+pub fn resume(id: u32, reply: &[u8], now_ms: f64) -> String {
     SHELL.with(|s| s.borrow_mut().resume(id, reply, now_ms))
 }
 

@@ -66,12 +66,12 @@ async function perform(call, env, state) {
       case "d1.all": {
         const session = d1Session(binding, call.session, state);
         const result = await session.prepare(call.sql).bind(...call.params).all();
-        return "v" + JSON.stringify({ bookmark: session.getBookmark(), result });
+        return "v" + JSON.stringify({ bookmark: session.getBookmark(), result: rowsAndServer(result) });
       }
       case "d1.batch": {
         const session = d1Session(binding, call.session, state);
         const results = await session.batch(call.statements.map((s) => session.prepare(s.sql).bind(...s.params)));
-        return "v" + JSON.stringify({ bookmark: session.getBookmark(), results });
+        return "v" + JSON.stringify({ bookmark: session.getBookmark(), results: results.map(rowsAndServer) });
       }
       case "limit":
         return (await binding.limit({ key: call.key })).success ? "v1" : "v0";
@@ -90,6 +90,12 @@ async function perform(call, env, state) {
     return "e" + errorText(e);
   }
 }
+
+/** Of a D1 result, the rows and where they were served (the rest of `meta` is not read). */
+const rowsAndServer = (r) => ({
+  results: r.results,
+  meta: { served_by_region: r.meta?.served_by_region, served_by_primary: r.meta?.served_by_primary },
+});
 
 /** The request's D1 session, opened where the wasm says (a new start point opens a new one). */
 function d1Session(db, startAt, state) {
@@ -127,7 +133,7 @@ export default {
       step = start(id, bytes, Date.now());
       while (!step.startsWith('{"op":"respond"')) {
         const reply = await perform(JSON.parse(step), env, state);
-        step = resume(id, reply, Date.now());
+        step = resume(id, encoder.encode(reply), Date.now());
       }
     } catch (e) {
       return crashed(e);

@@ -1,10 +1,7 @@
-// Where a workerd process's CPU goes, per isolate: the V8 CPU profiler of each isolate (through
-// workerd's inspector, which Miniflare opens with `inspectorPort`) samples while a load runs.
-// Every isolate of the process is a separate inspector target: the Worker under test
-// ("core:user:"), the local D1 simulator (a Durable Object, "d1:db"), the local KV simulator
-// ("kv:ns"), Miniflare's entry proxy ("core:entry"). A sample that is not "(idle)" is time that
-// isolate's thread spent running (its JavaScript and wasm, and the native code they called,
-// such as SQLite). What no isolate accounts for is workerd's own C++ (HTTP, I/O, scheduling).
+// A V8 CPU profile of one isolate, through workerd's inspector (Miniflare's `inspectorPort`).
+// Only meaningful where that isolate is the only thing running: workerd runs every isolate of a
+// process on one thread, and the sampler charges whatever runs to the profiled isolate's frames.
+// The bench uses it for bench/wasm-loop, where nothing but users-edge's wasm and glue runs.
 import WebSocket from "ws";
 
 const INTERVAL_US = Number(process.env.PROFILE_INTERVAL_US ?? 500);
@@ -84,22 +81,22 @@ export function selfTimes(profile) {
   return { busy, rows };
 }
 
-/**
- * Group the Worker isolate's self time into what it is: the Rust core in wasm, the JavaScript
- * host and glue, the runtime's D1/KV client code, JSON, the garbage collector, everything else.
- */
-export function categorize(rows, { hostUrlPart }) {
-  const cat = (r) => {
-    if (r.url.startsWith("wasm://")) return "wasm (Rust core + shell)";
-    if (r.functionName === "(garbage collector)") return "garbage collector";
-    if (r.functionName === "(program)") return "(program): V8/workerd native, not attributed";
-    if (/^(parse|stringify)$/.test(r.functionName) && !r.url) return "JSON.parse / JSON.stringify";
-    if (r.url.includes("d1") || /D1/.test(r.functionName)) return "runtime D1 client (d1-api)";
-    if (hostUrlPart && r.url.includes(hostUrlPart)) return "JavaScript host + glue";
-    if (!r.url) return "runtime builtins (fetch, Response, TextEncoder, …)";
-    return "other JavaScript (" + r.url.replace(/^.*\//, "") + ")";
-  };
-  const out = new Map();
-  for (const r of rows) out.set(cat(r), (out.get(cat(r)) ?? 0) + r.ms);
-  return [...out].sort((a, b) => b[1] - a[1]);
+/** Which part of the wasm side a sampled function belongs to (names from the wasm's name section). */
+export const WASM_PARTS = [
+  ["the glue's copies across the boundary (JavaScript)", (r) => /glue\.js$/.test(r.url) || /^js-to-wasm|^wasm-to-js/.test(r.functionName)],
+  ["the row turned into a `User` (its derived deserialiser)", (r) => /model::user|User::from_row|FieldVisitor/.test(r.functionName)],
+  ["the D1 answer parsed into 44-column row maps (serde_json, BTreeMap)", (r) => /edge::wire|btree|serde_json::de|serde_json::value::de|MapAccess|deserialize_(any|str|map|seq)|next_key_seed|visit_(map|seq)|from_utf8|Utf8Chunks/.test(r.functionName)],
+  ["rendering and writing JSON out (serde_json ser, fmt)", (r) => /serde_json::ser|Serialize|serialize|fmt::|format_escaped|to_string|Display/.test(r.functionName)],
+  ["the allocator and drops", (r) => /dlmalloc|__rust_alloc|__rdl_|__rust_dealloc|__rust_realloc|raw_vec|drop_in_place|Drop>::drop|memcpy|memmove|memset/.test(r.functionName)],
+  ["SHA-256 of the API key", (r) => /sha2|digest|block_buffer/.test(r.functionName)],
+  ["the shell's stepping (edge::shell, edge::platform, consistency)", (r) => /edge::|consistency::|wasm_bindgen|LocalKey|maybe_catch_unwind/.test(r.functionName)],
+  ["the core: routing, parsing the body, policy, SQL building", (r) => /users_edge::|hashbrown|core::|alloc::|std::/.test(r.functionName) || r.url.startsWith("wasm://")],
+  ["the loop's own JavaScript, the runtime, GC", () => true],
+];
+
+/** Self time (ms) per part of `WASM_PARTS`, in its order. */
+export function wasmParts(rows) {
+  const out = WASM_PARTS.map(([name]) => [name, 0]);
+  for (const r of rows) out[WASM_PARTS.findIndex(([, test]) => test(r))][1] += r.ms;
+  return out;
 }

@@ -34,10 +34,9 @@ pub fn start(id: u32, request: &[u8], now_ms: f64) -> String {
     SHELL.with(|s| s.borrow_mut().start(id, request, now_ms))
 }
 
-/// Continue request `id` with the reply to its last call (UTF-8: the host's `TextEncoder` copies
-/// it in natively, where a string argument would be copied character by character).
+/// Continue request `id` with the reply to its last call.
 #[wasm_bindgen]
-pub fn resume(id: u32, reply: &[u8], now_ms: f64) -> String {
+pub fn resume(id: u32, reply: &str, now_ms: f64) -> String {
     SHELL.with(|s| s.borrow_mut().resume(id, reply, now_ms))
 }
 

@@ -77,7 +77,7 @@ impl Shell {
     }
 
     /// Continue request `id` with the host's reply to the call it was waiting on.
-    pub fn resume(&mut self, id: u32, reply: &[u8], now_ms: f64) -> String {
+    pub fn resume(&mut self, id: u32, reply: &str, now_ms: f64) -> String {
         let Some(exchange) = self.exchanges.remove(&id) else { return internal_error("no such request in flight") };
         exchange.mailbox.deliver(Reply::decode(reply), now_ms);
         self.step(id, exchange)

@@ -68,12 +68,12 @@ fn a_get_is_three_steps_and_reports_its_session() {
     assert_eq!(call["binding"], "API_KEYS");
     assert_eq!(call["cacheTtl"], 60);
     assert!(call["key"].as_str().unwrap().starts_with("key:"));
-    let (call, _) = parse(&s.resume(1, format!("v{PRINCIPAL}").as_bytes(), 1002.5));
+    let (call, _) = parse(&s.resume(1, &format!("v{PRINCIPAL}"), 1002.5));
     assert_eq!(call["op"], "d1.all");
     assert_eq!(call["session"], "first-unconstrained");
     assert_eq!(call["binding"], "DB");
     let meta = json!({"served_by_region": "WEUR", "served_by_primary": false});
-    let (head, body) = parse(&s.resume(1, d1_reply(BM, json!({"results": [user_row()], "meta": meta})).as_bytes(), 1006.0));
+    let (head, body) = parse(&s.resume(1, &d1_reply(BM, json!({"results": [user_row()], "meta": meta})), 1006.0));
     assert_eq!(head["op"], "respond");
     assert_eq!(head["status"], 200, "{body}");
     assert_eq!(header(&head, "etag"), Some("\"7\""));
@@ -95,7 +95,7 @@ fn a_patch_runs_its_batch_on_the_primary() {
     let headers = [("x-api-key", KEY), ("content-type", "application/json"), ("x-d1-bookmark", BM)];
     let (call, _) = parse(&s.start(7, &request("PATCH", "/api/v1/users/2", &headers, body), 0.0));
     assert_eq!(call["op"], "kv.get");
-    let (call, _) = parse(&s.resume(7, format!("v{PRINCIPAL}").as_bytes(), 0.0));
+    let (call, _) = parse(&s.resume(7, &format!("v{PRINCIPAL}"), 0.0));
     assert_eq!(call["op"], "d1.batch");
     assert_eq!(call["session"], "first-primary", "a write ignores the client's bookmark");
     let statements = call["statements"].as_array().unwrap();
@@ -103,7 +103,7 @@ fn a_patch_runs_its_batch_on_the_primary() {
     assert!(statements[0]["sql"].as_str().unwrap().starts_with("UPDATE users SET"));
     assert!(statements[0]["params"].as_array().unwrap().contains(&json!("Lyon")));
     let answer = json!({"bookmark": LATER, "results": [{"results": [user_row()], "meta": {}}, {"results": [], "meta": {}}]});
-    let (head, _) = parse(&s.resume(7, format!("v{answer}").as_bytes(), 0.0));
+    let (head, _) = parse(&s.resume(7, &format!("v{answer}"), 0.0));
     assert_eq!(head["status"], 200);
     assert_eq!(header(&head, "x-d1-bookmark"), Some(LATER));
     assert_eq!(header(&head, "server-timing"), Some("kv;desc=\"get\";dur=0.0, d1;desc=\"batch\";dur=0.0"));
@@ -114,12 +114,12 @@ fn a_read_after_a_bookmark_falls_back_when_d1_refuses_it() {
     let mut s = shell(&[]);
     let req = request("GET", "/api/v1/users/2", &[("x-api-key", KEY), ("x-d1-bookmark", BM)], "");
     parse(&s.start(2, &req, 0.0));
-    let (call, _) = parse(&s.resume(2, format!("v{PRINCIPAL}").as_bytes(), 0.0));
+    let (call, _) = parse(&s.resume(2, &format!("v{PRINCIPAL}"), 0.0));
     assert_eq!(call["session"], BM);
-    let (call, _) = parse(&s.resume(2, b"eD1_ERROR: bookmark not found", 0.0));
+    let (call, _) = parse(&s.resume(2, "eD1_ERROR: bookmark not found", 0.0));
     assert_eq!(call["op"], "d1.all", "the same query again");
     assert_eq!(call["session"], "first-unconstrained");
-    let (head, _) = parse(&s.resume(2, d1_reply(LATER, json!({"results": [user_row()], "meta": {}})).as_bytes(), 0.0));
+    let (head, _) = parse(&s.resume(2, &d1_reply(LATER, json!({"results": [user_row()], "meta": {}})), 0.0));
     assert_eq!(head["status"], 200);
     assert_eq!(header(&head, "x-d1-bookmark"), Some(LATER));
     let names: Vec<&str> = header(&head, "server-timing").unwrap().split(", ").map(|e| e.split(';').next().unwrap()).collect();
@@ -131,12 +131,12 @@ fn the_primary_setting_and_a_malformed_bookmark() {
     let mut s = shell(&[("READ_CONSISTENCY", "primary")]);
     let req = request("GET", "/api/v1/users/2", &[("x-api-key", KEY), ("x-d1-bookmark", BM)], "");
     parse(&s.start(1, &req, 0.0));
-    assert_eq!(parse(&s.resume(1, format!("v{PRINCIPAL}").as_bytes(), 0.0)).0["session"], "first-primary");
+    assert_eq!(parse(&s.resume(1, &format!("v{PRINCIPAL}"), 0.0)).0["session"], "first-primary");
 
     let mut s = shell(&[]);
     let req = request("GET", "/api/v1/users/2", &[("x-api-key", KEY), ("x-d1-bookmark", "'; DROP TABLE users")], "");
     parse(&s.start(1, &req, 0.0));
-    assert_eq!(parse(&s.resume(1, format!("v{PRINCIPAL}").as_bytes(), 0.0)).0["session"], "first-unconstrained");
+    assert_eq!(parse(&s.resume(1, &format!("v{PRINCIPAL}"), 0.0)).0["session"], "first-unconstrained");
 }
 
 #[test]
@@ -159,12 +159,12 @@ fn requests_in_flight_interleave() {
     parse(&s.start(10, &get, 0.0));
     parse(&s.start(11, &get, 0.0));
     assert_eq!(s.in_flight(), 2);
-    parse(&s.resume(11, format!("v{PRINCIPAL}").as_bytes(), 0.0));
-    parse(&s.resume(10, b"n", 0.0)); // 10's key is not cached: D1 is asked for it
-    let (head, _) = parse(&s.resume(11, d1_reply(BM, json!({"results": [user_row()], "meta": {}})).as_bytes(), 0.0));
+    parse(&s.resume(11, &format!("v{PRINCIPAL}"), 0.0));
+    parse(&s.resume(10, "n", 0.0)); // 10's key is not cached: D1 is asked for it
+    let (head, _) = parse(&s.resume(11, &d1_reply(BM, json!({"results": [user_row()], "meta": {}})), 0.0));
     assert_eq!(head["status"], 200);
     assert_eq!(s.in_flight(), 1);
-    let (head, _) = parse(&s.resume(10, d1_reply(BM, json!({"results": [], "meta": {}})).as_bytes(), 0.0));
+    let (head, _) = parse(&s.resume(10, &d1_reply(BM, json!({"results": [], "meta": {}})), 0.0));
     assert_eq!(head["status"], 401, "an unknown key");
     assert_eq!(s.in_flight(), 0);
 }
@@ -176,10 +176,10 @@ fn host_failures_are_500s_never_panics() {
     assert_eq!(head["status"], 500, "not configured");
     let mut s = shell(&[]);
     assert_eq!(parse(&s.start(1, b"GET /x", 0.0)).0["status"], 500, "not the host's encoding");
-    assert_eq!(parse(&s.resume(99, b"v", 0.0)).0["status"], 500, "nothing in flight");
+    assert_eq!(parse(&s.resume(99, "v", 0.0)).0["status"], 500, "nothing in flight");
     parse(&s.start(2, &request("GET", "/api/v1/users/2", &[("x-api-key", KEY)], ""), 0.0));
-    parse(&s.resume(2, format!("v{PRINCIPAL}").as_bytes(), 0.0));
-    let (head, body) = parse(&s.resume(2, b"vnot json", 0.0));
+    parse(&s.resume(2, &format!("v{PRINCIPAL}"), 0.0));
+    let (head, body) = parse(&s.resume(2, "vnot json", 0.0));
     assert_eq!(head["status"], 500, "{body}");
     assert!(!body.contains(KEY));
 }

@@ -138,14 +138,11 @@ pub enum Reply {
 }
 
 impl Reply {
-    pub fn decode(raw: &[u8]) -> Reply {
-        // The host's TextEncoder always sends UTF-8; the lossy path is only a safety net.
-        let text =
-            |b: &[u8]| String::from_utf8(b.to_vec()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        match raw.split_first() {
-            Some((b'v', rest)) => Reply::Value(text(rest)),
-            Some((b'n', [])) => Reply::Null,
-            Some((b'e', rest)) => Reply::Error(text(rest)),
+    pub fn decode(raw: &str) -> Reply {
+        match raw.as_bytes().first() {
+            Some(b'v') => Reply::Value(raw[1..].to_string()),
+            Some(b'n') if raw.len() == 1 => Reply::Null,
+            Some(b'e') => Reply::Error(raw[1..].to_string()),
             _ => Reply::Error(format!("the host answered {} bytes that are not a reply", raw.len())),
         }
     }
@@ -166,38 +163,10 @@ pub struct D1Answer {
 pub struct D1Result {
     /// JSON numbers from `JSON.stringify` are integers whenever they are whole, so the rows need
     /// no `store::normalize_row` pass.
-    #[serde(default, deserialize_with = "rows")]
+    #[serde(default)]
     pub results: Vec<Row>,
     #[serde(default)]
     pub meta: D1Meta,
-}
-
-/// Each row's columns collected first and the map built from them at once (sorted, then
-/// bulk-built), rather than inserted one by one as they are parsed: the cheaper way to a
-/// 44-column `Row` (BENCHMARKS.md, the profile of the wasm side).
-fn rows<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Row>, D::Error> {
-    struct Columns(Vec<(String, serde_json::Value)>);
-    impl<'de> Deserialize<'de> for Columns {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> serde::de::Visitor<'de> for V {
-                type Value = Columns;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("a row object")
-                }
-                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Columns, A::Error> {
-                    let mut columns = Vec::with_capacity(m.size_hint().unwrap_or(48));
-                    while let Some(entry) = m.next_entry()? {
-                        columns.push(entry);
-                    }
-                    Ok(Columns(columns))
-                }
-            }
-            d.deserialize_map(V)
-        }
-    }
-    let rows: Vec<Columns> = Deserialize::deserialize(d)?;
-    Ok(rows.into_iter().map(|r| r.0.into_iter().collect()).collect())
 }
 
 #[derive(Deserialize, Default)]
@@ -271,12 +240,14 @@ mod tests {
 
     #[test]
     fn replies_and_d1_answers() {
-        assert_eq!(Reply::decode(b"vabc"), Reply::Value("abc".into()));
-        assert_eq!(Reply::decode(b"v"), Reply::Value(String::new()));
-        assert_eq!(Reply::decode(b"n"), Reply::Null);
-        assert_eq!(Reply::decode(b"eboom"), Reply::Error("boom".into()));
-        assert!(matches!(Reply::decode(b""), Reply::Error(_)));
-        assert!(matches!(Reply::decode(b"nx"), Reply::Error(_)));
+        assert_eq!(Reply::decode("vabc"), Reply::Value("abc".into()));
+        assert_eq!(Reply::decode("v"), Reply::Value(String::new()));
+        assert_eq!(Reply::decode("vé"), Reply::Value("é".into()));
+        assert_eq!(Reply::decode("n"), Reply::Null);
+        assert_eq!(Reply::decode("eboom"), Reply::Error("boom".into()));
+        assert!(matches!(Reply::decode(""), Reply::Error(_)));
+        assert!(matches!(Reply::decode("nx"), Reply::Error(_)));
+        assert!(matches!(Reply::decode("x"), Reply::Error(_)));
         let a: D1Answer = serde_json::from_str(
             r#"{"bookmark":"00-01","result":{"success":true,"results":[{"id":2,"n":null}],"meta":{"served_by":"x","served_by_region":"WEUR","served_by_primary":false}}}"#,
         )

@@ -133,7 +133,7 @@ export default {
       step = start(id, bytes, Date.now());
       while (!step.startsWith('{"op":"respond"')) {
         const reply = await perform(JSON.parse(step), env, state);
-        step = resume(id, encoder.encode(reply), Date.now());
+        step = resume(id, reply, Date.now());
       }
     } catch (e) {
       return crashed(e);

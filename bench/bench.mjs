@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import os from "node:os";
 import { start, seed, KEYS, cpuSeconds } from "./lib/serve.mjs";
-import { instrument } from "./lib/instrument.mjs";
+import { instrument, hostOnly, timed } from "./lib/instrument.mjs";
 import { chart } from "./lib/chart.mjs";
 import { profileDuring, selfTimes, wasmParts } from "./lib/profile.mjs";
 
@@ -53,7 +53,7 @@ const TARGETS = {
   ...(BEFORE ? { before: { scriptPath: join(BEFORE_DIR, "index.js"), wasm: true, bindings: { PBKDF2_ITERATIONS: "600000" } } } : {}),
 };
 const MAIN = ["users-edge", "floor", "peer", ...(BEFORE ? ["before"] : [])];
-const LOADED = ["users-edge", "floor", "peer", "floor+sql", "noop", ...(BEFORE ? ["before"] : [])];
+const LOADED = ["users-edge", "floor", "peer", "floor+sql", "noop", ...(BEFORE ? ["before"] : [])]; // + "host-only" once traced
 if (BEFORE) {
   rmSync(BEFORE_DIR, { recursive: true, force: true });
   cpSync(BEFORE, BEFORE_DIR, { recursive: true });
@@ -449,6 +449,32 @@ async function wasmSide(trace) {
 }
 
 /**
+ * The time spent inside the wasm calls of real requests under load (c=16): a copy of the build
+ * whose host reads `performance.now()` around each call (locally the clock advances during
+ * execution), divided by the requests served. Unlike the loop below, the code runs the way a
+ * request runs it: once, between the runtime's and the simulators' work.
+ */
+async function wasmInPath() {
+  const t = timed(join(ROOT, "build"), join(OUT, "timed"));
+  if (t.error) return { error: t.error };
+  const s = await startSeeded("timed", { ...TARGETS["users-edge"], scriptPath: t.scriptPath });
+  const totals = async () => (await fetch(`${s.url}/__timing`)).json();
+  const out = {};
+  try {
+    for (const m of ["PATCH", "GET"]) {
+      await measure(s, m, 16, 1);
+      const a = await totals();
+      await measure(s, m, 16, SECONDS * 3);
+      const b = await totals();
+      out[`${m.toLowerCase()}_ms`] = r2((b.ms - a.ms) / (b.requests - a.requests), 3);
+    }
+  } finally {
+    await s.mf.dispose();
+  }
+  return out;
+}
+
+/**
  * Where the wasm side's time goes: the same loop, on a copy of the wasm that keeps its function
  * names (wasm-bindgen run again on cargo's output, without wasm-opt), under V8's CPU profiler.
  * Nothing else runs in that workerd during the loop, so the samples are the loop's own.
@@ -598,9 +624,14 @@ function splitRows(R) {
   rows.push(["2. one KV read + one minimal D1 query from bare JS (floor − noop): the local KV and D1 simulators and the runtime's client code", ...both((L) => diff(L, "floor", "noop"))]);
   rows.push(["3. the design's SQL: users-edge's own statements, replayed by the floor's JS (floor+sql − floor)", ...both((L) => diff(L, "floor+sql", "floor"))]);
   rows.push(["4. users-edge beyond a bare JS Worker making the same calls (users-edge − floor+sql)", ...both((L) => diff(L, "users-edge", "floor+sql"))]);
-  rows.push(["4a. … the wasm side alone: Rust core + shell + glue, in workerd, with the traced replies (`bench/wasm-loop`)", ms(ws?.patch_us / 1000), ms(ws?.get_us / 1000)]);
-  rows.push(["4b. … the same Rust core natively (`bench/pipeline-native`, canned rows)", ms(np.patch_us / 1000), ms(np.get_us / 1000)]);
-  rows.push(["4c. … the rest of 4: the JS host and the runtime's handling of its calls and headers (4 − 4a)", ...both((L) => diff(L, "users-edge", "floor+sql") - (L === P ? ws?.patch_us : ws?.get_us) / 1000)]);
+  if (P["host-only"]) {
+    rows.push(["4a. … its JavaScript host: host-only (the host with a stand-in replaying the wasm's answers) − floor+sql", ...both((L) => diff(L, "host-only", "floor+sql"))]);
+    rows.push(["4b. … its wasm: users-edge − host-only", ...both((L) => diff(L, "users-edge", "host-only"))]);
+  }
+  const wp = R.wasm_in_path;
+  rows.push(["4c. … time inside the wasm calls of real requests, by the host's clock (c=16)", ms(wp?.patch_ms), ms(wp?.get_ms)]);
+  rows.push(["4d. … the same calls in a hot loop, nothing else running (\`bench/wasm-loop\`, CPU)", ms(ws?.patch_us / 1000), ms(ws?.get_us / 1000)]);
+  rows.push(["4e. … the Rust core alone, natively (\`bench/pipeline-native\`, canned rows)", ms(np.patch_us / 1000), ms(np.get_us / 1000)]);
   rows.push(["Worker's own (1 + 4, and the client half of 2 that cannot be told apart locally)", ...both((L) => L.noop.cpu_ms_per_req + diff(L, "users-edge", "floor+sql"))]);
   rows.push(["local simulators, at most (2 + 3): on Cloudflare this runs in D1 and KV, not in the Worker", ...both((L) => diff(L, "floor+sql", "noop"))]);
   return rows;
@@ -640,10 +671,12 @@ in the same run (from \`/proc/<pid>/stat\`), which is steadier than throughput h
   Same tables, same KV cache entry, same validation and permission rules, same one-batch guarded write + audit event
   (parity check below: ${parityOk}/${R.parity.length} cases answer alike).
 - **floor+sql** (diagnostic) — the floor's JavaScript issuing exactly users-edge's D1 call: the statements, parameters and
-  session users-edge handed its host for the same request, recorded at the start of the run and replayed
-  (${R.floorReplay ? "replayed in this run" : "**not** replayed in this run: its built-in statements were used"}). users-edge − floor+sql is what
-  users-edge's own code costs; floor+sql − floor is what the design's SQL costs.
-- **noop** (diagnostic) — the floor's script answering \`{}\` at once: what the runtime itself spends on a request.${
+  session users-edge handed its host for the same request, recorded at the start of the run and replayed${R.floorReplay ? "" : " (**not** in this run: its built-in statements were used)"}.
+  users-edge − floor+sql is what users-edge's own code costs; floor+sql − floor is what the design's SQL costs.
+- **noop** (diagnostic) — the floor's script answering \`{}\` at once: what the runtime itself spends on a request.
+- **host-only** (diagnostic) — users-edge's JavaScript host with its wasm replaced by a stand-in that hands out, step by
+  step, what the wasm handed out for the traced request: the same request reading, KV and D1 calls and response
+  building, with the wasm costing nothing. users-edge − host-only is what its wasm costs in the request path.${
     BEFORE ? `\n- **before** — an earlier build of users-edge (\`BENCH_BEFORE\`: ${R.env.before ?? "an earlier build"}), run as one more target.` : ""
   }
 
@@ -678,7 +711,8 @@ numbers below); the CPU-per-request ratios are the steady signal.
 Each row is a difference between targets of this run (medians of per-repetition differences, so rows need not add up
 exactly), or a measurement of one part alone. A V8 CPU profile cannot give this split: workerd runs every isolate —
 the Worker, the D1 and KV simulators, Miniflare's proxy — on one thread, and the sampler charges whatever runs to the
-profiled isolate's frames (see "Tried, and did not help").
+profiled isolate's frames (see "Tried, and did not help"). A difference of two targets moves by about ±0.15 ms from
+run to run on this machine (a negative one is noise); the clocked and looped measurements (4c–4e) are steadier.
 
 ${table(["", "PATCH", "GET"], splitRows(R))}
 
@@ -779,13 +813,13 @@ same count as the floor and the peer.
   return md.join("\n");
 }
 
-/** 4a opened up: shares of the wasm side's sampled time, from the profiled loop. */
+/** 4d opened up: shares of the wasm side's sampled time, from the profiled loop. */
 function wasmProfileSection(R) {
   const wp = R.wasm_profile;
-  if (!wp || wp.error) return `Inside 4a: not profiled in this run (${wp?.error ?? "no trace"}).`;
+  if (!wp || wp.error) return `Inside 4d: not profiled in this run (${wp?.error ?? "no trace"}).`;
   const names = wp.PATCH.parts.map(([n]) => n);
   const share = (m, n) => `${wp[m].parts.find(([k]) => k === n)[1].toFixed(1)}%`;
-  return `Inside 4a, a V8 CPU profile of the same loop (\`bench/wasm-loop\`, on a copy of the wasm that keeps its function names;
+  return `Inside 4d, a V8 CPU profile of the same loop (\`bench/wasm-loop\`, on a copy of the wasm that keeps its function names;
 nothing else runs in that workerd, so the samples are the loop's own). Shares of the sampled time:
 
 ${table(["part of the wasm side", "PATCH", "GET"], names.map((n) => [n, share("PATCH", n), share("GET", n)]))}
@@ -795,7 +829,7 @@ Hottest functions (GET): ${wp.GET.top.slice(0, 6).map(([f, p]) => `\`${f.replace
 }
 
 /** The targets that ran in `R` (an older results.json may lack the diagnostic ones). */
-const LOADED_IN = (R) => LOADED.filter((n) => R.load["PATCH c=16"][n]);
+const LOADED_IN = (R) => Object.keys(R.load["PATCH c=16"]);
 
 /** The written findings; figures come from this run. */
 function FINDINGS(R) {
@@ -808,17 +842,26 @@ function FINDINGS(R) {
   const ownG = diff(G, "users-edge", "floor+sql");
   const H = Object.fromEntries(headline(R.load).map((h) => [h.scenario, h]));
   const p600 = R.pbkdf2.iterations[600000];
+  const hostP = diff(P, "host-only", "floor+sql");
+  const hostG = diff(G, "host-only", "floor+sql");
+  const wasmP = diff(P, "users-edge", "host-only");
+  const wasmG = diff(G, "users-edge", "host-only");
+  const wip = R.wasm_in_path ?? {};
   return `## Findings
 
 **Where users-edge stands.** At c=16 users-edge uses ${xr(H["PATCH c=16"].cpu_vs_peer)} (PATCH) and ${xr(H["GET c=16"].cpu_vs_peer)} (GET)
 the peer's workerd CPU per request, and ${xr(H["PATCH c=16"].cpu_vs_floorsql)} / ${xr(H["GET c=16"].cpu_vs_floorsql)} that of a bare JS Worker making its very
-storage calls (floor+sql). Its own code beyond such a Worker costs ${ms(ownP)} ms (PATCH) / ${ms(ownG)} ms (GET) per request, of
-which the whole wasm side — Rust core, shell and glue, with ${totalCrossings(cr, "PATCH")} / ${totalCrossings(cr, "GET")} boundary crossings — is
-${ms(R.wasm_side?.patch_us / 1000)} / ${ms(R.wasm_side?.get_us / 1000)} ms. The design's SQL (the guard that re-checks the key in D1, the audit event, a 44-column row
-with the org's UUID) costs ${ms(sqlP)} / ${ms(sqlG)} ms over the floor's minimal statements here, where SQLite runs in the
-same process; on Cloudflare that work runs in D1, not in the Worker. The peer issues a lighter variant of the same SQL
-(43 columns, no org subquery, a guard that checks fewer key fields), so part of the gap to the peer is SQL the core
-asks for, which the shell cannot shed (see "Left").
+storage calls (floor+sql). Beyond such a Worker it spends ${ms(ownP)} ms (PATCH) / ${ms(ownG)} ms (GET) per request. Its JavaScript
+host accounts for ${ms(hostP)} / ${ms(hostG)} ms of that (host-only − floor+sql: reading the request, the ${totalCrossings(cr, "PATCH")} / ${totalCrossings(cr, "GET")} boundary
+crossings' JavaScript side, the extra response headers), its wasm for ${ms(wasmP)} / ${ms(wasmG)} ms (users-edge − host-only). By the
+host's own clock the wasm calls of a real request take ${ms(wip.patch_ms)} / ${ms(wip.get_ms)} ms, against ${ms(R.wasm_side?.patch_us / 1000)} / ${ms(R.wasm_side?.get_us / 1000)} ms for the
+same calls in a hot loop and ${ms(R.native_pipeline.patch_us / 1000)} / ${ms(R.native_pipeline.get_us / 1000)} ms for the Rust natively. Run once per request, between the
+runtime's and the simulators' work, the wasm's code runs cold — in the loop too, the first hundred iterations cost about
+four times the steady state (a side measurement) — which suggests that what a request pays for is how much code it runs
+(parsing and building a 44-column row, rendering), not how many times it crosses the boundary. The design's SQL (the guard that
+re-checks the key in D1, the audit event, a 44-column row with the org's UUID) costs ${ms(sqlP)} / ${ms(sqlG)} ms over the floor's
+minimal statements here, where SQLite runs in the same process; on Cloudflare that work runs in D1, not in the Worker.
+The peer issues a lighter variant of the same SQL (43 columns, no org subquery, a guard that checks fewer key fields).
 
 **What changed in the shell (issue 13).**
 - One crossing per step instead of one per header, column, promise and closure: the JavaScript host
@@ -857,21 +900,22 @@ asks for, which the shell cannot shed (see "Left").
    change for the owners of \`src/values\`. Next: \`time\`'s formatting and parsing (≈ 40 KB raw) for three date shapes,
    and \`User\`'s derived deserialiser (≈ 20 KB raw).
 2. **SQL the peer doesn't run.** Per-dialect column lists (HiEnergy renders 19 of the 44 columns) and a lighter guard
-   would cut both the simulator's share measured above and the row the wasm builds — the largest part of 4a. Both live
+   would cut both the simulator's share measured above and the row the wasm builds — the largest part of the wasm side. Both live
    in \`src/store\` and \`src/pipeline\`.
-3. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively: wasm has no
-   SHA instructions and the hash crates already build at \`opt-level = 3\`.
+3. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and
+   ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI: wasm has no SHA instructions, the hash crates already build at \`opt-level = 3\`
+   (kept through this change), and sha2 0.10 has no wasm SIMD backend to turn on; nothing else was tried to narrow it.
 `;
 }
 
 function renderChart(R) {
-  const colors = { "users-edge": "#d9480f", floor: "#2b8a3e", peer: "#1c7ed6", "floor+sql": "#868e96", noop: "#ced4da", before: "#f59f00" };
+  const colors = { "users-edge": "#d9480f", floor: "#2b8a3e", peer: "#1c7ed6", "floor+sql": "#868e96", noop: "#ced4da", "host-only": "#e599f7", before: "#f59f00" };
   const shown = LOADED_IN(R);
   const groups = (metric) =>
-    SCENARIOS.map((s) => ({ label: scenarioKey(s), values: shown.map((n) => ({ series: n, value: R.load[scenarioKey(s)][n][metric], hatch: n === "floor+sql" || n === "noop" })) }));
+    SCENARIOS.map((s) => ({ label: scenarioKey(s), values: shown.map((n) => ({ series: n, value: R.load[scenarioKey(s)][n][metric], hatch: n === "floor+sql" || n === "noop" || n === "host-only" })) }));
   return chart({
     title: "users-edge vs floor vs peer — HiEnergy PATCH/GET, local workerd + D1 + KV",
-    subtitle: `medians of ${R.env.reps} interleaved wrk runs of ${R.env.seconds} s; ${R.env.cpus}-core ${R.env.cpu_model}; ${R.env.date}. Hatched: diagnostics (floor+sql = floor JS with users-edge's SQL; noop = answers at once).`,
+    subtitle: `medians of ${R.env.reps} interleaved wrk runs of ${R.env.seconds} s; ${R.env.cpus}-core ${R.env.cpu_model}; ${R.env.date}. Hatched: diagnostics (floor+sql = floor JS with users-edge's SQL; noop = answers at once; host-only = users-edge's JS host, wasm replayed).`,
     colors: Object.fromEntries(shown.map((n) => [n, colors[n]])),
     panels: [
       { title: "Throughput (higher is better)", unit: "requests/s", groups: groups("rps") },
@@ -964,6 +1008,13 @@ async function main() {
   const replay = d1Calls(R.crossings.trace);
   if (replay) TARGETS["floor+sql"].bindings.FLOOR_REPLAY = JSON.stringify(replay);
   R.floorReplay = replay;
+  if (R.crossings.trace) {
+    const h = hostOnly(join(ROOT, "build"), R.crossings.trace, join(OUT, "host-only"));
+    if (!h.error) {
+      TARGETS["host-only"] = { scriptPath: h.scriptPath, wasm: true };
+      LOADED.splice(LOADED.indexOf("noop") + 1, 0, "host-only");
+    }
+  }
   log("cold starts");
   R.cold = await coldStarts(MAIN);
 
@@ -979,6 +1030,8 @@ async function main() {
   } finally {
     for (const s of Object.values(servers)) await s.mf.dispose();
   }
+  log("the wasm calls in the request path, by the host's clock");
+  R.wasm_in_path = await wasmInPath();
   log("the wasm side alone, in workerd (bench/wasm-loop)");
   R.wasm_side = R.crossings.trace ? await wasmSide(R.crossings.trace) : null;
   log("where the wasm side's time goes (V8 profile of the same loop, function names kept)");

@@ -5,9 +5,10 @@
 // Measured at concurrency 1, so a request's delta is its own. Two shapes of build are known: this
 // repository's (src/edge/worker.mjs + build/bindgen/glue.js) and worker-build's single minified
 // build/index.js (an older users-edge, benchmarked as "before"). Returns {error} for anything else.
+import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -127,4 +128,83 @@ function instrumentWorkerBuild(buildDir, outDir) {
   writeFileSync(join(outDir, "index.js"), patched + "\n" + RUNTIME);
   copyFileSync(join(buildDir, "index_bg.wasm"), join(outDir, "index_bg.wasm"));
   return { scriptPath: join(outDir, "index.js") };
+}
+
+/**
+ * "host-only": users-edge's JavaScript host with the wasm replaced by a stand-in that hands out,
+ * step by step, what the real wasm handed out in the traced request (`trace`: {PATCH, GET}). The
+ * host still reads the request, makes the very KV and D1 calls and builds the response: what is
+ * left of users-edge's cost once its wasm costs nothing.
+ */
+export function hostOnly(buildDir, trace, outDir) {
+  const steps = Object.fromEntries(Object.entries(trace).map(([m, t]) => [m, t.map((s) => s.out)]));
+  mkdirSync(join(outDir, "bindgen"), { recursive: true });
+  writeFileSync(
+    join(outDir, "bindgen/glue.js"),
+    `const STEPS = ${JSON.stringify(steps)};
+const running = new Map();
+let shape = null;
+export function initSync() {}
+export function __wbg_reset_state() {}
+export function describe() { return shape; }
+export function configure() {}
+export function start(id, bytes) {
+  const method = bytes[0] === 80 ? "PATCH" : "GET"; // the request's first byte: P(ATCH) or G(ET)
+  running.set(id, { method, i: 0 });
+  return STEPS[method][0];
+}
+export function resume(id) {
+  const r = running.get(id);
+  const out = STEPS[r.method][++r.i];
+  if (r.i === STEPS[r.method].length - 1) running.delete(id);
+  return out;
+}
+export function __set_shape(s) { shape = s; }
+`,
+  );
+  return stubEntry(buildDir, outDir, "host-only");
+}
+
+/** The build with a clock around every call into the wasm; GET /__timing answers the totals. */
+export function timed(buildDir, outDir) {
+  mkdirSync(join(outDir, "bindgen"), { recursive: true });
+  copyFileSync(join(buildDir, "bindgen/glue.js"), join(outDir, "bindgen/glue.js"));
+  copyFileSync(join(buildDir, "index_bg.wasm"), join(outDir, "index_bg.wasm"));
+  const host = readFileSync(join(ROOT, "src/edge/worker.mjs"), "utf8");
+  const importLine = /import \{([^}]*)\} from "\.\/bindgen\/glue\.js";/;
+  if (!importLine.test(host)) return { error: "no glue import in src/edge/worker.mjs" };
+  const out = host
+    .replace(importLine, (_, names) =>
+      `import {${names.replace(/\bstart\b/, "start as __start").replace(/\bresume\b/, "resume as __resume")}} from "./bindgen/glue.js";\n` +
+      `const T = { ms: 0, requests: 0 };\n` +
+      `const clocked = (f) => (...a) => { const t = performance.now(); try { return f(...a); } finally { T.ms += performance.now() - t; } };\n` +
+      `const start = clocked(__start);\nconst resume = clocked(__resume);`)
+    .replace("async fetch(request, env) {", 'async fetch(request, env) {\n    if (request.url.endsWith("/__timing")) return Response.json(T);\n    T.requests++;');
+  writeFileSync(join(outDir, "index.js"), out);
+  return { scriptPath: join(outDir, "index.js") };
+}
+
+/** host-only's entry: the real host, its glue import pointed at the stand-in, the real shape. */
+function stubEntry(buildDir, outDir) {
+  const host = readFileSync(join(ROOT, "src/edge/worker.mjs"), "utf8");
+  const shape = readShape(buildDir);
+  if (!shape) return { error: "could not read the build's describe()" };
+  writeFileSync(join(outDir, "shape.mjs"), `import { __set_shape } from "./bindgen/glue.js";\n__set_shape(${JSON.stringify(shape)});\n`);
+  writeFileSync(join(outDir, "index.js"), `import "./shape.mjs";\n${host}`);
+  copyFileSync(join(buildDir, "index_bg.wasm"), join(outDir, "index_bg.wasm"));
+  return { scriptPath: join(outDir, "index.js") };
+}
+
+/** The build's own `describe()` output, read by instantiating its wasm once here in node. */
+function readShape(buildDir) {
+  try {
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", `
+      import { readFileSync } from "node:fs";
+      const g = await import(${JSON.stringify(pathToFileURL(resolve(buildDir, "bindgen/glue.js")).href)});
+      g.initSync({ module: new WebAssembly.Module(readFileSync(${JSON.stringify(resolve(buildDir, "index_bg.wasm"))})) });
+      process.stdout.write(g.describe());`]);
+    return out.toString();
+  } catch {
+    return null;
+  }
 }

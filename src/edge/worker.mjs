@@ -113,7 +113,10 @@ function respond(step) {
   return new Response(body.length ? body : null, { status: head.status, headers: head.headers });
 }
 
-/** The wasm trapped (a bug: client input never panics). Start a fresh instance for what follows. */
+/**
+ * The wasm trapped, or handed out something unusable (a bug: client input never panics). Answer
+ * 500 and start a fresh instance for what follows: a trapped instance's memory is not to be trusted.
+ */
 function crashed(e) {
   console.error("users-edge: the wasm failed; starting a fresh instance", e);
   __wbg_reset_state();
@@ -135,9 +138,9 @@ export default {
         const reply = await perform(JSON.parse(step), env, state);
         step = resume(id, reply, Date.now());
       }
+      return respond(step);
     } catch (e) {
       return crashed(e);
     }
-    return respond(step);
   },
 };

@@ -1,5 +1,5 @@
 # users-edge — every command a person or CI needs. Each target installs what it uses first.
-.PHONY: setup build dev test lint test-host test-worker test-api bench clean
+.PHONY: setup build dev test lint test-host test-worker test-api test-scim bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -12,12 +12,13 @@ build: setup
 dev: setup
 	@bash scripts/dev.sh
 
-## Every test: host unit/pipeline tests, workerd tests on the built wasm, schemathesis.
+## Every test: host unit/pipeline tests, workerd tests on the built wasm, schemathesis, SCIM conformance.
 test: setup lint
 	cargo test --locked
 	bash scripts/build.sh
 	node --test --test-concurrency=1 --test-timeout=300000 tests/worker/
 	bash scripts/schemathesis.sh
+	bash scripts/scim-conformance.sh
 
 ## Formatting and lints, as CI runs them (rustfmt.toml; clippy on every target, warnings are errors).
 lint: setup
@@ -32,6 +33,9 @@ test-worker: build
 
 test-api: build
 	bash scripts/schemathesis.sh
+
+test-scim: build
+	bash scripts/scim-conformance.sh
 
 bench: build
 	bash bench/run.sh

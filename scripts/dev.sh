@@ -6,11 +6,16 @@ export CI="${CI:-true}" WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=
 PERSIST=.state
 PORT="${PORT:-8787}"
 
-if [ ! -f .dev.vars ]; then
-  echo "ADMIN_TOKEN=\"$(node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))')\"" > .dev.vars
-fi
+secret() { node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))'; }
+[ -f .dev.vars ] || touch .dev.vars
+grep -q '^ADMIN_TOKEN=' .dev.vars || echo "ADMIN_TOKEN=\"$(secret)\"" >> .dev.vars
+# Verification codes are derived from their event under CODE_SECRET, so webhooks can carry them.
+grep -q '^CODE_SECRET=' .dev.vars || echo "CODE_SECRET=\"$(secret)\"" >> .dev.vars
 npx wrangler d1 migrations apply DB --local --persist-to "$PERSIST" > /dev/null
 node scripts/seed-demo.mjs "$PERSIST"
 echo "  Operator token (ADMIN_TOKEN, from .dev.vars): $(sed -n 's/^ADMIN_TOKEN="\(.*\)"$/\1/p' .dev.vars)"
 echo
-exec npx wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$PERSIST"
+echo "  Webhooks may point at http://localhost here (ALLOW_HTTP_WEBHOOKS=true); the Cron sweep runs"
+echo "  on wrangler's schedule, or at once with: curl 'http://127.0.0.1:$PORT/__scheduled?cron=*+*+*+*+*'"
+echo
+exec npx wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$PERSIST" --var ALLOW_HTTP_WEBHOOKS:true --test-scheduled

@@ -38,6 +38,10 @@ pub enum Failure {
     MethodNotAllowed,
     /// A `currentPassword` or verification code that doesn't match (or has expired, or was used).
     ProofRejected(ProofKind),
+    /// A proof sent for someone else's password. Only a user's own change takes one; an admin
+    /// setting another user's password needs none, and checking one would let it guess that
+    /// user's password at our expense (README, "Choices").
+    ProofNotAccepted(ProofKind),
     /// Too many attempts at a proof for this user; try again after this many seconds.
     RateLimited {
         retry_after: u32,

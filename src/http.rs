@@ -1,9 +1,10 @@
 //! Plain HTTP request/response values, so the whole service can run and be tested off-wasm.
 
 use serde_json::Value;
+use std::cell::RefCell;
 
 /// Every request header the service looks at (lower case). The shell passes only these.
-pub const HEADERS_READ: &[&str] = &["authorization", "x-api-key", "content-type", "content-length", "if-match"];
+pub const HEADERS_READ: &[&str] = &["authorization", "x-api-key", "content-type", "content-length", "if-match", "host"];
 
 /// Requests larger than this are refused with 413 before they are read.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -12,6 +13,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub enum Body {
     Bytes(Vec<u8>),
     TooLarge,
+    /// The body could not be read (the client went away mid-upload): never taken for empty,
+    /// which would turn a failed upload into a successful no-op.
+    Unreadable,
 }
 
 impl Body {
@@ -28,6 +32,7 @@ impl Body {
 #[derive(Debug, Clone)]
 pub struct Request {
     pub method: String,
+    /// The path, with the query string if there is one (`/admin/v1/users?org_id=1`).
     pub path: String,
     /// Header names are lower case.
     pub headers: Vec<(String, String)>,
@@ -40,8 +45,16 @@ impl Request {
     }
 
     /// Path segments after the leading slash, without empty ones from a trailing slash.
+    /// `path` may carry the query string; it is not part of any segment.
     pub fn segments(&self) -> Vec<&str> {
-        self.path.split('/').filter(|s| !s.is_empty()).collect()
+        let path = self.path.split_once('?').map_or(self.path.as_str(), |(p, _)| p);
+        path.split('/').filter(|s| !s.is_empty()).collect()
+    }
+
+    /// The query string's `name=value` pairs, percent-decoded, in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        let query = self.path.split_once('?').map_or("", |(_, q)| q);
+        url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
     }
 
     /// The `Authorization: Bearer` credential, if any.
@@ -90,11 +103,13 @@ impl Response {
 pub enum Precondition {
     /// `*`: any current version.
     Any,
-    /// One of these versions (`"7"` or `W/"7"`).
+    /// One of these versions (`"7"`).
     Versions(Vec<i64>),
 }
 
-/// Parse `If-Match`. A tag that is not one of ours can never match: it becomes version -1.
+/// Parse `If-Match`. A tag that is not one of ours can never match: it becomes version -1. So
+/// does a weak tag (`W/"7"`): `If-Match` uses the strong comparison (RFC 9110 §13.1.1), under
+/// which a weak tag matches nothing.
 pub fn parse_if_match(header: Option<&str>) -> Option<Precondition> {
     let h = header?.trim();
     if h.is_empty() {
@@ -103,16 +118,15 @@ pub fn parse_if_match(header: Option<&str>) -> Option<Precondition> {
     if h == "*" {
         return Some(Precondition::Any);
     }
-    let versions = h
-        .split(',')
-        .map(|t| {
-            let t = t.trim();
-            let t = t.strip_prefix("W/").unwrap_or(t);
-            t.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|v| v.parse::<i64>().ok()).unwrap_or(-1)
-        })
-        .take(16)
-        .collect();
+    let versions = h.split(',').map(|t| strong_version(t.trim()).unwrap_or(-1)).take(16).collect();
     Some(Precondition::Versions(versions))
+}
+
+/// The version an opaque tag names, compared octet by octet with the `"<version>"` we send: so
+/// `"+7"` or `"07"` are not version 7, and a weak `W/"7"` (no leading quote) is nothing.
+fn strong_version(tag: &str) -> Option<i64> {
+    let inner = tag.strip_prefix('"')?.strip_suffix('"')?;
+    inner.parse::<i64>().ok().filter(|v| v.to_string() == inner)
 }
 
 /// Body bytes as a JSON value, enforcing the content type. An empty body is `{}`: the seed's
@@ -121,6 +135,7 @@ pub fn json_body(req: &Request) -> Result<Value, crate::error::Failure> {
     use crate::error::Failure;
     let bytes = match &req.body {
         Body::TooLarge => return Err(Failure::PayloadTooLarge),
+        Body::Unreadable => return Err(Failure::MalformedBody("the request body could not be read".into())),
         Body::Bytes(b) => b,
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -131,7 +146,108 @@ pub fn json_body(req: &Request) -> Result<Value, crate::error::Failure> {
     if !(mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))) {
         return Err(Failure::UnsupportedMediaType);
     }
-    serde_json::from_slice(bytes).map_err(|e| Failure::MalformedBody(format!("body is not valid JSON: {e}")))
+    parse_json(bytes)
+}
+
+/// Parse JSON, refusing a member name given twice in one object, at any depth. serde_json would
+/// keep the last one; another parser in front of us (a gateway, a WAF) may keep the first, and two
+/// parsers disagreeing on which value counts is how authorization bypasses start. One pass: the
+/// `Value` is built while the keys are checked. The duplicate's path (`user`, `user.name`,
+/// `items[2].id`) comes back as an invalid field.
+fn parse_json(bytes: &[u8]) -> Result<Value, crate::error::Failure> {
+    use crate::error::{Failure, FieldError};
+    use serde::de::DeserializeSeed;
+    let duplicate = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed =
+        UniqueKeys { path: String::new(), duplicate: &duplicate }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    match (parsed, duplicate.into_inner()) {
+        (_, Some(path)) => Err(Failure::Invalid(vec![FieldError::new(path, "is given more than once")])),
+        (Ok(value), None) => Ok(value),
+        (Err(e), None) => Err(Failure::MalformedBody(format!("body is not valid JSON: {e}"))),
+    }
+}
+
+/// A `serde_json::Value` seed that notes the first duplicate member name (by path) and stops.
+struct UniqueKeys<'a> {
+    path: String,
+    duplicate: &'a RefCell<Option<String>>,
+}
+
+impl UniqueKeys<'_> {
+    fn child(&self, step: std::fmt::Arguments) -> Self {
+        Self { path: format!("{}{step}", self.path), duplicate: self.duplicate }
+    }
+    fn member(&self, key: &str) -> Self {
+        if self.path.is_empty() {
+            Self { path: key.to_string(), duplicate: self.duplicate }
+        } else {
+            self.child(format_args!(".{key}"))
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for UniqueKeys<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// With serde_json's `arbitrary_precision` (numbers kept exactly as sent), a number that fits no
+/// `u64`/`i64` arrives as a one-entry map under this key, as serde_json's own `Value` reads it.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeys<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self.child(format_args!("[{}]", items.len())))? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        use serde::de::Error;
+        let mut obj = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if obj.is_empty() && key == NUMBER_TOKEN {
+                let text: String = map.next_value()?;
+                return text.parse().map(Value::Number).map_err(A::Error::custom);
+            }
+            let member = self.member(&key);
+            if obj.contains_key(&key) {
+                *self.duplicate.borrow_mut() = Some(member.path);
+                return Err(A::Error::custom("duplicate member name"));
+            }
+            obj.insert(key, map.next_value_seed(member)?);
+        }
+        Ok(Value::Object(obj))
+    }
 }
 
 #[cfg(test)]
@@ -143,13 +259,26 @@ mod tests {
         assert_eq!(parse_if_match(None), None);
         assert_eq!(parse_if_match(Some("*")), Some(Precondition::Any));
         assert_eq!(parse_if_match(Some("\"3\"")), Some(Precondition::Versions(vec![3])));
-        assert_eq!(parse_if_match(Some("W/\"3\", \"4\"")), Some(Precondition::Versions(vec![3, 4])));
+        assert_eq!(parse_if_match(Some("W/\"3\", \"4\"")), Some(Precondition::Versions(vec![-1, 4])));
         assert_eq!(parse_if_match(Some("\"abc\"")), Some(Precondition::Versions(vec![-1])));
+    }
+
+    /// The probe: `If-Match: W/"100"` matched version 100. Strong comparison never matches a
+    /// weak tag, whatever its value (RFC 9110 §13.1.1).
+    #[test]
+    fn if_match_weak_tags_never_match() {
+        for weak in ["W/\"100\"", "w/\"100\"", " W/\"100\" "] {
+            assert_eq!(parse_if_match(Some(weak)), Some(Precondition::Versions(vec![-1])), "{weak}");
+        }
+        assert_eq!(parse_if_match(Some("\"100\"")), Some(Precondition::Versions(vec![100])));
+        assert_eq!(parse_if_match(Some("\"+100\", \"0100\"")), Some(Precondition::Versions(vec![-1, -1])));
     }
 
     #[test]
     fn body_limits_and_types() {
         assert!(matches!(Body::from_read(Some(70_000), None), Body::TooLarge));
+        let unread = Request { method: "PATCH".into(), path: "/".into(), headers: vec![], body: Body::Unreadable };
+        assert!(matches!(json_body(&unread), Err(crate::error::Failure::MalformedBody(_))), "not an empty update");
         assert!(matches!(Body::from_read(None, Some(vec![b' '; 70_000])), Body::TooLarge));
         let req = |ct: &str, body: &str| Request {
             method: "PATCH".into(),
@@ -162,5 +291,49 @@ mod tests {
         assert!(json_body(&req("application/json; charset=utf-8", "{}")).is_ok());
         assert!(json_body(&req("application/merge-patch+json", "{}")).is_ok());
         assert!(matches!(json_body(&req("application/json", "{nope")), Err(crate::error::Failure::MalformedBody(_))));
+    }
+
+    fn body(text: &str) -> Result<Value, crate::error::Failure> {
+        let headers = vec![("content-type".into(), "application/json".into())];
+        json_body(&Request { method: "PATCH".into(), path: "/".into(), headers, body: Body::Bytes(text.as_bytes().to_vec()) })
+    }
+
+    fn duplicate_at(text: &str) -> Option<String> {
+        match body(text) {
+            Err(crate::error::Failure::Invalid(errors))
+                if errors.len() == 1 && errors[0].message == "is given more than once" =>
+            {
+                Some(errors[0].field.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// The probe: `{"user":{"admin":true},"user":{"role_title":"x"}}` was 200, the last one winning.
+    #[test]
+    fn duplicate_member_names_are_refused_at_any_depth() {
+        assert_eq!(duplicate_at(r#"{"user":{"admin":true},"user":{"role_title":"x"}}"#).as_deref(), Some("user"));
+        assert_eq!(duplicate_at(r#"{"user":{"name":"a","admin":true,"name":"b"}}"#).as_deref(), Some("user.name"));
+        assert_eq!(duplicate_at(r#"{"a":[{"id":1},{"id":2,"id":3}]}"#).as_deref(), Some("a[1].id"));
+        assert_eq!(duplicate_at(r#"[[{"k":1,"k":1}]]"#).as_deref(), Some("[0][0].k"));
+        assert_eq!(duplicate_at(r#"{"x":1,"\u0078":2}"#).as_deref(), Some("x"), "an escape is the same name");
+        // The same name in different objects, and a parse error after a duplicate-free prefix.
+        assert_eq!(body(r#"{"a":{"id":1},"b":{"id":1},"c":[{"id":1},{"id":1}]}"#).unwrap()["c"][1]["id"], 1);
+        assert!(matches!(body(r#"{"a":1,"b":2"#), Err(crate::error::Failure::MalformedBody(_))));
+        assert!(matches!(body(r#"{"a":1} {"a":2}"#), Err(crate::error::Failure::MalformedBody(_))));
+    }
+
+    #[test]
+    fn the_value_is_what_serde_json_reads() {
+        let text = r#"{"s":"x\u00e9","n":null,"t":true,"i":-7,"u":18446744073709551615,"f":0.1,"big":18446744073709551616,"e":1E400,"a":[1,[2,{}]],"o":{}}"#;
+        let ours = body(text).unwrap();
+        assert_eq!(ours, serde_json::from_str::<Value>(text).unwrap());
+        // Numbers keep every digit sent (serde_json's `arbitrary_precision`; an exponent is spelled `e+`).
+        assert_eq!(
+            ours.to_string(),
+            r#"{"a":[1,[2,{}]],"big":18446744073709551616,"e":1e+400,"f":0.1,"i":-7,"n":null,"o":{},"s":"xé","t":true,"u":18446744073709551615}"#
+        );
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(matches!(body(&deep), Err(crate::error::Failure::MalformedBody(_))), "serde_json's recursion limit still holds");
     }
 }

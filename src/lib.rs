@@ -8,6 +8,7 @@ pub mod app;
 pub mod consistency;
 pub mod dialects;
 pub mod error;
+pub mod feed;
 pub mod http;
 pub mod model;
 pub mod password;

@@ -7,11 +7,17 @@
 use crate::store::{DbError, Row, Stmt};
 use std::cell::RefCell;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// The operator token (`ADMIN_TOKEN` secret). `None` disables operator access.
     pub admin_token: Option<String>,
     pub pbkdf2_iterations: u32,
+    /// `CODE_SECRET`: verification codes are derived from it and their event's id, so the change
+    /// feed can deliver a code again without storing it. `None`: codes are random and webhook
+    /// deliveries carry none.
+    pub code_secret: Option<String>,
+    /// `ALLOW_HTTP_WEBHOOKS = "true"`: webhook URLs may be http:// and private (development only).
+    pub allow_http_webhooks: bool,
 }
 
 pub trait Platform {
@@ -30,6 +36,19 @@ pub trait Platform {
     /// Cryptographically secure random bytes. An error fails the request: never fall back.
     fn fill_random(&self, buf: &mut [u8]) -> Result<(), String>;
     fn config(&self) -> &Config;
+    /// Record an internal failure for the operator (the Workers console). Never given a secret.
+    fn log_error(&self, _message: &str) {}
+    /// Run a statement after the response is sent, where nobody waits for it and its failure
+    /// harms nothing (a key's `last_used_at`). Platforms without a way to do that skip it.
+    fn defer(&self, _stmt: Stmt) {}
+    /// Ask for a change-feed dispatch in `delay_seconds` (a Queue message to this Worker). A lost
+    /// kick costs nothing but time: the Cron sweep dispatches whatever is left.
+    fn kick(&self, _delay_seconds: u32) {}
+    /// POST a webhook delivery: the receiver's status, or why there was none (timeout, network).
+    /// Never follows redirects.
+    async fn post(&self, _url: &str, _headers: &[(&str, String)], _body: &str) -> Result<u16, String> {
+        Err("this platform sends no webhooks".into())
+    }
     /// A file the deployment publishes as a static asset (`[assets]` in wrangler.toml), as text;
     /// `None` where there is none (a platform without assets, such as the host tests').
     async fn static_asset(&self, _path: &str) -> Result<Option<String>, String> {
@@ -41,11 +60,13 @@ pub trait Platform {
 pub struct Ctx<'a, P: Platform> {
     pub platform: &'a P,
     timings: RefCell<Vec<(&'static str, &'static str, f64)>>,
+    /// The internal failure this request ended in, if any, for `app::handle` to log once.
+    internal: RefCell<Option<String>>,
 }
 
 impl<'a, P: Platform> Ctx<'a, P> {
     pub fn new(platform: &'a P) -> Self {
-        Self { platform, timings: RefCell::new(Vec::new()) }
+        Self { platform, timings: RefCell::new(Vec::new()), internal: RefCell::new(None) }
     }
 
     fn record(&self, name: &'static str, desc: &'static str, started: f64) {
@@ -81,6 +102,12 @@ impl<'a, P: Platform> Ctx<'a, P> {
         let t = self.platform.now_ms();
         let r = self.platform.batch(&stmts).await;
         self.record("d1", "batch", t);
+        r
+    }
+    pub async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
+        let t = self.platform.now_ms();
+        let r = self.platform.post(url, headers, body).await;
+        self.record("webhook", "post", t);
         r
     }
     pub async fn rate_limit(&self, key: &str) -> Result<bool, String> {
@@ -120,6 +147,13 @@ impl<'a, P: Platform> Ctx<'a, P> {
     }
     pub fn config(&self) -> &Config {
         self.platform.config()
+    }
+
+    pub fn note_internal(&self, message: &str) {
+        self.internal.borrow_mut().get_or_insert_with(|| message.to_string());
+    }
+    pub fn take_internal(&self) -> Option<String> {
+        self.internal.borrow_mut().take()
     }
 
     /// `Server-Timing` value: `kv;desc="get";dur=0.4, d1;desc="batch";dur=2.1`.

@@ -1,49 +1,90 @@
-//! Routing and handlers. A handler authenticates, asks its dialect to parse, runs the pipeline
-//! and asks the dialect to render; it decides nothing itself.
+//! The router: a path prefix picks the dialect that owns it. Every response gets the headers
+//! every response carries, and an internal failure is logged here, once (never a secret: the
+//! message is the store's or the platform's, not the request's).
 
-mod hienergy;
-mod konstantly;
-mod operator;
-mod upsun;
-mod zitadel;
-
+use crate::dialects::{hienergy, konstantly, operator, problem, scim, upsun, zitadel};
 use crate::error::Failure;
-use crate::http::{json_body, parse_if_match, Request, Response};
-use crate::model::{KeyPrincipal, Target, User, UserPatch};
-use crate::pipeline::{self, UpdateCommand};
+use crate::http::{Request, Response};
 use crate::platform::{Ctx, Platform};
-use crate::policy::Rules;
 
 /// Serve one request. Always answers; the `Server-Timing` header lists every KV and D1 call.
 pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
     let cx = Ctx::new(platform);
+    // HEAD is GET without the body (RFC 9110 §9.3.2), wherever GET is served.
+    let head = req.method == "HEAD";
+    let req = if head { Request { method: "GET".into(), ..req } } else { req };
     let mut resp = route(&cx, &req).await;
+    if head {
+        resp.headers.push(("content-length".into(), resp.body.len().to_string()));
+        resp.body.clear();
+    }
+    if resp.status == 405 {
+        allow_head(&mut resp);
+    }
+    if resp.status < 300 && !matches!(req.method.as_str(), "GET" | "HEAD") {
+        // A change committed: its event goes out now rather than at the next sweep.
+        platform.kick(0);
+    }
+    if let Some(message) = cx.take_internal() {
+        platform.log_error(&format!("{} {} → {}: {message}", req.method, req.segments().join("/"), resp.status));
+    }
     resp.headers.push(("server-timing".into(), cx.server_timing()));
     resp.headers.push(("x-content-type-options".into(), "nosniff".into()));
     resp.headers.push(("cache-control".into(), "no-store".into()));
     resp
 }
 
+/// Every `Allow` that lists GET lists HEAD beside it: the dialects name the methods they route,
+/// and HEAD follows GET here.
+fn allow_head(resp: &mut Response) {
+    for (name, value) in resp.headers.iter_mut() {
+        if name.eq_ignore_ascii_case("allow") && value.split(", ").any(|m| m == "GET") {
+            *value = value.replacen("GET", "GET, HEAD", 1);
+        }
+    }
+}
+
+/// The Queue consumer's and the Cron sweep's work: deliver the change feed. Returns how many
+/// delivery attempts were made; a failure is logged (the next sweep tries again).
+pub async fn dispatch<P: Platform>(platform: &P) -> usize {
+    let cx = Ctx::new(platform);
+    match crate::pipeline::feed::dispatch(&cx).await {
+        Ok(n) => n,
+        Err(f) => {
+            platform.log_error(&format!("feed dispatch: {f:?}"));
+            0
+        }
+    }
+}
+
 async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
     let segments = req.segments();
     match segments.as_slice() {
-        ["api", "v1", "users", id] => hienergy::user(cx, req, id).await,
-        ["admin", "v1", rest @ ..] => operator::handle(cx, req, rest).await,
-        ["users", id] => upsun::user(cx, req, id).await,
-        ["openapi", "v1", "users", id] => konstantly::user(cx, req, id).await,
+        ["api", "v1", "users", id] => hienergy::serve(cx, req, id).await,
+        ["admin", "v1", rest @ ..] => operator::serve(cx, req, rest).await,
+        ["scim", "v2", rest @ ..] => scim::serve(cx, req, rest).await,
+        ["users", id] => upsun::serve(cx, req, id).await,
+        ["openapi", "v1", "users", id] => konstantly::serve(cx, req, id).await,
         ["v2", "users", rest @ ..] => zitadel::rest(cx, req, rest).await,
         ["zitadel.user.v2.UserService", method] => zitadel::connect(cx, req, method).await,
+        // Anything else under a dialect's prefix is that dialect's own 404 (Connect's
+        // `unimplemented` for an unknown service or method), not a generic one.
+        ["api", "v1", ..] => hienergy::render_error(&Failure::NotFound),
+        ["openapi", "v1", ..] => konstantly::render_error(&Failure::NotFound),
+        ["users", ..] => upsun::render_error(&Failure::NotFound),
+        [service, ..] if service.starts_with("zitadel.") => zitadel::unimplemented(&segments.join("/")),
         ["openapi.json"] if req.method == "GET" => openapi(cx).await,
-        ["openapi.json"] => Response::problem(405, &crate::dialects::problem::body(405, "Method Not Allowed", "Use GET"))
-            .with_header("allow", "GET"),
-        _ => Response::problem(404, &crate::dialects::problem::body(404, "Not Found", "No such endpoint")),
+        ["openapi.json"] => {
+            Response::problem(405, &problem::body(405, "Method Not Allowed", "Use GET")).with_header("allow", "GET")
+        }
+        _ => Response::problem(404, &problem::body(404, "Not Found", "No such endpoint")),
     }
 }
 
 /// The OpenAPI 3.1 document, kept out of the wasm: it is a static asset of the deployment
 /// (`build/assets/openapi.json`, copied compacted from `openapi.json` by scripts/build.sh).
 async fn openapi<P: Platform>(cx: &Ctx<'_, P>) -> Response {
-    let problem = |status, title, detail| Response::problem(status, &crate::dialects::problem::body(status, title, detail));
+    let problem = |status, title, detail| Response::problem(status, &problem::body(status, title, detail));
     match cx.static_asset("/openapi.json").await {
         Ok(Some(doc)) => {
             Response { status: 200, headers: vec![("content-type".into(), "application/json".into())], body: doc.into_bytes() }
@@ -53,23 +94,6 @@ async fn openapi<P: Platform>(cx: &Ctx<'_, P>) -> Response {
     }
 }
 
-/// `GET` reads the user, `PATCH` applies the body the dialect parses, `If-Match` honoured: the
-/// shape of the REST dialects' user resource (HiEnergy, Upsun).
-async fn read_or_patch<P: Platform>(
-    cx: &Ctx<'_, P>,
-    req: &Request,
-    who: &KeyPrincipal,
-    target: Target,
-    rules: &Rules,
-    parse: fn(serde_json::Value) -> Result<UserPatch, Failure>,
-) -> Result<User, Failure> {
-    if req.method == "GET" {
-        return pipeline::read_user(cx, rules, who, &target).await;
-    }
-    let patch = parse(json_body(req)?)?;
-    let precondition = parse_if_match(req.header("if-match"));
-    Ok(pipeline::update_user(cx, rules, who, UpdateCommand { target, patch, precondition }).await?.user)
-}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,8 +101,19 @@ mod tests {
     use crate::platform::Config;
     use crate::store::{DbError, Row, Stmt};
 
-    /// A platform with nothing behind it: the requests below must be answered before any call.
-    struct Unreachable(Config);
+    /// A platform with nothing behind it but its static assets: the requests below must be
+    /// answered before any storage call.
+    struct Unreachable(Config, Assets);
+
+    /// What the deployment publishes: the OpenAPI document, nothing, or assets it cannot read.
+    #[derive(Clone, Copy)]
+    enum Assets {
+        Doc,
+        Nothing,
+        Broken,
+    }
+
+    const DOC: &str = r#"{"openapi":"3.1.0"}"#;
 
     impl Platform for Unreachable {
         async fn kv_get(&self, _: &str) -> Result<Option<String>, String> {
@@ -111,29 +146,43 @@ mod tests {
         fn config(&self) -> &Config {
             &self.0
         }
+        async fn static_asset(&self, path: &str) -> Result<Option<String>, String> {
+            match self.1 {
+                Assets::Doc => Ok((path == "/openapi.json").then(|| DOC.to_string())),
+                Assets::Nothing => Ok(None),
+                Assets::Broken => Err("assets answered 503".into()),
+            }
+        }
+    }
+
+    fn send_to(assets: Assets, method: &str, path: &str) -> Response {
+        let platform = Unreachable(Config { admin_token: None, pbkdf2_iterations: 1000, ..Default::default() }, assets);
+        let req = Request { method: method.into(), path: path.into(), headers: vec![], body: Body::Bytes(vec![]) };
+        pollster::block_on(handle(&platform, req))
     }
 
     fn send(method: &str, path: &str) -> Response {
-        let platform = Unreachable(Config { admin_token: None, pbkdf2_iterations: 1000 });
-        let req = Request { method: method.into(), path: path.into(), headers: vec![], body: Body::Bytes(vec![]) };
-        pollster::block_on(handle(&platform, req))
+        send_to(Assets::Doc, method, path)
     }
 
     #[test]
     fn every_405_says_what_is_allowed() {
         for (method, path, allow) in [
-            ("PUT", "/api/v1/users/1", "GET, PATCH"),
-            ("QUERY", "/api/v1/users/1", "GET, PATCH"),
-            ("POST", "/openapi.json", "GET"),
-            ("TRACE", "/openapi.json", "GET"),
+            ("PUT", "/api/v1/users/1", "GET, HEAD, PATCH"),
+            ("QUERY", "/api/v1/users/1", "GET, HEAD, PATCH"),
+            ("POST", "/openapi.json", "GET, HEAD"),
+            ("TRACE", "/openapi.json", "GET, HEAD"),
             ("GET", "/admin/v1/orgs", "POST"),
-            ("PATCH", "/admin/v1/users", "POST"),
-            ("DELETE", "/admin/v1/users/7", "GET"),
-            ("POST", "/admin/v1/users/7/events", "GET"),
-            ("GET", "/admin/v1/api-keys", "POST"),
+            ("PATCH", "/admin/v1/users", "GET, HEAD, POST"),
+            ("PUT", "/admin/v1/users/7", "GET, HEAD, PATCH, DELETE"),
+            ("GET", "/admin/v1/users/7/deactivate", "POST"),
+            ("DELETE", "/admin/v1/users/7/reactivate", "POST"),
+            ("POST", "/admin/v1/users/7/events", "GET, HEAD"),
+            ("PUT", "/admin/v1/api-keys", "GET, HEAD, POST"),
+            ("GET", "/admin/v1/api-keys/3/rotate", "POST"),
             ("GET", "/admin/v1/api-keys/3", "DELETE"),
-            ("TRACE", "/users/d81c8ee2-44b3-429f-b944-a33ad7437690", "GET, PATCH"),
-            ("PUT", "/users/not-even-a-uuid", "GET, PATCH"),
+            ("TRACE", "/users/d81c8ee2-44b3-429f-b944-a33ad7437690", "GET, HEAD, PATCH"),
+            ("PUT", "/users/not-even-a-uuid", "GET, HEAD, PATCH"),
             ("GET", "/openapi/v1/users/2", "PATCH"),
             ("GET", "/v2/users/human/2", "PUT"),
             ("PUT", "/v2/users/2/email/verify", "POST"),
@@ -145,7 +194,49 @@ mod tests {
             assert_eq!(resp.status, 405, "{method} {path}");
             assert_eq!(resp.header("allow"), Some(allow), "{method} {path}");
         }
-        assert_eq!(send("GET", "/openapi.json").status, 404, "a platform without static assets has no document");
+        assert_eq!(send("GET", "/openapi.json").status, 200);
         assert_eq!(send("GET", "/admin/v1/nope").status, 404);
+    }
+
+    #[test]
+    fn the_openapi_document_is_the_deployments_static_asset() {
+        let r = send("GET", "/openapi.json");
+        assert_eq!((r.status, r.header("content-type"), r.body.as_slice()), (200, Some("application/json"), DOC.as_bytes()));
+        let none = send_to(Assets::Nothing, "GET", "/openapi.json");
+        assert_eq!(none.status, 404, "a deployment without the asset has no document");
+        let broken = send_to(Assets::Broken, "GET", "/openapi.json");
+        assert_eq!(broken.status, 500, "an assets failure is the platform's, not the client's");
+        assert!(broken.header("server-timing").unwrap().contains("assets"));
+    }
+
+    #[test]
+    fn head_is_get_without_the_body() {
+        let get = send("GET", "/openapi.json");
+        let head = send("HEAD", "/openapi.json");
+        assert_eq!((head.status, head.body.len()), (200, 0));
+        assert_eq!(head.header("content-length"), Some(get.body.len().to_string().as_str()));
+        assert_eq!(head.header("content-type"), get.header("content-type"));
+        // Where GET is not served, HEAD is not either.
+        let r = send("HEAD", "/openapi/v1/users/2");
+        assert_eq!((r.status, r.header("allow"), r.body.len()), (405, Some("PATCH"), 0));
+    }
+
+    #[test]
+    fn off_the_path_each_dialect_answers_in_its_own_shape() {
+        let json = |r: &Response| serde_json::from_slice::<serde_json::Value>(&r.body).unwrap();
+        let r = send("GET", "/api/v1/users/2/extra");
+        assert_eq!((r.status, json(&r)["error"].as_str()), (404, Some("not_found")), "HiEnergy");
+        let r = send("PATCH", "/openapi/v1/users");
+        assert_eq!(r.status, 404, "Konstantly");
+        assert!(json(&r).get("type").is_none(), "Konstantly's own shape, not problem+json");
+        let r = send("GET", "/users/2/more");
+        assert_eq!((r.status, r.header("content-type")), (404, Some("application/problem+json")), "Upsun");
+        let r = send("POST", "/v2/users/2/nope");
+        assert_eq!((r.status, json(&r)["code"].as_i64()), (404, Some(5)), "ZITADEL REST");
+        for path in ["/zitadel.user.v2.UserService/DeleteUser", "/zitadel.org.v2.OrgService/AddOrganization"] {
+            let r = send("POST", path);
+            assert_eq!((r.status, json(&r)["code"].as_str()), (404, Some("unimplemented")), "{path}");
+        }
+        assert_eq!(json(&send("GET", "/nothing/here"))["status"], 404, "elsewhere: problem+json");
     }
 }

@@ -1,10 +1,12 @@
 //! HiEnergy: `PATCH /api/v1/users/{id}` with `{"user": {...}}` and `X-Api-Key`
 //! (seed 000). Responses are `{"data": user}`; errors are `{"error", "message", "errors"?}`.
 
-use super::{NullMeans, Reader};
+use super::{respond, NullMeans, Reader};
 use crate::error::{Failure, FieldError};
-use crate::http::Response;
-use crate::model::{Field, User, UserPatch};
+use crate::http::{Request, Response};
+use crate::model::{Field, Principal, Scope, Target, User, UserPatch};
+use crate::pipeline;
+use crate::platform::{Ctx, Platform};
 use crate::policy::{Access::*, Denial, Rules};
 use crate::values::{Date, Email, ExternalId, HttpUrl, ShortText};
 use serde_json::{json, Map, Value};
@@ -41,10 +43,7 @@ pub fn wire_name(field: Field) -> &'static str {
 
 /// The `{id}` path segment: a positive integer, or the user can't exist.
 pub fn parse_id(segment: &str) -> Option<i64> {
-    crate::model::Target::parse(segment, true).and_then(|t| match t {
-        crate::model::Target::Id(id) if id > 0 => Some(id),
-        _ => None,
-    })
+    Target::parse_positive_id(segment)
 }
 
 /// `{"user": {...}}` → patch. `user` may be absent: the seed's own example request sends `{}`,
@@ -152,6 +151,9 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::RoleNotHeld => error(403, "forbidden", "This API key's admin role is no longer held", None),
         Failure::Forbidden(Denial::NotSelf) => error(403, "forbidden", "You may only update your own user", None),
         Failure::Forbidden(Denial::AdminKeyRequired) => error(403, "forbidden", "This requires an admin API key", None),
+        Failure::Forbidden(Denial::OutOfScope) => {
+            error(403, "forbidden", "This API key's scopes do not allow this request", None)
+        }
         Failure::Forbidden(Denial::Fields(fields)) => {
             let errs: Vec<FieldError> =
                 fields.iter().map(|f| FieldError::new(wire_name(*f), "can only be changed by an admin")).collect();
@@ -173,6 +175,10 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::MethodNotAllowed => {
             error(405, "method_not_allowed", "Use GET or PATCH", None).with_header("allow", "GET, PATCH")
         }
+        Failure::ProofNotAccepted(_) => {
+            let errs = [FieldError::new("password", "is not accepted: an admin sets another user's password without proof")];
+            error(422, "validation_failed", "Validation failed", Some(field_errors(&errs)))
+        }
         Failure::ProofRejected(_) => {
             let errs = [FieldError::new("password", "could not be verified")];
             error(422, "validation_failed", "Validation failed", Some(field_errors(&errs)))
@@ -181,6 +187,21 @@ pub fn render_error(f: &Failure) -> Response {
             .with_header("retry-after", retry_after.to_string()),
         Failure::Internal(_) => error(500, "internal_error", "Something went wrong on our side", None),
     }
+}
+
+/// `GET|PATCH /api/v1/users/{id}`.
+pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Response {
+    respond(cx, serve_user(cx, req, id).await, render_error)
+}
+
+async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<Response, Failure> {
+    if !matches!(req.method.as_str(), "GET" | "PATCH") {
+        return Err(Failure::MethodNotAllowed);
+    }
+    let who = Principal::Key(pipeline::authenticate_key(cx, req, Scope::Hienergy).await?);
+    let target = Target::Id(parse_id(id).ok_or(Failure::NotFound)?);
+    let user = super::read_or_patch(cx, req, &who, target, &RULES, parse_patch).await?;
+    Ok(render_ok(&user))
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 //! keys. Errors are `{"status", "message", "errors"?: {field: [messages]}}`, exactly as the seed
 //! shows; a taken email is a 400 on `email`, not a 409.
 
-use super::{NullMeans, Reader};
+use super::{respond, NullMeans, Reader};
 use crate::error::{Failure, FieldError};
-use crate::http::Response;
-use crate::model::{Field, User, UserPatch};
+use crate::http::{json_body, parse_if_match, Request, Response};
+use crate::model::{Field, Principal, Scope, Target, User, UserPatch};
+use crate::pipeline::{self, UpdateCommand};
+use crate::platform::{Ctx, Platform};
 use crate::policy::{Access::*, Rules};
 use crate::values::{Attributes, Email, LongText, ShortText, TimeZone};
 use serde_json::{json, Map, Value};
@@ -122,12 +124,32 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::UnsupportedMediaType => error(415, "Content-Type must be application/json"),
         Failure::MalformedBody(msg) => error(400, msg),
         Failure::MethodNotAllowed => error(405, "Method not allowed").with_header("allow", "PATCH"),
+        Failure::ProofNotAccepted(_) => {
+            validation(&[FieldError::new("password", "is not accepted: an admin sets another user's password without proof")])
+        }
         Failure::ProofRejected(_) => validation(&[FieldError::new("password", "Could not be verified")]),
         Failure::RateLimited { retry_after } => {
             error(429, "Too many attempts").with_header("retry-after", retry_after.to_string())
         }
         Failure::Internal(_) => error(500, "Internal server error"),
     }
+}
+
+/// `PATCH /openapi/v1/users/{userId}`.
+pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Response {
+    respond(cx, serve_user(cx, req, id).await, render_error)
+}
+
+async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<Response, Failure> {
+    if req.method != "PATCH" {
+        return Err(Failure::MethodNotAllowed);
+    }
+    let who = Principal::Key(pipeline::authenticate_key(cx, req, Scope::Konstantly).await?);
+    let target = Target::parse(id, true).ok_or(Failure::NotFound)?;
+    let patch = parse_patch(json_body(req)?)?;
+    let precondition = parse_if_match(req.header("if-match"));
+    let user = pipeline::update_user(cx, &RULES, &who, UpdateCommand { target, patch, precondition }).await?.user;
+    Ok(render_ok(&user))
 }
 
 #[cfg(test)]

@@ -29,6 +29,9 @@ pub fn render(f: &Failure, style: &Style) -> Response {
         Failure::RoleNotHeld => (403, body(403, "Forbidden", "This API key's admin role is no longer held")),
         Failure::Forbidden(Denial::AdminKeyRequired) => (403, body(403, "Forbidden", "This needs an admin API key")),
         Failure::Forbidden(Denial::NotSelf) => (403, body(403, "Forbidden", "You may only change your own user")),
+        Failure::Forbidden(Denial::OutOfScope) => {
+            (403, body(403, "Forbidden", "This API key's scopes do not allow this request"))
+        }
         Failure::Forbidden(Denial::Fields(fields)) => {
             let errors: Vec<FieldError> =
                 fields.iter().map(|f| FieldError::new(name(*f), "can only be changed by an admin")).collect();
@@ -57,6 +60,13 @@ pub fn render(f: &Failure, style: &Style) -> Response {
             (
                 style.invalid_status,
                 with_errors(body(style.invalid_status, "Bad Request", "A proof could not be verified"), &errors),
+            )
+        }
+        Failure::ProofNotAccepted(_) => {
+            let errors = [FieldError::new("password", "is not accepted: an admin sets another user's password without proof")];
+            (
+                style.invalid_status,
+                with_errors(body(style.invalid_status, "Bad Request", "A proof is not accepted here"), &errors),
             )
         }
         Failure::RateLimited { retry_after } => {

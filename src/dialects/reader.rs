@@ -76,6 +76,22 @@ impl Reader {
         }
     }
 
+    /// A three-state field read with a custom parser (for values with no `FromJson`).
+    pub fn patch_with<T>(&mut self, key: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Patch<T> {
+        match self.obj.remove(key) {
+            None => Patch::Keep,
+            Some(Value::Null) if self.null == NullMeans::Keep => Patch::Keep,
+            Some(Value::Null) => Patch::Clear,
+            Some(v) => match parse(&v) {
+                Ok(t) => Patch::Set(t),
+                Err(msg) => {
+                    self.error(key, msg);
+                    Patch::Keep
+                }
+            },
+        }
+    }
+
     /// A field that may be changed but never cleared.
     pub fn patch_non_null<T: FromJson>(&mut self, key: &str) -> Patch<T> {
         match self.obj.remove(key) {
@@ -118,6 +134,12 @@ impl Reader {
                 None
             }
         }
+    }
+
+    /// Whether an error was already reported for `key`.
+    pub fn has_error(&self, key: &str) -> bool {
+        let path = self.path(key);
+        self.errors.iter().any(|e| e.field == path)
     }
 
     /// Errors so far, plus one per field nobody asked for.

@@ -5,10 +5,12 @@
 //! a required string, so a cleared field reads back as `""`, and sending that `""` back clears it
 //! again. That keeps a GET → PATCH round trip of the modifiable fields clean.
 
-use super::{problem, NullMeans, Reader};
+use super::{problem, respond, NullMeans, Reader};
 use crate::error::Failure;
-use crate::http::Response;
-use crate::model::{Field, Patch, User, UserPatch};
+use crate::http::{Request, Response};
+use crate::model::{Field, Patch, Principal, Scope, Target, User, UserPatch};
+use crate::pipeline;
+use crate::platform::{Ctx, Platform};
 use crate::policy::{Access::*, Rules};
 use crate::values::{rfc3339_seconds, CountryCode, FromJson, HttpUrl, ShortText, Username};
 use serde_json::{json, Value};
@@ -112,6 +114,21 @@ pub fn render_error(f: &Failure) -> Response {
         Failure::MethodNotAllowed => resp.with_header("allow", "GET, PATCH"),
         _ => resp,
     }
+}
+
+/// `GET|PATCH /users/{user_id}`.
+pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Response {
+    respond(cx, serve_user(cx, req, id).await, render_error)
+}
+
+async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Result<Response, Failure> {
+    if !matches!(req.method.as_str(), "GET" | "PATCH") {
+        return Err(Failure::MethodNotAllowed);
+    }
+    let target = Target::parse(id, false).ok_or_else(|| Failure::invalid("user_id", "must be a UUID"))?;
+    let who = Principal::Key(pipeline::authenticate_key(cx, req, Scope::Upsun).await?);
+    let user = super::read_or_patch(cx, req, &who, target, &RULES, parse_patch).await?;
+    Ok(render_ok(&user))
 }
 
 #[cfg(test)]

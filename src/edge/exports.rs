@@ -1,4 +1,4 @@
-//! The four functions the host calls. The shell lives in a thread-local: a wasm instance is
+//! The functions the host calls. The shell lives in a thread-local: a wasm instance is
 //! single-threaded, and requests in flight interleave only between these calls.
 
 use super::shell::{self, Settings, Shell};
@@ -15,17 +15,29 @@ fn init() {
     console_error_panic_hook::set_once();
 }
 
-/// `{"vars": [...], "headers": [...], "maxBody": n}`: what `configure` and `start` expect.
+/// `{"vars": [...], "bindings": [...], "headers": [...], "maxBody": n}`: what `configure` and
+/// `start` expect.
 #[wasm_bindgen]
 pub fn describe() -> String {
     shell::describe()
 }
 
-/// The isolate's variables as a JSON object (`{"ADMIN_TOKEN": "…", "READ_CONSISTENCY": null}`).
+/// The isolate's environment, read once.
+#[derive(serde::Deserialize, Default)]
+struct Environment {
+    /// `{"ADMIN_TOKEN": "…", "READ_CONSISTENCY": null}`
+    #[serde(default)]
+    vars: BTreeMap<String, Option<String>>,
+    /// The optional bindings (of those `describe` lists) the isolate has.
+    #[serde(default)]
+    bindings: Vec<String>,
+}
+
+/// The isolate's variables and bindings as `{"vars": {…}, "bindings": […]}`.
 #[wasm_bindgen]
-pub fn configure(vars: &str) {
-    let vars: BTreeMap<String, Option<String>> = serde_json::from_str(vars).unwrap_or_default();
-    SHELL.with(|s| s.borrow_mut().configure(Settings::from_vars(&vars)));
+pub fn configure(env: &str) {
+    let env: Environment = serde_json::from_str(env).unwrap_or_default();
+    SHELL.with(|s| s.borrow_mut().configure(Settings::from_env(&env.vars, env.bindings)));
 }
 
 /// Begin request `id`; returns its first call or its response (see `wire`).
@@ -34,7 +46,13 @@ pub fn start(id: u32, request: &[u8], now_ms: f64) -> String {
     SHELL.with(|s| s.borrow_mut().start(id, request, now_ms))
 }
 
-/// Continue request `id` with the reply to its last call.
+/// Begin task `id`, a change-feed dispatch; returns its first call or `{"op":"done",…}`.
+#[wasm_bindgen]
+pub fn dispatch(id: u32, now_ms: f64) -> String {
+    SHELL.with(|s| s.borrow_mut().dispatch(id, now_ms))
+}
+
+/// Continue request or task `id` with the reply to its last call.
 #[wasm_bindgen]
 pub fn resume(id: u32, reply: &str, now_ms: f64) -> String {
     SHELL.with(|s| s.borrow_mut().resume(id, reply, now_ms))

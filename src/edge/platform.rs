@@ -1,8 +1,10 @@
-//! The `Platform` of one request in the wasm: every storage call becomes a `Call` handed to the
-//! JavaScript host, and the request's future waits (returns `Pending`) until the host resumes it
-//! with the reply. Nothing here touches JavaScript, so it runs on the host in tests too.
+//! The `Platform` of one request (or queue/cron task) in the wasm: every platform call becomes a
+//! `Call` handed to the JavaScript host, and the future waits (returns `Pending`) until the host
+//! resumes it with the reply. Work that runs after the response (`defer`, `kick`) and console
+//! messages are collected into the `Aftermath` that rides on the final step. Nothing here touches
+//! JavaScript, so it runs on the host in tests too.
 
-use super::wire::{Call, D1Answer, D1Result, Reply, Statement};
+use super::wire::{Aftermath, Call, D1Answer, D1Result, Reply, Statement};
 use crate::consistency::{Served, SessionStart};
 use crate::platform::{Config, Platform};
 use crate::store::{DbError, Row, Stmt};
@@ -15,11 +17,46 @@ use std::task::{Context, Poll};
 /// How long an edge location may serve a cached key lookup. D1 re-checks every write, so a
 /// revoked key served from this cache still cannot change anything.
 const KV_CACHE_TTL_SECONDS: u64 = 60;
+/// How long a webhook receiver may take before the attempt counts as a timeout.
+const POST_TIMEOUT_MS: u32 = 10_000;
 const DB: &str = "DB";
 const KEYS: &str = "API_KEYS";
-const LIMITER: &str = "PASSWORD_ATTEMPTS";
-const QUEUE: &str = "NOTIFICATIONS";
+const NOTIFICATIONS: &str = "NOTIFICATIONS";
+/// The change feed's dispatch queue (this Worker consumes it).
+const FEED: &str = "FEED";
 const ASSETS: &str = "ASSETS";
+/// Attempts at a proof (password, code) per user, and messages sent per target user, per
+/// recipient, per org: each limiter is chosen by its key's prefix.
+const LIMITERS: [(&str, &str); 4] = [
+    ("send-user", "SENDS_PER_USER"),
+    ("send-to", "SENDS_PER_RECIPIENT"),
+    ("send-org", "SENDS_PER_ORG"),
+    ("", "PASSWORD_ATTEMPTS"),
+];
+/// The bindings a deployment may leave out; `describe` asks the host which of them exist, once
+/// per isolate, and what needs a missing one fails (or, for the feed's kick, is skipped).
+pub const OPTIONAL_BINDINGS: [&str; 6] =
+    ["PASSWORD_ATTEMPTS", "SENDS_PER_USER", "SENDS_PER_RECIPIENT", "SENDS_PER_ORG", NOTIFICATIONS, FEED];
+
+/// Which optional bindings the isolate has.
+#[derive(Debug, Default, Clone)]
+pub struct Bindings(Vec<String>);
+
+impl Bindings {
+    pub fn new(present: Vec<String>) -> Self {
+        Self(present)
+    }
+    fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|b| b == name)
+    }
+}
+
+/// The limiter binding for a rate-limit key (`send-user:…`, `send-to:…`, `send-org:…`, or any
+/// other: a proof attempt).
+fn limiter_for(key: &str) -> &'static str {
+    let prefix = key.split(':').next().unwrap_or_default();
+    LIMITERS.iter().find(|(p, _)| p.is_empty() || *p == prefix).map_or("PASSWORD_ATTEMPTS", |(_, b)| b)
+}
 
 /// The one slot between a request's future and the host: the call waiting to be made, the reply
 /// waiting to be read, and the host's clock at the last step.
@@ -81,18 +118,26 @@ pub struct SessionLog {
 pub struct EdgePlatform {
     mailbox: Rc<Mailbox>,
     config: Rc<Config>,
+    bindings: Rc<Bindings>,
     session: RefCell<SessionStart>,
     log: RefCell<SessionLog>,
+    after: RefCell<Aftermath>,
 }
 
 impl EdgePlatform {
-    pub fn new(mailbox: Rc<Mailbox>, config: Rc<Config>, session: SessionStart) -> Self {
+    pub fn new(mailbox: Rc<Mailbox>, config: Rc<Config>, bindings: Rc<Bindings>, session: SessionStart) -> Self {
         let log = SessionLog { bookmark: session.bookmark().map(str::to_string), served: Vec::new() };
-        Self { mailbox, config, session: RefCell::new(session), log: RefCell::new(log) }
+        let after = RefCell::new(Aftermath::default());
+        Self { mailbox, config, bindings, session: RefCell::new(session), log: RefCell::new(log), after }
     }
 
     pub fn session_log(&self) -> std::cell::Ref<'_, SessionLog> {
         self.log.borrow()
+    }
+
+    /// What is left for the host once the future has finished.
+    pub fn take_aftermath(&self) -> Aftermath {
+        std::mem::take(&mut *self.after.borrow_mut())
     }
 
     async fn d1(&self, stmts: &[Stmt], batch: bool) -> Result<Vec<D1Result>, DbError> {
@@ -171,13 +216,44 @@ impl Platform for EdgePlatform {
         Ok(results.into_iter().map(|r| r.results).collect())
     }
     async fn rate_limit(&self, key: &str) -> Result<bool, String> {
-        match text_reply(self.mailbox.call(Call::Limit { binding: LIMITER, key }).await)? {
+        let binding = limiter_for(key);
+        if !self.bindings.has(binding) {
+            return Err(format!("the {binding} rate-limit binding is missing"));
+        }
+        match text_reply(self.mailbox.call(Call::Limit { binding, key }).await)? {
             Some(v) => Ok(v == "1"),
             None => Err("the rate limiter answered nothing".into()),
         }
     }
     async fn notify(&self, message: &serde_json::Value) -> Result<(), String> {
-        text_reply(self.mailbox.call(Call::QueueSend { binding: QUEUE, body: message }).await).map(drop)
+        if !self.bindings.has(NOTIFICATIONS) {
+            return Err("the NOTIFICATIONS queue binding is missing".into());
+        }
+        let call = Call::QueueSend { binding: NOTIFICATIONS, body: message, delay_seconds: None };
+        text_reply(self.mailbox.call(call).await).map(drop)
+    }
+    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
+        let call = Call::Post { url, headers, body, timeout_ms: POST_TIMEOUT_MS };
+        match text_reply(self.mailbox.call(call).await)? {
+            Some(status) => status.parse().map_err(|_| format!("the host answered the status {status:?}")),
+            None => Err("the host answered no status".into()),
+        }
+    }
+    fn log_error(&self, message: &str) {
+        self.after.borrow_mut().log.push(message.to_string());
+    }
+    fn defer(&self, stmt: Stmt) {
+        let call = Call::D1Run { binding: DB, stmt: (&stmt).into() }.encode();
+        self.after.borrow_mut().later.push(call);
+    }
+    /// A deployment without the FEED queue has only the Cron sweep: nothing to kick.
+    fn kick(&self, delay_seconds: u32) {
+        if !self.bindings.has(FEED) {
+            return;
+        }
+        let body = serde_json::json!({"dispatch": true});
+        let call = Call::QueueSend { binding: FEED, body: &body, delay_seconds: Some(delay_seconds) }.encode();
+        self.after.borrow_mut().later.push(call);
     }
     /// The host's `Date.now()` when it last resumed this request. A deployed Worker's clock only
     /// moves between I/O anyway, so nothing is lost by not asking again.

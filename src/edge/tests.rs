@@ -1,9 +1,16 @@
 //! The shell end to end on the host: a scripted host answers each call the way `worker.mjs` would
 //! relay D1 and KV, and the tests check what crosses and what the client gets.
 
+use super::platform::{Bindings, EdgePlatform, Mailbox, OPTIONAL_BINDINGS};
 use super::shell::{Settings, Shell};
+use super::wire::Reply;
+use crate::consistency::SessionStart;
+use crate::platform::{Config, Platform};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 const KEY: &str = "ue_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 const BM: &str = "00000001-00000002-00000003-0123456789abcdef0123456789abcdef";
@@ -30,14 +37,18 @@ fn user_row() -> Value {
 }
 
 fn shell(vars: &[(&str, &str)]) -> Shell {
+    shell_with(vars, &OPTIONAL_BINDINGS)
+}
+
+fn shell_with(vars: &[(&str, &str)], bindings: &[&str]) -> Shell {
     let vars: BTreeMap<String, Option<String>> = vars.iter().map(|(k, v)| (k.to_string(), Some(v.to_string()))).collect();
     let mut s = Shell::default();
-    s.configure(Settings::from_vars(&vars));
+    s.configure(Settings::from_env(&vars, bindings.iter().map(|b| b.to_string()).collect()));
     s
 }
 
 fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
-    let mut out = format!("{method}\n{path}\n");
+    let mut out = format!("{method}\n{path}\nb\n");
     for (k, v) in headers {
         out.push_str(&format!("{k}:{v}\n"));
     }
@@ -193,5 +204,170 @@ fn describe_lists_what_the_host_must_send() {
         assert!(headers.contains(h), "{h}");
     }
     assert!(headers.contains(&"x-d1-bookmark"));
-    assert_eq!(d["vars"], json!(["ADMIN_TOKEN", "PBKDF2_ITERATIONS", "READ_CONSISTENCY"]));
+    assert_eq!(d["vars"], json!(["ADMIN_TOKEN", "PBKDF2_ITERATIONS", "READ_CONSISTENCY", "CODE_SECRET", "ALLOW_HTTP_WEBHOOKS"]));
+    assert_eq!(
+        d["bindings"],
+        json!(["PASSWORD_ATTEMPTS", "SENDS_PER_USER", "SENDS_PER_RECIPIENT", "SENDS_PER_ORG", "NOTIFICATIONS", "FEED"])
+    );
+}
+
+/// A key principal with its own key id: the `last_used_at` throttle is per key.
+fn principal(key_id: i64) -> String {
+    format!(
+        r#"v{{"key_id":{key_id},"user_id":2,"user_uuid":"5a3f0c8e-0000-4000-8000-000000000002","org_id":1,"role":"user","checked_at":""}}"#
+    )
+}
+
+#[test]
+fn a_keys_use_is_noted_after_the_response() {
+    let mut s = shell(&[]);
+    parse(&s.start(1, &request("GET", "/api/v1/users/2", &[("x-api-key", KEY)], ""), 1000.0));
+    parse(&s.resume(1, &principal(901), 1000.0));
+    let (head, _) = parse(&s.resume(1, &d1_reply(BM, json!({"results": [user_row()], "meta": {}})), 1000.0));
+    assert_eq!(head["status"], 200);
+    let later = head["later"].as_array().expect("deferred work");
+    assert_eq!(later.len(), 1, "{later:?}");
+    assert_eq!(later[0]["op"], "d1.run");
+    assert_eq!(later[0]["binding"], "DB");
+    assert!(later[0].get("session").is_none(), "after the response, outside the request's session");
+    assert!(later[0]["sql"].as_str().unwrap().starts_with("UPDATE api_keys SET last_used_at"));
+    assert_eq!(later[0]["params"][1], 901);
+    let names: Vec<&str> = header(&head, "server-timing").unwrap().split(", ").map(|e| e.split(';').next().unwrap()).collect();
+    assert_eq!(names, ["kv", "d1"], "the deferred write is no round trip of the request");
+}
+
+fn patch_until_done(s: &mut Shell) -> Value {
+    let headers = [("x-api-key", KEY), ("content-type", "application/json")];
+    parse(&s.start(7, &request("PATCH", "/api/v1/users/2", &headers, r#"{"user":{"based_in":"Lyon"}}"#), 0.0));
+    let (call, _) = parse(&s.resume(7, &principal(902), 0.0));
+    let n = call["statements"].as_array().unwrap().len();
+    let mut results = vec![json!({"results": [user_row()], "meta": {}})];
+    results.resize(n, json!({"results": [], "meta": {}}));
+    let (head, _) = parse(&s.resume(7, &format!("v{}", json!({"bookmark": LATER, "results": results})), 0.0));
+    assert_eq!(head["status"], 200);
+    head
+}
+
+#[test]
+fn a_committed_write_kicks_the_feed_after_the_response() {
+    let head = patch_until_done(&mut shell(&[]));
+    let later = head["later"].as_array().unwrap();
+    let kick = later.iter().find(|c| c["op"] == "queue.send").expect("a kick");
+    assert_eq!((&kick["binding"], &kick["delaySeconds"], &kick["body"]), (&json!("FEED"), &json!(0), &json!({"dispatch": true})));
+    let head = patch_until_done(&mut shell_with(&[], &[]));
+    let later = head["later"].as_array().map(Vec::as_slice).unwrap_or_default();
+    assert!(later.iter().all(|c| c["op"] != "queue.send"), "without FEED only the Cron sweep dispatches: {later:?}");
+}
+
+#[test]
+fn a_dispatch_runs_on_the_primary_and_ends_without_a_response() {
+    let mut s = shell(&[]);
+    let (call, _) = parse(&s.dispatch(5, 1000.0));
+    assert_eq!((call["op"].as_str(), call["session"].as_str()), (Some("d1.batch"), Some("first-primary")));
+    let n = call["statements"].as_array().unwrap().len();
+    let empty = json!({"bookmark": null, "results": vec![json!({"results": [], "meta": {}}); n]});
+    let (call, _) = parse(&s.resume(5, &format!("v{empty}"), 1000.0));
+    assert_eq!((call["op"].as_str(), call["session"].as_str()), (Some("d1.all"), Some("first-primary")), "claim the due");
+    let done = s.resume(5, &d1_reply(BM, json!({"results": [], "meta": {}})), 1000.0);
+    assert_eq!(done, r#"{"op":"done"}"#, "nothing was due");
+    assert_eq!(s.in_flight(), 0);
+
+    let (_, _) = parse(&s.dispatch(6, 1000.0));
+    let (head, _) = parse(&s.resume(6, "eD1 is down", 1000.0));
+    assert_eq!(head["op"], "done");
+    let log = head["log"][0].as_str().unwrap();
+    assert!(log.starts_with("feed dispatch:") && log.contains("D1 is down"), "{log}");
+}
+
+/// Drive one platform call by hand: what it hands out, then its result for `reply`.
+fn one_call<T>(mailbox: &Mailbox, future: impl Future<Output = T>, reply: Option<&str>) -> (Option<Value>, T) {
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+        return (None, out);
+    }
+    let call: Value = serde_json::from_str(&mailbox.take_outgoing().unwrap().unwrap()).unwrap();
+    mailbox.deliver(Reply::decode(reply.unwrap()), 0.0);
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(out) => (Some(call), out),
+        Poll::Pending => panic!("still pending after the reply"),
+    }
+}
+
+fn platform(bindings: &[&str]) -> (Rc<Mailbox>, EdgePlatform) {
+    let mailbox = Rc::new(Mailbox::default());
+    let bindings = Rc::new(Bindings::new(bindings.iter().map(|b| b.to_string()).collect()));
+    let p = EdgePlatform::new(mailbox.clone(), Rc::new(Config::default()), bindings, SessionStart::FirstPrimary);
+    (mailbox, p)
+}
+
+#[test]
+fn each_limiter_is_its_own_binding_and_a_missing_one_fails() {
+    let (mb, p) = platform(&OPTIONAL_BINDINGS);
+    for (key, binding) in [
+        ("send-user:2", "SENDS_PER_USER"),
+        ("send-to:ab12", "SENDS_PER_RECIPIENT"),
+        ("send-org:1", "SENDS_PER_ORG"),
+        ("password:2", "PASSWORD_ATTEMPTS"),
+        ("email-code:2", "PASSWORD_ATTEMPTS"),
+    ] {
+        let (call, ok) = one_call(&mb, p.rate_limit(key), Some("v1"));
+        let call = call.unwrap();
+        assert_eq!(
+            (call["op"].as_str(), call["binding"].as_str(), call["key"].as_str()),
+            (Some("limit"), Some(binding), Some(key))
+        );
+        assert_eq!(ok, Ok(true));
+        assert_eq!(one_call(&mb, p.rate_limit(key), Some("v0")).1, Ok(false));
+    }
+    let (mb, p) = platform(&["PASSWORD_ATTEMPTS"]);
+    let (call, r) = one_call(&mb, p.rate_limit("send-org:1"), None);
+    assert_eq!((call, r), (None, Err("the SENDS_PER_ORG rate-limit binding is missing".to_string())), "asks nobody");
+    let (call, r) = one_call(&mb, p.notify(&json!({"to": "a@b.example"})), None);
+    assert_eq!((call, r), (None, Err("the NOTIFICATIONS queue binding is missing".to_string())));
+}
+
+#[test]
+fn notifications_and_webhook_posts_cross_as_calls() {
+    let (mb, p) = platform(&OPTIONAL_BINDINGS);
+    let (call, r) = one_call(&mb, p.notify(&json!({"kind": "email-code"})), Some("v"));
+    assert_eq!(call.unwrap(), json!({"op": "queue.send", "binding": "NOTIFICATIONS", "body": {"kind": "email-code"}}));
+    assert_eq!(r, Ok(()));
+    let headers = [("webhook-id", "msg_1".to_string())];
+    let (call, r) = one_call(&mb, p.post("https://h.example/hook", &headers, "{}"), Some("v302"));
+    assert_eq!(
+        call.unwrap(),
+        json!({"op": "fetch", "url": "https://h.example/hook", "headers": [["webhook-id", "msg_1"]], "body": "{}", "timeoutMs": 10000})
+    );
+    assert_eq!(r, Ok(302), "a redirect is an answer, not followed");
+    let (_, r) =
+        one_call(&mb, p.post("https://h.example/hook", &headers, "{}"), Some("eThe operation was aborted due to timeout"));
+    assert_eq!(r, Err("The operation was aborted due to timeout".to_string()));
+    let (_, r) = one_call(&mb, p.post("https://h.example/hook", &headers, "{}"), Some("vnope"));
+    assert!(r.is_err());
+}
+
+#[test]
+fn internal_failures_reach_the_console_never_the_client() {
+    let (_, p) = platform(&[]);
+    p.log_error("GET api/v1/users/2 → 500: D1 answer: expected value");
+    let after = p.take_aftermath();
+    assert_eq!(after.log, ["GET api/v1/users/2 → 500: D1 answer: expected value"]);
+    assert!(p.take_aftermath().log.is_empty(), "taken once");
+}
+
+#[test]
+fn an_unreadable_body_is_the_clients_400() {
+    let mut s = shell(&[]);
+    let raw = b"PATCH\n/api/v1/users/2\nu\nx-api-key:ue_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\ncontent-length:20\n\n";
+    let mut step = s.start(8, raw, 0.0);
+    // Whatever the core asks first (the key), the body is refused, never applied as empty.
+    for reply in [principal(903), "n".to_string()] {
+        if parse(&step).0["op"] == "respond" {
+            break;
+        }
+        step = s.resume(8, &reply, 0.0);
+    }
+    let (head, _) = parse(&step);
+    assert_eq!((head["op"].as_str(), head["status"].as_i64()), (Some("respond"), Some(400)));
 }

@@ -1,13 +1,18 @@
 //! What crosses between the wasm and its JavaScript host (`src/edge/worker.mjs`), as one value
-//! per crossing: the request in as bytes, each storage call out as one JSON line, each answer
-//! back as one string, the response out as one string.
+//! per crossing: the request in as bytes, each platform call out as one JSON line, each answer
+//! back as one string, the response (or a task's end) out as one string.
 //!
 //! ```text
-//! request  (bytes)  METHOD \n PATH \n name:value \n … \n \n BODY
-//! step out (string) {"op":"kv.get",…}                       a call for the host to make, or
-//!                   {"op":"respond","status":…,"headers":[…]} \n BODY
+//! request  (bytes)  METHOD \n PATH?QUERY \n BODY-STATE \n name:value \n … \n \n BODY
+//! step out (string) {"op":"kv.get",…}                      a call for the host to make, or
+//!                   {"op":"respond","status":…,"headers":[…],"later":[…],"log":[…]} \n BODY
+//!                   {"op":"done","later":[…],"log":[…]}    the end of a queue or cron task
 //! reply in (string) v<value> | n (null) | e<error message>
 //! ```
+//!
+//! BODY-STATE is `b` (the body follows, possibly empty) or `u` (the host could not read it).
+//! `later` lists calls the host makes after the response, under `waitUntil` (a key's
+//! `last_used_at`, the feed's kick); `log` lists internal failures for the Workers console.
 
 use crate::http::{Body, Request, Response};
 use crate::store::{Row, SqlValue, Stmt};
@@ -29,6 +34,11 @@ pub fn decode_request(bytes: &[u8]) -> Option<Incoming> {
     let mut lines = head.split('\n');
     let method = lines.next()?.to_ascii_uppercase();
     let path = lines.next()?.to_string();
+    let readable = match lines.next()? {
+        "b" => true,
+        "u" => false,
+        _ => return None,
+    };
     let mut headers = Vec::new();
     let mut bookmark = None;
     for line in lines {
@@ -41,7 +51,7 @@ pub fn decode_request(bytes: &[u8]) -> Option<Incoming> {
         }
     }
     let declared = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
-    let body = Body::from_read(declared, Some(body.to_vec()));
+    let body = if readable { Body::from_read(declared, Some(body.to_vec())) } else { Body::Unreadable };
     Some(Incoming { request: Request { method, path, headers, body }, bookmark })
 }
 
@@ -70,14 +80,38 @@ pub enum Call<'a> {
     },
     #[serde(rename = "d1.batch")]
     D1Batch { binding: &'a str, session: &'a str, statements: Vec<Statement<'a>> },
+    /// `env[binding].prepare(sql).bind(...params).run()`, outside any session: deferred writes,
+    /// which go to the primary and whose answer nobody reads.
+    #[serde(rename = "d1.run")]
+    D1Run {
+        binding: &'a str,
+        #[serde(flatten)]
+        stmt: Statement<'a>,
+    },
     #[serde(rename = "limit")]
     Limit { binding: &'a str, key: &'a str },
     /// `env[binding].fetch(path)` answered as text, or null for a 404.
     #[serde(rename = "assets.get")]
     AssetGet { binding: &'a str, path: &'a str },
-    /// `env[binding].send(body, { contentType: "json" })`
+    /// `env[binding].send(body, { contentType: "json", delaySeconds })`
     #[serde(rename = "queue.send")]
-    QueueSend { binding: &'a str, body: &'a serde_json::Value },
+    QueueSend {
+        binding: &'a str,
+        body: &'a serde_json::Value,
+        #[serde(rename = "delaySeconds", skip_serializing_if = "Option::is_none")]
+        delay_seconds: Option<u32>,
+    },
+    /// `fetch(url, { method: "POST", headers, body, redirect: "manual",
+    /// signal: AbortSignal.timeout(timeoutMs) })`, answered with the status alone: a redirect is an
+    /// answer, never followed, and nobody reads the body.
+    #[serde(rename = "fetch")]
+    Post {
+        url: &'a str,
+        headers: &'a [(&'a str, String)],
+        body: &'a str,
+        #[serde(rename = "timeoutMs")]
+        timeout_ms: u32,
+    },
 }
 
 #[derive(Serialize)]
@@ -116,17 +150,47 @@ impl Call<'_> {
     }
 }
 
-/// The final step: status and headers as one JSON line, then the body as it is.
-pub fn encode_response(resp: &Response) -> String {
-    #[derive(Serialize)]
-    struct Head<'a> {
-        op: &'static str,
-        status: u16,
-        headers: &'a [(String, String)],
+/// What a request or task leaves for the host to do once it has answered: calls (each already
+/// one encoded JSON object) to make under `waitUntil`, and messages for the console.
+#[derive(Default, Debug)]
+pub struct Aftermath {
+    pub later: Vec<String>,
+    pub log: Vec<String>,
+}
+
+impl Aftermath {
+    /// `,"later":[…],"log":[…]`, each left out when empty.
+    fn fields(&self) -> String {
+        let mut out = String::new();
+        if !self.later.is_empty() {
+            out.push_str(",\"later\":[");
+            out.push_str(&self.later.join(","));
+            out.push(']');
+        }
+        if !self.log.is_empty() {
+            out.push_str(",\"log\":");
+            out.push_str(&serde_json::to_string(&self.log).unwrap_or_else(|_| "[]".into()));
+        }
+        out
     }
-    let head = serde_json::to_string(&Head { op: "respond", status: resp.status, headers: &resp.headers }).unwrap_or_default();
+}
+
+/// The final step of a request: status, headers and the aftermath as one JSON line, then the
+/// body as it is.
+pub fn encode_response(resp: &Response, after: &Aftermath) -> String {
+    let headers = serde_json::to_string(&resp.headers).unwrap_or_else(|_| "[]".into());
     // Bodies are JSON the core wrote; a lossy decode only matters if one ever were not UTF-8.
-    format!("{head}\n{}", String::from_utf8_lossy(&resp.body))
+    format!(
+        "{{\"op\":\"respond\",\"status\":{},\"headers\":{headers}{}}}\n{}",
+        resp.status,
+        after.fields(),
+        String::from_utf8_lossy(&resp.body)
+    )
+}
+
+/// The final step of a queue or cron task.
+pub fn encode_done(after: &Aftermath) -> String {
+    format!("{{\"op\":\"done\"{}}}", after.fields())
 }
 
 /// The host's answer to a call.
@@ -182,10 +246,10 @@ mod tests {
     #[test]
     fn a_request_crosses_as_one_buffer() {
         let raw =
-            b"patch\n/api/v1/users/2\nx-api-key:ue_abc\ncontent-type:application/json\nx-d1-bookmark:00-11\n\n{\"user\":{}}";
+            b"patch\n/api/v1/users/2?x=1\nb\nx-api-key:ue_abc\ncontent-type:application/json\nx-d1-bookmark:00-11\n\n{\"user\":{}}";
         let inc = decode_request(raw).unwrap();
         assert_eq!(inc.request.method, "PATCH");
-        assert_eq!(inc.request.path, "/api/v1/users/2");
+        assert_eq!(inc.request.path, "/api/v1/users/2?x=1", "the query string is the core's to read");
         assert_eq!(inc.request.header("x-api-key"), Some("ue_abc"));
         assert_eq!(inc.request.header("content-type"), Some("application/json"));
         assert_eq!(inc.request.header("x-d1-bookmark"), None, "the bookmark is the shell's, not the core's");
@@ -195,18 +259,22 @@ mod tests {
 
     #[test]
     fn bodies_are_bytes_and_the_declared_length_still_counts() {
-        let inc = decode_request(b"POST\n/x\n\n\xff\n\n\x00").unwrap();
+        let inc = decode_request(b"POST\n/x\nb\n\n\xff\n\n\x00").unwrap();
         assert!(matches!(inc.request.body, Body::Bytes(ref b) if b == b"\xff\n\n\x00"));
         assert!(inc.request.headers.is_empty());
-        let big = decode_request(b"POST\n/x\ncontent-length:70000\n\n").unwrap();
+        let big = decode_request(b"POST\n/x\nb\ncontent-length:70000\n\n").unwrap();
         assert!(matches!(big.request.body, Body::TooLarge));
-        let value_with_colon = decode_request(b"GET\n/x\nauthorization:Bearer a:b\n\n").unwrap();
+        let lost = decode_request(b"POST\n/x\nu\ncontent-length:12\n\n").unwrap();
+        assert!(matches!(lost.request.body, Body::Unreadable), "never taken for an empty body");
+        let value_with_colon = decode_request(b"GET\n/x\nb\nauthorization:Bearer a:b\n\n").unwrap();
         assert_eq!(value_with_colon.request.header("authorization"), Some("Bearer a:b"));
     }
 
     #[test]
     fn a_malformed_buffer_is_refused_not_guessed() {
-        for raw in [&b""[..], b"GET", b"GET\n/x", b"GET\n/x\nno-colon\n\n", b"\xff\n/x\n\n"] {
+        for raw in
+            [&b""[..], b"GET", b"GET\n/x", b"GET\n/x\n\n", b"GET\n/x\nx\n\n", b"GET\n/x\nb\nno-colon\n\n", b"\xff\n/x\nb\n\n"]
+        {
             assert!(decode_request(raw).is_none(), "{raw:?}");
         }
     }
@@ -224,18 +292,51 @@ mod tests {
         );
         let kv = Call::KvGet { binding: "API_KEYS", key: "key:ab", cache_ttl: 60 }.encode();
         assert_eq!(kv, r#"{"op":"kv.get","binding":"API_KEYS","key":"key:ab","cacheTtl":60}"#);
+        let run = Call::D1Run { binding: "DB", stmt: (&stmt).into() }.encode();
+        assert!(run.starts_with(r#"{"op":"d1.run","binding":"DB","sql":"#), "{run}");
+        let body = serde_json::json!({"dispatch": true});
+        let kick = Call::QueueSend { binding: "FEED", body: &body, delay_seconds: Some(5) }.encode();
+        assert_eq!(kick, r#"{"op":"queue.send","binding":"FEED","body":{"dispatch":true},"delaySeconds":5}"#);
+        let plain = Call::QueueSend { binding: "NOTIFICATIONS", body: &body, delay_seconds: None }.encode();
+        assert!(!plain.contains("delaySeconds"));
+        let headers = [("webhook-id", "msg_1".to_string())];
+        let post = Call::Post { url: "https://h.example/x", headers: &headers, body: "{}", timeout_ms: 10_000 }.encode();
+        assert_eq!(
+            post,
+            r#"{"op":"fetch","url":"https://h.example/x","headers":[["webhook-id","msg_1"]],"body":"{}","timeoutMs":10000}"#
+        );
     }
 
     #[test]
     fn the_response_is_a_json_head_and_the_body() {
         let resp = Response::json(201, &serde_json::json!({"a": "b\nc"})).with_header("etag", "\"1\"");
-        let out = encode_response(&resp);
+        let out = encode_response(&resp, &Aftermath::default());
         let (head, body) = out.split_once('\n').unwrap();
         let head: serde_json::Value = serde_json::from_str(head).unwrap();
         assert_eq!(head["op"], "respond");
         assert_eq!(head["status"], 201);
         assert_eq!(head["headers"], serde_json::json!([["content-type", "application/json"], ["etag", "\"1\""]]));
+        assert!(head.get("later").is_none() && head.get("log").is_none(), "left out when empty");
         assert_eq!(body, r#"{"a":"b\nc"}"#);
+    }
+
+    #[test]
+    fn the_aftermath_rides_on_the_final_step() {
+        let stmt = Stmt::new("UPDATE t SET a = ?", vec![SqlValue::Int(1)]);
+        let after = Aftermath {
+            later: vec![Call::D1Run { binding: "DB", stmt: (&stmt).into() }.encode()],
+            log: vec!["feed dispatch: \"x\"\nline".into()],
+        };
+        let out = encode_response(&Response::json(200, &serde_json::json!({})), &after);
+        let head: serde_json::Value = serde_json::from_str(out.split_once('\n').unwrap().0).unwrap();
+        assert_eq!(
+            head["later"],
+            serde_json::json!([{"op": "d1.run", "binding": "DB", "sql": "UPDATE t SET a = ?", "params": [1]}])
+        );
+        assert_eq!(head["log"], serde_json::json!(["feed dispatch: \"x\"\nline"]));
+        let done: serde_json::Value = serde_json::from_str(&encode_done(&after)).unwrap();
+        assert_eq!((done["op"].as_str(), done["later"].as_array().map(Vec::len)), (Some("done"), Some(1)));
+        assert_eq!(encode_done(&Aftermath::default()), r#"{"op":"done"}"#);
     }
 
     #[test]

@@ -1,11 +1,12 @@
 // The JavaScript host of the wasm shell (src/edge): the Worker's entry point. It holds no rules of
 // its own. Per request it sends the method, path, the headers the core reads and the body into the
-// wasm as one buffer, then performs the storage calls the wasm hands out — each a JSON line naming
+// wasm as one buffer, then performs the platform calls the wasm hands out — each a JSON line naming
 // the binding, the method and its arguments — and returns each answer as one string, until the
-// wasm hands out the response. `scripts/build.sh` bundles this file with the wasm-bindgen glue
-// into build/index.js.
+// wasm hands out the response. The feed's queue consumer and Cron sweep run the same way from
+// `dispatch`. What the wasm leaves for after the response (`later`) runs under `waitUntil`.
+// `scripts/build.sh` bundles this file with the wasm-bindgen glue into build/index.js.
 import wasmModule from "./index_bg.wasm";
-import { initSync, describe, configure, start, resume, __wbg_reset_state } from "./bindgen/glue.js";
+import { initSync, describe, configure, start, dispatch, resume, __wbg_reset_state } from "./bindgen/glue.js";
 
 initSync({ module: wasmModule });
 
@@ -15,30 +16,42 @@ const encoder = new TextEncoder();
 let configured = false;
 let nextId = 0;
 
-/** The isolate's variables, read once: `env` is the same object for every request of an isolate. */
+/**
+ * The isolate's variables and which optional bindings it has, read once: `env` is the same
+ * object for every request of an isolate.
+ */
 function configureOnce(env) {
   if (configured) return;
   const vars = {};
   for (const name of shape.vars) vars[name] = typeof env[name] === "string" ? env[name] : null;
-  configure(JSON.stringify(vars));
+  const bindings = shape.bindings.filter((name) => env[name] !== undefined);
+  configure(JSON.stringify({ vars, bindings }));
   configured = true;
 }
 
-/** `METHOD \n PATH \n name:value … \n \n BODY` (see src/edge/wire.rs). */
+/** `METHOD \n PATH?QUERY \n b|u \n name:value … \n \n BODY` (see src/edge/wire.rs). */
 async function encodeRequest(request) {
   const url = request.url;
   const from = url.indexOf("/", url.indexOf("//") + 2);
-  const query = url.indexOf("?", from);
-  let head = request.method + "\n" + url.slice(from, query < 0 ? url.length : query) + "\n";
+  const hash = url.indexOf("#", from);
+  const head = request.method + "\n" + url.slice(from, hash < 0 ? url.length : hash) + "\n";
+  let headers = "";
   for (const name of shape.headers) {
     const value = request.headers.get(name);
-    if (value !== null) head += name + ":" + value + "\n";
+    if (value !== null) headers += name + ":" + value + "\n";
   }
-  const headBytes = encoder.encode(head + "\n");
   // A declared length past the limit is refused by the core from the header alone: don't read it.
-  if (request.body === null || Number(request.headers.get("content-length")) > shape.maxBody) return headBytes;
-  // A body that can't be read (the client went away) is an empty one, as it was for the core.
-  const body = new Uint8Array(await request.arrayBuffer().catch(() => new ArrayBuffer(0)));
+  if (request.body === null || Number(request.headers.get("content-length")) > shape.maxBody) {
+    return encoder.encode(head + "b\n" + headers + "\n");
+  }
+  let body;
+  try {
+    body = new Uint8Array(await request.arrayBuffer());
+  } catch {
+    // The client went away mid-upload: the core reports it, never takes it for an empty body.
+    return encoder.encode(head + "u\n" + headers + "\n");
+  }
+  const headBytes = encoder.encode(head + "b\n" + headers + "\n");
   const bytes = new Uint8Array(headBytes.length + body.length);
   bytes.set(headBytes);
   bytes.set(body, headBytes.length);
@@ -50,7 +63,7 @@ const errorText = (e) => `${e?.message ?? e} ${e?.cause?.message ?? ""}`.trim();
 /** One storage call, answered as `v<value>`, `n` (null) or `e<error>`. */
 async function perform(call, env, state) {
   try {
-    const binding = env[call.binding];
+    const binding = call.binding === undefined ? null : env[call.binding];
     if (binding === undefined) return `ebinding ${call.binding} is missing`;
     switch (call.op) {
       case "kv.get": {
@@ -73,6 +86,9 @@ async function perform(call, env, state) {
         const results = await session.batch(call.statements.map((s) => session.prepare(s.sql).bind(...s.params)));
         return "v" + JSON.stringify({ bookmark: session.getBookmark(), results: results.map(rowsAndServer) });
       }
+      case "d1.run":
+        await binding.prepare(call.sql).bind(...call.params).run();
+        return "v";
       case "limit":
         return (await binding.limit({ key: call.key })).success ? "v1" : "v0";
       case "assets.get": {
@@ -81,8 +97,15 @@ async function perform(call, env, state) {
         return response.ok ? "v" + (await response.text()) : `eassets answered ${response.status}`;
       }
       case "queue.send":
-        await binding.send(call.body, { contentType: "json" });
+        await binding.send(call.body, call.delaySeconds === undefined ? { contentType: "json" } : { contentType: "json", delaySeconds: call.delaySeconds });
         return "v";
+      case "fetch": {
+        const init = { method: "POST", headers: call.headers, body: call.body, redirect: "manual", signal: AbortSignal.timeout(call.timeoutMs) };
+        const response = await fetch(call.url, init);
+        // Nobody reads the body: let the runtime drop the connection.
+        await response.body?.cancel();
+        return "v" + response.status;
+      }
       default:
         return `eunknown call ${call.op}`;
     }
@@ -106,12 +129,37 @@ function d1Session(db, startAt, state) {
   return state.session;
 }
 
-function respond(step) {
+/** A final step: `{"op":"respond"…}` or `{"op":"done"…}`. */
+const isFinal = (step) => step.startsWith('{"op":"respond"') || step.startsWith('{"op":"done"');
+
+/**
+ * Run request or task `id` from its first step to its final one, performing each call the wasm
+ * hands out. Returns the final step's head and, for a response, its body.
+ */
+async function drive(id, first, env) {
+  const state = { startAt: null, session: null };
+  let step = first;
+  while (!isFinal(step)) {
+    const reply = await perform(JSON.parse(step), env, state);
+    step = resume(id, reply, Date.now());
+  }
   const cut = step.indexOf("\n");
-  const head = JSON.parse(step.slice(0, cut));
-  const body = step.slice(cut + 1);
-  return new Response(body.length ? body : null, { status: head.status, headers: head.headers });
+  return cut < 0 ? { head: JSON.parse(step), body: "" } : { head: JSON.parse(step.slice(0, cut)), body: step.slice(cut + 1) };
 }
+
+/** The console messages and the after-the-response calls of a final step. */
+function aftermath(head, env, ctx) {
+  for (const message of head.log ?? []) console.error(message);
+  if (!head.later?.length) return;
+  const work = head.later.map(async (call) => {
+    const reply = await perform(call, env, null);
+    // Lost deferred work costs time, not data (the Cron sweep dispatches what a kick missed).
+    if (reply[0] === "e") console.warn(`users-edge: deferred ${call.op} failed: ${reply.slice(1)}`);
+  });
+  ctx.waitUntil(Promise.all(work));
+}
+
+const nextExchange = () => (nextId = (nextId + 1) >>> 0);
 
 /**
  * The wasm trapped, or handed out something unusable (a bug: client input never panics). Answer
@@ -125,22 +173,40 @@ function crashed(e) {
   return new Response(JSON.stringify(problem), { status: 500, headers: { "content-type": "application/problem+json", "cache-control": "no-store" } });
 }
 
+/** The change feed's work (queue consumer, Cron sweep); a failure is logged, the sweep retries. */
+async function runDispatch(env, ctx) {
+  try {
+    configureOnce(env);
+    const id = nextExchange();
+    const { head } = await drive(id, dispatch(id, Date.now()), env);
+    aftermath(head, env, ctx);
+  } catch (e) {
+    crashed(e);
+  }
+}
+
 export default {
-  async fetch(request, env) {
-    const id = (nextId = (nextId + 1) >>> 0);
-    const state = { startAt: null, session: null };
+  async fetch(request, env, ctx) {
+    const id = nextExchange();
     const bytes = await encodeRequest(request);
-    let step;
     try {
       configureOnce(env);
-      step = start(id, bytes, Date.now());
-      while (!step.startsWith('{"op":"respond"')) {
-        const reply = await perform(JSON.parse(step), env, state);
-        step = resume(id, reply, Date.now());
-      }
-      return respond(step);
+      const { head, body } = await drive(id, start(id, bytes, Date.now()), env);
+      aftermath(head, env, ctx);
+      return new Response(body.length ? body : null, { status: head.status, headers: head.headers });
     } catch (e) {
       return crashed(e);
     }
+  },
+
+  /** The feed's queue: every message asks for a dispatch and carries nothing else. */
+  async queue(batch, env, ctx) {
+    await runDispatch(env, ctx);
+    batch.ackAll();
+  },
+
+  /** The Cron sweep: whatever a lost queue message left behind goes out now. */
+  async scheduled(_controller, env, ctx) {
+    await runDispatch(env, ctx);
   },
 };

@@ -1,13 +1,20 @@
 //! The canonical user, its fields, the change set, and who is asking.
 
+pub mod filter;
+mod key;
+mod lifecycle;
 mod patch;
+mod scim_document;
 mod user;
 
+pub use key::{utc_millis, KeyRequest, Scope, Scopes};
+pub use lifecycle::{Action, CodeKind, NewUser, UserListing};
 pub use patch::{NewPassword, NewSecret, PasswordChange, Patch, Proof, UserPatch, Verification};
+pub use scim_document::ScimDocument;
 pub use user::User;
 
-/// Every canonical field a dialect can write. The name is the D1 column and the canonical
-/// (snake_case) JSON name.
+/// Every canonical field a dialect can write. Its name is the canonical (snake_case) JSON name,
+/// used by the operator API and in audit events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
     Username,
@@ -45,6 +52,15 @@ pub enum Field {
     RoleAlias,
     FromApi,
     Attributes,
+    /// Lifecycle state: written by deactivate / reactivate (and SCIM's `active`).
+    Deactivated,
+    ConsentedAt,
+    ConsentMethod,
+    /// The identifier a provisioning client keeps for the user (SCIM `externalId`).
+    ExternalRef,
+    /// The SCIM attributes without a canonical field (RFC 7643 User and Enterprise User), as one
+    /// JSON document only the SCIM dialect reads and writes.
+    Scim,
     Password,
     /// Setting a password from a hash made elsewhere (ZITADEL `hashedPassword`).
     PasswordHashImport,
@@ -53,7 +69,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub fn column(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         use Field::*;
         match self {
             Username => "username",
@@ -90,21 +106,18 @@ impl Field {
             RoleAlias => "role_alias",
             FromApi => "from_api",
             Attributes => "attributes",
-            Password | PasswordHashImport => "password_hash",
+            Deactivated => "deactivated",
+            ConsentedAt => "consented_at",
+            ConsentMethod => "consent_method",
+            ExternalRef => "external_id",
+            Scim => "scim",
+            Password => "password",
+            PasswordHashImport => "password_hash_import",
             PasswordCodeReturn => "password_code",
         }
     }
 
-    /// The canonical name (snake_case JSON, audit events): the column, except `password`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Field::Password => "password",
-            Field::PasswordHashImport => "password_hash_import",
-            f => f.column(),
-        }
-    }
-
-    /// Core invariant (DESIGN.md "Who may write what"): fields only an admin may set, whatever
+    /// Core invariant (docs/ARCHITECTURE.md, "Who may write what"): fields only an admin may set, whatever
     /// a dialect's own table says. (A password without proof of the current one is handled by
     /// `policy`: it is admin-only unless the request carries proof.)
     pub fn admin_only_by_core(self) -> bool {
@@ -129,15 +142,6 @@ impl Field {
                 | RoleAlias
                 | FromApi
         )
-    }
-
-    /// Fields that are unique per org: a violation is the dialect's conflict error on this field.
-    pub fn from_unique_column(column: &str) -> Option<Field> {
-        match column {
-            "email" => Some(Field::Email),
-            "username" => Some(Field::Username),
-            _ => None,
-        }
     }
 }
 
@@ -172,6 +176,15 @@ pub struct KeyPrincipal {
     pub org_id: i64,
     #[serde(with = "role_serde")]
     pub role: Role,
+    #[serde(default)]
+    pub scopes: Scopes,
+    /// RFC 3339 UTC with milliseconds, as stored (so it compares as text).
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// When this request found the key valid (RFC 3339, as stored): the guard re-checks the
+    /// expiry against this same instant. Not cached.
+    #[serde(skip)]
+    pub checked_at: String,
 }
 
 mod role_serde {
@@ -206,6 +219,14 @@ impl Target {
             return segment.parse().ok().map(Target::Id);
         }
         uuid::Uuid::try_parse(segment).ok().map(|u| Target::Uuid(u.hyphenated().to_string()))
+    }
+
+    /// A positive decimal integer id (HiEnergy's and the operator API's user ids).
+    pub fn parse_positive_id(segment: &str) -> Option<i64> {
+        match Target::parse(segment, true)? {
+            Target::Id(id) if id > 0 => Some(id),
+            _ => None,
+        }
     }
 
     pub fn is(&self, p: &KeyPrincipal) -> bool {

@@ -2,7 +2,7 @@
 //! (set). One macro row per canonical field keeps the struct, the field list, the column names
 //! and the SQL assignments from drifting apart.
 
-use super::Field;
+use super::{Field, ScimDocument};
 use crate::store::SqlValue;
 use crate::values::*;
 
@@ -109,15 +109,20 @@ macro_rules! user_patch {
                 fields
             }
 
-            /// `column = value` pairs for every touched column except the password, which the
-            /// pipeline hashes first.
-            pub fn assignments(&self) -> Vec<(&'static str, SqlValue)> {
+            /// Treat every `null` as absent (nothing to clear on a user being created).
+            pub fn clear_to_keep(&mut self) {
+                $( if matches!(self.$field, Patch::Clear) { self.$field = Patch::Keep; } )*
+            }
+
+            /// `field = value` pairs for every touched field except the password, which the
+            /// pipeline hashes first, and the code requests, which are not stored values.
+            pub fn assignments(&self) -> Vec<(Field, SqlValue)> {
                 let mut out = Vec::new();
                 $(
                     match &self.$field {
                         Patch::Keep => {}
-                        Patch::Clear => out.push((Field::$variant.column(), SqlValue::Null)),
-                        Patch::Set(v) => out.push((Field::$variant.column(), ToSql::to_sql(v))),
+                        Patch::Clear => out.push((Field::$variant, SqlValue::Null)),
+                        Patch::Set(v) => out.push((Field::$variant, ToSql::to_sql(v))),
                     }
                 )*
                 out
@@ -159,6 +164,11 @@ user_patch! {
     role_alias: ShortText => RoleAlias,
     from_api: bool => FromApi,
     attributes: Attributes => Attributes,
+    deactivated: bool => Deactivated,
+    consented_at: Timestamp => ConsentedAt,
+    consent_method: ConsentMethod => ConsentMethod,
+    external_id: ShortText => ExternalRef,
+    scim: ScimDocument => Scim,
 }
 
 impl UserPatch {
@@ -180,7 +190,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(patch.touched(), vec![Field::GivenName, Field::BasedIn, Field::Password]);
-        assert_eq!(patch.assignments(), vec![("given_name", SqlValue::Text("New".into())), ("based_in", SqlValue::Null)]);
+        assert_eq!(patch.assignments(), vec![(Field::GivenName, SqlValue::Text("New".into())), (Field::BasedIn, SqlValue::Null)]);
         assert!(UserPatch::default().is_empty());
         assert!(!format!("{patch:?}").contains("\"x\""));
     }

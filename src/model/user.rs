@@ -3,7 +3,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A user as stored. Built from a `users` row (D1 gives flags as 0/1); its `Serialize` is the
 /// canonical snake_case shape of the operator API. The password hash is not part of it: reads
-/// return only whether one is set (`store::sql::USER_COLUMNS`).
+/// return only whether one is set (`store::users::COLUMNS`).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct User {
     pub id: i64,
@@ -57,6 +57,11 @@ pub struct User {
     pub deactivated: bool,
     pub consented_at: Option<String>,
     pub consent_method: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// The SCIM attributes without a canonical field; only the SCIM dialect shows them.
+    #[serde(default = "empty_object", deserialize_with = "json_text", skip_serializing)]
+    pub scim: serde_json::Value,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -75,6 +80,10 @@ impl User {
     pub fn etag(&self) -> String {
         format!("\"{}\"", self.version)
     }
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::json!({})
 }
 
 fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {

@@ -2,14 +2,15 @@
 //! digits, stored only as a SHA-256 digest, single use, expiring after an hour; checking one is
 //! rate-limited per user and compares digests in constant time.
 
-use super::update::authorize;
-use super::{explain_miss, now_rfc3339, random_tag};
+use super::guard::{authorize, explain_miss};
+use super::Write;
 use crate::apikey;
 use crate::error::{Failure, ProofKind};
-use crate::model::{Field, KeyPrincipal, Target, User, Verification};
+use crate::model::{Action, CodeKind as Kind, Field, Principal, Target, User, Verification};
 use crate::platform::{Ctx, Platform};
 use crate::policy::Rules;
-use crate::store::sql::{self, Fragment};
+use crate::store::codes::{self as stored, NewCodeRow};
+use crate::store::users::{self, Condition, Update};
 use crate::store::RowExt;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -20,30 +21,6 @@ const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 /// What a caller is told to wait when the attempt limit is reached (the limiter's period).
 pub const RETRY_AFTER_SECONDS: u32 = 60;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Email,
-    Phone,
-    PasswordReset,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Email => "email",
-            Kind::Phone => "phone",
-            Kind::PasswordReset => "password_reset",
-        }
-    }
-    /// The column a code verifies and its flag.
-    pub fn columns(self) -> (&'static str, &'static str) {
-        match self {
-            Kind::Phone => ("phone", "phone_verified"),
-            _ => ("email", "email_verified"),
-        }
-    }
-}
-
 pub struct NewCode {
     pub kind: Kind,
     pub plain: String,
@@ -51,6 +28,23 @@ pub struct NewCode {
     pub value: Option<String>,
     pub expires_at: String,
     pub verification: Verification,
+}
+
+impl NewCode {
+    /// What its event records: where it goes, until when, and the link template — never the
+    /// code, which the feed derives again for webhook deliveries only.
+    pub fn detail(&self) -> String {
+        let template = match &self.verification {
+            Verification::Send { url_template: Some(t) } => Some(t.as_str().to_string()),
+            _ => None,
+        };
+        serde_json::json!({ "to": self.value, "expires_at": self.expires_at, "url_template": template }).to_string()
+    }
+
+    /// What storage keeps of it: never the code itself.
+    pub fn row(&self) -> NewCodeRow<'_> {
+        NewCodeRow { kind: self.kind, digest: &self.digest, value: self.value.as_deref(), expires_at: &self.expires_at }
+    }
 }
 
 impl std::fmt::Debug for NewCode {
@@ -71,13 +65,33 @@ pub fn code_from(random: &[u8]) -> Option<String> {
     (code.len() == CODE_LEN).then_some(code)
 }
 
+/// The code an event carries: HMAC-SHA256 of the event's id under `CODE_SECRET`, so that the
+/// change feed can deliver it (again, on a retry) while D1 holds only its digest.
+pub fn code_for_event(secret: &str, event_id: &str) -> Option<String> {
+    use hmac::{Hmac, Mac};
+    let mut bytes = Vec::with_capacity(64);
+    for counter in [1u8, 2] {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).ok()?;
+        mac.update(event_id.as_bytes());
+        mac.update(&[counter]);
+        bytes.extend(mac.finalize().into_bytes());
+    }
+    code_from(&bytes)
+}
+
+/// A new code for the event `event_id`: derived when a `CODE_SECRET` is set, random otherwise.
 pub fn generate<P: Platform>(
     cx: &Ctx<'_, P>,
     kind: Kind,
     value: Option<String>,
     verification: Verification,
+    event_id: &str,
 ) -> Result<NewCode, Failure> {
-    let plain = code_from(&cx.random::<64>()?).ok_or_else(|| Failure::Internal("random source exhausted".into()))?;
+    let derived = cx.config().code_secret.as_deref().and_then(|s| code_for_event(s, event_id));
+    let plain = match derived {
+        Some(code) => code,
+        None => code_from(&cx.random::<64>()?).ok_or_else(|| Failure::Internal("random source exhausted".into()))?,
+    };
     Ok(NewCode {
         kind,
         digest: apikey::digest(&plain),
@@ -86,6 +100,26 @@ pub fn generate<P: Platform>(
         expires_at: crate::values::rfc3339_millis(cx.now_ms() + CODE_TTL_MS),
         verification,
     })
+}
+
+/// Count a message about to be sent, per target user, per recipient address and per org (each
+/// its own limiter); refuse once any says so. Keeps the operator's own sender from being used to
+/// flood a mailbox or pump SMS. The operator itself is not limited.
+pub async fn limit_sends<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target, recipient: &str) -> Result<(), Failure> {
+    let Principal::Key(k) = who else { return Ok(()) };
+    let target_key = match target {
+        Target::Id(id) => id.to_string(),
+        Target::Uuid(u) => u.clone(),
+    };
+    let recipient_key = apikey::digest(&recipient.to_lowercase());
+    for key in [format!("send-user:{target_key}"), format!("send-to:{recipient_key}"), format!("send-org:{}", k.org_id)] {
+        match cx.rate_limit(&key).await {
+            Ok(true) => {}
+            Ok(false) => return Err(Failure::RateLimited { retry_after: RETRY_AFTER_SECONDS }),
+            Err(e) => return Err(Failure::Internal(e)),
+        }
+    }
+    Ok(())
 }
 
 /// Count an attempt at a proof for a user; refuse once the limiter says so.
@@ -104,7 +138,7 @@ pub struct LiveCode {
 
 /// Why a code-guarded statement matched nothing: the key and user the usual way; if both are
 /// fine, the code itself is the problem.
-async fn code_miss<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Target) -> Failure {
+async fn code_miss<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Failure {
     match explain_miss(cx, who, target).await {
         Failure::PreconditionFailed => Failure::ProofRejected(ProofKind::VerificationCode),
         other => other,
@@ -114,12 +148,12 @@ async fn code_miss<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Ta
 /// Check a presented code against the newest unused one of its kind.
 pub async fn check<P: Platform>(
     cx: &Ctx<'_, P>,
-    who: &KeyPrincipal,
+    who: &Principal,
     target: &Target,
     kind: Kind,
     presented: &str,
 ) -> Result<LiveCode, Failure> {
-    let row = cx.query(sql::active_code(who, target, kind.as_str())).await?.into_iter().next();
+    let row = cx.query(stored::active(who, target, kind)).await?.into_iter().next();
     let Some(row) = row else {
         // No live code, or no such user for this key: tell them apart the usual way.
         return Err(code_miss(cx, who, target).await);
@@ -127,7 +161,7 @@ pub async fn check<P: Platform>(
     limit_user(cx, "code", row.int("user_id").unwrap_or_default()).await?;
     let expected = row.text("digest").unwrap_or_default();
     let matches: bool = apikey::digest(presented).as_bytes().ct_eq(expected.as_bytes()).into();
-    let expired = row.text("expires_at").is_none_or(|at| at <= now_rfc3339(cx));
+    let expired = row.text("expires_at").is_none_or(|at| at <= super::now_rfc3339(cx));
     if !matches || expired {
         return Err(Failure::ProofRejected(ProofKind::VerificationCode));
     }
@@ -161,22 +195,22 @@ pub async fn send<P: Platform>(cx: &Ctx<'_, P>, user: &User, code: &NewCode) -> 
 pub async fn verify_contact<P: Platform>(
     cx: &Ctx<'_, P>,
     rules: &Rules,
-    who: &KeyPrincipal,
+    who: &Principal,
     target: &Target,
     kind: Kind,
     presented: &str,
 ) -> Result<User, Failure> {
     authorize(cx, rules, who, target, &[], false).await?;
     let live = check(cx, who, target, kind, presented).await?;
-    let (now, tag) = (now_rfc3339(cx), random_tag(cx)?);
-    let (col, flag) = kind.columns();
-    let sets = [Fragment::new(format!("{flag} = 1"), vec![])];
-    let conditions = [sql::code_is_live(live.id, &now), Fragment::new(format!("{col} = ?"), vec![live.value.into()])];
-    let fields = serde_json::to_string(&[flag]).unwrap_or_default();
+    let w = Write::new(cx)?;
+    let mut update = Update { verify: vec![kind], ..Default::default() };
+    update.conditions.push(Condition::CodeLive { id: live.id, now: w.now.clone() });
+    update.conditions.push(Condition::ContactIs { kind, value: live.value.unwrap_or_default() });
+    let flag = if kind == Kind::Phone { Field::PhoneVerified } else { Field::EmailVerified };
     let batch = vec![
-        sql::update_user(who, target, None, &sets, &conditions, &now, &tag),
-        sql::insert_event(target, &tag, Some(who.key_id), "update", rules.dialect, &fields, &now),
-        sql::consume_code(live.id, target, &tag, &now),
+        users::update(who, target, None, &update, &w.now, &w.tag),
+        w.event(target, who, Action::Update, rules.dialect, &[flag]),
+        stored::consume(live.id, target, &w.tag, &w.now),
     ];
     let mut results = cx.batch(batch).await?;
     match results.first_mut().and_then(|r| r.pop()) {
@@ -191,19 +225,23 @@ pub async fn verify_contact<P: Platform>(
 pub async fn request_password_reset<P: Platform>(
     cx: &Ctx<'_, P>,
     rules: &Rules,
-    who: &KeyPrincipal,
+    who: &Principal,
     target: &Target,
     verification: Verification,
 ) -> Result<(User, Option<String>), Failure> {
     let touched: &[Field] = if verification == Verification::Return { &[Field::PasswordCodeReturn] } else { &[] };
     authorize(cx, rules, who, target, touched, false).await?;
-    let (now, tag) = (now_rfc3339(cx), random_tag(cx)?);
-    let code = generate(cx, Kind::PasswordReset, None, verification)?;
+    let w = Write::new(cx)?;
+    let code = generate(cx, Kind::PasswordReset, None, verification, &w.event_id)?;
+    if matches!(code.verification, Verification::Send { .. }) {
+        // The recipient is the user's own address: the per-user limit is the per-recipient one.
+        limit_sends(cx, who, target, &format!("reset:{target:?}")).await?;
+    }
     let batch = vec![
-        sql::touch_user(who, target, &tag),
-        sql::retire_codes(target, &tag, Kind::PasswordReset.as_str(), &now),
-        sql::insert_code(target, &tag, Kind::PasswordReset.as_str(), &code.digest, None, &code.expires_at, &now),
-        sql::insert_event(target, &tag, Some(who.key_id), "password_reset_requested", rules.dialect, "[]", &now),
+        users::touch(who, target, &w.tag),
+        stored::retire(target, &w.tag, Some(Kind::PasswordReset), &w.now),
+        stored::insert(target, &w.tag, &code.row(), &w.now),
+        w.event_with(target, who, (Action::PasswordResetRequested, rules.dialect, &[]), &w.event_id, Some(code.detail())),
     ];
     let mut results = cx.batch(batch).await?;
     let Some(row) = results.first_mut().and_then(|r| r.pop()) else {
@@ -220,8 +258,8 @@ pub async fn request_password_reset<P: Platform>(
 }
 
 /// The current hash for a `currentPassword` check, after counting the attempt.
-pub async fn current_hash<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Target) -> Result<Option<String>, Failure> {
-    let Some(row) = cx.query(sql::password_hash(who, target)).await?.into_iter().next() else {
+pub async fn current_hash<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Result<Option<String>, Failure> {
+    let Some(row) = cx.query(users::password_hash(who, target)).await?.into_iter().next() else {
         return Err(explain_miss(cx, who, target).await);
     };
     limit_user(cx, "password", row.int("id").unwrap_or_default()).await?;

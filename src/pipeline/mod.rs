@@ -1,67 +1,101 @@
-//! The one pipeline every dialect shares: authenticate → policy → plan → one D1 batch.
-//! Dialects hand it canonical commands and get canonical outcomes or `Failure`s back.
+//! The one pipeline every dialect shares: authenticate → policy → plan → one D1 batch → outcome.
+//! Dialects hand it canonical commands and get canonical outcomes or `Failure`s back; it never
+//! writes SQL (that is `store`) and never sees a wire format (that is `dialects`). See
+//! docs/ARCHITECTURE.md, "The pipeline".
 
+mod admin;
 mod auth;
 mod codes;
-mod directory;
-mod update;
+pub mod feed;
+mod groups;
+mod guard;
+mod lifecycle;
+mod plan;
 
-pub use auth::{authenticate_key, authenticate_operator_or_key, presented_key};
-pub use codes::{request_password_reset, verify_contact, Kind as CodeKind, RETRY_AFTER_SECONDS};
-pub use directory::{create_key, create_org, create_user, list_events, read_user_as_operator, revoke_key, NewUser};
-pub use update::{read_user, update_user, UpdateCommand, Updated};
+pub use admin::{create_key, create_org, list_events, list_keys, revoke_key, rotate_key, IssuedKey, MAX_OVERLAP_SECONDS};
+pub use auth::{authenticate_key, authenticate_operator_or_key, ensure_key_holds, presented_key};
+pub use codes::{request_password_reset, verify_contact, RETRY_AFTER_SECONDS};
+pub use groups::{
+    create_group, delete_group, groups_of_user, list_groups, list_scim_users, read_group, replace_group, Group, GroupState,
+    ListPage, Listing, Member, ScimUser,
+};
+pub use lifecycle::{create_user, delete_user, list_users, read_user, set_deactivated, Page};
+pub use plan::{update_user, UpdateCommand, Updated};
 
 use crate::error::Failure;
-use crate::model::{KeyPrincipal, Target};
+use crate::model::{Action, Field, Principal, Target};
 use crate::platform::{Ctx, Platform};
-use crate::store::{sql, DbError, RowExt};
+use crate::store::events::Event;
+use crate::store::Stmt;
+use crate::store::{DbError, Unique};
+use codes::NewCode;
 
 impl From<DbError> for Failure {
     fn from(e: DbError) -> Self {
-        match e.unique_violation().and_then(crate::model::Field::from_unique_column) {
+        let field = match e.violation() {
+            Some(Unique::Email) => Some(Field::Email),
+            Some(Unique::Username) => Some(Field::Username),
+            Some(Unique::ExternalId) => Some(Field::ExternalRef),
+            Some(Unique::GroupName | Unique::Internal) | None => None,
+        };
+        match field {
             Some(field) => Failure::Conflict(field),
             None => Failure::Internal(e.message),
         }
     }
 }
 
-/// What D1 says about a caller and a target, for when a guarded statement matched nothing.
-pub(crate) enum Probe {
-    KeyRevoked,
-    KeyDemoted,
-    TargetAbsent,
-    TargetPresent,
+/// When and under which random tag one write happens: the tag marks the row it writes, so
+/// the statements after it in the same batch (audit event, codes) land only if it did.
+pub(crate) struct Write {
+    pub now: String,
+    pub tag: String,
+    /// The id of the write's event (the change feed's `webhook-id`).
+    pub event_id: String,
 }
 
-pub(crate) async fn probe<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Target) -> Result<Probe, Failure> {
-    let row = cx.query(sql::diagnose(who, target)).await?.into_iter().next().unwrap_or_default();
-    Ok(match (row.text("key_state").as_deref(), row.int("version")) {
-        (Some("ok"), Some(_)) => Probe::TargetPresent,
-        (Some("ok"), None) => Probe::TargetAbsent,
-        (Some("demoted"), _) => Probe::KeyDemoted,
-        _ => Probe::KeyRevoked,
-    })
-}
-
-/// Why a guarded statement matched nothing, checked in an order that tells a caller nothing it
-/// shouldn't learn: the key first, then the target, then the version.
-pub(crate) async fn explain_miss<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Target) -> Failure {
-    match probe(cx, who, target).await {
-        Err(f) => f,
-        Ok(Probe::KeyRevoked) => Failure::Unauthenticated,
-        Ok(Probe::KeyDemoted) => Failure::RoleNotHeld,
-        Ok(Probe::TargetAbsent) => Failure::NotFound,
-        // The target is there and the key is good, so the version condition failed (or the row
-        // changed between the two statements, which is the same thing to the client).
-        Ok(Probe::TargetPresent) => Failure::PreconditionFailed,
+impl Write {
+    pub fn new<P: Platform>(cx: &Ctx<'_, P>) -> Result<Self, Failure> {
+        Ok(Self { now: now_rfc3339(cx), tag: crate::apikey::hex(&cx.random::<16>()?), event_id: new_uuid(cx)? })
     }
-}
 
-/// A random tag in lower-case hex.
-pub(crate) fn random_tag<P: Platform>(cx: &Ctx<'_, P>) -> Result<String, Failure> {
-    Ok(crate::apikey::hex(&cx.random::<16>()?))
+    /// The write's event row: what happened, through which API, to which fields.
+    pub fn event(&self, target: &Target, who: &Principal, action: Action, dialect: &str, fields: &[Field]) -> Stmt {
+        self.event_with(target, who, (action, dialect, fields), &self.event_id, None)
+    }
+
+    /// The event of a code this write makes: only if the code itself was stored.
+    pub fn code_event(
+        &self,
+        target: &Target,
+        who: &Principal,
+        (action, dialect): (Action, &str),
+        id: &str,
+        code: &NewCode,
+    ) -> Stmt {
+        let detail = Some(code.detail());
+        let e = Event { id, action: action.as_str(), kind: Some(action.feed_type()), dialect, fields: &[], detail };
+        crate::store::events::insert_for_code(target, &self.tag, who, &e, &code.digest, &self.now)
+    }
+
+    /// Another event of the same write, with its own id and detail.
+    pub fn event_with(
+        &self,
+        target: &Target,
+        who: &Principal,
+        (action, dialect, fields): (Action, &str, &[Field]),
+        id: &str,
+        detail: Option<String>,
+    ) -> Stmt {
+        let e = Event { id, action: action.as_str(), kind: Some(action.feed_type()), dialect, fields, detail };
+        crate::store::events::insert(target, &self.tag, who, &e, &self.now)
+    }
 }
 
 pub(crate) fn now_rfc3339<P: Platform>(cx: &Ctx<'_, P>) -> String {
     crate::values::rfc3339_millis(cx.now_ms())
+}
+
+pub(crate) fn new_uuid<P: Platform>(cx: &Ctx<'_, P>) -> Result<String, Failure> {
+    Ok(uuid::Builder::from_random_bytes(cx.random::<16>()?).into_uuid().to_string())
 }

@@ -1,8 +1,20 @@
-//! Storage as the core sees it: SQL statements with bound values, run one at a time or as one
-//! atomic batch. D1 is the production implementation (`edge::platform`); host tests run the very
-//! same SQL against SQLite (`tests/support`), so the statements themselves are under test.
+//! Storage: every SQL statement the service runs is built here, one module per table, from
+//! domain types. The pipeline says what to do; these modules say it in SQL. D1 is the production
+//! runner (`edge::platform`); host tests run the very same statements on SQLite (`tests/api/helpers.rs`),
+//! so the statements themselves are under test. See docs/ARCHITECTURE.md, "Storage".
 
-pub mod sql;
+pub mod codes;
+pub mod events;
+pub mod feed;
+pub mod filter;
+pub mod groups;
+pub mod guard;
+pub mod keys;
+pub mod orgs;
+pub mod scim;
+pub mod users;
+
+pub use guard::KeyState;
 
 use serde_json::{Map, Value};
 
@@ -10,7 +22,7 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlValue {
     Null,
-    /// D1 receives integers as JavaScript numbers, exact up to 2^53 (see TOOLCHAIN.md).
+    /// D1 receives integers as JavaScript numbers, exact up to 2^53 (a BigInt is refused).
     Int(i64),
     Text(String),
 }
@@ -28,6 +40,11 @@ impl From<String> for SqlValue {
 impl From<i64> for SqlValue {
     fn from(n: i64) -> Self {
         Self::Int(n)
+    }
+}
+impl From<bool> for SqlValue {
+    fn from(b: bool) -> Self {
+        Self::Int(b.into())
     }
 }
 impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
@@ -51,21 +68,39 @@ impl Stmt {
 /// One result row, column name → JSON value (integers as numbers, NULL as null).
 pub type Row = Map<String, Value>;
 
-/// A storage failure. Only the unique-constraint case is a client's doing; the rest are ours.
+/// A storage failure as the runner reports it. Only a unique violation is the client's doing;
+/// `violation` is the one place that reads the runner's text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbError {
     pub message: String,
 }
 
+/// Which uniqueness rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    Email,
+    Username,
+    ExternalId,
+    GroupName,
+    /// A key the client cannot choose (a UUID, a digest): ours to explain, not the client's.
+    Internal,
+}
+
 impl DbError {
-    /// The column a UNIQUE violation names (`UNIQUE constraint failed: users.org_id, users.email`
-    /// → `email`), skipping the `org_id` scope column.
-    pub fn unique_violation(&self) -> Option<&str> {
+    /// The uniqueness rule a `UNIQUE constraint failed: users.org_id, users.email_key` names.
+    pub fn violation(&self) -> Option<Unique> {
         let rest = self.message.split("UNIQUE constraint failed:").nth(1)?;
-        rest.split(',')
+        let column = rest
+            .split(',')
             .map(|c| c.trim().split(|ch: char| ch.is_whitespace() || ch == ':').next().unwrap_or(""))
-            .filter_map(|c| c.split('.').nth(1))
-            .find(|c| *c != "org_id")
+            .find(|c| !c.ends_with(".org_id"))?;
+        Some(match column {
+            "users.email" | "users.email_key" => Unique::Email,
+            "users.username" | "users.username_key" => Unique::Username,
+            "users.external_id" => Unique::ExternalId,
+            "groups.display_name" | "groups.name_key" => Unique::GroupName,
+            _ => Unique::Internal,
+        })
     }
 }
 
@@ -109,6 +144,11 @@ impl RowExt for Row {
     }
 }
 
+/// `?, ?, ?` for `n` placeholders.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,14 +163,15 @@ mod tests {
     }
 
     #[test]
-    fn unique_violation_names_the_column() {
+    fn unique_violation_names_the_rule() {
         let e = |m: &str| DbError { message: m.into() };
         assert_eq!(
-            e("D1_ERROR: UNIQUE constraint failed: users.org_id, users.email: SQLITE_CONSTRAINT").unique_violation(),
-            Some("email")
+            e("D1_ERROR: UNIQUE constraint failed: users.org_id, users.email: SQLITE_CONSTRAINT").violation(),
+            Some(Unique::Email)
         );
-        assert_eq!(e("UNIQUE constraint failed: users.org_id, users.username").unique_violation(), Some("username"));
-        assert_eq!(e("UNIQUE constraint failed: users.uuid").unique_violation(), Some("uuid"));
-        assert_eq!(e("no such table: users").unique_violation(), None);
+        assert_eq!(e("UNIQUE constraint failed: users.org_id, users.email_key").violation(), Some(Unique::Email));
+        assert_eq!(e("UNIQUE constraint failed: users.org_id, users.username").violation(), Some(Unique::Username));
+        assert_eq!(e("UNIQUE constraint failed: users.uuid").violation(), Some(Unique::Internal));
+        assert_eq!(e("no such table: users").violation(), None);
     }
 }

@@ -3,24 +3,53 @@ use super::{FromJson, ToSql};
 use crate::store::SqlValue;
 use serde_json::Value;
 
-/// A login name: 1–200 characters, no white space or control characters. Unique per org,
-/// compared case-insensitively by the database.
+/// A login name: 1–200 characters that the PRECIS UsernameCaseMapped profile (RFC 8265 §3.3)
+/// accepts — letters, digits and ASCII punctuation; no spaces, controls, invisible or bidi
+/// characters — written in one script (UTS #39 "Highly Restrictive", see
+/// `unicode::is_single_script`). Kept as the client sent it; compared through `canonical_key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Username(String);
+pub struct Username {
+    text: String,
+    key: String,
+}
 
 impl Username {
     pub fn parse(s: &str) -> Result<Self, String> {
+        use super::precis::Refusal;
         let n = s.chars().count();
         if n == 0 || n > 200 {
             return Err("must be 1 to 200 characters".into());
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("must not contain spaces or control characters".into());
+        if let Some(c) = s.chars().find(|&c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("must not contain spaces or control characters (U+{:04X})", c as u32));
         }
-        Ok(Self(s.to_string()))
+        if let Some(c) = super::unicode::first_hidden_format(s) {
+            return Err(format!("must not contain invisible or text-direction characters ({c})"));
+        }
+        let key = super::precis::enforce_username(s).map_err(|e| match e {
+            Refusal::CodePoint(c) => {
+                format!("must not contain U+{:04X}: use letters, digits and ASCII punctuation (RFC 8265)", c as u32)
+            }
+            Refusal::Empty => "must not be empty".to_string(),
+            Refusal::Bidi => "must follow the Bidi Rule (RFC 5893) when it has right-to-left letters".to_string(),
+        })?;
+        if let Some(c) = super::unicode::stray_mark(&key) {
+            return Err(format!("must not use a combining mark that forms no letter (U+{:04X})", c as u32));
+        }
+        if !super::unicode::is_single_script(s) {
+            return Err("must be written in one script (not, say, Latin mixed with Cyrillic)".into());
+        }
+        Ok(Self { text: s.to_string(), key })
     }
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// What two usernames are compared by: the RFC 8265 UsernameCaseMapped enforcement of it
+    /// (fullwidth letters mapped to their usual width, lower-cased, NFC), so `ＵＳＥＲ１`,
+    /// `User1` and `user1` are one name, and `é` composed or decomposed is one letter.
+    pub fn canonical_key(&self) -> String {
+        self.key.clone()
     }
 }
 
@@ -66,8 +95,10 @@ string_value! {
     TimeZone => "must be an IANA time zone name such as Europe/London"
 }
 
-/// A user's complete set of custom attributes: a JSON object of at most 100 keys (1–64
-/// characters each), nested at most 4 deep, at most 8 KiB serialised. Setting it replaces the set.
+/// A user's complete set of custom attributes: a JSON object of at most 100 keys counted at every
+/// depth (1–64 characters each), nested at most 4 deep, at most 8 KiB serialised. Numbers keep
+/// every digit the client sent (serde_json's `arbitrary_precision`), so an integer above 2^53 comes
+/// back as it went in. Setting it replaces the set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attributes(String);
 
@@ -77,15 +108,18 @@ impl Attributes {
     pub const MAX_BYTES: usize = 8192;
 
     pub fn parse(value: &Value) -> Result<Self, String> {
-        let obj = value.as_object().ok_or_else(|| "must be an object".to_string())?;
-        if obj.len() > Self::MAX_KEYS {
-            return Err(format!("must have at most {} keys", Self::MAX_KEYS));
-        }
-        if obj.keys().any(|k| k.is_empty() || k.chars().count() > 64) {
-            return Err("keys must be 1 to 64 characters".into());
+        if !value.is_object() {
+            return Err("must be an object".into());
         }
         if depth(value) > Self::MAX_DEPTH {
             return Err(format!("must be nested at most {} levels deep", Self::MAX_DEPTH));
+        }
+        let keys = keys(value);
+        if keys.len() > Self::MAX_KEYS {
+            return Err(format!("must have at most {} keys, counting nested objects' keys", Self::MAX_KEYS));
+        }
+        if keys.iter().any(|k| k.is_empty() || k.chars().count() > 64) {
+            return Err("keys must be 1 to 64 characters".into());
         }
         let text = value.to_string();
         if text.len() > Self::MAX_BYTES {
@@ -104,6 +138,23 @@ fn depth(v: &Value) -> usize {
         Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
         _ => 0,
     }
+}
+
+/// Every member name of every object in `v`, nested ones (also inside arrays) included.
+fn keys(v: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut todo = vec![v];
+    while let Some(v) = todo.pop() {
+        match v {
+            Value::Object(m) => {
+                out.extend(m.keys().map(String::as_str));
+                todo.extend(m.values());
+            }
+            Value::Array(a) => todo.extend(a),
+            _ => {}
+        }
+    }
+    out
 }
 
 impl FromJson for Attributes {
@@ -130,6 +181,48 @@ mod tests {
         for bad in ["", "two words", "tab\there", &"x".repeat(201)] {
             assert!(Username::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    fn key(s: &str) -> String {
+        Username::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}")).canonical_key()
+    }
+
+    /// The probe: these coexisted with the plain names. Each is either the same key as the plain
+    /// name (so the unique index refuses it) or refused outright.
+    #[test]
+    fn look_alike_usernames() {
+        assert_eq!(key("user1-ａ"), key("user1-a"), "fullwidth");
+        assert_eq!(key("ＵＳＥＲ１"), key("user1"));
+        assert_eq!(key("User1"), key("user1"));
+        assert_eq!(key("jose\u{301}"), key("jos\u{e9}"), "NFD and NFC");
+        assert_eq!(Username::parse("user1-ａ").unwrap().as_str(), "user1-ａ", "stored as sent");
+        for (bad, why) in [
+            ("user\u{200B}1", "invisible"),
+            ("user1\u{202E}", "text-direction"),
+            ("\u{2066}user1", "text-direction"),
+            ("user\u{200E}1", "text-direction"),
+            ("user\u{061C}1", "text-direction"),
+            ("user1\u{E0041}", "invisible"),
+            ("user1-\u{430}", "one script"),
+            ("us\u{435}r1", "one script"),
+            ("user1\u{2000}", "spaces"),
+            ("user\u{2665}", "U+2665"),
+            ("\u{301}user", "U+0301"),
+            ("user1\u{307}", "combining mark"),
+            ("us\u{335}er1", "combining mark"),
+        ] {
+            let err = Username::parse(bad).expect_err(bad);
+            assert!(err.contains(why), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn distinct_usernames_stay_distinct() {
+        assert_ne!(key("user1"), key("user2"));
+        assert_ne!(key("straße"), key("strasse"), "RFC 8265 lower-cases; it does not fold ß");
+        assert_ne!(key("ivan"), key("иван"));
+        assert_eq!(key("Иван"), key("иван"));
+        assert_eq!(key("山田.taro"), "山田.taro");
     }
 
     #[test]
@@ -165,5 +258,35 @@ mod tests {
         let many: serde_json::Map<_, _> = (0..101).map(|i| (format!("k{i}"), json!(i))).collect();
         assert!(Attributes::parse(&Value::Object(many)).is_err());
         assert!(Attributes::parse(&json!({"big": "x".repeat(9000)})).is_err());
+    }
+
+    /// The probe: 500 keys one level down passed a limit that counted only the top level.
+    #[test]
+    fn attribute_keys_count_at_every_depth() {
+        let nested = |n: usize| {
+            let inner: serde_json::Map<_, _> = (0..n).map(|i| (format!("k{i}"), json!(i))).collect();
+            json!({"outer": Value::Object(inner)})
+        };
+        assert!(Attributes::parse(&nested(99)).is_ok(), "99 inside + 1 outside = 100");
+        assert!(Attributes::parse(&nested(100)).is_err());
+        assert!(Attributes::parse(&nested(500)).is_err());
+        let in_arrays: Vec<Value> = (0..101).map(|i| json!({ format!("k{i}"): i })).collect();
+        assert!(Attributes::parse(&json!({ "list": in_arrays[..99] })).is_ok());
+        assert!(Attributes::parse(&json!({ "list": in_arrays })).is_err(), "objects inside arrays count too");
+        assert!(Attributes::parse(&json!({"a": {"": 1}})).is_err(), "nested keys must be 1 to 64 characters");
+        assert!(Attributes::parse(&json!({"a": [{ "k".repeat(65): 1 }]})).is_err());
+    }
+
+    /// The probe: 18446744073709551616 came back as 1.8446744073709552e+19.
+    #[test]
+    fn attribute_numbers_keep_every_digit() {
+        let sent = r#"{"big":18446744073709551616,"neg":-9007199254740993,"frac":0.10000000000000000000001,"list":[123456789012345678901234567890]}"#;
+        let parsed = Attributes::parse(&serde_json::from_str(sent).unwrap()).unwrap();
+        assert_eq!(
+            parsed.as_json(),
+            r#"{"big":18446744073709551616,"frac":0.10000000000000000000001,"list":[123456789012345678901234567890],"neg":-9007199254740993}"#
+        );
+        // What the store reads back renders the same digits.
+        assert_eq!(serde_json::from_str::<Value>(parsed.as_json()).unwrap().to_string(), parsed.as_json());
     }
 }

@@ -18,13 +18,17 @@ macro_rules! string_value {
     )*};
 }
 
+mod consent;
 mod contact;
 mod identity;
+mod precis;
 mod reference_data;
 mod template;
 mod text;
+mod unicode;
 mod web;
 
+pub use consent::{ConsentMethod, Timestamp};
 pub use contact::{Gender, LanguageTag, Phone};
 pub use identity::{Attributes, CountryCode, TimeZone, Username};
 pub use template::UrlTemplate;

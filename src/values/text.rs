@@ -3,7 +3,9 @@ use crate::store::SqlValue;
 use serde_json::Value;
 
 /// Free text of at most `MAX` characters with no control characters (newlines and tabs are
-/// allowed only when `MULTILINE`). Bounded so a single field can't bloat a row or a response.
+/// allowed only when `MULTILINE`), and none that change the text's look unseen: bidirectional
+/// controls and invisible characters (see `unicode::is_hidden_format`), so a name shows what it
+/// says. Bounded so a single field can't bloat a row or a response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text<const MAX: usize, const MULTILINE: bool = false>(String);
 
@@ -17,9 +19,13 @@ impl<const MAX: usize, const MULTILINE: bool> Text<MAX, MULTILINE> {
         if s.chars().count() > MAX {
             return Err(format!("must be at most {MAX} characters"));
         }
-        let bad = |c: char| c.is_control() && !(MULTILINE && matches!(c, '\n' | '\r' | '\t'));
+        let line_break = |c: char| matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}');
+        let bad = |c: char| (c.is_control() || line_break(c)) && !(MULTILINE && (line_break(c) || c == '\t'));
         if s.chars().any(bad) {
             return Err("must not contain control characters".into());
+        }
+        if let Some(c) = super::unicode::first_hidden_format(s) {
+            return Err(format!("must not contain invisible or text-direction characters ({c})"));
         }
         Ok(Self(s.to_string()))
     }
@@ -54,5 +60,22 @@ mod tests {
         assert!(ShortText::parse("a\u{0}b").is_err());
         assert!(LongText::parse("line one\nline two\ttab").is_ok());
         assert!(LongText::parse("bell\u{7}").is_err());
+        assert!(ShortText::parse("a\u{2028}b").is_err());
+        assert!(LongText::parse("a\u{2028}b").is_ok());
+    }
+
+    /// The probe: names carried U+202E and zero-width characters.
+    #[test]
+    fn bidi_controls_and_invisible_characters_are_refused() {
+        for bad in
+            ["Ada\u{202E}nnA", "\u{2066}Ada\u{2069}", "Ad\u{200B}a", "Ada\u{E0041}", "\u{FEFF}Ada", "Ada\u{200F}", "\u{3164}"]
+        {
+            let err = ShortText::parse(bad).expect_err(bad);
+            assert!(err.starts_with("must not contain invisible or text-direction characters (U+"), "{err}");
+            assert!(LongText::parse(bad).is_err(), "{bad:?}");
+        }
+        for good in ["Zoë", "محمد", "שלום", "👩\u{200D}💻", "می\u{200C}خواهم", "☺\u{FE0F}"] {
+            assert!(ShortText::parse(good).is_ok(), "{good:?}");
+        }
     }
 }

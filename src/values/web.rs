@@ -1,7 +1,11 @@
-/// An email address (RFC 5321/5322 addr-spec as the `email_address` crate checks it), at most
-/// 254 characters, with a dotted domain. The domain part is lower-cased; the local part is kept.
+/// An email address (RFC 5321/5322 addr-spec as the `email_address` crate checks it, RFC 6531
+/// UTF-8 allowed), at most 254 characters, with a dotted domain that IDNA can write in ASCII. Kept
+/// exactly as the client sent it; compared through `canonical_key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
+pub struct Email {
+    text: String,
+    key: String,
+}
 
 impl Email {
     pub fn parse(s: &str) -> Result<Self, String> {
@@ -16,17 +20,34 @@ impl Email {
         if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
             return Err(MSG.into());
         }
-        Ok(Self(format!("{}@{}", addr.local_part(), domain.to_ascii_lowercase())))
+        // UTS #46 with STD3 rules and DNS lengths: a domain mail can be routed to.
+        if super::unicode::first_hidden_format(s).is_some() {
+            return Err(MSG.into());
+        }
+        let domain_key = idna::domain_to_ascii_strict(domain).map_err(|_| MSG.to_string())?;
+        let local_key = super::unicode::local_part_key(addr.local_part()).ok_or_else(|| MSG.to_string())?;
+        let key = format!("{local_key}@{domain_key}");
+        Ok(Self { text: s.to_string(), key })
     }
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// What two addresses are compared by, so one mailbox can't hold two accounts: the domain
+    /// in IDNA ASCII form (UTS #46: `MÜNCHEN.example`, `münchen.example` and
+    /// `xn--mnchen-3ya.example` are one), lower case; the local part unquoted where quoting
+    /// isn't needed (`"john"` is `john`), then NFKC and full Unicode case folding (fullwidth
+    /// `ｊｏｈｎ`, `JOHN`, Kelvin sign `K` for `k`, `ß` for `ss` are one). Providers' own rules
+    /// (dots, `+tags`) are theirs, not the address's, and are left alone.
+    pub fn canonical_key(&self) -> String {
+        self.key.clone()
     }
 }
 
 string_value! { Email => "must be a valid email address" }
 
-/// An absolute `http` or `https` URL with a host, at most 2048 characters, kept as the client
-/// wrote it when it is already in canonical form (the `url` crate's serialisation otherwise, with
+/// An absolute `http` or `https` URL with a host, at most 2048 characters, kept exactly as the client
+/// wrote it when it already is an RFC 3986 URI (the `url` crate's serialisation otherwise, with
 /// whatever RFC 3986 does not allow percent-encoded): always a valid RFC 3986 URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpUrl(String);
@@ -49,6 +70,11 @@ impl HttpUrl {
         if !url.host_str().is_some_and(host_ok) {
             return Err(MSG.into());
         }
+        // Kept exactly as sent when it already is an RFC 3986 URI (what a client writes, it reads
+        // back: sync clients compare); otherwise in the one canonical form, which is stable.
+        if is_rfc3986(s) {
+            return Ok(Self(s.to_string()));
+        }
         Ok(Self(rfc3986_tail(&url)))
     }
     pub fn as_str(&self) -> &str {
@@ -57,6 +83,29 @@ impl HttpUrl {
 }
 
 string_value! { HttpUrl => "must be an absolute http(s) URL" }
+
+/// RFC 3986 `URI`, for what `HttpUrl` produces: `scheme://host[:port]` then only pchars,
+/// `/`, `?`, valid escapes and at most one `#`.
+fn is_rfc3986(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) else { return false };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    if !authority.bytes().all(|c| is_unreserved(c) || is_sub_delim(c) || matches!(c, b':' | b'[' | b']')) {
+        return false;
+    }
+    let b = tail.as_bytes();
+    let mut fragment = false;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() => i += 2,
+            b'#' if !fragment => fragment = true,
+            c if is_unreserved(c) || is_sub_delim(c) || matches!(c, b':' | b'@' | b'/' | b'?') => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    true
+}
 
 fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
@@ -102,12 +151,64 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse("j.wunderliebb@MyCompany.tld").unwrap().as_str(), "j.wunderliebb@mycompany.tld");
+        assert_eq!(Email::parse("j.wunderliebb@MyCompany.tld").unwrap().as_str(), "j.wunderliebb@MyCompany.tld");
         assert!(Email::parse("mini@mouse.com").is_ok());
         for bad in ["", "not-an-email", "a@b", "a@@b.com", "Name <a@b.com>", " a@b.com", "a@[1.2.3.4]", "a@b.com."] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    fn key(s: &str) -> String {
+        Email::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}")).canonical_key()
+    }
+
+    /// The probe: one org held each of these pairs as two accounts. Each pair is one key.
+    #[test]
+    fn look_alike_emails_share_a_key() {
+        for (a, b) in [
+            ("idn@münchen.example", "idn@xn--mnchen-3ya.example"),
+            ("idn@MÜNCHEN.example", "idn@münchen.example"),
+            ("ｏｒｇａ@x.example", "orga@x.example"),
+            ("\"quoted\"@x.example", "quoted@x.example"),
+            ("\"Quo\\ted\"@x.example", "quoted@x.example"),
+            ("\u{212A}elvin@x.example", "kelvin@x.example"),
+            ("stra\u{DF}e@x.example", "STRASSE@x.example"),
+            ("\u{130}NCI@x.example", "\u{130}nci@x.example"),
+            ("\u{FB01}le@x.example", "FILE@x.example"),
+            ("Ada@Example.COM", "ada@example.com"),
+            ("ada@ｅｘａｍｐｌｅ.com", "ada@example.com"),
+        ] {
+            assert_eq!(key(a), key(b), "{a} / {b}");
+        }
+        assert_eq!(key("idn@MÜNCHEN.example"), "idn@xn--mnchen-3ya.example");
+        assert_eq!(key("\u{130}nci@x.example"), "i\u{307}nci@x.example", "full folding: İ is i + dot above");
+        assert_eq!(key("\"John Doe\"@X.example"), "\"john doe\"@x.example");
+    }
+
+    #[test]
+    fn distinct_emails_stay_distinct() {
+        for (a, b) in [
+            ("ada@example.com", "ada@example.org"),
+            ("ada@example.com", "ad.a@example.com"),
+            ("ada+x@example.com", "ada@example.com"),
+            ("\u{130}nci@x.example", "inci@x.example"),
+            ("\u{430}da@x.example", "ada@x.example"),
+            ("\"john doe\"@x.example", "johndoe@x.example"),
+        ] {
+            assert_ne!(key(a), key(b), "{a} / {b}");
+        }
+    }
+
+    /// Values round-trip: the stored text is what the client sent (only the key is normalised).
+    #[test]
+    fn emails_are_kept_as_sent() {
+        for sent in ["idn@MÜNCHEN.example", "Moved.Person@ACME.test", "\"quoted\"@x.example", "ｏｒｇａ@x.example"] {
+            assert_eq!(Email::parse(sent).unwrap().as_str(), sent);
+        }
+        for bad in ["a@b\u{200B}c.example", "a\u{202E}b@x.example", "a@xn--.example", "a@ex ample.com", "a@-x.example"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
@@ -116,7 +217,10 @@ mod tests {
             HttpUrl::parse("https://www.linkedin.com/in/someone").unwrap().as_str(),
             "https://www.linkedin.com/in/someone"
         );
-        assert_eq!(HttpUrl::parse("https://Example.com").unwrap().as_str(), "https://example.com/");
+        // As sent: Upsun's npm client writes `https://grace.example` and compares what it reads.
+        assert_eq!(HttpUrl::parse("https://grace.example").unwrap().as_str(), "https://grace.example");
+        assert_eq!(HttpUrl::parse("https://Example.com").unwrap().as_str(), "https://Example.com");
+        assert_eq!(HttpUrl::parse("HTTPS://münchen.example/ä").unwrap().as_str(), "https://xn--mnchen-3ya.example/%C3%A4");
         for bad in [
             "",
             "linkedin.com/in/x",
@@ -128,29 +232,6 @@ mod tests {
         ] {
             assert!(HttpUrl::parse(bad).is_err(), "{bad:?}");
         }
-    }
-
-    /// RFC 3986 `URI`, for what `HttpUrl` produces: `scheme://host[:port]` then only pchars,
-    /// `/`, `?`, valid escapes and at most one `#`.
-    fn is_rfc3986(s: &str) -> bool {
-        let Some(rest) = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) else { return false };
-        let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
-        if !authority.bytes().all(|c| is_unreserved(c) || is_sub_delim(c) || matches!(c, b':' | b'[' | b']')) {
-            return false;
-        }
-        let b = tail.as_bytes();
-        let mut fragment = false;
-        let mut i = 0;
-        while i < b.len() {
-            match b[i] {
-                b'%' if i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit() => i += 2,
-                b'#' if !fragment => fragment = true,
-                c if is_unreserved(c) || is_sub_delim(c) || matches!(c, b':' | b'@' | b'/' | b'?') => {}
-                _ => return false,
-            }
-            i += 1;
-        }
-        true
     }
 
     /// Schemathesis: Upsun's `picture` (a `uri`) came back as `https://...:3/#.p+;^iaB`.

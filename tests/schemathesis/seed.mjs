@@ -8,6 +8,19 @@
 // presents a second key of user 2 ("uma", the regular user, whom the runs should hit) with such an
 // id too. The demo keys 1 and 2 stay as targets any run may revoke.
 //
+// The operator API can also deactivate and delete users, and an admin's key may do it to anyone in
+// its org, itself included. So scripts/schemathesis.sh runs the user key first (it can change
+// nothing but uma's own profile), then the admin key (which must not lose uma, whom nobody needs
+// any more, but must keep its own user and key: hooks.py's filter_case), then the operator token
+// (which nothing can revoke). And the fixture has users to spare, named by the operator API's path
+// examples in openapi.json:
+// - 73400331, in the demo org, and 73400342, in a second org: the examples of DELETE. The admin run
+//   deletes the first and is refused the second (404: another org); the operator run then finds the
+//   first gone (404) and deletes the second.
+// - 73400341, in the second org: with uma, the example of the other /admin/v1/users/{id} operations.
+//   The admin run gets 404 for it (another org); the operator run still has it when the admin run
+//   has deleted or deactivated uma.
+//
 // ZITADEL, Upsun and Konstantly name users by UUID, which a generator never guesses. So the demo
 // users get fixed UUIDs, the ones openapi.json gives as path examples (Upsun's own examples from
 // its documentation): the examples phase and the links from those responses then reach real users.
@@ -31,6 +44,10 @@ const ADA_UUID = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const UMA_UUID = "d81c8ee2-44b3-429f-b944-a33ad7437690";
 const ADMIN_KEY_ID = 73400322;
 const USER_KEY_ID = 73400323;
+// Keep in step with the `examples` of the operator API's `id` path parameters in openapi.json.
+const DOOMED_ID = 73400331;
+const OTHER_ORG_USER_ID = 73400341;
+const OTHER_ORG_DOOMED_ID = 73400342;
 
 const now = new Date().toISOString();
 const key = () => "ue_" + randomBytes(32).toString("base64url");
@@ -43,9 +60,13 @@ const keyRow = (id, k, userId, orgId, role) =>
 const sql = `
 UPDATE users SET uuid = ${q(ADA_UUID)} WHERE id = 1;
 UPDATE users SET uuid = ${q(UMA_UUID)} WHERE id = 2;
+INSERT INTO orgs (id, uuid, name, created_at) VALUES (2, ${q(randomUUID())}, 'Other Org', ${q(now)});
 INSERT INTO users (id, uuid, org_id, username, email, name, admin, created_at, updated_at) VALUES
   (${ADMIN_USER_ID}, ${q(randomUUID())}, 1, 'schemathesis-admin', 'schemathesis-admin@demo.example',
-   'Schemathesis Admin', 1, ${q(now)}, ${q(now)});
+   'Schemathesis Admin', 1, ${q(now)}, ${q(now)}),
+  (${DOOMED_ID}, ${q(randomUUID())}, 1, 'doomed', 'doomed@demo.example', 'Doomed', 0, ${q(now)}, ${q(now)}),
+  (${OTHER_ORG_USER_ID}, ${q(randomUUID())}, 2, 'olga', 'olga@other.example', 'Olga Other', 0, ${q(now)}, ${q(now)}),
+  (${OTHER_ORG_DOOMED_ID}, ${q(randomUUID())}, 2, 'doomed', 'doomed@other.example', 'Doomed Too', 0, ${q(now)}, ${q(now)});
 INSERT INTO api_keys (id, digest, prefix, user_id, org_id, role, created_at) VALUES
   ${keyRow(ADMIN_KEY_ID, adminKey, ADMIN_USER_ID, 1, "admin")},
   ${keyRow(USER_KEY_ID, userKey, 2, 1, "user")};

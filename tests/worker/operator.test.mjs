@@ -1,13 +1,11 @@
 // Operator API (/admin/v1): orgs, users, API keys, audit events; problem+json errors.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, OPERATOR_TOKEN, sha256, kvKeyOf, leaks } from "./support.mjs";
+import { startWithOrgs, OPERATOR_TOKEN, sha256, kvKeyOf, leaks } from "./support.mjs";
 
 let w, A, B;
 before(async () => {
-  w = await startWorker();
-  A = await w.seedOrg("acme");
-  B = await w.seedOrg("beta");
+  ({ w, A, B } = await startWithOrgs());
 });
 after(() => w?.dispose());
 
@@ -87,7 +85,7 @@ test("POST /users → 201 canonical user + ETag; GET /users/{id} → 200 the sam
   assert.ok(Number.isInteger(u.id));
   assert.match(u.uuid, UUID);
   assert.equal(u.org_id, A.org.id);
-  assert.equal(u.email, "Canon@example.com");
+  assert.equal(u.email, "Canon@Example.COM", "stored as sent (compared on its canonical key)");
   assert.equal(u.username, "canon");
   assert.equal(u.name, "Can On");
   assert.equal(u.given_name, "Can");
@@ -194,7 +192,10 @@ test("GET /users/{id}/events → 200 {events} newest first, field names only", a
   const e = await w.operator("GET", `/users/${u.id}/events`);
   assert.equal(e.status, 200, e.text);
   assert.deepEqual(Object.keys(e.data), ["events"]);
-  const evs = e.data.events;
+  // The key's own event (issue 10) sits in the owner's history, naming the key and the issuer.
+  const keyEvents = e.data.events.filter((x) => x.action.startsWith("api_key."));
+  assert.deepEqual(keyEvents.map((x) => [x.action, x.detail.key_id, x.detail.issuer]), [["api_key.created", k.id, "operator"]]);
+  const evs = e.data.events.filter((x) => !x.action.startsWith("api_key."));
   assert.equal(evs.length, 3);
   assert.deepEqual(evs.map((x) => x.version), [3, 2, 1], "newest first");
   assert.ok(evs[0].id > evs[1].id && evs[1].id > evs[2].id);
@@ -214,10 +215,11 @@ test("GET /users/{id}/events → 200 {events} newest first, field names only", a
 
 // ---------------------------------------------------------------- API keys
 
-test("POST /api-keys → 201 {id, key, prefix, role, user_id}; only the digest is stored; KV holds the principal", async () => {
+test("POST /api-keys → 201 {id, key, prefix, name, role, user_id, scopes, expires_at, created_at, created_by}; only the digest is stored; KV holds the principal", async () => {
   const r = await w.operator("POST", "/api-keys", { user_id: A.user.id });
   assert.equal(r.status, 201, r.text);
-  assert.deepEqual(Object.keys(r.data).sort(), ["id", "key", "prefix", "role", "user_id"]);
+  assert.deepEqual(Object.keys(r.data).sort(), ["created_at", "created_by", "expires_at", "id", "key", "name", "prefix", "role", "scopes", "user_id"]);
+  assert.equal(r.data.created_by, "operator");
   const { id, key, prefix, role, user_id } = r.data;
   issued.push(key);
   assert.match(key, KEY);
@@ -283,16 +285,21 @@ test("DELETE /api-keys/{id} → 204: D1 row marked, KV entry deleted, key refuse
 
 // ---------------------------------------------------------------- who may call
 
+/** One call to each operator route, as [method, path, json]: the user it creates has `email`, the key it revokes is `keyId`. */
+function everyRoute(email, keyId) {
+  return [
+    ["POST", "/orgs", { name: "Nope" }],
+    ["POST", "/users", { org_id: A.org.id, email }],
+    ["GET", `/users/${A.user.id}`],
+    ["GET", `/users/${A.user.id}/events`],
+    ["POST", "/api-keys", { user_id: A.user.id }],
+    ["DELETE", `/api-keys/${keyId}`],
+  ];
+}
+
 test("no auth → 401; wrong operator token → 401; problem+json", async () => {
   for (const auth of [undefined, "Bearer wrong-token", `Bearer ${OPERATOR_TOKEN}x`, `Basic ${OPERATOR_TOKEN}`, `Bearer ue_${"A".repeat(43)}`]) {
-    for (const [method, path, json] of [
-      ["POST", "/orgs", { name: "Nope" }],
-      ["POST", "/users", { org_id: A.org.id, email: "nope@acme.test" }],
-      ["GET", `/users/${A.user.id}`],
-      ["GET", `/users/${A.user.id}/events`],
-      ["POST", "/api-keys", { user_id: A.user.id }],
-      ["DELETE", `/api-keys/${A.keys.user.id}`],
-    ]) {
+    for (const [method, path, json] of everyRoute("nope@acme.test", A.keys.user.id)) {
       const r = await call(method, path, { json, auth });
       problem(r, 401);
     }
@@ -303,14 +310,7 @@ test("no auth → 401; wrong operator token → 401; problem+json", async () => 
 
 test("a user key on the operator API → 403 problem, nothing done", async () => {
   for (const auth of [`Bearer ${A.userKey}`]) {
-    for (const [method, path, json] of [
-      ["POST", "/orgs", { name: "Nope" }],
-      ["POST", "/users", { org_id: A.org.id, email: "nope2@acme.test" }],
-      ["GET", `/users/${A.user.id}`],
-      ["GET", `/users/${A.user.id}/events`],
-      ["POST", "/api-keys", { user_id: A.user.id }],
-      ["DELETE", `/api-keys/${A.keys.other.id}`],
-    ]) {
+    for (const [method, path, json] of everyRoute("nope2@acme.test", A.keys.other.id)) {
       problem(await call(method, path, { json, auth }), 403);
     }
   }
@@ -372,8 +372,8 @@ test("revoking another org's key with an admin key → 404; the key stays valid"
 
 test("operator API: 405 for a wrong method, 404 for unknown paths, 415/400/413 for bad bodies", async () => {
   problem(await w.operator("GET", "/orgs"), 405);
-  problem(await w.operator("DELETE", `/users/${A.user.id}`), 405);
-  problem(await w.operator("PATCH", `/users/${A.user.id}`, { name: "x" }), 405);
+  problem(await w.operator("PUT", `/users/${A.user.id}`, { name: "x" }), 405);
+  problem(await w.operator("GET", `/users/${A.user.id}/deactivate`), 405);
   problem(await w.operator("GET", "/nothing-here"), 404);
   problem(await w.fetch("/nothing-at-all"), 404);
   const auth = `Bearer ${OPERATOR_TOKEN}`;

@@ -2,37 +2,17 @@
 // authority, and secrets (passwords, hashes, keys, digests) never leaving the store.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { pbkdf2Sync } from "node:crypto";
-import { startWorker, timingNames, OPERATOR_TOKEN, kvKeyOf, leaks, sha256 } from "./support.mjs";
+import { startWorker, startWithOrgs, timingNames, OPERATOR_TOKEN, kvKeyOf, leaks, sha256, snapshot, unchanged, PHC, verifies } from "./support.mjs";
 
 let w, A, B;
 before(async () => {
-  w = await startWorker();
-  A = await w.seedOrg("acme");
-  B = await w.seedOrg("beta");
+  ({ w, A, B } = await startWithOrgs());
 });
 after(() => w?.dispose());
 
 const passwords = [];
 /** A fresh member of `org` with its own key (see support.mjs). */
 const member = (org, fields = {}) => w.member(org, fields, "s");
-
-async function snapshot(id) {
-  return [await w.row(id), await w.events(id)];
-}
-async function unchanged(id, rowBefore, eventsBefore) {
-  assert.deepEqual(await w.row(id), rowBefore, "row must be unchanged");
-  assert.equal((await w.events(id)).length, eventsBefore.length, "no audit event");
-}
-
-const PHC = /^\$pbkdf2-sha256\$i=(\d+),l=32\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$/;
-
-/** Check a PHC string really is PBKDF2-HMAC-SHA256 of `password` (B64 without padding). */
-function verifies(phc, password) {
-  const [, i, salt, hash] = phc.match(PHC);
-  const dk = pbkdf2Sync(password, Buffer.from(salt, "base64"), Number(i), 32, "sha256");
-  return dk.toString("base64").replace(/=+$/, "") === hash;
-}
 
 // ---------------------------------------------------------------- revoked keys
 
@@ -47,7 +27,7 @@ test("revoked key: refused at once (401 for PATCH and GET), and still refused wh
   assert.equal(del.status, 204, del.text);
   assert.equal(await w.kv.get(kvKey), null, "revocation drops the KV entry");
   assert.ok((await w.keyRow(m.keyId)).revoked_at, "D1 row marked revoked");
-  const [row, events] = await snapshot(m.user.id);
+  const [row, events] = await snapshot(w, m.user.id);
 
   let r = await w.hi("PATCH", m.user.id, m.key, { json: { user: { name: "After Revoke" } } });
   assert.equal(r.status, 401, r.text);
@@ -55,14 +35,14 @@ test("revoked key: refused at once (401 for PATCH and GET), and still refused wh
   r = await w.hi("GET", m.user.id, m.key);
   assert.equal(r.status, 401, r.text);
   assert.equal(r.data.data, undefined);
-  await unchanged(m.user.id, row, events);
+  await unchanged(w, m.user.id, [row, events]);
 
   // A stale cache: the entry comes back exactly as it was.
   await w.kv.put(kvKey, saved);
   r = await w.hi("PATCH", m.user.id, m.key, { json: { user: { name: "Stale Cache" } } });
   assert.equal(r.status, 401, r.text);
   assert.equal(r.data.error, "unauthorized");
-  await unchanged(m.user.id, row, events);
+  await unchanged(w, m.user.id, [row, events]);
   r = await w.hi("GET", m.user.id, m.key);
   assert.equal(r.status, 401, r.text);
   assert.equal(r.data.data, undefined, "no user data for a revoked key");
@@ -76,7 +56,7 @@ test("revoked key: refused at once (401 for PATCH and GET), and still refused wh
     const x = await w.hi("PATCH", id, m.key, init);
     assert.equal(x.status, 401, `${label}: ${x.text}`);
   }
-  await unchanged(m.user.id, row, events);
+  await unchanged(w, m.user.id, [row, events]);
   assert.equal((await w.row(A.other.id)).name, A.other.name);
 });
 
@@ -87,10 +67,10 @@ test("revoked key with a restored KV entry sending admin-only fields: refused an
   const saved = await w.kv.get(kvKeyOf(m.key));
   assert.equal((await w.operator("DELETE", `/api-keys/${m.keyId}`)).status, 204);
   await w.kv.put(kvKeyOf(m.key), saved);
-  const [row, events] = await snapshot(m.user.id);
+  const [row, events] = await snapshot(w, m.user.id);
   const r = await w.hi("PATCH", m.user.id, m.key, { json: { user: { admin: true } } });
   assert.ok([401, 403].includes(r.status), r.text);
-  await unchanged(m.user.id, row, events);
+  await unchanged(w, m.user.id, [row, events]);
   assert.equal((await w.row(m.user.id)).admin, 0);
 });
 
@@ -102,12 +82,12 @@ test("revoked admin key with its KV entry restored: no admin write, no read, no 
   assert.equal((await w.operator("DELETE", `/api-keys/${adm.keyId}`)).status, 204);
   await w.kv.put(kvKeyOf(adm.key), saved);
   const target = await member(A);
-  const [row, events] = await snapshot(target.user.id);
+  const [row, events] = await snapshot(w, target.user.id);
   let r = await w.hi("PATCH", target.user.id, adm.key, { json: { user: { publisher_id: 13, admin: true } } });
   assert.equal(r.status, 401, r.text);
   r = await w.hi("GET", target.user.id, adm.key);
   assert.equal(r.status, 401, r.text);
-  await unchanged(target.user.id, row, events);
+  await unchanged(w, target.user.id, [row, events]);
   const auth = { authorization: `Bearer ${adm.key}` };
   r = await w.fetch("/admin/v1/users", { method: "POST", headers: auth, json: { org_id: A.org.id, email: "revoked-made@acme.test" } });
   assert.equal(r.status, 401, r.text);
@@ -148,7 +128,7 @@ test("demoted admin: its old admin key (KV still says admin) can't make admin-on
   assert.equal((await w.row(adm.user.id)).admin, 0);
   assert.equal(JSON.parse(await w.kv.get(kvKeyOf(adm.key))).role, "admin", "the cache is stale: the guard must decide");
 
-  const [row, events] = await snapshot(target.user.id);
+  const [row, events] = await snapshot(w, target.user.id);
   r = await w.hi("PATCH", target.user.id, adm.key, { json: { user: { publisher_id: 2 } } });
   assert.equal(r.status, 403, r.text);
   assert.equal(r.data.error, "forbidden");
@@ -157,13 +137,13 @@ test("demoted admin: its old admin key (KV still says admin) can't make admin-on
   r = await w.hi("GET", target.user.id, adm.key);
   assert.equal(r.status, 403, r.text);
   assert.equal(r.data.data, undefined);
-  await unchanged(target.user.id, row, events);
+  await unchanged(w, target.user.id, [row, events]);
 
   // Nor can it promote itself back.
-  const [srow, sevents] = await snapshot(adm.user.id);
+  const [srow, sevents] = await snapshot(w, adm.user.id);
   r = await w.hi("PATCH", adm.user.id, adm.key, { json: { user: { admin: true } } });
   assert.equal(r.status, 403, r.text);
-  await unchanged(adm.user.id, srow, sevents);
+  await unchanged(w, adm.user.id, [srow, sevents]);
   assert.equal((await w.row(adm.user.id)).admin, 0);
 
   // Nor use the operator API.
@@ -187,13 +167,13 @@ test("a KV entry claiming the admin role for a user key is not honoured (D1 says
   assert.equal(principal.role, "user");
   await w.kv.put(kvKey, JSON.stringify({ ...principal, role: "admin" }));
   const victim = await member(A);
-  const [row, events] = await snapshot(m.user.id);
-  const [orow, oevents] = await snapshot(victim.user.id);
+  const [row, events] = await snapshot(w, m.user.id);
+  const [orow, oevents] = await snapshot(w, victim.user.id);
   const self = await w.hi("PATCH", m.user.id, m.key, { json: { user: { admin: true, publisher_id: 666 } } });
   const other = await w.hi("PATCH", victim.user.id, m.key, { json: { user: { name: "Owned" } } });
   await w.kv.put(kvKey, JSON.stringify(principal));
-  await unchanged(m.user.id, row, events);
-  await unchanged(victim.user.id, orow, oevents);
+  await unchanged(w, m.user.id, [row, events]);
+  await unchanged(w, victim.user.id, [orow, oevents]);
   assert.ok([401, 403].includes(self.status), `self: ${self.status} ${self.text}`);
   assert.ok([401, 403].includes(other.status), `other: ${other.status} ${other.text}`);
 });
@@ -204,11 +184,11 @@ test("a KV entry naming another user for a key is not honoured (the key acts onl
   const kvKey = kvKeyOf(m.key);
   const principal = JSON.parse(await w.kv.get(kvKey));
   await w.kv.put(kvKey, JSON.stringify({ ...principal, user_id: victim.user.id, user_uuid: victim.user.uuid }));
-  const [row, events] = await snapshot(victim.user.id);
+  const [row, events] = await snapshot(w, victim.user.id);
   const r = await w.hi("PATCH", victim.user.id, m.key, { json: { user: { name: "Owned" } } });
   const g = await w.hi("GET", victim.user.id, m.key);
   await w.kv.put(kvKey, JSON.stringify(principal));
-  await unchanged(victim.user.id, row, events);
+  await unchanged(w, victim.user.id, [row, events]);
   assert.ok([401, 403].includes(r.status), `PATCH: ${r.status} ${r.text}`);
   assert.ok([401, 403].includes(g.status), `GET: ${g.status} ${g.text}`);
 });
@@ -218,10 +198,10 @@ test("a KV entry moving a key to another org is not honoured (404/401, nothing c
   const kvKey = kvKeyOf(m.key);
   const principal = JSON.parse(await w.kv.get(kvKey));
   await w.kv.put(kvKey, JSON.stringify({ ...principal, org_id: B.org.id, role: "admin" }));
-  const [row, events] = await snapshot(B.user.id);
+  const [row, events] = await snapshot(w, B.user.id);
   const r = await w.hi("PATCH", B.user.id, m.key, { json: { user: { name: "Cross" } } });
   await w.kv.put(kvKey, JSON.stringify(principal));
-  await unchanged(B.user.id, row, events);
+  await unchanged(w, B.user.id, [row, events]);
   assert.ok([401, 403, 404].includes(r.status), r.text);
 });
 
@@ -292,7 +272,7 @@ test("a user may not set its own password via HiEnergy (403 naming password); a 
   passwords.push("Initial passphrase");
   const k = await w.createKey(u.id);
   w.issuedKeys.push(k.key);
-  const [row, events] = await snapshot(u.id);
+  const [row, events] = await snapshot(w, u.id);
   const r = await w.hi("PATCH", u.id, k.key, { json: { user: { password: "Self chosen passphrase" } } });
   assert.equal(r.status, 403, r.text);
   assert.deepEqual(Object.keys(r.data.errors), ["password"]);
@@ -303,7 +283,7 @@ test("a user may not set its own password via HiEnergy (403 naming password); a 
     assert.deepEqual(Object.keys(x.data.errors), ["password"]);
     if (typeof bad === "string" && bad.trim()) assert.ok(!x.text.includes(bad), "value not echoed");
   }
-  await unchanged(u.id, row, events);
+  await unchanged(w, u.id, [row, events]);
 });
 
 test("API keys: D1 and KV hold only the SHA-256 digest; no response but the issuing one shows the key", async () => {

@@ -4,7 +4,8 @@ import { Miniflare } from "miniflare";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { createHash } from "node:crypto";
+import assert from "node:assert/strict";
+import { createHash, pbkdf2Sync } from "node:crypto";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const OPERATOR_TOKEN = "test-operator-token";
@@ -80,7 +81,13 @@ export async function startWorker({ bindings = {}, notifications = false, attemp
       name: "users-edge",
       ...main,
       queueProducers: { NOTIFICATIONS: "notifications" },
-      ratelimits: { PASSWORD_ATTEMPTS: { simple: attempts } },
+      ratelimits: {
+        PASSWORD_ATTEMPTS: { simple: attempts },
+        // As in wrangler.toml: messages per target user, per recipient, per org.
+        SENDS_PER_USER: { simple: { limit: 5, period: 60 } },
+        SENDS_PER_RECIPIENT: { simple: { limit: 3, period: 60 } },
+        SENDS_PER_ORG: { simple: { limit: 100, period: 60 } },
+      },
       ...extra,
     };
     const sink = {
@@ -110,6 +117,20 @@ export async function startWorker({ bindings = {}, notifications = false, attemp
   } catch (e) {
     // A runtime that failed to start must still be shut down, or the test process never exits.
     await mf.dispose().catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Start the worker (`startWorker` options) with the usual two orgs seeded by `seedOrg`: A
+ * ("acme") and B ("beta"), for cross-tenant cases. A worker whose seeding fails is shut down.
+ */
+export async function startWithOrgs(options) {
+  const w = await startWorker(options);
+  try {
+    return { w, A: await w.seedOrg("acme"), B: await w.seedOrg("beta") };
+  } catch (e) {
+    await w.dispose().catch(() => {});
     throw e;
   }
 }
@@ -271,10 +292,48 @@ export class Worker {
     return (await this.messages()).filter(pred);
   }
 
+  /** The user's change events, oldest first (its keys' events, `api_key.*`, are not changes to it). */
   async events(userId) {
-    const { results } = await this.db.prepare("SELECT * FROM user_events WHERE user_id = ? ORDER BY id").bind(userId).all();
+    const { results } = await this.db
+      .prepare("SELECT * FROM user_events WHERE user_id = ? AND action NOT LIKE 'api_key.%' ORDER BY id")
+      .bind(userId)
+      .all();
     return results;
   }
+
+  /** The user's verification_codes rows, oldest first (digests only: the plain code is never stored). */
+  async codes(userId) {
+    const { results } = await this.db.prepare("SELECT * FROM verification_codes WHERE user_id = ? ORDER BY id").bind(userId).all();
+    return results;
+  }
+}
+
+/**
+ * What a refused request must leave as it was: the user's row (every column), its audit events
+ * and, with `codes: true`, its verification codes. Hand the result to `unchanged`.
+ */
+export async function snapshot(w, id, { codes = false } = {}) {
+  const snap = [await w.row(id), await w.events(id)];
+  if (codes) snap.push(await w.codes(id));
+  return snap;
+}
+
+/** Assert nothing changed since `snapshot`: same row, no new audit event, the same codes (when taken). */
+export async function unchanged(w, id, [row, events, codes]) {
+  assert.deepEqual(await w.row(id), row, "row must be unchanged");
+  assert.equal((await w.events(id)).length, events.length, "no audit event for a refused request");
+  if (codes !== undefined) assert.deepEqual(await w.codes(id), codes, "no verification code made or used");
+}
+
+/** A stored password: PBKDF2-SHA256 in PHC form, `i=<iterations>`, a 16-byte salt, a 32-byte hash (B64, no padding). */
+export const PHC = /^\$pbkdf2-sha256\$i=(\d+),l=32\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$/;
+
+/** Whether the stored PHC string is PBKDF2-HMAC-SHA256 of `password`, recomputed in Node (asserts it is one). */
+export function verifies(phc, password) {
+  const m = phc?.match(PHC);
+  assert.ok(m, `not a PBKDF2-SHA256 PHC string: ${phc?.slice(0, 20)}`);
+  const [, i, salt, hash] = m;
+  return pbkdf2Sync(password, Buffer.from(salt, "base64"), Number(i), 32, "sha256").toString("base64").replace(/=+$/, "") === hash;
 }
 
 /** Server-Timing metric names, in order (`kv`, `d1`, `cpu`, ...). */

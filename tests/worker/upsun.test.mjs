@@ -2,13 +2,11 @@
 // worker. Success is the whole user as the seed's response schema has it; errors are problem+json.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, leaks } from "./support.mjs";
+import { startWithOrgs, leaks, snapshot, unchanged } from "./support.mjs";
 
 let w, A, B;
 before(async () => {
-  w = await startWorker();
-  A = await w.seedOrg("acme");
-  B = await w.seedOrg("beta");
+  ({ w, A, B } = await startWithOrgs());
   await member(A, { username: "taken" });
 });
 after(() => w?.dispose());
@@ -24,13 +22,6 @@ function call(method, id, key, { json, body, headers = {} } = {}) {
 const patch = (id, key, json, opts = {}) => call("PATCH", id, key, { json, ...opts });
 const get = (id, key, opts = {}) => call("GET", id, key, opts);
 
-async function snapshot(id) {
-  return [await w.row(id), await w.events(id)];
-}
-async function unchanged(id, [row, events]) {
-  assert.deepEqual(await w.row(id), row, "row must be unchanged");
-  assert.equal((await w.events(id)).length, events.length, "no audit event for a refused request");
-}
 
 /** An RFC 9457 problem with this status (and these field errors, in order, when given). */
 function problem(r, status, fields) {
@@ -90,14 +81,14 @@ const FIELDS = [
 test("each modifiable field: the user itself 200, its org's admin 200, another user 403, another org (admin or user) 404", async () => {
   for (const [field, value, column] of FIELDS) {
     const m = await member(A);
-    const snap = await snapshot(m.user.id);
+    const snap = await snapshot(w, m.user.id);
     let r = await patch(m.user.uuid, A.otherKey, { [field]: value(m.n) });
     const p = problem(r, 403);
     assert.equal(p.detail, "You may only change your own user");
     problem(await patch(m.user.uuid, B.adminKey, { [field]: value(m.n) }), 404);
     problem(await patch(m.user.uuid, B.userKey, { [field]: value(m.n) }), 404);
     problem(await get(m.user.uuid, B.adminKey), 404);
-    await unchanged(m.user.id, snap);
+    await unchanged(w, m.user.id, snap);
 
     r = await patch(m.user.uuid, m.key, { [field]: value(m.n) });
     assert.equal(r.status, 200, `${field} by self: ${r.text}`);
@@ -204,7 +195,7 @@ test("400: a user_id that isn't a UUID (GET and PATCH), as problem+json naming u
 
 test("400: bad country ('XX', 'UK', 'FRA'), bad URLs and read-only fields are all named; nothing changes", async () => {
   const m = await member(A);
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id);
   let r = await patch(m.user.uuid, m.key, { country: "XX", website: "nope", email: "x@y.z" });
   const p = problem(r, 400, ["website", "country", "email"]);
   assert.equal(p.title, "Bad Request");
@@ -220,33 +211,34 @@ test("400: bad country ('XX', 'UK', 'FRA'), bad URLs and read-only fields are al
   });
   problem(r, 400, ["picture", "website", "country"]);
   problem(await patch(m.user.uuid, m.key, [1, 2]), 400);
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
 });
 
 test("409: a username taken in the org (compared case-insensitively); the same name in another org is free", async () => {
   const m = await member(A);
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id);
   for (const name of ["taken", "TAKEN", "Taken"]) {
     const p = problem(await patch(m.user.uuid, m.key, { username: name }), 409, ["username"]);
     assert.equal(p.title, "Conflict");
   }
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
   const b = await member(B);
   const r = await patch(b.user.uuid, b.key, { username: "Taken" });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.data.username, "Taken");
 });
 
-test("412: a stale If-Match changes nothing; a current one (strong or weak) is honoured", async () => {
+test("412: a stale If-Match changes nothing; a current one is honoured; a weak tag never matches (RFC 9110 strong comparison)", async () => {
   const m = await member(A);
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id);
   problem(await patch(m.user.uuid, m.key, { company: "X" }, { headers: { "if-match": '"99"' } }), 412);
   problem(await patch(m.user.uuid, m.key, { company: "X" }, { headers: { "if-match": '"abc"' } }), 412);
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
   let r = await patch(m.user.uuid, m.key, { company: "X" }, { headers: { "if-match": '"1"' } });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.headers.get("etag"), '"2"');
-  r = await patch(m.user.uuid, m.key, { company: "Y" }, { headers: { "if-match": 'W/"2"' } });
+  problem(await patch(m.user.uuid, m.key, { company: "W" }, { headers: { "if-match": 'W/"2"' } }), 412);
+  r = await patch(m.user.uuid, m.key, { company: "Y" }, { headers: { "if-match": '"2"' } });
   assert.equal(r.status, 200, r.text);
   problem(await patch(m.user.uuid, m.key, { company: "Z" }, { headers: { "if-match": '"2"' } }), 412);
   assert.equal((await w.row(m.user.id)).company, "Y");
@@ -254,7 +246,7 @@ test("412: a stale If-Match changes nothing; a current one (strong or weak) is h
 
 test("401: no key, a malformed or unknown key, a revoked key, a non-Bearer scheme; nothing changes", async () => {
   const m = await member(A);
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id);
   for (const key of [null, "nope", "ue_" + "A".repeat(43)]) {
     problem(await patch(m.user.uuid, key, { company: "X" }), 401);
     problem(await get(m.user.uuid, key), 401);
@@ -263,7 +255,7 @@ test("401: no key, a malformed or unknown key, a revoked key, a non-Bearer schem
   const revoked = await w.createKey(m.user.id);
   assert.equal((await w.operator("DELETE", `/api-keys/${revoked.id}`)).status, 204);
   problem(await patch(m.user.uuid, revoked.key, { company: "X" }), 401);
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
 });
 
 test("404: an unknown UUID (even for an admin); 405 other methods; 415 a non-JSON body", async () => {

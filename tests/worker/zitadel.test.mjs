@@ -6,16 +6,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { startWorker, leaks, sha256 } from "./support.mjs";
+import { startWorker, startWithOrgs, leaks, sha256, snapshot, unchanged, verifies } from "./support.mjs";
 
 let w, A, B, taken;
 before(async () => {
   // The flows here are tested apart from the attempt limiter (a generous limit, so one test's
   // attempts never decide another's outcome); the limiter itself is tested at its production
   // setting, 5 per 60 s, each test on a worker of its own (see "PASSWORD_ATTEMPTS" below).
-  w = await startWorker({ notifications: true, attempts: { limit: 1000, period: 60 } });
-  A = await w.seedOrg("acme");
-  B = await w.seedOrg("beta");
+  ({ w, A, B } = await startWithOrgs({ notifications: true, attempts: { limit: 1000, period: 60 } }));
   taken = await member(A, { username: "taken" });
 });
 after(() => w?.dispose());
@@ -59,32 +57,10 @@ const post = (...a) => on(w).post(...a);
 /** A queued message for a user (bounded wait: delivery takes well under a second here). */
 const messageFor = (uuid) => w.waitForMessage(forUser(uuid), { timeoutMs: 2000 });
 
-async function snapshot(id, W = w) {
-  return [await W.row(id), await W.events(id), await codes(id, W)];
-}
-async function unchanged(id, [row, events, codeRows], W = w) {
-  assert.deepEqual(await W.row(id), row, "row must be unchanged");
-  assert.equal((await W.events(id)).length, events.length, "no audit event for a refused request");
-  assert.deepEqual(await codes(id, W), codeRows, "no verification code made or used");
-}
-async function codes(userId, W = w) {
-  const { results } = await W.db.prepare("SELECT * FROM verification_codes WHERE user_id = ? ORDER BY id").bind(userId).all();
-  return results;
-}
 const forUser = (uuid) => (m) => m.user_id === uuid;
 
 const RFC3339Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 const CODE = /^[A-Za-z0-9]{8}$/;
-const PHC = /^\$pbkdf2-sha256\$i=(\d+),l=32\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$/;
-
-/** Recompute the stored PHC string's PBKDF2-HMAC-SHA256 in Node. */
-function verifies(phc, password) {
-  const m = phc?.match(PHC);
-  assert.ok(m, `not a PBKDF2-SHA256 PHC string: ${phc?.slice(0, 20)}`);
-  const [, i, salt, hash] = m;
-  return pbkdf2Sync(password, Buffer.from(salt, "base64"), Number(i), 32, "sha256").toString("base64").replace(/=+$/, "") === hash;
-}
-
 /** passlib's adapted base64: standard alphabet, no padding, '.' for '+'. */
 const ab64 = (buf) => buf.toString("base64").replace(/=+$/, "").replace(/\+/g, ".");
 /** A modular-crypt PBKDF2-SHA256 hash as passlib / ZITADEL's passwap write it. */
@@ -217,12 +193,12 @@ test("the integer id as a decimal string names the user on REST and on Connect; 
   assert.equal((await w.row(m.user.id)).nick_name, "Int");
   r = await rest(m.key, m.user.uuid, { userId: m.user.uuid, username: `agreed-${m.user.id}` });
   assert.equal(r.status, 200, r.text);
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   r = await rest(m.key, m.user.uuid, { userId: A.other.uuid, username: "mismatch" });
   restError(r, 400, 3, ["userId"]);
   r = await connect(m.key, "UpdateUser", { username: "no-user-id" });
   connectError(r, 400, "invalid_argument");
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
 });
 
 test("null means unset (proto3 JSON): nulls change nothing; an empty displayName clears it", async () => {
@@ -246,7 +222,7 @@ test("null means unset (proto3 JSON): nulls change nothing; an empty displayName
 
 test("the seed's curl body verbatim: 400 invalid_argument naming each oneof conflict, on REST and Connect; nothing changes", async () => {
   const m = await member(A, { password: "Secr3tP4ssw0rd!" });
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   let r = await w.fetch(`/v2/users/human/${m.user.uuid}`, {
     method: "PUT",
     headers: { "Content-Type": "application/json", Accept: "application/json", Authorization: `Bearer ${A.adminKey}` },
@@ -266,7 +242,7 @@ test("the seed's curl body verbatim: 400 invalid_argument naming each oneof conf
     body: SEED_BODY.replace("{\n", `{\n"userId": "${m.user.uuid}",\n`),
   });
   connectError(r, 400, "invalid_argument");
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
   assert.deepEqual(await w.settledMessages(forUser(m.user.uuid)), [], "nothing queued");
 });
 
@@ -279,6 +255,8 @@ test("the seed's body with one choice per oneof works for an admin: every value 
   delete body.phone.isVerified;
   delete body.password.hashedPassword;
   delete body.password.verificationCode;
+  // An admin sets another user's password without a proof (a proof from an admin is refused).
+  delete body.password.currentPassword;
   const r = await rest(B.adminKey, m.user.uuid, body, { Accept: "application/json" });
   assert.equal(r.status, 200, r.text);
   json(r);
@@ -299,9 +277,9 @@ test("the seed's body with one choice per oneof works for an admin: every value 
   assert.equal(row.phone_verified, 0);
   assert.ok(verifies(row.password_hash, "Secr3tP4ssw0rd!"), "the new hash is of the given password");
   assert.equal(row.password_change_required, 1, "changeRequired: true");
-  const kinds = (await codes(m.user.id)).map((c) => [c.kind, c.value, c.used_at]);
+  const kinds = (await w.codes(m.user.id)).map((c) => [c.kind, c.value, c.used_at]);
   assert.deepEqual(kinds, [["email", "mini@mouse.com", null], ["phone", "+41791234567", null]]);
-  assert.equal((await codes(m.user.id))[1].digest, sha256(r.data.phoneCode), "only the phone code's digest is stored");
+  assert.equal((await w.codes(m.user.id))[1].digest, sha256(r.data.phoneCode), "only the phone code's digest is stored");
 
   const msg = await messageFor(m.user.uuid);
   assert.equal(msg.type, "email_verification", JSON.stringify(msg));
@@ -314,7 +292,7 @@ test("the seed's body with one choice per oneof works for an admin: every value 
 
 test("invalid argument: REST 400 code 3 with every field violation; Connect 400 invalid_argument; nothing changes", async () => {
   const m = await member(A);
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   const bad = { profile: { givenName: "" }, phone: { phone: "0791234567" } };
   let r = await rest(A.adminKey, m.user.uuid, bad);
   const err = restError(r, 400, 3, ["profile.givenName", "profile.familyName", "phone.phone"]);
@@ -330,12 +308,12 @@ test("invalid argument: REST 400 code 3 with every field violation; Connect 400 
   restError(r, 400, 3, ["profile.preferredLanguage", "profile.gender", "email.sendCode.urlTemplate", "email.email", "userName"]);
   r = await connect(A.adminKey, "UpdateUser", { userId: m.user.uuid, human: { profile: { givenName: "" } } });
   connectError(r, 400, "invalid_argument");
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
 });
 
 test("not found: REST 404 code 5, Connect 404 not_found (unknown uuid, unknown integer id, another org's user, no such id form)", async () => {
   const m = await member(B);
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   const nil = "00000000-0000-0000-0000-000000000000";
   restError(await rest(A.adminKey, nil, { username: "x" }), 404, 5);
   restError(await rest(A.adminKey, "424242", { username: "x" }), 404, 5);
@@ -349,9 +327,9 @@ test("not found: REST 404 code 5, Connect 404 not_found (unknown uuid, unknown i
   restError(await post(A.adminKey, m.user.uuid, "password_reset", { returnCode: {} }), 404, 5);
   // Unknown routes and methods answer in the same shape.
   restError(await w.fetch(`/v2/users/${m.user.uuid}/nothing`, { method: "POST", headers: bearer(A.adminKey), json: {} }), 404, 5);
-  connectError(await connect(A.adminKey, "DeleteUser", { userId: m.user.uuid }), 404, "not_found");
+  connectError(await connect(A.adminKey, "DeleteUser", { userId: m.user.uuid }), 404, "unimplemented");
   r405(await w.fetch(`/v2/users/human/${m.user.uuid}`, { method: "PATCH", headers: bearer(A.adminKey), json: {} }), "PUT");
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
 });
 
 function r405(r, allow) {
@@ -361,7 +339,7 @@ function r405(r, allow) {
 
 test("permission denied: REST 403 code 7, Connect 403 permission_denied (another user; admin-only fields named); nothing changes", async () => {
   const m = await member(A);
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   restError(await rest(A.otherKey, m.user.uuid, { username: "hijack" }), 403, 7);
   connectError(await connect(A.otherKey, "UpdateHumanUser", { userId: m.user.uuid, username: "hijack" }), 403, "permission_denied");
   connectError(await connect(A.otherKey, "UpdateUser", { userId: m.user.uuid, username: "hijack" }), 403, "permission_denied");
@@ -370,12 +348,12 @@ test("permission denied: REST 403 code 7, Connect 403 permission_denied (another
   r = await rest(m.key, m.user.uuid, { password: { hashedPassword: { hash: SEED_HASH } } });
   restError(r, 403, 7, ["password.hashedPassword"]);
   connectError(await connect(m.key, "UpdateHumanUser", { userId: m.user.uuid, email: { email: "x@acme.test", isVerified: true } }), 403, "permission_denied");
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
 });
 
 test("unauthenticated: REST 401 code 16, Connect 401 unauthenticated (no key, malformed, unknown, revoked); nothing changes", async () => {
   const m = await member(A);
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   const unknown = "ue_" + "A".repeat(43);
   for (const key of [null, "nope", unknown]) {
     restError(await rest(key, m.user.uuid, { username: "anon" }), 401, 16);
@@ -389,17 +367,17 @@ test("unauthenticated: REST 401 code 16, Connect 401 unauthenticated (no key, ma
   assert.equal((await w.operator("DELETE", `/api-keys/${revoked.id}`)).status, 204);
   restError(await rest(revoked.key, m.user.uuid, { username: "revoked" }), 401, 16);
   connectError(await connect(revoked.key, "UpdateUser", { userId: m.user.uuid, username: "revoked" }), 401, "unauthenticated");
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
 });
 
 test("already exists: a taken username (any case) or email is 409 code 6 / already_exists; nothing changes", async () => {
   const m = await member(A);
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   restError(await rest(m.key, m.user.uuid, { username: "TAKEN" }), 409, 6, ["username"]);
   connectError(await connect(m.key, "UpdateHumanUser", { userId: m.user.uuid, username: "taken" }), 409, "already_exists");
   connectError(await connect(m.key, "UpdateUser", { userId: m.user.uuid, username: "Taken" }), 409, "already_exists");
   restError(await rest(m.key, m.user.uuid, { email: { email: "Admin@ACME.test" } }), 409, 6, ["email.email"]);
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
   assert.deepEqual(await w.settledMessages(forUser(m.user.uuid)), [], "no code queued for a refused change");
   // The same username in another org is free.
   const b = await member(B);
@@ -408,17 +386,19 @@ test("already exists: a taken username (any case) or email is 409 code 6 / alrea
 
 test("failed precondition: a stale If-Match is 400 code 9 / failed_precondition on both transports; a current one is honoured", async () => {
   const m = await member(A);
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   restError(await rest(m.key, m.user.uuid, { username: "stale" }, { "if-match": '"99"' }), 400, 9);
   connectError(await connect(m.key, "UpdateHumanUser", { userId: m.user.uuid, username: "stale" }, { "if-match": '"99"' }), 400, "failed_precondition");
   connectError(await connect(m.key, "UpdateUser", { userId: m.user.uuid, username: "stale" }, { "if-match": '"99"' }), 400, "failed_precondition");
   // An empty update with a stale If-Match is refused too.
   connectError(await connect(m.key, "UpdateUser", { userId: m.user.uuid }, { "if-match": '"99"' }), 400, "failed_precondition");
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
   let r = await rest(m.key, m.user.uuid, { username: "fresh-1" }, { "if-match": '"1"' });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.data.details.sequence, "2");
-  r = await connect(m.key, "UpdateUser", { userId: m.user.uuid, username: "fresh-2" }, { "if-match": 'W/"2"' });
+  // A weak tag never matches (RFC 9110 strong comparison).
+  connectError(await connect(m.key, "UpdateUser", { userId: m.user.uuid, username: "weak" }, { "if-match": 'W/"2"' }), 400, "failed_precondition");
+  r = await connect(m.key, "UpdateUser", { userId: m.user.uuid, username: "fresh-2" }, { "if-match": '"2"' });
   assert.equal(r.status, 200, r.text);
   restError(await rest(m.key, m.user.uuid, { username: "fresh-3" }, { "if-match": '"2"' }), 400, 9);
   assert.equal((await w.row(m.user.id)).username, "fresh-2");
@@ -471,7 +451,7 @@ test("email change by the user: unverified, code queued (email_verification, to,
   let row = await w.row(m.user.id);
   assert.equal(row.email, to);
   assert.equal(row.email_verified, 0, "a changed address is unverified");
-  const [stored] = await codes(m.user.id);
+  const [stored] = await w.codes(m.user.id);
   assert.equal(stored.kind, "email");
   assert.equal(stored.value, to);
   assert.equal(stored.used_at, null);
@@ -486,11 +466,11 @@ test("email change by the user: unverified, code queued (email_verification, to,
   assert.equal(msg.url, `https://example.com/email/verify?userID=${m.user.uuid}&code=${msg.code}&orgID=${A.org.id}`);
   assert.match(msg.expires_at, RFC3339Z);
   assert.equal(stored.digest, sha256(msg.code), "only the code's SHA-256 digest is stored");
-  assert.ok(!JSON.stringify(await codes(m.user.id)).includes(msg.code), "the plain code is nowhere in verification_codes");
+  assert.ok(!JSON.stringify(await w.codes(m.user.id)).includes(msg.code), "the plain code is nowhere in verification_codes");
 
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   restError(await post(m.key, m.user.uuid, "email/verify", { verificationCode: "WRONG123" }), 400, 3, ["verificationCode"]);
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
   r = await post(m.key, m.user.uuid, "email/verify", { verificationCode: msg.code });
   assert.equal(r.status, 200, r.text);
   json(r);
@@ -498,7 +478,7 @@ test("email change by the user: unverified, code queued (email_verification, to,
   assertDetails(r.data.details, row, A);
   assert.equal(row.email_verified, 1);
   assert.equal(row.email, to);
-  assert.ok((await codes(m.user.id))[0].used_at, "the code is used up");
+  assert.ok((await w.codes(m.user.id))[0].used_at, "the code is used up");
   restError(await post(m.key, m.user.uuid, "email/verify", { verificationCode: msg.code }), 400, 3, ["verificationCode"]);
 });
 
@@ -527,7 +507,7 @@ test("admin with returnCode gets emailCode (no message queued); the user verifie
   assert.match(code, CODE);
   assert.equal(r.data.phoneCode, undefined);
   assert.equal((await w.row(m.user.id)).email_verified, 0);
-  const rows = await codes(m.user.id);
+  const rows = await w.codes(m.user.id);
   assert.equal(rows.length, 1);
   assert.equal(rows[0].digest, sha256(code));
   assert.ok(!JSON.stringify(rows).includes(code), "only a digest is in verification_codes");
@@ -555,19 +535,19 @@ test("an expired code is refused (400) and changes nothing", async () => {
   const r = await rest(A.adminKey, m.user.uuid, { email: { email: `expiring-${m.user.id}@acme.test`, returnCode: {} } });
   assert.equal(r.status, 200, r.text);
   await w.db.prepare("UPDATE verification_codes SET expires_at = '2000-01-01T00:00:00.000Z' WHERE user_id = ?").bind(m.user.id).run();
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   restError(await post(m.key, m.user.uuid, "email/verify", { verificationCode: r.data.emailCode }), 400, 3, ["verificationCode"]);
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
   assert.equal((await w.row(m.user.id)).email_verified, 0);
 });
 
 test("a user asking for returnCode (email, phone) is 403 naming the field; nothing changes", async () => {
   const m = await member(A);
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   restError(await rest(m.key, m.user.uuid, { email: { email: `rc-${m.user.id}@acme.test`, returnCode: {} } }), 403, 7, ["email.returnCode"]);
   restError(await rest(m.key, m.user.uuid, { phone: { phone: "+41791234567", returnCode: {} } }), 403, 7, ["phone.returnCode"]);
   connectError(await connect(m.key, "UpdateUser", { userId: m.user.uuid, human: { email: { email: `rc-${m.user.id}@acme.test`, returnCode: {} } } }), 403, "permission_denied");
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
   assert.deepEqual(await w.settledMessages(forUser(m.user.uuid)), []);
 });
 
@@ -579,7 +559,7 @@ test("phone change by the user (E.164): unverified, phone_verification queued �
   let row = await w.row(m.user.id);
   assert.equal(row.phone, "+41791234560");
   assert.equal(row.phone_verified, 0);
-  const [stored] = await codes(m.user.id);
+  const [stored] = await w.codes(m.user.id);
   assert.deepEqual([stored.kind, stored.value], ["phone", "+41791234560"]);
   restError(await rest(m.key, m.user.uuid, { phone: { phone: "0791234567" } }), 400, 3, ["phone.phone"]);
   restError(await rest(m.key, m.user.uuid, { phone: { phone: "+41 79 123 45 67" } }), 400, 3, ["phone.phone"]);
@@ -604,7 +584,7 @@ test("phone: admin returnCode → phoneCode → /phone/verify (REST) and VerifyP
   const code = r.data.phoneCode;
   assert.match(code, CODE);
   assert.equal((await w.row(m.user.id)).phone_verified, 0);
-  assert.equal((await codes(m.user.id))[0].digest, sha256(code));
+  assert.equal((await w.codes(m.user.id))[0].digest, sha256(code));
   restError(await post(m.key, m.user.uuid, "phone/verify", { verificationCode: "WRONG123" }), 400, 3, ["verificationCode"]);
   // An email code does not verify a phone.
   restError(await post(m.key, m.user.uuid, "email/verify", { verificationCode: code }), 400, 3, ["verificationCode"]);
@@ -654,12 +634,12 @@ test("password: self change with currentPassword → 200, the stored PBKDF2 PHC 
 
 test("password: a wrong currentPassword is 400 password.currentPassword ('Password is invalid') on both transports; nothing changes", async () => {
   const m = await member(A, { password: "Old-Passw0rd!" });
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   const change = (current) => ({ password: { password: { password: "N3w-Passw0rd!" }, currentPassword: current } });
   const err = restError(await rest(m.key, m.user.uuid, change("not-it-at-all")), 400, 3, ["password.currentPassword"]);
   assert.equal(err.message, "Password is invalid");
   connectError(await connect(m.key, "UpdateHumanUser", { userId: m.user.uuid, ...change("Old-Passw0rd") }), 400, "invalid_argument");
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
   assert.ok(verifies((await w.row(m.user.id)).password_hash, "Old-Passw0rd!"));
   // A user with no password at all can't prove one.
   const n = await member(A);
@@ -672,7 +652,7 @@ test("password reset: admin gets a code (returnCode); the user changes its passw
   passwords.push("R3set-Passw0rd!");
   restError(await post(m.key, m.user.uuid, "password_reset", { returnCode: {} }), 403, 7, ["returnCode"]);
   connectError(await connect(m.key, "PasswordReset", { userId: m.user.uuid, returnCode: {} }), 403, "permission_denied");
-  assert.deepEqual(await codes(m.user.id), []);
+  assert.deepEqual(await w.codes(m.user.id), []);
 
   let r = await post(A.adminKey, m.user.uuid, "password_reset", { returnCode: {} });
   assert.equal(r.status, 200, r.text);
@@ -681,7 +661,7 @@ test("password reset: admin gets a code (returnCode); the user changes its passw
   assert.match(code, CODE);
   assert.deepEqual(Object.keys(r.data).sort(), ["details", "verificationCode"]);
   assertDetails(r.data.details, await w.row(m.user.id), A);
-  const [stored] = await codes(m.user.id);
+  const [stored] = await w.codes(m.user.id);
   assert.deepEqual([stored.kind, stored.value, stored.digest], ["password_reset", null, sha256(code)]);
   assert.deepEqual(await w.settledMessages(forUser(m.user.uuid)), [], "returnCode: nothing is sent");
   assert.equal((await w.events(m.user.id)).at(-1).action, "password_reset_requested");
@@ -694,11 +674,11 @@ test("password reset: admin gets a code (returnCode); the user changes its passw
   const row = await w.row(m.user.id);
   assert.ok(verifies(row.password_hash, "R3set-Passw0rd!"));
   assert.equal(row.password_change_required, 1);
-  assert.ok((await codes(m.user.id))[0].used_at, "used up");
-  const after = await snapshot(m.user.id);
+  assert.ok((await w.codes(m.user.id))[0].used_at, "used up");
+  const after = await snapshot(w, m.user.id, { codes: true });
   restError(await rest(m.key, m.user.uuid, body(code)), 400, 3, ["verificationCode"]);
   connectError(await connect(m.key, "UpdateHumanUser", { userId: m.user.uuid, ...body(code) }), 400, "invalid_argument");
-  await unchanged(m.user.id, after);
+  await unchanged(w, m.user.id, after);
 });
 
 test("password reset over Connect, and a code for one user is no proof for another", async () => {
@@ -707,9 +687,9 @@ test("password reset over Connect, and a code for one user is no proof for anoth
   const r = await connect(A.adminKey, "PasswordReset", { userId: m.user.uuid, returnCode: {} });
   assert.equal(r.status, 200, r.text);
   const code = r.data.verificationCode;
-  const snap = await snapshot(n.user.id);
+  const snap = await snapshot(w, n.user.id, { codes: true });
   restError(await rest(n.key, n.user.uuid, { password: { password: { password: "Stolen-Passw0rd!" }, verificationCode: code } }), 400, 3, ["verificationCode"]);
-  await unchanged(n.user.id, snap);
+  await unchanged(w, n.user.id, snap);
   const ok = await connect(m.key, "UpdateUser", { userId: m.user.uuid, human: { password: { password: { password: "C0nnect-Reset!" }, verificationCode: code } } });
   assert.equal(ok.status, 200, ok.text);
   assert.ok(verifies((await w.row(m.user.id)).password_hash, "C0nnect-Reset!"));
@@ -721,7 +701,7 @@ test("password reset with sendLink queues a password_reset message to the user's
   let r = await post(m.key, m.user.uuid, "password_reset", { sendLink: { notificationType: "NOTIFICATION_TYPE_Email", urlTemplate: "https://example.com/reset?u={{.UserID}}&c={{.Code}}" } });
   assert.equal(r.status, 200, r.text);
   assert.deepEqual(Object.keys(r.data), ["details"], "no code in the response");
-  assert.equal((await codes(m.user.id))[0].kind, "password_reset");
+  assert.equal((await w.codes(m.user.id))[0].kind, "password_reset");
   restError(await post(m.key, m.user.uuid, "password_reset", { sendLink: { notificationType: "NOTIFICATION_TYPE_SMS" } }), 400, 3, ["sendLink.notificationType"]);
 
   const msg = await messageFor(m.user.uuid);
@@ -729,7 +709,7 @@ test("password reset with sendLink queues a password_reset message to the user's
   assert.equal(msg.to, m.user.email);
   assert.match(msg.code, CODE);
   assert.equal(msg.url, `https://example.com/reset?u=${m.user.uuid}&c=${msg.code}`);
-  assert.equal((await codes(m.user.id))[0].digest, sha256(msg.code));
+  assert.equal((await w.codes(m.user.id))[0].digest, sha256(msg.code));
   r = await rest(m.key, m.user.uuid, { password: { password: { password: "L1nk-Passw0rd!" }, verificationCode: msg.code } });
   assert.equal(r.status, 200, r.text);
   assert.ok(verifies((await w.row(m.user.id)).password_hash, "L1nk-Passw0rd!"));
@@ -739,12 +719,12 @@ test("password reset with sendLink queues a password_reset message to the user's
 test("password: an admin sets one without proof (200); a user without proof is 403 naming password.password", async () => {
   const m = await member(A, { password: "Old-Passw0rd!" });
   passwords.push("Adm1n-Set-Passw0rd!");
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   restError(await rest(m.key, m.user.uuid, { password: { password: { password: "N0-Proof-Passw0rd!" } } }), 403, 7, ["password.password"]);
   connectError(await connect(m.key, "UpdateUser", { userId: m.user.uuid, human: { password: { password: { password: "N0-Proof-Passw0rd!" } } } }), 403, "permission_denied");
   // Another user proving the target's current password still may not.
   restError(await rest(A.otherKey, m.user.uuid, { password: { password: { password: "N0-Proof-Passw0rd!" }, currentPassword: "Old-Passw0rd!" } }), 403, 7);
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
   const r = await rest(A.adminKey, m.user.uuid, { password: { password: { password: "Adm1n-Set-Passw0rd!", changeRequired: true } } });
   assert.equal(r.status, 200, r.text);
   const row = await w.row(m.user.id);
@@ -801,7 +781,7 @@ test("hashedPassword import: published bcrypt vectors ($2a$, $2b$, $2y$) and the
 
 test("hashedPassword import: argon2, MD5-crypt, plaintext and out-of-bounds costs are 400 on password.hashedPassword.hash; nothing changes", async () => {
   const m = await member(A, { password: "Old-Passw0rd!" });
-  const snap = await snapshot(m.user.id);
+  const snap = await snapshot(w, m.user.id, { codes: true });
   const bad = [
     "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
     "$1$saltsalt$hashhashhashhashhashha",
@@ -816,7 +796,7 @@ test("hashedPassword import: argon2, MD5-crypt, plaintext and out-of-bounds cost
   connectError(await connect(A.adminKey, "UpdateHumanUser", { userId: m.user.uuid, password: { hashedPassword: { hash: bad[0] } } }), 400, "invalid_argument");
   restError(await rest(A.adminKey, m.user.uuid, { password: { hashedPassword: {} } }), 400, 3, ["password.hashedPassword.hash"]);
   restError(await rest(A.adminKey, m.user.uuid, { password: { changeRequired: true } }), 400, 3, ["password.password", "password.changeRequired"]);
-  await unchanged(m.user.id, snap);
+  await unchanged(w, m.user.id, snap);
 });
 
 // ---------------------------------------------------------------- PASSWORD_ATTEMPTS (5 per 60 s)
@@ -842,7 +822,7 @@ const change = (current, password = "N3w-Passw0rd!") => ({ password: { password:
 test("PASSWORD_ATTEMPTS: 5 wrong currentPasswords → 400 each; the 6th within the minute → 429 Retry-After 60 on REST and Connect, even when right", async () => {
   const { L, api, members: [m] } = await limited(1);
   try {
-    const snap = await snapshot(m.user.id, L);
+    const snap = await snapshot(L, m.user.id, { codes: true });
     for (let i = 1; i <= 4; i++) restError(await api.rest(m.key, m.user.uuid, change(`wrong-${i}`)), 400, 3, ["password.currentPassword"]);
     connectError(await api.connect(m.key, "UpdateHumanUser", { userId: m.user.uuid, ...change("wrong-5") }), 400, "invalid_argument");
     let r = await api.rest(m.key, m.user.uuid, change("Old-Passw0rd!"));
@@ -852,7 +832,7 @@ test("PASSWORD_ATTEMPTS: 5 wrong currentPasswords → 400 each; the 6th within t
     r = await api.connect(m.key, "UpdateUser", { userId: m.user.uuid, human: change("Old-Passw0rd!") });
     connectError(r, 429, "resource_exhausted");
     assert.equal(r.headers.get("retry-after"), "60");
-    await unchanged(m.user.id, snap, L);
+    await unchanged(L, m.user.id, snap);
     assert.ok(verifies((await L.row(m.user.id)).password_hash, "Old-Passw0rd!"));
   } finally {
     await L.dispose();
@@ -883,7 +863,7 @@ test("PASSWORD_ATTEMPTS on codes: 5 wrong verification codes → 400 each; the 6
     assert.equal(r.headers.get("retry-after"), "60");
     connectError(await api.connect(m.key, "VerifyEmail", { userId: m.user.uuid, verificationCode: code }), 429, "resource_exhausted");
     assert.equal((await L.row(m.user.id)).email_verified, 0);
-    assert.equal((await codes(m.user.id, L))[0].used_at, null);
+    assert.equal((await L.codes(m.user.id))[0].used_at, null);
   } finally {
     await L.dispose();
   }

@@ -1,0 +1,201 @@
+//! The operator API's routes and how each becomes a pipeline call.
+
+use super::{render_error, wire, RULES};
+use crate::dialects::respond;
+use crate::error::Failure;
+use crate::http::{json_body, parse_if_match, Request, Response};
+use crate::model::{Principal, Target, User};
+use crate::pipeline::{self, UpdateCommand};
+use crate::platform::{Ctx, Platform};
+use serde_json::json;
+
+/// `/admin/v1/...`: orgs, users, API keys, audit events.
+pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Response {
+    let Some(allowed) = allowed_methods(rest) else {
+        return render_error(&Failure::NotFound);
+    };
+    if !allowed.split(", ").any(|m| m == req.method) {
+        return render_error(&Failure::MethodNotAllowed).with_header("allow", allowed);
+    }
+    respond(cx, route(cx, req, rest).await, render_error)
+}
+
+/// The methods a path of this API supports (for 405 and its `Allow`), or `None` for no such path.
+fn allowed_methods(rest: &[&str]) -> Option<&'static str> {
+    match rest {
+        ["orgs"] => Some("POST"),
+        ["api-keys"] => Some("GET, POST"),
+        ["api-keys", _, "rotate"] => Some("POST"),
+        ["users"] => Some("GET, POST"),
+        ["users", _] => Some("GET, PATCH, DELETE"),
+        ["users", _, "deactivate" | "reactivate"] => Some("POST"),
+        ["users", _, "events"] => Some("GET"),
+        ["api-keys", _] => Some("DELETE"),
+        ["events"] => Some("GET"),
+        ["webhooks"] => Some("GET, POST"),
+        ["webhooks", _] => Some("DELETE"),
+        ["webhooks", _, "deliveries"] => Some("GET"),
+        ["webhooks", _, "replay"] => Some("POST"),
+        _ => None,
+    }
+}
+
+/// Operations whose one statement re-checks an admin key in D1 itself (its guard): a success
+/// costs one KV read and one D1 call. Every other operation asks D1 about the key first.
+fn carries_guard(method: &str, rest: &[&str]) -> bool {
+    matches!(
+        (method, rest),
+        ("GET" | "PATCH" | "DELETE", ["users", _])
+            | ("POST", ["users", _, "deactivate" | "reactivate"])
+            | ("GET" | "POST", ["users"])
+            | ("POST", ["api-keys"])
+            | ("POST", ["api-keys", _, "rotate"])
+    )
+}
+
+fn id(segment: &str) -> Result<i64, Failure> {
+    crate::model::Target::parse_positive_id(segment).ok_or(Failure::NotFound)
+}
+
+/// A key just issued, shown once: the key and what it carries (never its digest).
+fn issued_response(issued: pipeline::IssuedKey) -> Response {
+    let row = &issued.row;
+    let scopes = crate::model::Scopes::from_json(row.get("scopes").and_then(|v| v.as_str()));
+    let mut body = json!({
+        "id": row.get("id"),
+        "key": issued.key.key,
+        "prefix": row.get("prefix"),
+        "name": row.get("name"),
+        "role": row.get("role"),
+        "user_id": row.get("user_id"),
+        "scopes": scopes.list(),
+        "expires_at": row.get("expires_at"),
+        "created_at": row.get("created_at"),
+        "created_by": row.get("created_by"),
+    });
+    if let Some(from) = row.get("rotated_from").filter(|v| !v.is_null()) {
+        body["rotated_from"] = from.clone();
+    }
+    Response::json(201, &body)
+}
+
+fn own_org(who: &Principal) -> Option<i64> {
+    match who {
+        Principal::Key(k) => Some(k.org_id),
+        Principal::Operator => None,
+    }
+}
+
+fn user_response(status: u16, user: &User) -> Response {
+    Response::json(status, &user.canonical_json()).with_header("etag", user.etag())
+}
+
+async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Result<Response, Failure> {
+    let who = pipeline::authenticate_operator_or_key(cx, req).await?;
+    if !carries_guard(req.method.as_str(), rest) {
+        pipeline::ensure_key_holds(cx, &who).await?;
+    }
+    match (req.method.as_str(), rest) {
+        ("POST", ["orgs"]) => {
+            let name = wire::parse_new_org(json_body(req)?)?;
+            let org = pipeline::create_org(cx, &who, name).await?;
+            Ok(Response::json(201, &serde_json::Value::Object(org)))
+        }
+        ("POST", ["api-keys"]) => {
+            let request = wire::parse_new_key(json_body(req)?)?;
+            Ok(issued_response(pipeline::create_key(cx, &who, request).await?))
+        }
+        ("POST", ["api-keys", key_id, "rotate"]) => {
+            let overlap = wire::parse_rotation(json_body(req)?)?;
+            Ok(issued_response(pipeline::rotate_key(cx, &who, id(key_id)?, overlap).await?))
+        }
+        ("GET", ["api-keys"]) => {
+            let (owner, org) = wire::parse_key_listing(&req.query_pairs(), own_org(&who))?;
+            let keys = pipeline::list_keys(cx, &who, owner, org).await?;
+            Ok(Response::json(200, &json!({ "api_keys": keys })))
+        }
+        ("DELETE", ["api-keys", key_id]) => {
+            pipeline::revoke_key(cx, &who, id(key_id)?).await?;
+            Ok(Response::empty(204))
+        }
+        (_, ["users", ..]) => users(cx, req, &who, rest).await,
+        (_, ["events" | "webhooks", ..]) => feed(cx, req, &who, rest).await,
+        _ => Err(Failure::NotFound),
+    }
+}
+
+/// The user lifecycle.
+async fn users<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest: &[&str]) -> Result<Response, Failure> {
+    let pre = parse_if_match(req.header("if-match"));
+    match (req.method.as_str(), rest) {
+        ("GET", ["users"]) => {
+            let listing = wire::parse_listing(&req.query_pairs(), own_org(who))?;
+            let page = pipeline::list_users(cx, who, &listing).await?;
+            Ok(Response::json(200, &wire::render_page(&page.users, page.next_after)))
+        }
+        ("POST", ["users"]) => {
+            let new = wire::parse_new_user(json_body(req)?)?;
+            let user = pipeline::create_user(cx, &RULES, who, new).await?;
+            Ok(user_response(201, &user).with_header("location", format!("/admin/v1/users/{}", user.id)))
+        }
+        ("GET", ["users", user_id]) => {
+            let user = pipeline::read_user(cx, &RULES, who, &Target::Id(id(user_id)?)).await?;
+            Ok(user_response(200, &user))
+        }
+        ("PATCH", ["users", user_id]) => {
+            let target = Target::Id(id(user_id)?);
+            let patch = wire::parse_patch(json_body(req)?)?;
+            let out = pipeline::update_user(cx, &RULES, who, UpdateCommand { target, patch, precondition: pre }).await?;
+            Ok(user_response(200, &out.user))
+        }
+        ("DELETE", ["users", user_id]) => {
+            pipeline::delete_user(cx, &RULES, who, &Target::Id(id(user_id)?), pre.as_ref()).await?;
+            Ok(Response::empty(204))
+        }
+        ("POST", ["users", user_id, action @ ("deactivate" | "reactivate")]) => {
+            let target = Target::Id(id(user_id)?);
+            let user = pipeline::set_deactivated(cx, &RULES, who, &target, pre.as_ref(), *action == "deactivate").await?;
+            Ok(user_response(200, &user))
+        }
+        ("GET", ["users", user_id, "events"]) => {
+            let events = pipeline::list_events(cx, who, id(user_id)?).await?;
+            Ok(Response::json(200, &json!({ "events": events })))
+        }
+        _ => Err(Failure::NotFound),
+    }
+}
+
+/// The change feed: pull, and webhook subscriptions.
+async fn feed<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest: &[&str]) -> Result<Response, Failure> {
+    use pipeline::feed;
+    match (req.method.as_str(), rest) {
+        ("GET", ["events"]) => {
+            let (org, after, limit) = wire::parse_feed_query(&req.query_pairs(), own_org(who))?;
+            let (events, next) = feed::pull(cx, who, org, after, limit).await?;
+            Ok(Response::json(200, &json!({ "events": events, "next": next })))
+        }
+        ("POST", ["webhooks"]) => {
+            let (org, url, types) = wire::parse_new_webhook(json_body(req)?, own_org(who), cx.config().allow_http_webhooks)?;
+            let (mut row, secret) = feed::subscribe(cx, who, org, &url, &types).await?;
+            row.insert("secret".into(), secret.as_str().into());
+            Ok(Response::json(201, &serde_json::Value::Object(row)))
+        }
+        ("GET", ["webhooks"]) => {
+            let (org, _, _) = wire::parse_feed_query(&req.query_pairs(), own_org(who))?;
+            Ok(Response::json(200, &json!({ "webhooks": feed::list_webhooks(cx, who, org).await? })))
+        }
+        ("DELETE", ["webhooks", hook]) => {
+            feed::delete_webhook(cx, who, id(hook)?).await?;
+            Ok(Response::empty(204))
+        }
+        ("GET", ["webhooks", hook, "deliveries"]) => {
+            Ok(Response::json(200, &json!({ "deliveries": feed::deliveries(cx, who, id(hook)?).await? })))
+        }
+        ("POST", ["webhooks", hook, "replay"]) => {
+            let from = wire::parse_replay(json_body(req)?)?;
+            feed::replay(cx, who, id(hook)?, from).await?;
+            Ok(Response::json(202, &json!({ "from_seq": from })))
+        }
+        _ => Err(Failure::NotFound),
+    }
+}

@@ -1,0 +1,92 @@
+//! Who may act on whom, decided before anything is written, and why a guarded statement that
+//! matched nothing did so — checked in an order that tells a caller nothing it shouldn't learn:
+//! the key first, then the target, then the version.
+
+use crate::error::Failure;
+use crate::model::{Field, KeyPrincipal, Principal, Target, User};
+use crate::platform::{Ctx, Platform};
+use crate::policy::{Denial, Rules};
+use crate::store::guard::{self as store_guard, KeyState};
+
+/// What D1 says about a caller and a target.
+pub(crate) enum Probe {
+    Key(KeyState),
+    TargetAbsent,
+    TargetPresent,
+}
+
+pub(crate) async fn probe<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, target: &Target) -> Result<Probe, Failure> {
+    let (state, version) = store_guard::read_probe(cx.query(store_guard::probe(who, target)).await?);
+    Ok(match (state, version) {
+        (KeyState::Valid, Some(_)) => Probe::TargetPresent,
+        (KeyState::Valid, None) => Probe::TargetAbsent,
+        (state, _) => Probe::Key(state),
+    })
+}
+
+fn key_failure(state: KeyState) -> Failure {
+    match state {
+        KeyState::Demoted => Failure::RoleNotHeld,
+        _ => Failure::Unauthenticated,
+    }
+}
+
+/// Why a guarded statement on `target` matched nothing.
+pub(crate) async fn explain_miss<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Failure {
+    let Principal::Key(key) = who else {
+        // The operator passes every guard: only the target or its version can be missing.
+        return match cx.query(crate::store::users::select(who, target)).await {
+            Ok(rows) if rows.is_empty() => Failure::NotFound,
+            Ok(_) => Failure::PreconditionFailed,
+            Err(e) => e.into(),
+        };
+    };
+    match probe(cx, key, target).await {
+        Err(f) => f,
+        Ok(Probe::Key(state)) => key_failure(state),
+        Ok(Probe::TargetAbsent) => Failure::NotFound,
+        // The target is there and the key is good, so the version condition failed (or the row
+        // changed between the two statements, which is the same thing to the client).
+        Ok(Probe::TargetPresent) => Failure::PreconditionFailed,
+    }
+}
+
+/// Policy for one request. The operator may do anything; a key follows its dialect's rules,
+/// with one refinement that needs the store: a user key aimed at someone else learns 403 only
+/// when that someone is in its own org; otherwise 404, as if nobody were there.
+pub(crate) async fn authorize<P: Platform>(
+    cx: &Ctx<'_, P>,
+    rules: &Rules,
+    who: &Principal,
+    target: &Target,
+    touched: &[Field],
+    proof_given: bool,
+) -> Result<(), Failure> {
+    let Principal::Key(key) = who else { return Ok(()) };
+    match rules.authorize(key.role, target.is(key), touched, proof_given) {
+        Ok(()) => Ok(()),
+        Err(Denial::NotSelf) => Err(match probe(cx, key, target).await? {
+            Probe::TargetPresent => Failure::Forbidden(Denial::NotSelf),
+            Probe::TargetAbsent => Failure::NotFound,
+            Probe::Key(state) => key_failure(state),
+        }),
+        Err(d) => Err(Failure::Forbidden(d)),
+    }
+}
+
+/// The key behind an operator-API call still holds in D1 (the cache may be stale).
+pub(crate) async fn key_holds<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal) -> Result<(), Failure> {
+    let (state, _) = store_guard::read_probe(cx.query(store_guard::key_state(who)).await?);
+    match state {
+        KeyState::Valid => Ok(()),
+        other => Err(key_failure(other)),
+    }
+}
+
+/// The target as the caller may see it, or why not.
+pub(crate) async fn read_within_reach<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Result<User, Failure> {
+    match cx.query(crate::store::users::select(who, target)).await?.into_iter().next() {
+        Some(row) => User::from_row(row).map_err(Failure::Internal),
+        None => Err(explain_miss(cx, who, target).await),
+    }
+}

@@ -1,0 +1,150 @@
+//! The user lifecycle beyond updates: read, create, deactivate and reactivate, delete, list.
+//! Every change is one batch with its audit event; see docs/ARCHITECTURE.md, "Lifecycle".
+
+use super::guard::{authorize, explain_miss, read_within_reach};
+use super::plan::{commit, hash_new, Plan};
+use super::Write;
+use crate::apikey;
+use crate::error::Failure;
+use crate::http::Precondition;
+use crate::model::{Action, Field, NewSecret, NewUser, Principal, Target, User, UserListing};
+use crate::platform::{Ctx, Platform};
+use crate::policy::Rules;
+use crate::store::{codes, keys, users, RowExt};
+
+/// Read a user as the caller may see it: itself, or anyone in its org for an admin; anyone for
+/// the operator.
+pub async fn read_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Principal, target: &Target) -> Result<User, Failure> {
+    authorize(cx, rules, who, target, &[], false).await?;
+    read_within_reach(cx, who, target).await
+}
+
+/// The org a caller may act in: any for the operator, its own for a key (others are 404).
+fn org_within_reach(who: &Principal, org_id: i64) -> Result<(), Failure> {
+    match who {
+        Principal::Key(k) if k.org_id != org_id => Err(Failure::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// Create a user: one INSERT that lands only if the org exists (and the caller's key still
+/// holds), with its `create` event.
+pub async fn create_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Principal, new: NewUser) -> Result<User, Failure> {
+    org_within_reach(who, new.org_id)?;
+    let touched = new.patch.touched();
+    let recorded = new.event_fields();
+    if let Principal::Key(k) = who {
+        rules.authorize(k.role, false, &touched, false).map_err(Failure::Forbidden)?;
+    }
+    let mut fields = new.patch.assignments();
+    if let Some(change) = &new.patch.password {
+        let hash = match &change.secret {
+            NewSecret::Plain(pw) => hash_new(cx, pw)?,
+            NewSecret::Imported(h) => h.as_str().to_string(),
+        };
+        fields.push((Field::Password, hash.into()));
+    }
+    let uuid = super::new_uuid(cx)?;
+    let target = Target::Uuid(uuid.clone());
+    let w = Write::new(cx)?;
+    let batch = vec![
+        users::insert(who, new.org_id, &uuid, (&fields, &users::identity_keys(&new.patch)), &w.now, &w.tag),
+        w.event(&target, who, Action::Create, rules.dialect, &recorded),
+    ];
+    let mut results = cx.batch(batch).await?;
+    match results.first_mut().and_then(|r| r.pop()) {
+        Some(row) => User::from_row(row).map_err(Failure::Internal),
+        None => Err(match who {
+            Principal::Key(k) => super::guard::key_holds(cx, k).await.err().unwrap_or(Failure::NotFound),
+            Principal::Operator => Failure::NotFound,
+        }),
+    }
+}
+
+/// Deactivate (`true`) or reactivate (`false`) a user. A deactivated user stays readable by
+/// admins, and its keys are refused by the guard on the next request whatever KV says. Doing it
+/// twice changes nothing and writes no event.
+pub async fn set_deactivated<P: Platform>(
+    cx: &Ctx<'_, P>,
+    rules: &Rules,
+    who: &Principal,
+    target: &Target,
+    pre: Option<&Precondition>,
+    deactivated: bool,
+) -> Result<User, Failure> {
+    authorize(cx, rules, who, target, &[Field::Deactivated], false).await?;
+    let w = Write::new(cx)?;
+    let mut plan = Plan::default();
+    plan.update.set(Field::Deactivated, deactivated);
+    plan.update.conditions.push(users::Condition::Deactivated(!deactivated));
+    let action = if deactivated { Action::Deactivate } else { Action::Reactivate };
+    match commit(cx, who, target, pre, plan, (action, rules.dialect, &[Field::Deactivated]), &w).await {
+        Ok((user, _)) => Ok(user),
+        // Already in that state: the same answer as a successful change, nothing written.
+        Err(Failure::PreconditionFailed) => {
+            let user = read_within_reach(cx, who, target).await?;
+            let stale = matches!(pre, Some(Precondition::Versions(vs)) if !vs.contains(&user.version));
+            if user.deactivated == deactivated && !stale {
+                Ok(user)
+            } else {
+                Err(Failure::PreconditionFailed)
+            }
+        }
+        Err(f) => Err(f),
+    }
+}
+
+/// Delete a user: its row becomes a tombstone (personal data erased, email and username free
+/// again), its keys are revoked and its codes retired in the same batch, and its audit history
+/// stays readable by the operator. The revoked keys leave the KV cache too (the guard refuses
+/// them anyway).
+pub async fn delete_user<P: Platform>(
+    cx: &Ctx<'_, P>,
+    rules: &Rules,
+    who: &Principal,
+    target: &Target,
+    pre: Option<&Precondition>,
+) -> Result<(), Failure> {
+    authorize(cx, rules, who, target, &[Field::Deactivated], false).await?;
+    let w = Write::new(cx)?;
+    let batch = vec![
+        users::tombstone(who, target, pre, &w.now, &w.tag),
+        w.event(target, who, Action::Delete, rules.dialect, &[]),
+        keys::revoke_all_of(target, &w.tag, &w.now),
+        codes::retire(target, &w.tag, None, &w.now),
+    ];
+    let results = cx.batch(batch).await?;
+    if results.first().is_none_or(Vec::is_empty) {
+        return Err(explain_miss(cx, who, target).await);
+    }
+    for row in results.get(2).into_iter().flatten() {
+        if let Some(digest) = row.text("digest") {
+            let _ = cx.kv_delete(&apikey::kv_key(&digest)).await;
+        }
+    }
+    Ok(())
+}
+
+/// One page of a listing, and the id to continue after when there is more.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub users: Vec<User>,
+    pub next_after: Option<i64>,
+}
+
+/// List an org's live users in id order (a stable keyset, never OFFSET).
+pub async fn list_users<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, q: &UserListing) -> Result<Page, Failure> {
+    org_within_reach(who, q.org_id)?;
+    let rows = cx.query(users::list(who, q)).await?;
+    let mut users: Vec<User> = rows.into_iter().map(User::from_row).collect::<Result<_, _>>().map_err(Failure::Internal)?;
+    let more = users.len() > q.limit as usize;
+    users.truncate(q.limit as usize);
+    let next_after = if more { users.last().map(|u| u.id) } else { None };
+    if users.is_empty() {
+        if let Principal::Key(k) = who {
+            // An empty page and a refused key look alike from here.
+            super::guard::key_holds(cx, k).await?;
+        }
+    }
+    Ok(Page { users, next_after })
+}

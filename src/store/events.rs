@@ -1,0 +1,178 @@
+//! The `user_events` table: the audit trail. One row per committed change, written in the same
+//! batch as the change and only if it landed; field names, never values of secrets.
+
+use super::guard::written;
+use super::Stmt;
+use crate::model::{Field, Principal, Target};
+
+/// One event: its id (the webhook-id deliveries carry), what the audit trail calls it, its feed
+/// type (`None`: audit only), which API made it, the changed fields' names, and any detail (JSON;
+/// never a secret).
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub id: &'a str,
+    pub action: &'a str,
+    pub kind: Option<&'a str>,
+    pub dialect: &'a str,
+    pub fields: &'a [Field],
+    pub detail: Option<String>,
+}
+
+fn actor(who: &Principal) -> (Option<i64>, Option<i64>) {
+    match who {
+        Principal::Operator => (None, None),
+        Principal::Key(k) => (Some(k.key_id), Some(k.user_id)),
+    }
+}
+
+/// The columns every event row is written with, and the per-org next `seq` for `org_expr`.
+const EVENT_COLUMNS: &str =
+    "user_id, org_id, actor_key_id, actor_user_id, action, type, dialect, fields, detail, event_id, at, version, seq, data";
+
+fn next_seq(org_expr: &str) -> String {
+    format!("(SELECT COALESCE(MAX(e.seq), 0) + 1 FROM user_events e WHERE e.org_id = {org_expr})")
+}
+
+fn event_params(who: &Principal, e: &Event, now: &str) -> Vec<super::SqlValue> {
+    let (key, user) = actor(who);
+    let names: Vec<&str> = e.fields.iter().map(|f| f.name()).collect();
+    let fields_json = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
+    vec![
+        key.into(),
+        user.into(),
+        e.action.into(),
+        e.kind.into(),
+        e.dialect.into(),
+        fields_json.into(),
+        e.detail.clone().into(),
+        e.id.into(),
+        now.into(),
+    ]
+}
+
+/// The event row for the write tagged `tag`, carrying the user as that write left it; inserts
+/// nothing if the write didn't happen.
+pub fn insert(t: &Target, tag: &str, who: &Principal, e: &Event, now: &str) -> Stmt {
+    let mut params = event_params(who, e, now);
+    let written_sql = written(t, tag, &mut params);
+    let seq = next_seq("users.org_id");
+    let snapshot = super::users::SNAPSHOT;
+    Stmt::new(
+        format!(
+            "INSERT INTO user_events ({EVENT_COLUMNS}) SELECT id, org_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, version, {seq}, \
+             {snapshot} FROM users WHERE {written_sql}"
+        ),
+        params,
+    )
+}
+
+/// The event of a code the write tagged `tag` made, only if that code was stored (an address
+/// with a live code gets no second one).
+pub fn insert_for_code(t: &Target, tag: &str, who: &Principal, e: &Event, digest: &str, now: &str) -> Stmt {
+    let mut stmt = insert(t, tag, who, e, now);
+    stmt.sql.push_str(" AND EXISTS (SELECT 1 FROM verification_codes WHERE digest = ? AND used_at IS NULL)");
+    stmt.params.push(digest.into());
+    stmt
+}
+
+/// What a group event carries: the group as the write left it (as it was, for a deletion), its
+/// members as user UUIDs. `g` is the `groups` row.
+const GROUP_SNAPSHOT: &str = "json_object('uuid', g.uuid, 'display_name', g.display_name, 'external_id', g.external_id, \
+'version', g.version, 'created_at', g.created_at, 'updated_at', g.updated_at, 'members', (SELECT json_group_array(u.uuid) \
+FROM group_members m JOIN users u ON u.id = m.user_id AND u.deleted_at IS NULL WHERE m.group_id = g.id))";
+
+/// A group's event (`group.created` / `.updated` / `.deleted`): lands only for the group row that
+/// `group_sql` (over `groups g`) picks, so a write that didn't happen has no event. For a
+/// deletion it runs before the delete, under the same conditions.
+pub fn insert_for_group(group_sql: &str, group_params: Vec<super::SqlValue>, who: &Principal, e: &Event, now: &str) -> Stmt {
+    let mut params = event_params(who, e, now);
+    params.extend(group_params);
+    let columns = EVENT_COLUMNS.replacen("user_id", "group_uuid", 1);
+    let seq = next_seq("g.org_id");
+    Stmt::new(
+        format!(
+            "INSERT INTO user_events ({columns}) SELECT g.uuid, g.org_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, g.version, {seq}, \
+             {GROUP_SNAPSHOT} FROM groups g WHERE {group_sql}"
+        ),
+        params,
+    )
+}
+
+/// Whether a user ever existed within reach (tombstones included: their history stays readable).
+pub fn user_known(user_id: i64, org: Option<i64>) -> Stmt {
+    match org {
+        None => Stmt::new("SELECT id FROM users WHERE id = ?", vec![user_id.into()]),
+        Some(org) => Stmt::new("SELECT id FROM users WHERE id = ? AND org_id = ?", vec![user_id.into(), org.into()]),
+    }
+}
+
+/// A user's audit trail, newest first (at most 100 events).
+pub fn for_user(user_id: i64, org: Option<i64>) -> Stmt {
+    let (scope, params) = match org {
+        None => ("", vec![user_id.into()]),
+        Some(org) => (" AND org_id = ?", vec![user_id.into(), org.into()]),
+    };
+    Stmt::new(
+        format!(
+            "SELECT id, user_id, actor_key_id, action, dialect, fields, version, at, detail FROM user_events \
+             WHERE user_id = ?{scope} ORDER BY id DESC LIMIT 100"
+        ),
+        params,
+    )
+}
+
+/// A key event in its owner's history (`api_key.created`, `.rotated`, `.revoked`, `.expiring`),
+/// naming the key and the issuer in `detail`, never the key. `key_sql` picks the key row, and
+/// the event lands only if that row is there.
+fn key_event(who: &Principal, e: &Event, key_sql: &str, key_params: Vec<super::SqlValue>, now: &str) -> Stmt {
+    let mut params = event_params(who, e, now);
+    params.truncate(6); // actor, action, type, dialect, fields; detail is built from the key row
+    params.extend([super::keys::issuer(who).into(), e.id.into(), now.into()]);
+    params.extend(key_params);
+    let seq = next_seq("k.org_id");
+    let snapshot = super::users::SNAPSHOT;
+    Stmt::new(
+        format!(
+            "INSERT INTO user_events ({EVENT_COLUMNS}) SELECT k.user_id, k.org_id, ?, ?, ?, ?, ?, ?, \
+             json_object('key_id', k.id, 'issuer', ?, 'expires_at', k.expires_at, 'rotated_from', k.rotated_from), ?, ?, \
+             (SELECT version FROM users WHERE users.id = k.user_id), {seq}, \
+             (SELECT {snapshot} FROM users WHERE users.id = k.user_id) FROM api_keys k WHERE {key_sql}"
+        ),
+        params,
+    )
+}
+
+fn key_meta<'a>(id: &'a str, action: &'a str, kind: Option<&'a str>) -> Event<'a> {
+    Event { id, action, kind, dialect: "admin", fields: &[], detail: None }
+}
+
+/// `api_key.created` (or `.rotated`) for the key with this digest.
+pub fn key_created(who: &Principal, event_id: &str, digest: &str, rotated: bool, now: &str) -> Stmt {
+    let action = if rotated { "api_key.rotated" } else { "api_key.created" };
+    key_event(who, &key_meta(event_id, action, Some("api_key.created")), "k.digest = ?", vec![digest.into()], now)
+}
+
+/// `api_key.expiring`: a rotation set the old key to stop at its (new) expiry (audit only).
+pub fn key_expiring(who: &Principal, event_id: &str, old_id: i64, new_digest: &str, now: &str) -> Stmt {
+    let sql = "k.id = ? AND EXISTS (SELECT 1 FROM api_keys n WHERE n.digest = ? AND n.rotated_from = k.id)";
+    key_event(who, &key_meta(event_id, "api_key.expiring", None), sql, vec![old_id.into(), new_digest.into()], now)
+}
+
+/// `api_key.revoked`, only when this request is the one that revoked it.
+pub fn key_revoked(who: &Principal, event_id: &str, key_id: i64, now: &str) -> Stmt {
+    let meta = key_meta(event_id, "api_key.revoked", Some("api_key.revoked"));
+    key_event(who, &meta, "k.id = ? AND k.revoked_at = ?", vec![key_id.into(), now.into()], now)
+}
+
+/// The feed of one org: its events after `after` in `seq` order (at most `limit`).
+pub fn feed(org_id: i64, after: i64, limit: u32) -> Stmt {
+    Stmt::new(
+        format!("SELECT {FEED_COLUMNS} FROM user_events WHERE org_id = ? AND seq > ? AND type IS NOT NULL ORDER BY seq LIMIT ?"),
+        vec![org_id.into(), after.into(), i64::from(limit).into()],
+    )
+}
+
+/// What an event is rendered from.
+pub const FEED_COLUMNS: &str =
+    "id, event_id, seq, type, at, org_id, (SELECT uuid FROM orgs WHERE orgs.id = user_events.org_id) AS org_uuid, \
+actor_key_id, actor_user_id, dialect, fields, detail, data";

@@ -1,0 +1,183 @@
+//! The change feed's tables: webhook endpoints and their deliveries. The events themselves are
+//! the outbox rows of `user_events` (see `events`).
+
+use super::{SqlValue, Stmt};
+
+/// What a webhook listing returns: never the secret.
+const WEBHOOK_COLUMNS: &str = "id, uuid, org_id, url, event_types, after_seq, created_at, created_by";
+
+/// A new endpoint for an org; it receives the events committed after it (the org's current seq).
+pub fn insert_webhook(uuid: &str, org_id: i64, url: &str, event_types: Option<&str>, secret: &str, by: &str, now: &str) -> Stmt {
+    Stmt::new(
+        format!(
+            "INSERT INTO webhooks (uuid, org_id, url, event_types, secret, after_seq, created_at, created_by) \
+             SELECT ?, id, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM user_events WHERE org_id = orgs.id), ?, ? \
+             FROM orgs WHERE id = ? RETURNING {WEBHOOK_COLUMNS}"
+        ),
+        vec![uuid.into(), url.into(), event_types.into(), secret.into(), now.into(), by.into(), org_id.into()],
+    )
+}
+
+pub fn list_webhooks(org_id: i64) -> Stmt {
+    Stmt::new(
+        format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE org_id = ? AND deleted_at IS NULL ORDER BY id"),
+        vec![org_id.into()],
+    )
+}
+
+/// One live webhook within reach (`org`: the caller's, or any for the operator).
+pub fn webhook(id: i64, org: Option<i64>) -> Stmt {
+    let (scope, mut params) = org_scope(org);
+    params.insert(0, id.into());
+    Stmt::new(format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ? AND deleted_at IS NULL{scope}"), params)
+}
+
+fn org_scope(org: Option<i64>) -> (&'static str, Vec<SqlValue>) {
+    match org {
+        Some(o) => (" AND org_id = ?", vec![o.into()]),
+        None => ("", vec![]),
+    }
+}
+
+/// Unsubscribe: nothing more is delivered to it (pending deliveries fail with a note).
+pub fn delete_webhook(id: i64, org: Option<i64>, now: &str) -> Vec<Stmt> {
+    let (scope, scope_params) = org_scope(org);
+    let mut params = vec![now.into(), id.into()];
+    params.extend(scope_params);
+    vec![
+        Stmt::new(format!("UPDATE webhooks SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL{scope} RETURNING id"), params),
+        Stmt::new(
+            "UPDATE deliveries SET status = 'failed', last_error = 'endpoint deleted', next_attempt_at = NULL \
+             WHERE webhook_id = ? AND status = 'pending' AND EXISTS (SELECT 1 FROM webhooks WHERE id = ? AND deleted_at IS NOT NULL)",
+            vec![id.into(), id.into()],
+        ),
+    ]
+}
+
+/// Deliveries of one webhook, newest first.
+pub fn deliveries(webhook_id: i64, limit: u32) -> Stmt {
+    Stmt::new(
+        "SELECT d.id, e.event_id, e.seq, e.type, d.status, d.attempts, d.next_attempt_at, d.last_status, d.last_error, \
+         d.created_at, d.delivered_at FROM deliveries d JOIN user_events e ON e.id = d.event_row \
+         WHERE d.webhook_id = ? ORDER BY d.id DESC LIMIT ?",
+        vec![webhook_id.into(), i64::from(limit).into()],
+    )
+}
+
+/// Fan out: a pending delivery for every (event not yet handed over, live subscribed webhook)
+/// pair of an org (or of every org), then mark those events handed over. Idempotent.
+pub fn fan_out(org: Option<i64>, now: &str) -> Vec<Stmt> {
+    let (scope, scope_params) = match org {
+        Some(o) => (" AND e.org_id = ?", vec![SqlValue::from(o)]),
+        None => ("", vec![]),
+    };
+    let mut params = vec![now.into(), now.into()];
+    params.extend(scope_params.clone());
+    let mut mark = vec![now.into()];
+    mark.extend(scope_params);
+    vec![
+        Stmt::new(
+            format!(
+                "INSERT OR IGNORE INTO deliveries (webhook_id, event_row, status, next_attempt_at, created_at) \
+                 SELECT w.id, e.id, 'pending', ?, ? FROM user_events e JOIN webhooks w ON w.org_id = e.org_id \
+                 WHERE e.enqueued_at IS NULL AND e.type IS NOT NULL AND w.deleted_at IS NULL AND e.seq > w.after_seq \
+                 AND (w.event_types IS NULL OR EXISTS (SELECT 1 FROM json_each(w.event_types) t WHERE t.value = e.type)){scope}"
+            ),
+            params,
+        ),
+        Stmt::new(
+            format!("UPDATE user_events SET enqueued_at = ? WHERE enqueued_at IS NULL{}", scope.replace("e.org_id", "org_id")),
+            mark,
+        ),
+    ]
+}
+
+/// Claim up to `limit` due deliveries for one attempt each: their next attempt moves to
+/// `lease_until`, so a second worker running the same sweep skips them. Returns what the attempt
+/// needs: the event row, the endpoint and its secret.
+pub fn claim_due(org: Option<i64>, now: &str, lease_until: &str, limit: u32) -> Stmt {
+    let (scope, scope_params) = match org {
+        Some(o) => (" AND webhook_id IN (SELECT id FROM webhooks WHERE org_id = ?)", vec![SqlValue::from(o)]),
+        None => ("", vec![]),
+    };
+    let mut params = vec![lease_until.into(), now.into()];
+    params.extend(scope_params);
+    params.push(i64::from(limit).into());
+    Stmt::new(
+        format!(
+            "UPDATE deliveries SET next_attempt_at = ?, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?{scope} ORDER BY next_attempt_at LIMIT ?) \
+             RETURNING id, attempts, webhook_id, event_row, \
+             (SELECT url FROM webhooks WHERE webhooks.id = deliveries.webhook_id) AS url, \
+             (SELECT secret FROM webhooks WHERE webhooks.id = deliveries.webhook_id) AS secret, \
+             (SELECT deleted_at FROM webhooks WHERE webhooks.id = deliveries.webhook_id) AS webhook_deleted_at"
+        ),
+        params,
+    )
+}
+
+/// The event rows behind claimed deliveries.
+pub fn event_rows(ids: &[i64]) -> Stmt {
+    let marks = super::placeholders(ids.len().max(1));
+    let params = if ids.is_empty() { vec![SqlValue::Int(-1)] } else { ids.iter().map(|i| SqlValue::Int(*i)).collect() };
+    Stmt::new(format!("SELECT {} FROM user_events WHERE id IN ({marks})", super::events::FEED_COLUMNS), params)
+}
+
+/// How an attempt ended.
+pub enum Outcome<'a> {
+    Delivered {
+        status: u16,
+    },
+    /// Try again at `at`.
+    Retry {
+        at: &'a str,
+        status: Option<u16>,
+        error: &'a str,
+    },
+    Failed {
+        status: Option<u16>,
+        error: &'a str,
+    },
+}
+
+pub fn record(delivery_id: i64, outcome: &Outcome, now: &str) -> Stmt {
+    match outcome {
+        Outcome::Delivered { status } => Stmt::new(
+            "UPDATE deliveries SET status = 'delivered', last_status = ?, last_error = NULL, delivered_at = ?, \
+             next_attempt_at = NULL WHERE id = ?",
+            vec![i64::from(*status).into(), now.into(), delivery_id.into()],
+        ),
+        Outcome::Retry { at, status, error } => Stmt::new(
+            "UPDATE deliveries SET next_attempt_at = ?, last_status = ?, last_error = ? WHERE id = ? AND status = 'pending'",
+            vec![(*at).into(), status.map(i64::from).into(), (*error).into(), delivery_id.into()],
+        ),
+        Outcome::Failed { status, error } => Stmt::new(
+            "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, last_status = ?, last_error = ? WHERE id = ?",
+            vec![status.map(i64::from).into(), (*error).into(), delivery_id.into()],
+        ),
+    }
+}
+
+/// Replay: deliver again every event of the webhook's org from `from_seq` on (new attempts,
+/// same event ids, so receivers dedupe).
+pub fn replay(webhook_id: i64, from_seq: i64, now: &str) -> Vec<Stmt> {
+    let matching = "FROM user_events e JOIN webhooks w ON w.org_id = e.org_id WHERE w.id = ? AND w.deleted_at IS NULL \
+                    AND e.seq >= ? AND e.type IS NOT NULL \
+                    AND (w.event_types IS NULL OR EXISTS (SELECT 1 FROM json_each(w.event_types) t WHERE t.value = e.type))";
+    vec![
+        Stmt::new(
+            format!(
+                "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL \
+                 WHERE webhook_id = ? AND event_row IN (SELECT e.id {matching})"
+            ),
+            vec![now.into(), webhook_id.into(), webhook_id.into(), from_seq.into()],
+        ),
+        Stmt::new(
+            format!(
+                "INSERT OR IGNORE INTO deliveries (webhook_id, event_row, status, next_attempt_at, created_at) \
+                 SELECT w.id, e.id, 'pending', ?, ? {matching} RETURNING id"
+            ),
+            vec![now.into(), now.into(), webhook_id.into(), from_seq.into()],
+        ),
+    ]
+}

@@ -1,0 +1,407 @@
+//! Compile a `model::filter::Filter` to a parameterized SQL `WHERE` fragment.
+//!
+//! The caller says which SQL expression stands for each attribute (a `Column`); the SQL built
+//! holds only those expressions, fixed keywords and `?` placeholders, never text from the
+//! filter. Every fragment evaluates to 0 or 1, never NULL (each comparison is guarded with
+//! `IS NOT NULL`), so `not (…)` of a comparison on an absent attribute is true, as a client
+//! expects, rather than SQL's unknown.
+//!
+//! Case: `Text { case_exact: false }` compares with SQLite's `NOCASE` collation and `LIKE`,
+//! both of which fold ASCII letters only, so `É` and `é` differ there. Where full Unicode case
+//! folding matters, the store keeps a column folded with Rust's `str::to_lowercase` and maps the
+//! attribute as `FoldedText`: the value is folded the same way and compared exactly.
+
+use super::SqlValue;
+use crate::model::filter::{AttrPath, CompareOp, Filter, FilterValue};
+use std::fmt;
+
+/// Most `?` placeholders a compiled filter may use (D1 allows 100 per statement; the rest is
+/// left for the query around it).
+pub const MAX_PARAMS: usize = 64;
+/// Deepest filter tree compiled.
+pub const MAX_DEPTH: usize = 128;
+
+/// How the values of a column compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// Text; not `case_exact`: ASCII case-insensitive (`COLLATE NOCASE`, `LIKE`); `case_exact`:
+    /// binary (`=`, `GLOB`).
+    Text {
+        case_exact: bool,
+    },
+    /// Text stored folded by `str::to_lowercase`; values are folded the same way.
+    FoldedText,
+    /// 0 or 1 (JSON `true`/`false` inside a JSON array read as 1/0 by `json_extract`).
+    Bool,
+    /// RFC 3339 UTC text shaped as `values::rfc3339_millis` writes it
+    /// (`2025-03-25T16:00:34.438Z`), so that text order is time order.
+    DateTime,
+    Int,
+}
+
+impl ColumnType {
+    /// The SCIM type name with its article, for messages.
+    fn name(self) -> &'static str {
+        match self {
+            ColumnType::Text { .. } | ColumnType::FoldedText => "a string",
+            ColumnType::Bool => "a boolean",
+            ColumnType::DateTime => "a dateTime",
+            ColumnType::Int => "an integer",
+        }
+    }
+}
+
+/// A filterable sub-attribute of a multi-valued attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubColumn {
+    /// The key in each JSON object, as stored (canonical case); matched case-insensitively.
+    pub name: &'static str,
+    pub ty: ColumnType,
+}
+
+/// What an attribute is in SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// A scalar SQL expression (usually a column; index it for the attributes clients match on).
+    Scalar { expr: &'static str, ty: ColumnType },
+    /// A JSON array of objects (`json_extract(scim, '$.emails')`), searched with `json_each`.
+    /// Without a sub-attribute, a comparison is on `value` (RFC 7644 §3.4.2.2's
+    /// `emails co "example.com"`).
+    Multi { json_expr: &'static str, subs: &'static [SubColumn] },
+}
+
+/// A filter that cannot be compiled: an attribute that is unknown or not searchable, or a value
+/// or operator that does not fit it. The dialect renders it as scimType `invalidFilter`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileError {
+    pub detail: String,
+}
+
+impl CompileError {
+    pub const SCIM_TYPE: &'static str = "invalidFilter";
+    fn new(detail: impl Into<String>) -> Self {
+        Self { detail: detail.into() }
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+/// The alias of the `json_each` row inside a multi-valued match.
+const ELEMENT: &str = "je";
+
+/// A WHERE fragment and its bound values, in placeholder order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fragment {
+    pub sql: String,
+    pub params: Vec<SqlValue>,
+}
+
+impl Fragment {
+    pub fn new(sql: impl Into<String>, params: Vec<SqlValue>) -> Self {
+        Self { sql: sql.into(), params }
+    }
+}
+
+/// Compile `filter`; `map` says what each attribute path is in SQL (`None`: not filterable).
+/// For a multi-valued attribute, `map` is asked with the path as written (`emails.value`,
+/// `emails`) and answers with the `Multi` column; the sub-attribute is looked up in its `subs`.
+pub fn compile(filter: &Filter, map: &dyn Fn(&AttrPath) -> Option<Column>) -> Result<Fragment, CompileError> {
+    let mut c = Compiler { map, params: Vec::new() };
+    let sql = c.node(filter, None, 0)?;
+    if c.params.len() > MAX_PARAMS {
+        return Err(CompileError::new(format!("filter too complex: more than {MAX_PARAMS} values")));
+    }
+    Ok(Fragment::new(sql, c.params))
+}
+
+struct Compiler<'m> {
+    map: &'m dyn Fn(&AttrPath) -> Option<Column>,
+    params: Vec<SqlValue>,
+}
+
+/// What a path names: an expression to compare (directly, or on each value of a JSON array).
+enum Target {
+    Direct { expr: String, ty: ColumnType },
+    InArray { json_expr: &'static str, expr: String, ty: ColumnType },
+    WholeArray { json_expr: &'static str, subs: &'static [SubColumn] },
+}
+
+impl Compiler<'_> {
+    /// `scope`: inside a value path, the sub-attributes its paths name.
+    fn node(&mut self, f: &Filter, scope: Option<&'static [SubColumn]>, depth: usize) -> Result<String, CompileError> {
+        if depth > MAX_DEPTH {
+            return Err(CompileError::new(format!("filter nested deeper than {MAX_DEPTH} levels")));
+        }
+        let sql = match f {
+            Filter::And(a, b) => format!("({} AND {})", self.node(a, scope, depth + 1)?, self.node(b, scope, depth + 1)?),
+            Filter::Or(a, b) => format!("({} OR {})", self.node(a, scope, depth + 1)?, self.node(b, scope, depth + 1)?),
+            Filter::Not(a) => format!("(NOT {})", self.node(a, scope, depth + 1)?),
+            Filter::Present(path) => match self.target(path, scope)? {
+                Target::WholeArray { json_expr, .. } => exists(json_expr, "1"),
+                Target::Direct { expr, ty } => present(&expr, ty),
+                Target::InArray { json_expr, expr, ty } => exists(json_expr, &present(&expr, ty)),
+            },
+            Filter::Compare { path, op, value } => match self.target(path, scope)? {
+                Target::Direct { expr, ty } => self.compare(&expr, ty, *op, value, path)?,
+                Target::InArray { json_expr, expr, ty } => {
+                    let cond = self.compare(&expr, ty, *op, value, path)?;
+                    exists(json_expr, &cond)
+                }
+                // `emails co "x"`: compares the values' `value` (RFC 7644 §3.4.2.2).
+                Target::WholeArray { json_expr, subs } => {
+                    let sub = find_sub(subs, "value").ok_or_else(|| unknown(path))?;
+                    let cond = self.compare(&element_expr(sub.name)?, sub.ty, *op, value, path)?;
+                    exists(json_expr, &cond)
+                }
+            },
+            Filter::ValuePath { attr, filter } => {
+                let (Some(Column::Multi { json_expr, subs }), None) = ((self.map)(attr), scope) else {
+                    return Err(CompileError::new(format!("'{attr}' is not a multi-valued attribute that can be filtered")));
+                };
+                let cond = self.node(filter, Some(subs), depth + 1)?;
+                exists(json_expr, &cond)
+            }
+        };
+        Ok(sql)
+    }
+
+    fn target(&self, path: &AttrPath, scope: Option<&'static [SubColumn]>) -> Result<Target, CompileError> {
+        if let Some(subs) = scope {
+            let sub = (path.urn.is_none() && path.sub_attr.is_none()).then(|| find_sub(subs, &path.attr)).flatten();
+            let sub = sub.ok_or_else(|| unknown(path))?;
+            return Ok(Target::Direct { expr: element_expr(sub.name)?, ty: sub.ty });
+        }
+        match (self.map)(path).ok_or_else(|| unknown(path))? {
+            Column::Scalar { expr, ty } => Ok(Target::Direct { expr: expr.to_string(), ty }),
+            Column::Multi { json_expr, subs } => {
+                let Some(sub_name) = &path.sub_attr else { return Ok(Target::WholeArray { json_expr, subs }) };
+                let sub = find_sub(subs, sub_name).ok_or_else(|| unknown(path))?;
+                Ok(Target::InArray { json_expr, expr: element_expr(sub.name)?, ty: sub.ty })
+            }
+        }
+    }
+
+    fn bind(&mut self, v: SqlValue) {
+        self.params.push(v);
+    }
+
+    fn compare(
+        &mut self,
+        expr: &str,
+        ty: ColumnType,
+        op: CompareOp,
+        value: &FilterValue,
+        path: &AttrPath,
+    ) -> Result<String, CompileError> {
+        if op == CompareOp::Ne {
+            return Ok(format!("(NOT {})", self.compare(expr, ty, CompareOp::Eq, value, path)?));
+        }
+        let mismatch = || CompileError::new(format!("'{path} {} {value}': '{path}' is {} attribute", op.as_str(), ty.name()));
+        match (ty, value) {
+            (_, FilterValue::Null) if op == CompareOp::Eq => Ok(format!("(NOT {})", present(expr, ty))),
+            (_, FilterValue::Null) => {
+                Err(CompileError::new(format!("'{path} {} null': null compares with eq or ne only", op.as_str())))
+            }
+            (ColumnType::Text { case_exact }, FilterValue::Str(s)) => Ok(self.text(expr, case_exact, op, s)),
+            (ColumnType::FoldedText, FilterValue::Str(s)) => Ok(self.text(expr, true, op, &s.to_lowercase())),
+            (ColumnType::Bool, FilterValue::Bool(b)) if op == CompareOp::Eq => {
+                self.bind(SqlValue::Int(i64::from(*b)));
+                Ok(guarded(expr, "= ?"))
+            }
+            (ColumnType::DateTime, FilterValue::Str(s)) if !op.is_substring() => {
+                let at = parse_date_time(s)
+                    .ok_or_else(|| CompileError::new(format!("'{path}': \"{s}\" is not an RFC 3339 date-time")))?;
+                self.bind(SqlValue::Text(at));
+                Ok(guarded(expr, &format!("{} ?", sql_operator(op))))
+            }
+            (ColumnType::Int, FilterValue::Num(n)) if !op.is_substring() => {
+                let n = n.as_i64().ok_or_else(|| CompileError::new(format!("'{path}': {n} is not an integer")))?;
+                self.bind(SqlValue::Int(n));
+                Ok(guarded(expr, &format!("{} ?", sql_operator(op))))
+            }
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// A text comparison; substring matches escape the pattern so the value matches literally.
+    fn text(&mut self, expr: &str, case_exact: bool, op: CompareOp, s: &str) -> String {
+        if op.is_substring() && s.is_empty() {
+            return format!("({expr} IS NOT NULL)");
+        }
+        if op.is_substring() {
+            let pattern = if case_exact { glob_pattern(op, s) } else { like_pattern(op, s) };
+            self.bind(SqlValue::Text(pattern));
+            return guarded(expr, if case_exact { "GLOB ?" } else { "LIKE ? ESCAPE '\\'" });
+        }
+        self.bind(SqlValue::Text(s.to_string()));
+        let collate = if case_exact { "" } else { " COLLATE NOCASE" };
+        guarded(expr, &format!("{} ?{collate}", sql_operator(op)))
+    }
+}
+
+fn unknown(path: &AttrPath) -> CompileError {
+    CompileError::new(format!("cannot filter on '{path}': unknown attribute, or not searchable"))
+}
+
+fn find_sub(subs: &'static [SubColumn], name: &str) -> Option<&'static SubColumn> {
+    subs.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+}
+
+/// `json_extract(je.value, '$."type"')`, for object values only (`json_extract` raises an error
+/// on a value that is not JSON, such as a bare string in the array). The name comes from the
+/// caller's static map, never from the filter; it is checked anyway, so no name could ever break
+/// out of the SQL string.
+fn element_expr(name: &str) -> Result<String, CompileError> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'$')) {
+        return Err(CompileError::new(format!("sub-attribute name '{name}' is not searchable")));
+    }
+    Ok(format!("(CASE WHEN {ELEMENT}.type = 'object' THEN json_extract({ELEMENT}.value, '$.\"{name}\"') END)"))
+}
+
+fn exists(json_expr: &str, cond: &str) -> String {
+    format!("EXISTS (SELECT 1 FROM json_each({json_expr}) AS {ELEMENT} WHERE {cond})")
+}
+
+/// `pr`: not null and, for text, not empty (RFC 7644 §3.4.2.2).
+fn present(expr: &str, ty: ColumnType) -> String {
+    match ty {
+        ColumnType::Text { .. } | ColumnType::FoldedText => format!("({expr} IS NOT NULL AND {expr} <> '')"),
+        _ => format!("({expr} IS NOT NULL)"),
+    }
+}
+
+/// `expr <cond>`, false (not NULL) when `expr` is NULL.
+fn guarded(expr: &str, cond: &str) -> String {
+    format!("({expr} IS NOT NULL AND {expr} {cond})")
+}
+
+fn sql_operator(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Gt => ">",
+        CompareOp::Ge => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Le => "<=",
+        _ => "=",
+    }
+}
+
+/// A `LIKE … ESCAPE '\'` pattern matching `s` literally at the start, end or anywhere.
+fn like_pattern(op: CompareOp, s: &str) -> String {
+    let mut escaped = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    wildcard(op, &escaped, "%")
+}
+
+/// A `GLOB` pattern (case-sensitive) matching `s` literally: `*`, `?` and `[` go in brackets.
+fn glob_pattern(op: CompareOp, s: &str) -> String {
+    let mut escaped = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        match c {
+            '*' | '?' | '[' => {
+                escaped.push('[');
+                escaped.push(c);
+                escaped.push(']');
+            }
+            _ => escaped.push(c),
+        }
+    }
+    wildcard(op, &escaped, "*")
+}
+
+fn wildcard(op: CompareOp, escaped: &str, any: &str) -> String {
+    match op {
+        CompareOp::Sw => format!("{escaped}{any}"),
+        CompareOp::Ew => format!("{any}{escaped}"),
+        _ => format!("{any}{escaped}{any}"),
+    }
+}
+
+/// An RFC 3339 date-time as the store writes it: UTC, milliseconds, `Z`.
+fn parse_date_time(s: &str) -> Option<String> {
+    let at = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    let ms = i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000)).ok()?;
+    Some(crate::values::rfc3339_millis(ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static EMAIL_SUBS: &[SubColumn] = &[
+        SubColumn { name: "value", ty: ColumnType::Text { case_exact: false } },
+        SubColumn { name: "primary", ty: ColumnType::Bool },
+    ];
+
+    fn map(p: &AttrPath) -> Option<Column> {
+        match p.attr.to_ascii_lowercase().as_str() {
+            "username" => Some(Column::Scalar { expr: "username", ty: ColumnType::Text { case_exact: false } }),
+            "emails" => Some(Column::Multi { json_expr: "json_extract(scim, '$.emails')", subs: EMAIL_SUBS }),
+            _ => None,
+        }
+    }
+
+    fn eq(attr: &str, v: &str) -> Filter {
+        Filter::compare(AttrPath::new(attr), CompareOp::Eq, FilterValue::Str(v.into()))
+    }
+
+    #[test]
+    fn values_are_bound_never_inlined() {
+        let nasty = "x' OR 1=1 --";
+        let f = compile(&Filter::or(eq("userName", nasty), Filter::not(eq("userName", "y"))), &map).unwrap();
+        assert_eq!(
+            f.sql,
+            "((username IS NOT NULL AND username = ? COLLATE NOCASE) OR (NOT (username IS NOT NULL AND username = ? COLLATE NOCASE)))"
+        );
+        assert_eq!(f.params, vec![SqlValue::Text(nasty.into()), SqlValue::Text("y".into())]);
+    }
+
+    #[test]
+    fn multi_valued_paths_become_exists() {
+        let f =
+            compile(&Filter::compare(AttrPath::with_sub("emails", "VALUE"), CompareOp::Co, FilterValue::Str("a%".into())), &map)
+                .unwrap();
+        assert_eq!(
+            f.sql,
+            "EXISTS (SELECT 1 FROM json_each(json_extract(scim, '$.emails')) AS je WHERE \
+             ((CASE WHEN je.type = 'object' THEN json_extract(je.value, '$.\"value\"') END) IS NOT NULL AND \
+             (CASE WHEN je.type = 'object' THEN json_extract(je.value, '$.\"value\"') END) LIKE ? ESCAPE '\\'))"
+        );
+        assert_eq!(f.params, vec![SqlValue::Text("%a\\%%".into())]);
+        let f = compile(&Filter::Present(AttrPath::new("emails")), &map).unwrap();
+        assert_eq!(f.sql, "EXISTS (SELECT 1 FROM json_each(json_extract(scim, '$.emails')) AS je WHERE 1)");
+    }
+
+    #[test]
+    fn patterns_escape_wildcards() {
+        assert_eq!(like_pattern(CompareOp::Sw, r"50%_\x"), r"50\%\_\\x%");
+        assert_eq!(like_pattern(CompareOp::Ew, "a"), "%a");
+        assert_eq!(glob_pattern(CompareOp::Co, "a*b?[c]"), "*a[*]b[?][[]c]*");
+        assert_eq!(parse_date_time("2011-05-13T04:42:34Z").as_deref(), Some("2011-05-13T04:42:34.000Z"));
+        assert_eq!(parse_date_time("2011-05-13T06:42:34.5+02:00").as_deref(), Some("2011-05-13T04:42:34.500Z"));
+        assert_eq!(parse_date_time("2011-05-13"), None);
+    }
+
+    #[test]
+    fn bounds() {
+        let mut deep = eq("userName", "x");
+        for _ in 0..=MAX_DEPTH {
+            deep = Filter::not(deep);
+        }
+        assert!(compile(&deep, &map).unwrap_err().detail.contains("nested deeper"));
+        let mut wide = eq("userName", "0");
+        for i in 1..=MAX_PARAMS {
+            wide = Filter::or(wide, eq("userName", &i.to_string()));
+        }
+        assert!(compile(&wide, &map).unwrap_err().detail.contains("too complex"));
+        assert_eq!(CompileError::SCIM_TYPE, "invalidFilter");
+    }
+}

@@ -1,0 +1,146 @@
+//! The `groups` and `group_members` tables (SCIM Groups). A group belongs to one org and its
+//! members are live users of that org; every statement carries the caller guard, and the
+//! membership statements of a write key on the write's tag, so they land only if it did.
+
+use super::events::{self, Event};
+use super::filter::Fragment;
+use super::guard::{key_holds, precondition};
+use super::{SqlValue, Stmt};
+use crate::http::Precondition;
+use crate::model::{KeyPrincipal, Principal};
+
+/// A group's members as a JSON array of `{value, display, own}` (`own`: the display is the
+/// client's, else the user's name), live users only, in id order.
+pub const MEMBERS: &str = "(SELECT json_group_array(json_object('value', mu.uuid, 'display', \
+COALESCE(mu.display, mu.name, mu.username, mu.email), 'own', mu.display IS NOT NULL)) FROM (SELECT u.uuid, gm.display, u.name, u.username, u.email \
+FROM group_members gm \
+JOIN users u ON u.id = gm.user_id AND u.deleted_at IS NULL WHERE gm.group_id = g.id ORDER BY u.id) AS mu)";
+
+/// What a group read returns.
+pub fn columns() -> String {
+    format!("g.uuid, g.display_name, g.external_id, g.version, g.created_at, g.updated_at, {MEMBERS} AS members")
+}
+
+/// A group's name and external id. (Members travel as one JSON array parameter, however many.)
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRow<'a> {
+    pub display_name: &'a str,
+    pub external_id: Option<&'a str>,
+}
+
+/// One group of the caller's org.
+pub fn select(who: &KeyPrincipal, uuid: &str) -> Stmt {
+    let mut params: Vec<SqlValue> = vec![uuid.into(), who.org_id.into()];
+    let guard = key_holds(who, &mut params);
+    Stmt::new(format!("SELECT {} FROM groups g WHERE g.uuid = ? AND g.org_id = ? AND {guard}", columns()), params)
+}
+
+/// A page of the org's groups matching `filter`, in id order, with the number of matches.
+pub fn list(who: &KeyPrincipal, filter: Option<&Fragment>, offset: u32, limit: u32) -> Stmt {
+    let (sql, mut params) = groups_where(who, filter);
+    params.extend([i64::from(limit).into(), i64::from(offset).into()]);
+    Stmt::new(
+        format!(
+            "SELECT {}, COUNT(*) OVER () AS total_results FROM groups g WHERE {sql} ORDER BY g.id LIMIT ? OFFSET ?",
+            columns()
+        ),
+        params,
+    )
+}
+
+/// How many of the org's groups match `filter`.
+pub fn count(who: &KeyPrincipal, filter: Option<&Fragment>) -> Stmt {
+    let (sql, params) = groups_where(who, filter);
+    Stmt::new(format!("SELECT COUNT(*) AS n FROM groups g WHERE {sql}"), params)
+}
+
+fn groups_where(who: &KeyPrincipal, filter: Option<&Fragment>) -> (String, Vec<SqlValue>) {
+    let mut params: Vec<SqlValue> = vec![who.org_id.into()];
+    let mut sql = "g.org_id = ?".to_string();
+    if let Some(f) = filter {
+        sql.push_str(&format!(" AND {}", f.sql));
+        params.extend(f.params.iter().cloned());
+    }
+    sql.push_str(&format!(" AND {}", key_holds(who, &mut params)));
+    (sql, params)
+}
+
+/// A new group; lands only while the caller's key holds.
+pub fn insert(who: &KeyPrincipal, uuid: &str, row: &GroupRow, now: &str, tag: &str) -> Stmt {
+    let mut params: Vec<SqlValue> =
+        vec![uuid.into(), who.org_id.into(), row.display_name.into(), row.external_id.into(), now.into(), now.into(), tag.into()];
+    let guard = key_holds(who, &mut params);
+    Stmt::new(
+        format!(
+            "INSERT INTO groups (uuid, org_id, display_name, external_id, created_at, updated_at, last_write) \
+             SELECT ?, ?, ?, ?, ?, ?, ? WHERE {guard} RETURNING uuid"
+        ),
+        params,
+    )
+}
+
+/// Replace a group's name and external id, at the expected version.
+pub fn update(who: &KeyPrincipal, uuid: &str, pre: Option<&Precondition>, row: &GroupRow, now: &str, tag: &str) -> Stmt {
+    let mut params: Vec<SqlValue> =
+        vec![row.display_name.into(), row.external_id.into(), now.into(), tag.into(), uuid.into(), who.org_id.into()];
+    let guard = key_holds(who, &mut params);
+    let pre_sql = precondition(pre, &mut params);
+    Stmt::new(
+        format!(
+            "UPDATE groups SET display_name = ?, external_id = ?, version = version + 1, updated_at = ?, last_write = ? \
+             WHERE uuid = ? AND org_id = ? AND {guard}{pre_sql} RETURNING uuid"
+        ),
+        params,
+    )
+}
+
+/// Drop every member of the group the write tagged `tag` just wrote.
+pub fn clear_members(uuid: &str, tag: &str) -> Stmt {
+    Stmt::new(
+        "DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE uuid = ? AND last_write = ?)",
+        vec![uuid.into(), tag.into()],
+    )
+}
+
+/// Make the listed users (`[{value, display}]`; live users of the group's org only) members of
+/// the group the write tagged `tag` wrote.
+pub fn add_members(uuid: &str, tag: &str, members_json: &str) -> Stmt {
+    Stmt::new(
+        "INSERT OR IGNORE INTO group_members (group_id, user_id, display) \
+         SELECT g.id, u.id, json_extract(j.value, '$.display') FROM groups g JOIN json_each(?) AS j \
+         JOIN users u ON u.uuid = json_extract(j.value, '$.value') AND u.org_id = g.org_id AND u.deleted_at IS NULL \
+         WHERE g.uuid = ? AND g.last_write = ?",
+        vec![members_json.into(), uuid.into(), tag.into()],
+    )
+}
+
+/// The event of the write tagged `tag` on this group (created or replaced), only if it landed.
+pub fn written_event(uuid: &str, tag: &str, who: &KeyPrincipal, e: &Event, now: &str) -> Stmt {
+    let actor = Principal::Key(who.clone());
+    events::insert_for_group("g.uuid = ? AND g.last_write = ?", vec![uuid.into(), tag.into()], &actor, e, now)
+}
+
+/// Delete a group and its memberships, at the expected version, with its event (written first,
+/// under the same conditions, so it carries the group as it was).
+pub fn delete(who: &KeyPrincipal, uuid: &str, pre: Option<&Precondition>, e: &Event, now: &str) -> Vec<Stmt> {
+    let target = |params: &mut Vec<SqlValue>| {
+        params.extend([uuid.into(), who.org_id.into()]);
+        let guard = key_holds(who, params);
+        let pre_sql = precondition(pre, params);
+        format!("uuid = ? AND org_id = ? AND {guard}{pre_sql}")
+    };
+    let mut event_params = Vec::new();
+    let event_sql = target(&mut event_params);
+    let mut members_params = Vec::new();
+    let members_sql = target(&mut members_params);
+    let mut group_params = Vec::new();
+    let group_sql = target(&mut group_params);
+    vec![
+        events::insert_for_group(&event_sql, event_params, &Principal::Key(who.clone()), e, now),
+        Stmt::new(
+            format!("DELETE FROM group_members WHERE group_id IN (SELECT id FROM groups WHERE {members_sql})"),
+            members_params,
+        ),
+        Stmt::new(format!("DELETE FROM groups WHERE {group_sql} RETURNING uuid"), group_params),
+    ]
+}

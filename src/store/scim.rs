@@ -1,0 +1,187 @@
+//! The SCIM dialect's view of the `users` table: which SQL expression each filterable SCIM
+//! attribute is (`user_column`, `group_column`, for `store::filter::compile`), and the listing
+//! queries with `totalResults` (RFC 7644 §3.4.2). The filter fragment holds only these fixed
+//! expressions and `?` placeholders.
+
+use super::filter::{Column, ColumnType, Fragment, SubColumn};
+use super::guard::key_holds;
+use super::{users::COLUMNS, SqlValue, Stmt};
+use crate::model::filter::AttrPath;
+use crate::model::KeyPrincipal;
+
+const CI: ColumnType = ColumnType::Text { case_exact: false };
+const CE: ColumnType = ColumnType::Text { case_exact: true };
+
+/// The domain of the address a user provisioned without any email gets (the directory needs
+/// one per user; RFC 2606 reserves `.invalid`). SCIM shows such a user with no `emails`.
+pub const NO_EMAIL_DOMAIN: &str = "no-email.invalid";
+
+/// A user's `emails` as SCIM shows them: the stored list with its primary (or first) value
+/// replaced by the canonical email, which other dialects may have changed.
+const EMAILS: &str = "(CASE WHEN users.email LIKE '%@no-email.invalid' THEN json_extract(users.scim, '$.emails') \
+WHEN json_array_length(users.scim, '$.emails') > 0 THEN json_set(json_extract(users.scim, '$.emails'), '$[' || \
+COALESCE((SELECT p.key FROM json_each(users.scim, '$.emails') AS p WHERE p.type = 'object' \
+AND json_extract(p.value, '$.primary') = 1 LIMIT 1), 0) || '].value', users.email) \
+ELSE json_array(json_object('value', users.email, 'primary', json('true'))) END)";
+
+static EMAIL_SUBS: &[SubColumn] = &[
+    SubColumn { name: "value", ty: CI },
+    SubColumn { name: "type", ty: CI },
+    SubColumn { name: "display", ty: CI },
+    SubColumn { name: "primary", ty: ColumnType::Bool },
+];
+static PHONE_SUBS: &[SubColumn] = &[
+    SubColumn { name: "value", ty: CI },
+    SubColumn { name: "type", ty: CI },
+    SubColumn { name: "display", ty: CI },
+    SubColumn { name: "primary", ty: ColumnType::Bool },
+];
+static VALUE_SUBS: &[SubColumn] = &[
+    SubColumn { name: "value", ty: CI },
+    SubColumn { name: "type", ty: CI },
+    SubColumn { name: "display", ty: CI },
+    SubColumn { name: "primary", ty: ColumnType::Bool },
+];
+static MEMBER_SUBS: &[SubColumn] =
+    &[SubColumn { name: "value", ty: CE }, SubColumn { name: "display", ty: CI }, SubColumn { name: "type", ty: CI }];
+
+const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:user";
+const ENTERPRISE_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user";
+const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:group";
+
+fn scalar(expr: &'static str, ty: ColumnType) -> Option<Column> {
+    Some(Column::Scalar { expr, ty })
+}
+
+/// A User attribute as SQL over `users`; `None`: not filterable. userName, externalId and
+/// displayName are indexed per org (migrations 0003, 0006).
+pub fn user_column(p: &AttrPath) -> Option<Column> {
+    let urn = p.urn.as_deref().map(str::to_ascii_lowercase);
+    if urn.as_deref() == Some(ENTERPRISE_URN) {
+        return enterprise_column(p);
+    }
+    if urn.is_some_and(|u| u != USER_URN) {
+        return None;
+    }
+    match p.key().as_str() {
+        "id" => scalar("users.uuid", CE),
+        "externalid" => scalar("users.external_id", CE),
+        "username" => scalar("users.username", CI),
+        "displayname" => scalar("users.name", CI),
+        "nickname" => scalar("users.nick_name", CI),
+        "title" => scalar("users.role_title", CI),
+        "name.givenname" => scalar("users.given_name", CI),
+        "name.familyname" => scalar("users.family_name", CI),
+        "name.formatted" => scalar("json_extract(users.scim, '$.name.formatted')", CI),
+        "name.middlename" => scalar("json_extract(users.scim, '$.name.middleName')", CI),
+        "preferredlanguage" => scalar("COALESCE(users.preferred_language, json_extract(users.scim, '$.preferredLanguage'))", CI),
+        "timezone" => scalar("COALESCE(users.timezone, json_extract(users.scim, '$.timezone'))", CI),
+        "locale" => scalar("json_extract(users.scim, '$.locale')", CI),
+        "usertype" => scalar("json_extract(users.scim, '$.userType')", CI),
+        "profileurl" => scalar("json_extract(users.scim, '$.profileUrl')", CE),
+        "active" => scalar("(users.deactivated = 0)", ColumnType::Bool),
+        "meta.created" => scalar("users.created_at", ColumnType::DateTime),
+        "meta.lastmodified" => scalar("users.updated_at", ColumnType::DateTime),
+        "emails" | "emails.value" | "emails.type" | "emails.primary" | "emails.display" => {
+            Some(Column::Multi { json_expr: EMAILS, subs: EMAIL_SUBS })
+        }
+        "phonenumbers" | "phonenumbers.value" | "phonenumbers.type" | "phonenumbers.primary" | "phonenumbers.display" => {
+            Some(Column::Multi { json_expr: "json_extract(users.scim, '$.phoneNumbers')", subs: PHONE_SUBS })
+        }
+        "roles" | "roles.value" | "roles.type" | "roles.primary" | "roles.display" => {
+            Some(Column::Multi { json_expr: "json_extract(users.scim, '$.roles')", subs: VALUE_SUBS })
+        }
+        "entitlements" | "entitlements.value" | "entitlements.type" | "entitlements.primary" | "entitlements.display" => {
+            Some(Column::Multi { json_expr: "json_extract(users.scim, '$.entitlements')", subs: VALUE_SUBS })
+        }
+        "groups" | "groups.value" | "groups.display" | "groups.type" => {
+            Some(Column::Multi { json_expr: USER_GROUPS, subs: MEMBER_SUBS })
+        }
+        _ => None,
+    }
+}
+
+fn enterprise_column(p: &AttrPath) -> Option<Column> {
+    match p.key().as_str() {
+        "employeenumber" => scalar(
+            "json_extract(users.scim, '$.\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\".employeeNumber')",
+            CI,
+        ),
+        "costcenter" => {
+            scalar("json_extract(users.scim, '$.\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\".costCenter')", CI)
+        }
+        "organization" => scalar(
+            "json_extract(users.scim, '$.\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\".organization')",
+            CI,
+        ),
+        "division" => {
+            scalar("json_extract(users.scim, '$.\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\".division')", CI)
+        }
+        "department" => {
+            scalar("json_extract(users.scim, '$.\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\".department')", CI)
+        }
+        "manager.value" | "manager" => scalar(
+            "json_extract(users.scim, '$.\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\".manager.value')",
+            CE,
+        ),
+        _ => None,
+    }
+}
+
+/// A Group attribute as SQL over `groups` (aliased `g`). displayName is indexed per org.
+pub fn group_column(p: &AttrPath) -> Option<Column> {
+    if p.urn.as_deref().is_some_and(|u| !u.eq_ignore_ascii_case(GROUP_URN)) {
+        return None;
+    }
+    match p.key().as_str() {
+        "id" => scalar("g.uuid", CE),
+        "externalid" => scalar("g.external_id", CE),
+        "displayname" => scalar("g.display_name", CI),
+        "meta.created" => scalar("g.created_at", ColumnType::DateTime),
+        "meta.lastmodified" => scalar("g.updated_at", ColumnType::DateTime),
+        "members" | "members.value" | "members.display" | "members.type" => {
+            Some(Column::Multi { json_expr: super::groups::MEMBERS, subs: MEMBER_SUBS })
+        }
+        _ => None,
+    }
+}
+
+/// A user's groups as a JSON array of `{value, display}` (the SCIM `groups` attribute).
+pub const USER_GROUPS: &str = "(SELECT json_group_array(json_object('value', g.uuid, 'display', g.display_name)) \
+FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = users.id)";
+
+/// One page of an org's live users matching `filter`, in id order, each with its groups
+/// (`scim_groups`) and the number of matches (`total_results`, on every row).
+pub fn list_users(who: &KeyPrincipal, filter: Option<&Fragment>, offset: u32, limit: u32) -> Stmt {
+    let (mut sql, mut params) = users_where(who, filter);
+    sql = format!("SELECT {COLUMNS}, {USER_GROUPS} AS scim_groups, COUNT(*) OVER () AS total_results FROM users WHERE {sql}");
+    sql.push_str(" ORDER BY users.id LIMIT ? OFFSET ?");
+    params.extend([i64::from(limit).into(), i64::from(offset).into()]);
+    Stmt::new(sql, params)
+}
+
+/// How many of an org's live users match `filter` (for a page past the end, or `count=0`).
+pub fn count_users(who: &KeyPrincipal, filter: Option<&Fragment>) -> Stmt {
+    let (sql, params) = users_where(who, filter);
+    Stmt::new(format!("SELECT COUNT(*) AS n FROM users WHERE {sql}"), params)
+}
+
+fn users_where(who: &KeyPrincipal, filter: Option<&Fragment>) -> (String, Vec<SqlValue>) {
+    let mut params: Vec<SqlValue> = vec![who.org_id.into()];
+    let mut sql = "users.org_id = ? AND users.deleted_at IS NULL".to_string();
+    if let Some(f) = filter {
+        sql.push_str(&format!(" AND {}", f.sql));
+        params.extend(f.params.iter().cloned());
+    }
+    sql.push_str(&format!(" AND {}", key_holds(who, &mut params)));
+    (sql, params)
+}
+
+/// The groups of one user (`uuid`, `display_name`), in the order they were made.
+pub fn groups_of_user(user_uuid: &str) -> Stmt {
+    Stmt::new(
+        "SELECT g.uuid, g.display_name FROM group_members m JOIN groups g ON g.id = m.group_id \
+         JOIN users u ON u.id = m.user_id WHERE u.uuid = ? AND u.deleted_at IS NULL ORDER BY g.id",
+        vec![user_uuid.into()],
+    )
+}

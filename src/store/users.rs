@@ -1,0 +1,280 @@
+//! The `users` table. A deleted user stays as a tombstone (ids kept for the audit trail, every
+//! personal field erased) that no statement here can name again.
+
+use super::guard::{precondition, reach};
+use super::{SqlValue, Stmt};
+use crate::http::Precondition;
+use crate::model::{CodeKind, Field, Principal, Target, UserListing};
+
+/// What a user read returns. The password hash stays in D1: only whether one is set comes out.
+pub const COLUMNS: &str = "id, uuid, org_id, (SELECT uuid FROM orgs WHERE orgs.id = users.org_id) AS org_uuid, \
+username, email, email_verified, phone, phone_verified, \
+name, given_name, family_name, nick_name, preferred_language, gender, role_title, based_in, \
+linkedin_profile_url, picture, company, website, country, bio, timezone, admin, auth0_uid, \
+publisher_id, agency_id, network_id, advertiser_id, payment_date, company_type, publisher_type, \
+role_alias, from_api, attributes, password_hash IS NOT NULL AS password_set, password_change_required, \
+deactivated, consented_at, consent_method, external_id, scim, version, created_at, updated_at";
+
+/// The row as one JSON object, the same columns as `COLUMNS`: the user an event carries,
+/// rendered later exactly as a read would be.
+pub const SNAPSHOT: &str =
+    "json_object('id', id, 'uuid', uuid, 'org_id', org_id, 'org_uuid', (SELECT uuid FROM orgs WHERE orgs.id = \
+users.org_id), 'username', username, 'email', email, 'email_verified', email_verified, 'phone', phone, \
+'phone_verified', phone_verified, 'name', name, 'given_name', given_name, 'family_name', family_name, \
+'nick_name', nick_name, 'preferred_language', preferred_language, 'gender', gender, 'role_title', role_title, \
+'based_in', based_in, 'linkedin_profile_url', linkedin_profile_url, 'picture', picture, 'company', company, \
+'website', website, 'country', country, 'bio', bio, 'timezone', timezone, 'admin', admin, 'auth0_uid', \
+auth0_uid, 'publisher_id', publisher_id, 'agency_id', agency_id, 'network_id', network_id, 'advertiser_id', \
+advertiser_id, 'payment_date', payment_date, 'company_type', company_type, 'publisher_type', publisher_type, \
+'role_alias', role_alias, 'from_api', from_api, 'attributes', attributes, 'password_set', password_hash IS NOT \
+NULL, 'password_change_required', password_change_required, 'deactivated', deactivated, 'consented_at', \
+consented_at, 'consent_method', consent_method, 'external_id', external_id, 'scim', scim, 'version', version, 'created_at', \
+created_at, 'updated_at', updated_at)";
+
+/// The column a canonical field is stored in.
+pub fn column(field: Field) -> &'static str {
+    match field {
+        Field::Password | Field::PasswordHashImport => "password_hash",
+        f => f.name(),
+    }
+}
+
+/// The column that holds a contact a code verifies, and its verified flag.
+fn contact_columns(kind: CodeKind) -> (&'static str, &'static str) {
+    match kind {
+        CodeKind::Phone => ("phone", "phone_verified"),
+        _ => ("email", "email_verified"),
+    }
+}
+
+/// A user the caller may see (yourself or, as an admin, anyone in your org; anyone for the operator).
+pub fn select(who: &Principal, t: &Target) -> Stmt {
+    let mut params = Vec::new();
+    let reach_sql = reach(who, t, &mut params);
+    Stmt::new(format!("SELECT {COLUMNS} FROM users WHERE {reach_sql}"), params)
+}
+
+/// A condition the update holds only while a proof is still good.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// The hash a `currentPassword` was just verified against is still the stored one.
+    PasswordHashIs(String),
+    /// This code is unused and unexpired at `now`.
+    CodeLive { id: i64, now: String },
+    /// The contact a code was sent to is still the one stored.
+    ContactIs { kind: CodeKind, value: String },
+    /// The user's lifecycle state is this one (so flipping it is a real change).
+    Deactivated(bool),
+}
+
+impl Condition {
+    fn sql(&self, params: &mut Vec<SqlValue>) -> String {
+        match self {
+            Condition::PasswordHashIs(hash) => {
+                params.push(hash.clone().into());
+                "password_hash = ?".into()
+            }
+            Condition::CodeLive { id, now } => {
+                params.extend([(*id).into(), now.clone().into()]);
+                "EXISTS (SELECT 1 FROM verification_codes WHERE id = ? AND used_at IS NULL AND expires_at > ?)".into()
+            }
+            Condition::ContactIs { kind, value } => {
+                params.push(value.clone().into());
+                format!("{} = ?", contact_columns(*kind).0)
+            }
+            Condition::Deactivated(state) => {
+                params.push((*state).into());
+                "deactivated = ?".into()
+            }
+        }
+    }
+}
+
+/// One guarded, conditional update of a user row.
+#[derive(Debug, Clone, Default)]
+pub struct Update {
+    pub assignments: Vec<(Field, SqlValue)>,
+    /// Columns derived from assigned values (identifiers' comparison keys): `identity_keys`.
+    pub derived: Vec<Derived>,
+    /// Contacts being changed: their verified flag drops unless the value stays the same.
+    pub reverify: Vec<(CodeKind, String)>,
+    /// Verified flags a code proves.
+    pub verify: Vec<CodeKind>,
+    pub conditions: Vec<Condition>,
+    /// With a new password: whether the user must change it at next sign-in.
+    pub password_change_required: Option<bool>,
+}
+
+/// A column derived from assigned values, and its value.
+pub type Derived = (&'static str, SqlValue);
+
+/// The canonical comparison keys of a user's identifiers, stored beside them for uniqueness.
+pub fn identity_keys(patch: &crate::model::UserPatch) -> Vec<Derived> {
+    use crate::model::Patch;
+    let mut keys = Vec::new();
+    if let Patch::Set(e) = &patch.email {
+        keys.push(("email_key", e.canonical_key().into()));
+    }
+    match &patch.username {
+        Patch::Set(u) => keys.push(("username_key", u.canonical_key().into())),
+        Patch::Clear => keys.push(("username_key", SqlValue::Null)),
+        Patch::Keep => {}
+    }
+    keys
+}
+
+impl Update {
+    pub fn set(&mut self, field: Field, value: impl Into<SqlValue>) {
+        self.assignments.push((field, value.into()));
+    }
+
+    fn sets_sql(&self, params: &mut Vec<SqlValue>) -> String {
+        let mut out = String::new();
+        for (field, value) in &self.assignments {
+            out.push_str(column(*field));
+            out.push_str(" = ?, ");
+            params.push(value.clone());
+        }
+        for (column, value) in &self.derived {
+            out.push_str(column);
+            out.push_str(" = ?, ");
+            params.push(value.clone());
+        }
+        for (kind, value) in &self.reverify {
+            let (col, flag) = contact_columns(*kind);
+            out.push_str(&format!("{flag} = CASE WHEN {col} = ? THEN {flag} ELSE 0 END, "));
+            params.push(value.clone().into());
+        }
+        for kind in &self.verify {
+            out.push_str(&format!("{} = 1, ", contact_columns(*kind).1));
+        }
+        if let Some(required) = self.password_change_required {
+            out.push_str("password_change_required = ?, ");
+            params.push(required.into());
+        }
+        out
+    }
+}
+
+/// The conditional update: target within reach, at the expected version, every condition
+/// holding. Returns the new row, or no row when anything fails. Marks the row with `tag` so
+/// the statements after it in the batch land only if it did.
+pub fn update(who: &Principal, t: &Target, pre: Option<&Precondition>, u: &Update, now: &str, tag: &str) -> Stmt {
+    let mut params = Vec::new();
+    let sets_sql = u.sets_sql(&mut params);
+    params.extend([now.into(), tag.into()]);
+    let reach_sql = reach(who, t, &mut params);
+    let pre_sql = precondition(pre, &mut params);
+    let cond_sql: String = u.conditions.iter().map(|c| format!(" AND {}", c.sql(&mut params))).collect();
+    Stmt::new(
+        format!(
+            "UPDATE users SET {sets_sql}version = version + 1, updated_at = ?, last_write = ? \
+             WHERE {reach_sql}{pre_sql}{cond_sql} RETURNING {COLUMNS}"
+        ),
+        params,
+    )
+}
+
+/// Mark a user as written by `tag` without changing it (a password-reset request), so the
+/// statements after it in the batch can key on the tag.
+pub fn touch(who: &Principal, t: &Target, tag: &str) -> Stmt {
+    let mut params = vec![tag.into()];
+    let reach_sql = reach(who, t, &mut params);
+    Stmt::new(format!("UPDATE users SET last_write = ? WHERE {reach_sql} RETURNING {COLUMNS}"), params)
+}
+
+/// The stored password hash, for checking a `currentPassword` (guarded like a write).
+pub fn password_hash(who: &Principal, t: &Target) -> Stmt {
+    let mut params = Vec::new();
+    let reach_sql = reach(who, t, &mut params);
+    Stmt::new(format!("SELECT id, password_hash FROM users WHERE {reach_sql}"), params)
+}
+
+/// Every personal field a deletion erases; the tombstone keeps ids, org, dates and version.
+const ERASED: &str = "username = NULL, email = '', email_verified = 0, phone = NULL, phone_verified = 0, \
+name = NULL, given_name = NULL, family_name = NULL, nick_name = NULL, preferred_language = NULL, gender = NULL, \
+role_title = NULL, based_in = NULL, linkedin_profile_url = NULL, picture = NULL, company = NULL, website = NULL, \
+country = NULL, bio = NULL, timezone = NULL, admin = 0, auth0_uid = NULL, publisher_id = NULL, agency_id = NULL, \
+network_id = NULL, advertiser_id = NULL, payment_date = NULL, company_type = NULL, publisher_type = NULL, \
+role_alias = NULL, attributes = '{}', password_hash = NULL, consented_at = NULL, consent_method = NULL, \
+external_id = NULL, email_key = NULL, username_key = NULL, scim = '{}'";
+
+/// Delete: the row becomes a tombstone, freeing its email and username (the unique indexes
+/// cover live users only). Returns the tombstone.
+pub fn tombstone(who: &Principal, t: &Target, pre: Option<&Precondition>, now: &str, tag: &str) -> Stmt {
+    let mut params = vec![now.into(), now.into(), tag.into()];
+    let reach_sql = reach(who, t, &mut params);
+    let pre_sql = precondition(pre, &mut params);
+    Stmt::new(
+        format!(
+            "UPDATE users SET {ERASED}, deleted_at = ?, version = version + 1, updated_at = ?, last_write = ? \
+             WHERE {reach_sql}{pre_sql} RETURNING {COLUMNS}"
+        ),
+        params,
+    )
+}
+
+/// A new user in an org: the insert lands only if the org exists (and, for a key, the key
+/// still holds in that org).
+pub fn insert(
+    who: &Principal,
+    org_id: i64,
+    uuid: &str,
+    (fields, derived): (&[(Field, SqlValue)], &[Derived]),
+    now: &str,
+    tag: &str,
+) -> Stmt {
+    let mut params: Vec<SqlValue> = vec![uuid.into()];
+    let mut cols = String::new();
+    let mut marks = String::new();
+    let columns = fields.iter().map(|(f, v)| (column(*f), v)).chain(derived.iter().map(|(c, v)| (*c, v)));
+    for (col, value) in columns {
+        cols.push_str(&format!("{col}, "));
+        marks.push_str("?, ");
+        params.push(value.clone());
+    }
+    params.extend([now.into(), now.into(), tag.into(), org_id.into()]);
+    let scope = match who {
+        Principal::Operator => String::new(),
+        Principal::Key(k) => {
+            let mut guard_params = Vec::new();
+            let sql = super::guard::key_holds(k, &mut guard_params);
+            params.extend(guard_params);
+            format!(" AND {sql}")
+        }
+    };
+    Stmt::new(
+        format!(
+            "INSERT INTO users (uuid, org_id, {cols}created_at, updated_at, last_write) \
+             SELECT ?, id, {marks}?, ?, ? FROM orgs WHERE id = ?{scope} RETURNING {COLUMNS}"
+        ),
+        params,
+    )
+}
+
+/// A page of live users in id order; one more row than `limit` is asked for, to know whether
+/// there is a next page.
+pub fn list(who: &Principal, q: &UserListing) -> Stmt {
+    let mut params: Vec<SqlValue> = vec![q.org_id.into()];
+    let mut sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = ? AND deleted_at IS NULL");
+    if let Some(email) = &q.email {
+        sql.push_str(" AND email_key = ?");
+        params.push(email.clone().into());
+    }
+    if let Some(username) = &q.username {
+        sql.push_str(" AND username_key = ?");
+        params.push(username.clone().into());
+    }
+    if let Some(after) = q.after_id {
+        sql.push_str(" AND id > ?");
+        params.push(after.into());
+    }
+    if let Principal::Key(k) = who {
+        let mut guard_params = Vec::new();
+        sql.push_str(&format!(" AND {}", super::guard::key_holds(k, &mut guard_params)));
+        params.extend(guard_params);
+    }
+    sql.push_str(" ORDER BY id LIMIT ?");
+    params.push(i64::from(q.limit + 1).into());
+    Stmt::new(sql, params)
+}

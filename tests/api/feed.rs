@@ -1,0 +1,273 @@
+//! The change feed on the host: every operation's event, `seq` order, the pull feed, signed
+//! webhook deliveries with retries, codes delivered only by webhook, and the sweep that loses
+//! nothing.
+
+use crate::helpers::Service;
+use serde_json::{json, Value};
+use users_edge::feed::signature::{self, Secret};
+
+struct Cast {
+    svc: Service,
+    org: i64,
+    admin_key: String,
+    user_id: i64,
+    user_uuid: String,
+    user_key: String,
+}
+
+fn cast() -> Cast {
+    let svc = Service::new();
+    let org = svc.org("A");
+    let (_, admin_key) = svc.user(org, "admin@a.test", json!({"admin": true}));
+    let (user, user_key) = svc.user(org, "user@a.test", json!({"username": "u"}));
+    Cast {
+        svc,
+        org,
+        admin_key,
+        user_id: user["id"].as_i64().unwrap(),
+        user_uuid: user["uuid"].as_str().unwrap().into(),
+        user_key,
+    }
+}
+
+impl Cast {
+    fn pull(&self, after: i64) -> (Vec<Value>, i64) {
+        let r = self.svc.operator("GET", &format!("/events?org_id={}&after={after}", self.org), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        (r.body["events"].as_array().unwrap().clone(), r.body["next"].as_i64().unwrap())
+    }
+    fn subscribe(&self, extra: Value) -> (i64, Secret) {
+        let mut body = json!({"org_id": self.org, "url": "https://hooks.example/in"});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let r = self.svc.operator("POST", "/webhooks", Some(body));
+        assert_eq!(r.status, 201, "{}", r.body);
+        (r.body["id"].as_i64().unwrap(), Secret::parse(r.body["secret"].as_str().unwrap()).unwrap())
+    }
+    fn dispatch(&self) -> usize {
+        pollster::block_on(users_edge::app::dispatch(&self.svc.platform))
+    }
+    /// Deliveries received so far, verified against `secret`: (webhook-id, body).
+    fn received(&self, secret: &Secret) -> Vec<(String, Value)> {
+        self.svc
+            .platform
+            .posts
+            .borrow()
+            .iter()
+            .map(|(url, headers, body)| {
+                assert_eq!(url, "https://hooks.example/in");
+                let h = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()).unwrap();
+                let hs = signature::Headers {
+                    id: h("webhook-id"),
+                    timestamp: h("webhook-timestamp"),
+                    signature: h("webhook-signature"),
+                };
+                let ts: i64 = hs.timestamp.parse().unwrap();
+                signature::verify(secret, hs, body.as_bytes(), ts, 300).expect("signature verifies");
+                (h("webhook-id").to_string(), serde_json::from_str(body).unwrap())
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn every_operation_has_its_event_in_seq_order_without_secrets() {
+    let c = cast();
+    let (_, start) = c.pull(0);
+    let uid = c.user_id;
+    c.svc.call(
+        "PATCH",
+        &format!("/api/v1/users/{uid}"),
+        &[("x-api-key", &c.user_key)],
+        Some(json!({"user": {"based_in": "Oslo"}})),
+    );
+    c.svc.operator("PATCH", &format!("/users/{uid}"), Some(json!({"password": "Sup3r-Secret-Pass"})));
+    c.svc.operator("POST", &format!("/users/{uid}/deactivate"), None);
+    c.svc.operator("POST", &format!("/users/{uid}/reactivate"), None);
+    let key = c.svc.operator("POST", "/api-keys", Some(json!({"user_id": uid})));
+    c.svc.operator("DELETE", &format!("/api-keys/{}", key.body["id"]), None);
+    c.svc.operator("DELETE", &format!("/users/{uid}"), None);
+    let (events, next) = c.pull(start);
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "user.updated",
+            "user.updated",
+            "user.deactivated",
+            "user.reactivated",
+            "api_key.created",
+            "api_key.revoked",
+            "user.deleted"
+        ]
+    );
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    assert_eq!(next, *seqs.last().unwrap());
+    assert_eq!(events[0]["actor"], json!({"type": "key", "key_id": 2, "user_id": uid}));
+    assert_eq!(
+        (&events[0]["dialect"], &events[0]["fields"], &events[0]["user"]["based_in"]),
+        (&json!("hienergy"), &json!(["based_in"]), &json!("Oslo"))
+    );
+    assert_eq!((&events[1]["actor"], &events[1]["fields"]), (&json!({"type": "operator"}), &json!(["password"])));
+    assert_eq!(events[4]["api_key"]["issuer"], "operator");
+    assert_eq!(events[6]["user"]["email"], "", "the tombstone");
+    let text = serde_json::to_string(&events).unwrap();
+    let new_key = key.body["key"].as_str().unwrap();
+    for secret in ["Sup3r-Secret-Pass", "pbkdf2", "password_hash", new_key, "digest"] {
+        assert!(!text.contains(secret), "{secret} leaked into the feed");
+    }
+    assert!(c.pull(next).0.is_empty(), "after the last `next` the feed is empty until something new commits");
+    assert!(c.svc.platform.kicks.get() >= 7, "every committed write asks for a dispatch");
+}
+
+#[test]
+fn webhooks_are_signed_retried_and_delivered_once_per_event() {
+    let c = cast();
+    let (hook, secret) = c.subscribe(json!({}));
+    let uid = c.user_id;
+    // The receiver answers 503 twice, then 200.
+    c.svc.platform.receiver.borrow_mut().extend([Some(503), Some(503)]);
+    c.svc.operator("PATCH", &format!("/users/{uid}"), Some(json!({"nick_name": "n1"})));
+    assert_eq!(c.dispatch(), 1);
+    c.svc.platform.advance(5_000.0);
+    assert_eq!(c.dispatch(), 1, "retried after 5 s");
+    assert_eq!(c.dispatch(), 0, "the next retry is not due yet");
+    c.svc.platform.advance(300_000.0);
+    assert_eq!(c.dispatch(), 1, "and after 5 min");
+    let got = c.received(&secret);
+    assert_eq!(got.len(), 3);
+    assert!(got.iter().all(|(id, _)| id == &got[0].0), "the webhook-id is stable across retries");
+    let body = &got[2].1;
+    assert_eq!((&body["type"], &body["data"]["user"]["nick_name"]), (&json!("user.updated"), &json!("n1")));
+    let log = c.svc.operator("GET", &format!("/webhooks/{hook}/deliveries"), None);
+    assert_eq!(log.body["deliveries"][0]["status"], "delivered");
+    assert_eq!(log.body["deliveries"][0]["attempts"], 3);
+    // An event before the subscription isn't delivered; events after it are, each once.
+    c.svc.operator("PATCH", &format!("/users/{uid}"), Some(json!({"nick_name": "n2"})));
+    c.dispatch();
+    c.dispatch();
+    assert_eq!(c.received(&secret).len(), 4);
+}
+
+#[test]
+fn a_delivery_that_never_succeeds_fails_visibly_after_the_last_attempt() {
+    let c = cast();
+    let (hook, _) = c.subscribe(json!({"event_types": ["user.updated"]}));
+    c.svc.platform.receiver.borrow_mut().extend(std::iter::repeat_n(None, 8));
+    c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": "x"})));
+    for _ in 0..8 {
+        c.dispatch();
+        c.svc.platform.advance(11.0 * 3600.0 * 1000.0);
+    }
+    let log = c.svc.operator("GET", &format!("/webhooks/{hook}/deliveries"), None);
+    let d = &log.body["deliveries"][0];
+    assert_eq!((&d["status"], &d["attempts"], &d["last_error"]), (&json!("failed"), &json!(8), &json!("timed out")), "{d}");
+    assert_eq!(c.svc.platform.posts.borrow().len(), 8);
+}
+
+#[test]
+fn codes_reach_webhooks_only_and_verify() {
+    let c = cast();
+    let (_, secret) = c.subscribe(json!({"event_types": ["user.email.code_requested"]}));
+    let (_, start) = c.pull(0);
+    let auth = format!("Bearer {}", c.user_key);
+    let tpl = "https://app.example/verify?u={{.UserID}}&c={{.Code}}";
+    let r = c.svc.call(
+        "PUT",
+        &format!("/v2/users/human/{}", c.user_uuid),
+        &[("authorization", &auth)],
+        Some(json!({"email": {"email": "new@a.test", "sendCode": {"urlTemplate": tpl}}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    c.dispatch();
+    let got = c.received(&secret);
+    assert_eq!(got.len(), 1, "only the subscribed type");
+    let code = got[0].1["data"]["code"].clone();
+    let plain = code["code"].as_str().unwrap().to_string();
+    assert_eq!(code["to"], "new@a.test");
+    assert_eq!(code["url"], format!("https://app.example/verify?u={}&c={plain}", c.user_uuid));
+    // Nowhere else: not in the pull feed, not in the audit trail.
+    let (events, _) = c.pull(start);
+    let pulled = events.iter().find(|e| e["type"] == "user.email.code_requested").unwrap();
+    assert_eq!(pulled["code"], json!({"to": "new@a.test", "expires_at": code["expires_at"]}));
+    let audit = c.svc.operator("GET", &format!("/users/{}/events", c.user_id), None).body.to_string();
+    let everything = format!("{}{audit}", serde_json::to_string(&events).unwrap());
+    assert!(!everything.contains(&plain));
+    let v = c.svc.call(
+        "POST",
+        &format!("/v2/users/{}/email/verify", c.user_uuid),
+        &[("authorization", &auth)],
+        Some(json!({"verificationCode": plain})),
+    );
+    assert_eq!(v.status, 200, "{}", v.body);
+    assert_eq!(c.svc.stored(c.user_id)["email_verified"], 1);
+}
+
+#[test]
+fn a_lost_hand_off_is_swept_up() {
+    let c = cast();
+    c.dispatch();
+    let (_, secret) = c.subscribe(json!({}));
+    // The request's kick is lost (nobody dispatches); the Cron sweep is a dispatch like any other.
+    c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"bio": "b"})));
+    let pending = c.svc.platform.sql("SELECT COUNT(*) AS n FROM user_events WHERE enqueued_at IS NULL")[0]["n"].clone();
+    assert_eq!(pending, 1);
+    c.dispatch();
+    assert_eq!(c.received(&secret).len(), 1);
+    assert_eq!(c.svc.platform.sql("SELECT COUNT(*) AS n FROM user_events WHERE enqueued_at IS NULL")[0]["n"], 0);
+}
+
+#[test]
+fn subscriptions_are_per_org_and_checked() {
+    let c = cast();
+    let other = c.svc.org("B");
+    let (_, other_admin) = c.svc.user(other, "admin@b.test", json!({"admin": true}));
+    let auth = format!("Bearer {other_admin}");
+    let r = c.svc.call(
+        "POST",
+        "/admin/v1/webhooks",
+        &[("authorization", &auth)],
+        Some(json!({"org_id": c.org, "url": "https://x.example/"})),
+    );
+    assert_eq!(r.status, 404);
+    assert_eq!(c.svc.call("GET", &format!("/admin/v1/events?org_id={}", c.org), &[("authorization", &auth)], None).status, 404);
+    let user = format!("Bearer {}", c.user_key);
+    assert_eq!(c.svc.call("GET", &format!("/admin/v1/events?org_id={}", c.org), &[("authorization", &user)], None).status, 403);
+    let own = format!("Bearer {}", c.admin_key);
+    let r = c.svc.call(
+        "POST",
+        "/admin/v1/webhooks",
+        &[("authorization", &own)],
+        Some(json!({"url": "https://x.example/", "event_types": ["user.nope"]})),
+    );
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body["errors"][0]["field"], "event_types");
+    let r = c.svc.call("POST", "/admin/v1/webhooks", &[("authorization", &own)], Some(json!({"url": "ftp://x.example/"})));
+    assert_eq!((r.status, &r.body["errors"][0]["field"]), (422, &json!("url")));
+    let r = c.svc.call("GET", "/admin/v1/webhooks", &[("authorization", &own)], None);
+    assert_eq!(r.status, 200);
+    assert!(!r.body.to_string().contains("whsec_"), "no secret in a listing");
+    let (hook, secret) = c.subscribe(json!({}));
+    assert_eq!(c.svc.operator("DELETE", &format!("/webhooks/{hook}"), None).status, 204);
+    c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"bio": "after"})));
+    c.dispatch();
+    assert!(c.received(&secret).is_empty(), "nothing is delivered after unsubscribing");
+}
+
+#[test]
+fn replay_delivers_again_from_a_seq() {
+    let c = cast();
+    let (hook, secret) = c.subscribe(json!({}));
+    c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"bio": "1"})));
+    c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"bio": "2"})));
+    c.dispatch();
+    let first = c.received(&secret);
+    assert_eq!(first.len(), 2);
+    let from = first[1].1["data"]["seq"].as_i64().unwrap();
+    let r = c.svc.operator("POST", &format!("/webhooks/{hook}/replay"), Some(json!({"from_seq": from})));
+    assert_eq!(r.status, 202, "{}", r.body);
+    c.dispatch();
+    let all = c.received(&secret);
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[2].0, first[1].0, "a replay carries the same webhook-id");
+}

@@ -1,0 +1,299 @@
+//! The user lifecycle on the operator API: create, PATCH, deactivate, reactivate, delete and
+//! list, each for the operator token and an org admin's key, across tenants, with If-Match and
+//! the audit trail; and what each state means to the other dialects.
+
+use crate::helpers::{Reply, Service};
+use serde_json::{json, Value};
+
+struct Cast {
+    svc: Service,
+    org: i64,
+    other_org: i64,
+    admin_key: String,
+    other_admin_key: String,
+    user_id: i64,
+    user_uuid: String,
+    user_key: String,
+}
+
+fn cast() -> Cast {
+    let svc = Service::new();
+    let org = svc.org("A");
+    let other_org = svc.org("B");
+    let (_, admin_key) = svc.user(org, "admin@a.test", json!({"admin": true}));
+    let (_, other_admin_key) = svc.user(other_org, "admin@b.test", json!({"admin": true}));
+    let (user, user_key) = svc.user(org, "ada@a.test", json!({"username": "ada", "given_name": "Ada"}));
+    Cast {
+        svc,
+        org,
+        other_org,
+        admin_key,
+        other_admin_key,
+        user_id: user["id"].as_i64().unwrap(),
+        user_uuid: user["uuid"].as_str().unwrap().to_string(),
+        user_key,
+    }
+}
+
+impl Cast {
+    /// The operator API with a key (or none) instead of the operator token.
+    fn with_key(&self, key: Option<&str>, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let auth = key.map(|k| format!("Bearer {k}"));
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        self.svc.call(method, &format!("/admin/v1{path}"), &headers, body)
+    }
+    fn user_path(&self) -> String {
+        format!("/users/{}", self.user_id)
+    }
+    fn events(&self, id: i64) -> Vec<String> {
+        let r = self.svc.operator("GET", &format!("/users/{id}/events"), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect()
+    }
+}
+
+#[test]
+fn patch_writes_every_canonical_field_and_reads_it_back() {
+    let c = cast();
+    let body = json!({
+        "username": "ada.l", "email": "ada@lovelace.example", "email_verified": true, "phone": "+41791234567",
+        "phone_verified": true, "name": "Ada L.", "given_name": "Ada", "family_name": "Lovelace", "nick_name": "al",
+        "preferred_language": "en-GB", "gender": "female", "role_title": "Analyst", "based_in": "London",
+        "linkedin_profile_url": "https://www.linkedin.com/in/ada", "picture": "https://img.example/ada.png",
+        "company": "Engines", "website": "https://ada.example/notes", "country": "GB", "bio": "Wrote\nthe first program",
+        "timezone": "Europe/London", "admin": false, "auth0_uid": "auth0|1", "publisher_id": 1, "agency_id": 2,
+        "network_id": 3, "advertiser_id": 4, "payment_date": "2024-02-29", "company_type": "ltd",
+        "publisher_type": "blog", "role_alias": "lead", "from_api": true, "attributes": {"team": "blue"},
+        "consented_at": "2024-01-02T03:04:05Z", "consent_method": "opt-in", "external_id": "okta-00u1"
+    });
+    let r = c.svc.operator("PATCH", &c.user_path(), Some(body.clone()));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("etag"), Some("\"2\""));
+    let read = c.svc.operator("GET", &c.user_path(), None);
+    for (field, sent) in body.as_object().unwrap() {
+        assert_eq!(&read.body[field], sent, "{field} reads back as sent");
+    }
+    assert!(read.body.get("password_hash").is_none());
+    let r = c.svc.operator("PATCH", &c.user_path(), Some(json!({"bio": null, "phone": null, "external_id": null})));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((&r.body["bio"], &r.body["phone"], &r.body["external_id"]), (&Value::Null, &Value::Null, &Value::Null));
+    assert_eq!(c.events(c.user_id)[..2], ["update", "update"]);
+}
+
+#[test]
+fn patch_names_every_bad_field_and_changes_nothing() {
+    let c = cast();
+    let before = c.svc.stored(c.user_id);
+    let events = c.svc.event_count();
+    let r = c.svc.operator(
+        "PATCH",
+        &c.user_path(),
+        Some(json!({"email": null, "country": "XX", "consent_method": "maybe", "deactivated": true, "password_hash": "x", "id": 9})),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["email", "country", "consent_method", "deactivated", "id", "password_hash"]);
+    assert_eq!(c.svc.stored(c.user_id), before);
+    assert_eq!(c.svc.event_count(), events);
+}
+
+#[test]
+fn patch_honours_if_match_and_sets_a_password_that_verifies() {
+    let c = cast();
+    let stale = [("authorization", format!("Bearer {}", crate::helpers::OPERATOR)), ("if-match", "\"7\"".to_string())];
+    let headers: Vec<(&str, &str)> = stale.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = c.svc.call("PATCH", &format!("/admin/v1{}", c.user_path()), &headers, Some(json!({"name": "X"})));
+    assert_eq!(r.status, 412, "{}", r.body);
+    let r = c.svc.operator("PATCH", &c.user_path(), Some(json!({"password": "Corr3ct-Horse-Battery"})));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["password_set"], true);
+    let hash = c.svc.stored(c.user_id)["password_hash"].as_str().unwrap().to_string();
+    assert!(users_edge::password::verify("Corr3ct-Horse-Battery", &hash));
+    assert!(!r.raw.body.windows(7).any(|w| w == b"pbkdf2-"), "no hash in the response");
+}
+
+#[test]
+fn every_operation_is_for_the_operator_and_own_org_admins_only() {
+    let c = cast();
+    let path = c.user_path();
+    let ops: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", path.clone(), None),
+        ("PATCH", path.clone(), Some(json!({"nick_name": "n"}))),
+        ("POST", format!("{path}/deactivate"), None),
+        ("POST", format!("{path}/reactivate"), None),
+        ("GET", format!("/users?org_id={}", c.org), None),
+        ("POST", "/users".into(), Some(json!({"org_id": c.org, "email": "new@a.test"}))),
+        ("GET", format!("{path}/events"), None),
+    ];
+    for (method, p, body) in &ops {
+        let other = c.with_key(Some(&c.other_admin_key), method, p, body.clone());
+        assert_eq!(other.status, 404, "other org's admin: {method} {p}: {}", other.body);
+        let user = c.with_key(Some(&c.user_key), method, p, body.clone());
+        assert_eq!(user.status, 403, "user key: {method} {p}");
+        assert_eq!(c.with_key(None, method, p, body.clone()).status, 401, "no key: {method} {p}");
+        let admin = c.with_key(Some(&c.admin_key), method, p, body.clone());
+        assert!(matches!(admin.status, 200 | 201), "own admin: {method} {p}: {} {}", admin.status, admin.body);
+    }
+    assert_eq!(c.with_key(Some(&c.other_admin_key), "DELETE", &path, None).status, 404);
+    assert_eq!(c.with_key(Some(&c.user_key), "DELETE", &path, None).status, 403);
+    assert_eq!(c.with_key(Some(&c.admin_key), "DELETE", &path, None).status, 204);
+    // The other org's admin learned nothing and changed nothing: the only events are the own admin's.
+    let creates_in_b = c.svc.platform.sql(&format!("SELECT COUNT(*) AS n FROM users WHERE org_id = {}", c.other_org));
+    assert_eq!(creates_in_b[0]["n"], 1);
+}
+
+#[test]
+fn deactivation_refuses_the_users_keys_at_once_and_keeps_it_readable() {
+    let c = cast();
+    let hienergy = |key: &str| c.svc.call("GET", &format!("/api/v1/users/{}", c.user_id), &[("x-api-key", key)], None);
+    assert_eq!(hienergy(&c.user_key).status, 200);
+    let r = c.svc.operator("POST", &format!("{}/deactivate", c.user_path()), None);
+    assert_eq!((r.status, &r.body["deactivated"]), (200, &json!(true)), "{}", r.body);
+    // The KV entry still says the key is fine; D1's guard refuses it.
+    assert!(c.svc.platform.kv.borrow().len() >= 3);
+    assert_eq!(hienergy(&c.user_key).status, 401);
+    let upsun =
+        c.svc.call("GET", &format!("/users/{}", c.user_uuid), &[("authorization", &format!("Bearer {}", c.admin_key))], None);
+    assert_eq!((upsun.status, &upsun.body["deactivated"]), (200, &json!(true)));
+    assert_eq!(hienergy(&c.admin_key).status, 200, "admins still read a deactivated user");
+    let again = c.svc.operator("POST", &format!("{}/deactivate", c.user_path()), None);
+    assert_eq!((again.status, again.header("etag")), (200, r.header("etag")), "deactivating twice changes nothing");
+    let back = c.svc.operator("POST", &format!("{}/reactivate", c.user_path()), None);
+    assert_eq!((back.status, &back.body["deactivated"]), (200, &json!(false)));
+    assert_eq!(hienergy(&c.user_key).status, 200, "its keys work again");
+    assert_eq!(c.events(c.user_id)[..2], ["reactivate", "deactivate"]);
+}
+
+#[test]
+fn deletion_frees_identifiers_refuses_keys_and_keeps_history() {
+    let c = cast();
+    let stale = [("authorization", format!("Bearer {}", crate::helpers::OPERATOR)), ("if-match", "\"9\"".to_string())];
+    let headers: Vec<(&str, &str)> = stale.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(c.svc.call("DELETE", &format!("/admin/v1{}", c.user_path()), &headers, None).status, 412);
+    let r = c.svc.operator("DELETE", &c.user_path(), None);
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(c.svc.operator("DELETE", &c.user_path(), None).status, 404);
+    let admin = format!("Bearer {}", c.admin_key);
+    let id = c.user_id.to_string();
+    let reads = [
+        c.svc.call("GET", &format!("/api/v1/users/{id}"), &[("x-api-key", &c.admin_key)], None),
+        c.svc.call("GET", &format!("/users/{}", c.user_uuid), &[("authorization", &admin)], None),
+        c.svc.call(
+            "PATCH",
+            &format!("/openapi/v1/users/{id}"),
+            &[("x-api-key", &c.admin_key)],
+            Some(json!({"email": "x@a.test"})),
+        ),
+        c.svc.call("PUT", &format!("/v2/users/human/{id}"), &[("authorization", &admin)], Some(json!({"username": "z"}))),
+        c.svc.operator("GET", &c.user_path(), None),
+    ];
+    for r in reads {
+        assert_eq!(r.status, 404, "{}", r.body);
+    }
+    assert_eq!(c.svc.call("GET", &format!("/api/v1/users/{id}"), &[("x-api-key", &c.user_key)], None).status, 401);
+    let stored = c.svc.stored(c.user_id);
+    assert_eq!((&stored["email"], &stored["username"], &stored["password_hash"]), (&json!(""), &Value::Null, &Value::Null));
+    let (again, _) = c.svc.user(c.org, "ADA@a.test", json!({"username": "Ada"}));
+    assert_ne!(again["id"], json!(c.user_id));
+    assert_eq!(c.events(c.user_id)[0], "delete");
+}
+
+#[test]
+fn listing_pages_with_a_stable_cursor_and_matches_case_insensitively() {
+    let c = cast();
+    for i in 0..5 {
+        c.svc.user(c.org, &format!("p{i}@a.test"), json!({"username": format!("P{i}")}));
+    }
+    let page = |q: &str| c.svc.operator("GET", &format!("/users?org_id={}{q}", c.org), None);
+    let first = page("&limit=3");
+    assert_eq!(first.status, 200, "{}", first.body);
+    let ids = |r: &Reply| r.body["users"].as_array().unwrap().iter().map(|u| u["id"].as_i64().unwrap()).collect::<Vec<_>>();
+    let mut seen = ids(&first);
+    let mut cursor = first.body["next_cursor"].as_str().map(str::to_string);
+    // A user deleted mid-walk neither shifts nor repeats the rest.
+    assert_eq!(c.svc.operator("DELETE", &format!("/users/{}", seen[2]), None).status, 204);
+    while let Some(cur) = cursor {
+        let next = page(&format!("&limit=3&cursor={cur}"));
+        seen.extend(ids(&next));
+        cursor = next.body["next_cursor"].as_str().map(str::to_string);
+    }
+    assert_eq!(seen.len(), 7, "org A's admin, ada and five more, each once");
+    assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    let by_email = page("&email=ADA@A.TEST");
+    assert_eq!(ids(&by_email), [c.user_id]);
+    assert_eq!(ids(&page("&username=p3")).len(), 1);
+    assert!(!String::from_utf8_lossy(&first.raw.body).contains("password_hash"));
+    let bad = page("&limit=201&cursor=zz");
+    assert_eq!(bad.status, 422);
+    let own = c.with_key(Some(&c.admin_key), "GET", "/users?limit=200", None);
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!((own.status, ids(&own).len()), (200, 6), "an admin key lists its own org: {}", own.body);
+}
+
+#[test]
+fn create_with_an_admin_key_is_audited_for_its_own_org_only() {
+    let c = cast();
+    let r =
+        c.with_key(Some(&c.admin_key), "POST", "/users", Some(json!({"org_id": c.org, "email": "n@a.test", "nick_name": "n"})));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.header("location"), Some(format!("/admin/v1/users/{}", r.body["id"]).as_str()));
+    assert_eq!(c.events(r.body["id"].as_i64().unwrap()), ["create"]);
+    let taken = c.with_key(Some(&c.admin_key), "POST", "/users", Some(json!({"org_id": c.org, "email": "N@A.test"})));
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    let elsewhere = c.with_key(Some(&c.admin_key), "POST", "/users", Some(json!({"org_id": c.other_org, "email": "n@b.test"})));
+    assert_eq!(elsewhere.status, 404);
+}
+
+#[test]
+fn an_admin_key_change_is_one_kv_read_and_one_d1_call_and_a_stale_cache_still_holds_nothing() {
+    let c = cast();
+    let r = c.with_key(Some(&c.admin_key), "PATCH", &c.user_path(), Some(json!({"nick_name": "timed"})));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.timing_names(), ["kv", "d1"], "the key guard rides in the UPDATE itself");
+    // Revoke the admin key in D1 only (the KV entry stays): every operation still refuses it.
+    c.svc.platform.sql("UPDATE api_keys SET revoked_at = '2025-01-01T00:00:00.000Z' WHERE role = 'admin'");
+    let events = c.svc.event_count();
+    let path = c.user_path();
+    for (method, p, body) in [
+        ("GET", path.clone(), None),
+        ("PATCH", path.clone(), Some(json!({"nick_name": "stale"}))),
+        ("POST", format!("{path}/deactivate"), None),
+        ("DELETE", path.clone(), None),
+        ("GET", "/users".to_string(), None),
+        ("POST", "/users".to_string(), Some(json!({"org_id": c.org, "email": "stale@a.test"}))),
+        ("GET", format!("{path}/events"), None),
+        ("POST", "/api-keys".to_string(), Some(json!({"user_id": c.user_id}))),
+        ("DELETE", "/api-keys/3".to_string(), None),
+        ("POST", "/orgs".to_string(), Some(json!({"name": "Stale"}))),
+    ] {
+        let r = c.with_key(Some(&c.admin_key), method, &p, body);
+        assert_eq!(r.status, 401, "{method} {p}: {}", r.body);
+    }
+    assert_eq!(c.svc.event_count(), events);
+    assert_eq!(
+        c.svc.platform.sql("SELECT COUNT(*) AS n FROM api_keys WHERE revoked_at IS NOT NULL AND role = 'user'")[0]["n"],
+        0
+    );
+}
+
+#[test]
+fn a_create_event_names_the_email_first_then_what_was_given() {
+    let c = cast();
+    let body = json!({"org_id": c.org, "email": "e@a.test", "username": "e", "name": "E", "admin": false, "from_api": true});
+    let r = c.svc.operator("POST", "/users", Some(body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let events = c.svc.operator("GET", &format!("/users/{}/events", r.body["id"]), None);
+    assert_eq!(events.body["events"][0]["fields"], json!(["email", "username", "name", "from_api"]));
+}
+
+#[test]
+fn create_reads_null_as_absent_for_every_field() {
+    let c = cast();
+    let body = json!({"org_id": c.org, "email": "nulls@a.test", "admin": null, "email_verified": null, "phone_verified": null,
+        "from_api": null, "attributes": null, "password": null, "username": null, "bio": null, "consented_at": null});
+    let r = c.svc.operator("POST", "/users", Some(body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let flags = ["admin", "email_verified", "phone_verified", "from_api", "password_set"].map(|f| r.body[f].clone());
+    assert_eq!(flags, [json!(false), json!(false), json!(false), json!(false), json!(false)]);
+    assert_eq!((&r.body["attributes"], &r.body["username"]), (&json!({}), &Value::Null));
+}

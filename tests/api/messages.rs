@@ -1,0 +1,67 @@
+//! Nobody can use the service's own sender to flood a mailbox or pump SMS: messages are limited
+//! per target user, per recipient and per org, and an address that already has a live code gets
+//! no second one (issue 9, "messages on demand").
+
+use crate::helpers::{Service, ATTEMPT_LIMIT};
+use serde_json::json;
+
+fn setup() -> (Service, String, String) {
+    let svc = Service::new();
+    let org = svc.org("A");
+    let (user, key) = svc.user(org, "user@a.test", json!({}));
+    (svc, user["uuid"].as_str().unwrap().to_string(), key)
+}
+
+fn change_email(svc: &Service, uuid: &str, key: &str, email: &str) -> crate::helpers::Reply {
+    let auth = format!("Bearer {key}");
+    let body = json!({"email": {"email": email, "sendCode": {"urlTemplate": "https://evil.example/{{.Code}}"}}});
+    svc.call("PUT", &format!("/v2/users/human/{uuid}"), &[("authorization", &auth)], Some(body))
+}
+
+#[test]
+fn a_user_key_cannot_mail_thirty_strangers() {
+    let (svc, uuid, key) = setup();
+    let statuses: Vec<u16> =
+        (0..30).map(|i| change_email(&svc, &uuid, &key, &format!("victim{i}@else.example")).status).collect();
+    let sent = statuses.iter().filter(|s| **s == 200).count() as u32;
+    assert_eq!(sent, ATTEMPT_LIMIT, "{statuses:?}");
+    let refused = change_email(&svc, &uuid, &key, "one-more@else.example");
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.header("retry-after"), Some("60"));
+    assert_eq!(svc.platform.notifications.borrow().len() as u32, ATTEMPT_LIMIT, "a refused request sends nothing");
+}
+
+#[test]
+fn an_unchanged_address_with_a_live_code_gets_no_second_message() {
+    let (svc, uuid, key) = setup();
+    assert_eq!(change_email(&svc, &uuid, &key, "new@a.test").status, 200);
+    assert_eq!(change_email(&svc, &uuid, &key, "new@a.test").status, 200);
+    assert_eq!(change_email(&svc, &uuid, &key, "new@a.test").status, 200);
+    assert_eq!(svc.platform.notifications.borrow().len(), 1, "one message for one address");
+    let codes = svc.platform.sql("SELECT COUNT(*) AS n FROM verification_codes WHERE used_at IS NULL");
+    assert_eq!(codes[0]["n"], 1);
+    let events = svc.platform.sql("SELECT COUNT(*) AS n FROM user_events WHERE type = 'user.email.code_requested'");
+    assert_eq!(events[0]["n"], 1, "and one code event");
+    // A different address does get its code (and retires the old one).
+    assert_eq!(change_email(&svc, &uuid, &key, "other@a.test").status, 200);
+    assert_eq!(svc.platform.notifications.borrow().len(), 2);
+}
+
+#[test]
+fn reset_links_to_oneself_are_limited_too() {
+    let (svc, uuid, key) = setup();
+    let auth = format!("Bearer {key}");
+    let statuses: Vec<u16> = (0..10)
+        .map(|_| {
+            svc.call(
+                "POST",
+                &format!("/v2/users/{uuid}/password_reset"),
+                &[("authorization", &auth)],
+                Some(json!({"sendLink": {}})),
+            )
+            .status
+        })
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count() as u32, ATTEMPT_LIMIT, "{statuses:?}");
+    assert!(statuses[ATTEMPT_LIMIT as usize..].iter().all(|s| *s == 429));
+}

@@ -1,0 +1,663 @@
+//! SCIM 2.0 at /scim/v2, HTTP in to HTTP out on SQLite: discovery, the permission and tenant
+//! matrix, the mapping round trip of every attribute, Okta's and Entra's request shapes,
+//! filters, If-Match, groups, cross-dialect visibility, and no 5xx for any body.
+
+use crate::helpers::{Reply, Service};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+struct Cast {
+    svc: Service,
+    org: i64,
+    key: String,
+    other_key: String,
+    user_key: String,
+}
+
+fn key(svc: &Service, user_id: &Value, scopes: Value) -> String {
+    let k = svc.operator("POST", "/api-keys", Some(json!({"user_id": user_id, "scopes": scopes})));
+    assert_eq!(k.status, 201, "{}", k.body);
+    k.body["key"].as_str().unwrap().to_string()
+}
+
+fn cast() -> Cast {
+    let svc = Service::new();
+    let org = svc.org("A");
+    let other = svc.org("B");
+    let (admin, _) = svc.user(org, "admin@a.test", json!({"admin": true}));
+    let (other_admin, _) = svc.user(other, "admin@b.test", json!({"admin": true}));
+    let (_, user_key) = svc.user(org, "uma@a.test", json!({"username": "uma"}));
+    let key = key(&svc, &admin["id"], json!(["scim"]));
+    let other_key = key_for(&svc, &other_admin["id"]);
+    Cast { svc, org, key, other_key, user_key }
+}
+
+fn key_for(svc: &Service, id: &Value) -> String {
+    key(svc, id, json!(["scim"]))
+}
+
+impl Cast {
+    fn as_key(&self, key: &str, method: &str, path: &str, body: Option<Value>, extra: &[(&str, &str)]) -> Reply {
+        let auth = format!("Bearer {key}");
+        let mut headers = vec![("authorization", auth.as_str()), ("host", "127.0.0.1:8787")];
+        headers.extend_from_slice(extra);
+        let hs: Vec<(&str, &str)> = headers.to_vec();
+        let mut with_ct = hs.clone();
+        if body.is_some() {
+            with_ct.push(("content-type", "application/scim+json"));
+        }
+        self.svc.call(method, &format!("/scim/v2{path}"), &with_ct, body)
+    }
+    fn scim(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        self.as_key(&self.key, method, path, body, &[])
+    }
+    fn create(&self, body: Value) -> Value {
+        let r = self.scim("POST", "/Users", Some(body));
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body
+    }
+    fn patch(&self, id: &str, ops: Value) -> Reply {
+        self.scim("PATCH", &format!("/Users/{id}"), Some(json!({"schemas": [PATCH_OP], "Operations": ops})))
+    }
+    fn get(&self, id: &str) -> Value {
+        let r = self.scim("GET", &format!("/Users/{id}"), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body
+    }
+    fn list(&self, query: &str) -> Value {
+        let r = self.scim("GET", &format!("/Users?{query}"), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body
+    }
+}
+
+fn q(filter: &str) -> String {
+    url_encode(filter)
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+fn full_user() -> Value {
+    json!({
+        "schemas": [USER_URN, ENTERPRISE],
+        "externalId": "00u1okta",
+        "userName": "ada@a.test",
+        "name": {"formatted": "Ms. Ada K. Lovelace III", "familyName": "Lovelace", "givenName": "Ada",
+                 "middleName": "King", "honorificPrefix": "Ms.", "honorificSuffix": "III"},
+        "displayName": "Ada Lovelace",
+        "nickName": "Countess",
+        "profileUrl": "https://ada.example/profile",
+        "title": "Analyst",
+        "userType": "Employee",
+        "preferredLanguage": "en-GB",
+        "locale": "en-GB",
+        "timezone": "Europe/London",
+        "active": true,
+        "password": "correct horse battery",
+        "emails": [{"value": "ada@a.test", "type": "work", "primary": true}, {"value": "ada@home.example", "type": "home"}],
+        "phoneNumbers": [{"value": "+447700900123", "type": "mobile", "primary": true}, {"value": "+442079460000", "type": "work"}],
+        "ims": [{"value": "ada", "type": "xmpp"}],
+        "photos": [{"value": "https://ada.example/photo.jpg", "type": "photo"}],
+        "addresses": [{"type": "work", "streetAddress": "1 Engine St", "locality": "London", "region": "LDN",
+                       "postalCode": "N1", "country": "GB", "formatted": "1 Engine St\nLondon", "primary": true}],
+        "entitlements": [{"value": "analytical-engine"}],
+        "roles": [{"value": "mathematician", "primary": true}],
+        "x509Certificates": [{"value": "TUlJRGRqQ0NBbDZnQXdJQkFnSUU="}],
+        ENTERPRISE: {"employeeNumber": "1815", "costCenter": "CC-1", "organization": "Engines",
+                     "division": "Research", "department": "Maths",
+                     "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}}
+    })
+}
+
+#[test]
+fn discovery_describes_what_is_served() {
+    let c = cast();
+    let r = c.svc.call("GET", "/scim/v2/ServiceProviderConfig", &[], None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/scim+json"));
+    for (feature, supported) in
+        [("patch", true), ("filter", true), ("etag", true), ("changePassword", true), ("bulk", false), ("sort", false)]
+    {
+        assert_eq!(r.body[feature]["supported"], supported, "{feature}");
+    }
+    assert_eq!(r.body["filter"]["maxResults"], 200);
+    let r = c.scim("GET", "/Schemas", None);
+    assert_eq!(r.body["totalResults"], 3);
+    let r = c.scim("GET", &format!("/Schemas/{ENTERPRISE}"), None);
+    assert_eq!(r.body["id"], ENTERPRISE);
+    assert_eq!(r.body["meta"]["location"], format!("http://127.0.0.1:8787/scim/v2/Schemas/{ENTERPRISE}"));
+    let r = c.scim("GET", "/ResourceTypes/User", None);
+    assert_eq!(r.body["schemaExtensions"][0]["schema"], ENTERPRISE);
+    assert_eq!(c.scim("GET", "/ResourceTypes/Nope", None).status, 404);
+    let r = c.scim("DELETE", "/Users", None);
+    assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD, POST")));
+    assert_eq!(r.body["status"], "405");
+}
+
+#[test]
+fn permission_and_tenant_matrix() {
+    let c = cast();
+    let ada = c.create(json!({"userName": "ada", "emails": [{"value": "ada@a.test"}]}));
+    let id = ada["id"].as_str().unwrap();
+    let r = c.svc.call("GET", "/scim/v2/Users", &[], None);
+    assert_eq!((r.status, r.body["status"].as_str()), (401, Some("401")));
+    assert_eq!(r.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    assert_eq!(c.as_key("ue_not-a-key", "GET", "/Users", None, &[]).status, 401);
+    assert_eq!(c.as_key(crate::helpers::OPERATOR, "GET", "/Users", None, &[]).status, 401);
+    assert_eq!(c.as_key(&c.user_key, "GET", &format!("/Users/{id}"), None, &[]).status, 403);
+    // An admin key scoped to another API only.
+    let admin_id = c.svc.platform.sql("SELECT id FROM users WHERE email = 'admin@a.test'")[0]["id"].clone();
+    let hienergy_only = key(&c.svc, &admin_id, json!(["hienergy"]));
+    assert_eq!(c.as_key(&hienergy_only, "GET", "/Users", None, &[]).status, 403);
+    let unscoped = key(&c.svc, &admin_id, Value::Null);
+    assert_eq!(c.as_key(&unscoped, "GET", "/Users", None, &[]).status, 200);
+    // The other org sees none of it.
+    assert_eq!(c.as_key(&c.other_key, "GET", &format!("/Users/{id}"), None, &[]).status, 404);
+    assert_eq!(c.as_key(&c.other_key, "DELETE", &format!("/Users/{id}"), None, &[]).status, 404);
+    let theirs = c.as_key(&c.other_key, "GET", "/Users", None, &[]);
+    let names: Vec<&str> = theirs.body["Resources"].as_array().unwrap().iter().map(|u| u["userName"].as_str().unwrap()).collect();
+    assert_eq!(names, ["admin@b.test"]);
+    // Another org's user never becomes a member (a value naming no user of the org is not stored).
+    let g = c.as_key(&c.other_key, "POST", "/Groups", Some(json!({"displayName": "B", "members": [{"value": id}]})), &[]);
+    assert_eq!((g.status, &g.body["members"]), (201, &json!([])), "{}", g.body);
+    assert!(c.get(id).get("groups").is_none());
+}
+
+#[test]
+fn every_attribute_round_trips_and_the_password_is_write_only() {
+    let c = cast();
+    let sent = full_user();
+    let r = c.scim("POST", "/Users", Some(sent.clone()));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(r.header("location"), Some(format!("http://127.0.0.1:8787/scim/v2/Users/{id}").as_str()));
+    assert_eq!(r.header("etag"), Some("\"1\""));
+    assert_eq!(r.body["meta"]["version"], "\"1\"");
+    assert_eq!(r.body["meta"]["resourceType"], "User");
+    let read = c.get(&id);
+    for (key, value) in sent.as_object().unwrap() {
+        if key != "password" {
+            assert_eq!(&read[key], value, "{key} round-trips");
+        }
+    }
+    assert!(read.get("password").is_none() && !read.to_string().contains("horse"));
+    let stored = c.svc.platform.sql(&format!("SELECT * FROM users WHERE uuid = '{id}'")).pop().unwrap();
+    assert!(stored["password_hash"].as_str().unwrap().starts_with("$pbkdf2"));
+    assert_eq!(stored["email"], "ada@a.test");
+    assert_eq!(stored["email_verified"], 1);
+    assert_eq!(stored["phone"], "+447700900123");
+    assert_eq!(stored["external_id"], "00u1okta");
+    assert_eq!(stored["role_title"], "Analyst");
+    // The SCIM document never shows in another dialect's output.
+    let op = c.svc.operator("GET", &format!("/users/{}", stored["id"]), None);
+    assert!(op.body.get("scim").is_none());
+    let events = c.svc.platform.sql(&format!("SELECT dialect, action FROM user_events WHERE user_id = {}", stored["id"]));
+    assert_eq!(events[0]["dialect"], "scim");
+}
+
+#[test]
+fn username_is_unique_per_org_case_insensitively() {
+    let c = cast();
+    c.create(json!({"userName": "Ada", "emails": [{"value": "ada@a.test"}]}));
+    let r = c.scim("POST", "/Users", Some(json!({"userName": "ada", "emails": [{"value": "ada2@a.test"}]})));
+    assert_eq!((r.status, r.body["scimType"].as_str()), (409, Some("uniqueness")), "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("userName"));
+    let other = c.as_key(&c.other_key, "POST", "/Users", Some(json!({"userName": "ada"})), &[]);
+    assert_eq!(other.status, 201, "another org may have its own ada: {}", other.body);
+    assert!(other.body.get("emails").is_none(), "a user without emails shows none");
+    let r = c.scim("POST", "/Users", Some(json!({"emails": [{"value": "x"}], "active": "maybe", "name": "Ada"})));
+    assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidValue")));
+    let detail = r.body["detail"].as_str().unwrap();
+    for attr in ["userName", "emails[0].value", "active", "name"] {
+        assert!(detail.contains(attr), "{attr} named in {detail}");
+    }
+}
+
+#[test]
+fn put_replaces_and_clears_what_is_left_out() {
+    let c = cast();
+    let ada = c.create(full_user());
+    let id = ada["id"].as_str().unwrap();
+    let r = c.scim(
+        "PUT",
+        &format!("/Users/{id}"),
+        Some(json!({"schemas": [USER_URN], "id": "ignored", "meta": {"version": "x"}, "userName": "ada@a.test",
+            "name": {"givenName": "Ada"}, "emails": [{"value": "ada@new.example", "primary": true}], "active": true})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["id"], id);
+    for gone in ["externalId", "title", "nickName", "phoneNumbers", "addresses", ENTERPRISE, "displayName"] {
+        assert!(r.body.get(gone).is_none(), "{gone} cleared: {}", r.body);
+    }
+    assert_eq!(r.body["name"], json!({"givenName": "Ada"}));
+    // Removing `active` leaves an active user that shows none, until a client sets it again.
+    let r = c.patch(id, json!([{"op": "remove", "path": "active"}]));
+    assert_eq!((r.status, r.body.get("active")), (200, None), "{}", r.body);
+    assert_eq!(c.svc.platform.sql(&format!("SELECT deactivated FROM users WHERE uuid = '{id}'"))[0]["deactivated"], 0);
+    let r = c.patch(id, json!([{"op": "add", "path": "active", "value": true}]));
+    assert_eq!(r.body["active"], true);
+    let stored = c.svc.platform.sql(&format!("SELECT email, phone, external_id FROM users WHERE uuid = '{id}'")).pop().unwrap();
+    assert_eq!(stored["email"], "ada@new.example");
+    assert!(stored["phone"].is_null() && stored["external_id"].is_null());
+}
+
+#[test]
+fn okta_shapes() {
+    let c = cast();
+    // Okta's probe, then its create with a password and an empty groups list.
+    let probe = c.list(&format!("filter={}&startIndex=1&count=100", q("userName eq \"okta.user@a.test\"")));
+    assert_eq!((probe["totalResults"].as_i64(), probe["Resources"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    let user = c.create(json!({"schemas": [USER_URN], "userName": "okta.user@a.test",
+        "name": {"givenName": "Okta", "familyName": "User"}, "emails": [{"primary": true, "value": "okta.user@a.test", "type": "work"}],
+        "displayName": "Okta User", "locale": "en-US", "externalId": "00u1", "groups": [], "password": "Passw0rd!okta", "active": true}));
+    let id = user["id"].as_str().unwrap();
+    let found = c.list(&format!("filter={}&startIndex=1&count=100", q("userName eq \"OKTA.USER@a.test\"")));
+    assert_eq!(found["totalResults"], 1);
+    assert_eq!(found["Resources"][0]["id"], id);
+    // A key for the provisioned user, to see deactivation refuse it.
+    let user_id = c.svc.platform.sql(&format!("SELECT id FROM users WHERE uuid = '{id}'"))[0]["id"].clone();
+    let its_key =
+        c.svc.operator("POST", "/api-keys", Some(json!({"user_id": user_id}))).body["key"].as_str().unwrap().to_string();
+    let own = |key: &str| c.svc.call("GET", &format!("/api/v1/users/{user_id}"), &[("x-api-key", key)], None).status;
+    assert_eq!(own(&its_key), 200);
+    let r = c.patch(id, json!([{"op": "replace", "value": {"active": false}}]));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["active"], false);
+    assert_eq!(own(&its_key), 401, "a deactivated user's key is refused at once");
+    assert_eq!(c.get(id)["active"], false, "a deactivated user stays readable");
+    let events = c.svc.platform.sql(&format!("SELECT action FROM user_events WHERE user_id = {user_id} ORDER BY id"));
+    assert_eq!(events.last().unwrap()["action"], "deactivate");
+    // Okta's full PUT.
+    let mut put = c.get(id);
+    put["name"]["familyName"] = json!("Renamed");
+    put["active"] = json!(true);
+    let r = c.scim("PUT", &format!("/Users/{id}"), Some(put));
+    assert_eq!((r.status, &r.body["name"]["familyName"], &r.body["active"]), (200, &json!("Renamed"), &json!(true)));
+    assert_eq!(own(&its_key), 200);
+}
+
+#[test]
+fn entra_shapes() {
+    let c = cast();
+    let user = c.create(json!({"userName": "entra@a.test", "externalId": "e-1", "active": true,
+        "emails": [{"value": "entra@a.test", "type": "work", "primary": true}]}));
+    let id = user["id"].as_str().unwrap();
+    let r = c.patch(
+        id,
+        json!([
+            {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "entra.new@a.test"},
+            {"op": "Add", "path": format!("{ENTERPRISE}:employeeNumber"), "value": "42"},
+            {"op": "Add", "path": format!("{ENTERPRISE}:manager"), "value": "mgr-1"},
+            {"op": "Replace", "path": "name.givenName", "value": "Entra"},
+            {"op": "Replace", "path": "active", "value": "False"}
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["emails"][0]["value"], "entra.new@a.test");
+    assert_eq!(r.body[ENTERPRISE]["employeeNumber"], "42");
+    assert_eq!(r.body[ENTERPRISE]["manager"]["value"], "mgr-1");
+    assert_eq!((&r.body["name"]["givenName"], &r.body["active"]), (&json!("Entra"), &json!(false)));
+    // aadOptscim062020: one path-less replace with dotted keys.
+    let r = c.patch(
+        id,
+        json!([{"op": "replace", "value": {"name.familyName": "Id", format!("{ENTERPRISE}:department"): "Ops",
+            "active": "True", "displayName": "Entra Id"}}]),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((&r.body["name"]["familyName"], &r.body[ENTERPRISE]["department"]), (&json!("Id"), &json!("Ops")));
+    assert_eq!(r.body["active"], true);
+    for filter in
+        ["externalId eq \"e-1\"", "userName eq \"entra@a.test\"", "emails[type eq \"work\"].value eq \"entra.new@a.test\""]
+    {
+        let found = c.list(&format!("filter={}", q(filter)));
+        assert_eq!(found["totalResults"], 1, "{filter}");
+        assert_eq!(found["Resources"][0]["id"], id, "{filter}");
+    }
+    let none = c.list(&format!("filter={}", q("externalId eq \"E-1\"")));
+    assert_eq!(none["totalResults"], 0, "externalId is case-exact");
+    let stored = c.svc.platform.sql(&format!("SELECT email, given_name, family_name, name FROM users WHERE uuid = '{id}'"));
+    assert_eq!(stored[0]["email"], "entra.new@a.test");
+    assert_eq!(stored[0]["name"], "Entra Id");
+}
+
+#[test]
+fn listing_pages_filters_and_projections() {
+    let c = cast();
+    for i in 0..5 {
+        c.create(json!({"userName": format!("lu{i}"), "displayName": format!("User {i}"), "title": if i % 2 == 0 { "even" } else { "odd" },
+            "emails": [{"value": format!("lu{i}@a.test"), "type": "work"}]}));
+    }
+    let page = c.list(&format!("filter={}&startIndex=2&count=2", q("userName sw \"lu\"")));
+    assert_eq!(
+        (page["totalResults"].as_i64(), page["startIndex"].as_i64(), page["itemsPerPage"].as_i64()),
+        (Some(5), Some(2), Some(2))
+    );
+    assert_eq!(page["Resources"][0]["userName"], "lu1");
+    let past = c.list(&format!("filter={}&startIndex=50", q("userName sw \"lu\"")));
+    assert_eq!((past["totalResults"].as_i64(), past["Resources"].as_array().map(Vec::len)), (Some(5), Some(0)));
+    let zero = c.list("count=0");
+    assert_eq!(zero["totalResults"], 7, "two admins-and-users of org A plus five");
+    let odd = c.list(&format!("filter={}", q("title eq \"odd\" and not (displayName co \"3\")")));
+    assert_eq!(odd["totalResults"], 1);
+    let slim = c.list(&format!("filter={}&attributes=userName,name.givenName,emails.value", q("userName eq \"lu0\"")));
+    let u = &slim["Resources"][0];
+    assert_eq!(u["userName"], "lu0");
+    assert_eq!(u["emails"], json!([{"value": "lu0@a.test"}]));
+    assert!(u.get("id").is_some() && u.get("displayName").is_none() && u.get("meta").is_none());
+    let fat = c.list(&format!("filter={}&excludedAttributes=emails,meta,id", q("userName eq \"lu0\"")));
+    let u = &fat["Resources"][0];
+    assert!(u.get("emails").is_none() && u.get("meta").is_none() && u.get("id").is_some());
+    let bad = c.scim("GET", &format!("/Users?filter={}", q("userName eq")), None);
+    assert_eq!((bad.status, bad.body["scimType"].as_str()), (400, Some("invalidFilter")));
+    let bad = c.scim("GET", &format!("/Users?filter={}", q("password eq \"x\"")), None);
+    assert_eq!((bad.status, bad.body["scimType"].as_str()), (400, Some("invalidFilter")));
+    let searched = c.scim("POST", "/Users/.search", Some(json!({"filter": "userName eq \"lu4\"", "attributes": ["userName"]})));
+    assert_eq!(
+        searched.body["Resources"][0],
+        json!({"schemas": [USER_URN], "id": searched.body["Resources"][0]["id"], "userName": "lu4"})
+    );
+}
+
+#[test]
+fn if_match_is_honoured_and_a_stale_version_changes_nothing() {
+    let c = cast();
+    let id = c.create(json!({"userName": "v", "emails": [{"value": "v@a.test"}]}))["id"].as_str().unwrap().to_string();
+    let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "New"}]});
+    let stale = c.as_key(&c.key, "PATCH", &format!("/Users/{id}"), Some(body.clone()), &[("if-match", "\"7\"")]);
+    assert_eq!((stale.status, stale.body["status"].as_str()), (412, Some("412")));
+    assert!(c.get(&id).get("title").is_none());
+    let fresh = c.as_key(&c.key, "PATCH", &format!("/Users/{id}"), Some(body), &[("if-match", "\"1\"")]);
+    assert_eq!((fresh.status, fresh.header("etag")), (200, Some("\"2\"")));
+    let del = c.as_key(&c.key, "DELETE", &format!("/Users/{id}"), None, &[("if-match", "\"1\"")]);
+    assert_eq!(del.status, 412);
+    assert_eq!(c.scim("DELETE", &format!("/Users/{id}"), None).status, 204);
+    assert_eq!(c.scim("GET", &format!("/Users/{id}"), None).status, 404);
+    assert_eq!(c.list(&format!("filter={}", q("userName eq \"v\"")))["totalResults"], 0);
+}
+
+#[test]
+fn changes_show_across_dialects_both_ways() {
+    let c = cast();
+    let id = c.create(json!({"userName": "x", "displayName": "X", "emails": [{"value": "x@a.test", "type": "work"}],
+        "phoneNumbers": [{"value": "+41791234567"}]}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let user_id = c.svc.platform.sql(&format!("SELECT id FROM users WHERE uuid = '{id}'"))[0]["id"].as_i64().unwrap();
+    // SCIM → operator API and HiEnergy.
+    c.patch(&id, json!([{"op": "replace", "path": "title", "value": "CTO"}]));
+    let op = c.svc.operator("GET", &format!("/users/{user_id}"), None);
+    assert_eq!((&op.body["role_title"], &op.body["name"]), (&json!("CTO"), &json!("X")));
+    // Operator API → SCIM: email, phone, name.
+    let r =
+        c.svc.operator("PATCH", &format!("/users/{user_id}"), Some(json!({"email": "x2@a.test", "phone": null, "name": "Ex"})));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let read = c.get(&id);
+    assert_eq!(read["emails"], json!([{"value": "x2@a.test", "type": "work"}]));
+    assert!(read.get("phoneNumbers").is_none(), "{read}");
+    assert_eq!(read["displayName"], "Ex");
+    let found = c.list(&format!("filter={}", q("emails.value eq \"x2@a.test\"")));
+    assert_eq!(found["totalResults"], 1);
+}
+
+#[test]
+fn groups_and_their_members() {
+    let c = cast();
+    let a = c.create(json!({"userName": "ga", "emails": [{"value": "ga@a.test"}]}))["id"].as_str().unwrap().to_string();
+    let b = c.create(json!({"userName": "gb", "displayName": "Gee Bee", "emails": [{"value": "gb@a.test"}]}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = c.scim("POST", "/Groups", Some(json!({"displayName": "Eng", "externalId": "g-1", "members": [{"value": a}]})));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let gid = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["members"][0]["value"], a.as_str());
+    let dup = c.scim("POST", "/Groups", Some(json!({"displayName": "ENG"})));
+    assert_eq!((dup.status, dup.body["scimType"].as_str()), (409, Some("uniqueness")));
+    let path = format!("/Groups/{gid}");
+    let add = c.scim(
+        "PATCH",
+        &path,
+        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "Add", "path": "members", "value": [{"value": b}]}]})),
+    );
+    assert_eq!(add.status, 200, "{}", add.body);
+    assert_eq!(add.body["members"].as_array().unwrap().len(), 2);
+    assert_eq!(add.body["members"][1]["display"], "Gee Bee");
+    assert_eq!(c.get(&b)["groups"][0]["value"], gid.as_str());
+    let rm = c.scim(
+        "PATCH",
+        &path,
+        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": format!("members[value eq \"{a}\"]")}]})),
+    );
+    assert_eq!(rm.body["members"].as_array().unwrap().len(), 1, "{}", rm.body);
+    // A derived member display follows the user, even after PATCHes of the group.
+    c.patch(&b, json!([{"op": "replace", "path": "displayName", "value": "Gee Renamed"}]));
+    assert_eq!(c.scim("GET", &path, None).body["members"][0]["display"], "Gee Renamed");
+    // Entra's removal by value list, and a rename.
+    let rm = c.scim(
+        "PATCH",
+        &path,
+        Some(json!({"schemas": [PATCH_OP], "Operations": [
+        {"op": "Remove", "path": "members", "value": [{"value": b}]},
+        {"op": "Replace", "path": "displayName", "value": "Engineering"}]})),
+    );
+    assert_eq!((rm.body["members"].as_array().map(Vec::len), &rm.body["displayName"]), (Some(0), &json!("Engineering")));
+    assert!(c.get(&b).get("groups").is_none());
+    let bad = c.scim(
+        "PATCH",
+        &path,
+        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": a, "type": "Group"}]}]})),
+    );
+    assert_eq!((bad.status, bad.body["scimType"].as_str()), (400, Some("invalidValue")), "{}", bad.body);
+    let early = c.scim(
+        "PATCH",
+        &path,
+        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": "not-yet-a-user"}]}]})),
+    );
+    assert_eq!((early.status, &early.body["members"]), (200, &json!([])), "a member before its user: accepted, not stored");
+    let by_name =
+        c.scim("GET", &format!("/Groups?filter={}&excludedAttributes=members", q("displayName eq \"engineering\"")), None);
+    assert_eq!(by_name.body["totalResults"], 1);
+    assert!(by_name.body["Resources"][0].get("members").is_none());
+    assert_eq!(c.as_key(&c.other_key, "GET", &path, None, &[]).status, 404);
+    // One search over Users and Groups: users first, then groups; a group-only filter finds groups.
+    let all = c.scim("POST", "/.search", Some(json!({"attributes": ["displayName"], "count": 200})));
+    let found = all.body["Resources"].as_array().unwrap();
+    assert_eq!(all.body["totalResults"].as_u64(), Some(found.len() as u64));
+    assert_eq!(found.last().unwrap()["displayName"], "Engineering");
+    assert!(found[0]["schemas"][0].as_str().unwrap().ends_with(":User"));
+    let only_groups = c.scim("POST", "/.search", Some(json!({"filter": "members pr", "startIndex": 1})));
+    assert_eq!(only_groups.status, 200, "{}", only_groups.body);
+    assert!(only_groups.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["schemas"][0].as_str().unwrap().ends_with(":Group")));
+    assert_eq!(c.as_key(&c.other_key, "GET", "/Groups", None, &[]).body["totalResults"], 0);
+    // Deleting a user drops it from its groups; deleting a group leaves its users.
+    c.scim("PUT", &path, Some(json!({"displayName": "Engineering", "members": [{"value": a}, {"value": b}]})));
+    assert_eq!(c.scim("DELETE", &format!("/Users/{a}"), None).status, 204);
+    assert_eq!(c.scim("GET", &path, None).body["members"].as_array().unwrap().len(), 1);
+    assert_eq!(c.scim("DELETE", &path, None).status, 204);
+    assert_eq!(c.scim("GET", &path, None).status, 404);
+    assert!(c.get(&b).get("groups").is_none());
+    let _ = c.org;
+}
+
+#[test]
+fn user_name_lookup_on_100k_users_uses_the_index() {
+    let c = cast();
+    c.svc.platform.sql(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) \
+         INSERT INTO users (uuid, org_id, username, email, created_at, updated_at) \
+         SELECT printf('00000000-0000-4000-8000-%012d', i), 1, 'bulk' || i, 'bulk' || i || '@a.test', '2026-01-01T00:00:00.000Z', \
+         '2026-01-01T00:00:00.000Z' FROM n",
+    );
+    let found = c.list(&format!("filter={}", q("userName eq \"BULK77777\"")));
+    assert_eq!(found["totalResults"], 1);
+    let who = users_edge::model::KeyPrincipal {
+        key_id: 1,
+        user_id: 1,
+        user_uuid: String::new(),
+        org_id: 1,
+        role: users_edge::model::Role::Admin,
+        scopes: users_edge::model::Scopes::all(),
+        expires_at: None,
+        checked_at: String::new(),
+    };
+    for (filter, index) in [
+        ("userName eq \"bulk7\"", "users_org_username"),
+        ("externalId eq \"e\"", "users_org_external_id"),
+        ("displayName eq \"d\"", "users_org_name"),
+    ] {
+        let f = users_edge::dialects::scim::filter::parse(filter).unwrap();
+        let frag = users_edge::store::filter::compile(&f, &users_edge::store::scim::user_column).unwrap();
+        let stmt = users_edge::store::scim::list_users(&who, Some(&frag), 0, 100);
+        let plan = explain(&c, &stmt);
+        assert!(plan.contains(index), "{filter}: {plan}");
+        assert!(!plan.contains("SCAN users"), "{filter}: {plan}");
+    }
+}
+
+fn explain(c: &Cast, stmt: &users_edge::store::Stmt) -> String {
+    let db = c.svc.platform.db.borrow();
+    let mut prepared = db.prepare(&format!("EXPLAIN QUERY PLAN {}", stmt.sql)).unwrap();
+    let params: Vec<rusqlite::types::Value> = stmt
+        .params
+        .iter()
+        .map(|p| match p {
+            users_edge::store::SqlValue::Null => rusqlite::types::Value::Null,
+            users_edge::store::SqlValue::Int(n) => rusqlite::types::Value::Integer(*n),
+            users_edge::store::SqlValue::Text(s) => rusqlite::types::Value::Text(s.clone()),
+        })
+        .collect();
+    let rows = prepared.query_map(rusqlite::params_from_iter(params), |r| r.get::<_, String>(3)).unwrap();
+    rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        "[a-zA-Z@.:\\[\\] \"0-9-]{0,24}".prop_map(Value::String),
+        prop::sample::select(vec![
+            "userName",
+            "emails",
+            "value",
+            "primary",
+            "active",
+            "name",
+            "givenName",
+            "members",
+            "True",
+            "False"
+        ])
+        .prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(4, 40, 6, |inner| {
+        let keys = prop::sample::select(vec![
+            "userName",
+            "emails",
+            "value",
+            "primary",
+            "active",
+            "name",
+            "givenName",
+            "members",
+            "op",
+            "path",
+            "Operations",
+            "displayName",
+            "phoneNumbers",
+            "password",
+            "schemas",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+            "manager",
+            "groups",
+            "meta",
+            "id",
+            "externalId",
+        ]);
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(keys, inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_body_yields_a_5xx(body in json_value(), which in 0usize..6) {
+        let c = cast();
+        let user = c.create(json!({"userName": "p", "emails": [{"value": "p@a.test"}]}));
+        let group = c.scim("POST", "/Groups", Some(json!({"displayName": "G"})));
+        let (uid, gid) = (user["id"].as_str().unwrap(), group.body["id"].as_str().unwrap());
+        let (method, path) = match which {
+            0 => ("POST", "/Users".to_string()),
+            1 => ("PUT", format!("/Users/{uid}")),
+            2 => ("PATCH", format!("/Users/{uid}")),
+            3 => ("POST", "/Groups".to_string()),
+            4 => ("PUT", format!("/Groups/{gid}")),
+            _ => ("PATCH", format!("/Groups/{gid}")),
+        };
+        let r = c.scim(method, &path, Some(body.clone()));
+        prop_assert!(r.status < 500, "{method} {path} {body} → {} {}", r.status, r.body);
+        let wrapped = json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "value": body}]});
+        let r = c.scim("PATCH", &format!("/Users/{uid}"), Some(wrapped));
+        prop_assert!(r.status < 500, "{}", r.body);
+    }
+}
+
+/// Group writes are audited and reach the feed like user changes: one event per committed write,
+/// in the same batch (dialect `scim`, the actor's key), carrying the group as the write left it;
+/// a refused write (stale If-Match) leaves no event.
+#[test]
+fn group_changes_are_events_in_the_feed() {
+    let c = cast();
+    let a = c.create(json!({"userName": "fa", "emails": [{"value": "fa@a.test"}]}))["id"].as_str().unwrap().to_string();
+    let feed = |after: i64| {
+        let r = c.svc.operator("GET", &format!("/events?org_id={}&after={after}", c.org), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["events"].as_array().unwrap().clone()
+    };
+    let start = feed(0).last().and_then(|e| e["seq"].as_i64()).unwrap_or(0);
+    let g = c.scim("POST", "/Groups", Some(json!({"displayName": "Ops", "externalId": "x-1", "members": [{"value": a}]})));
+    assert_eq!(g.status, 201, "{}", g.body);
+    let gid = g.body["id"].as_str().unwrap().to_string();
+    let path = format!("/Groups/{gid}");
+    let renamed = c.scim("PUT", &path, Some(json!({"displayName": "Operations", "members": []})));
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    let stale = c.as_key(&c.key, "DELETE", &path, None, &[("if-match", "W/\"1\"")]);
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    assert_eq!(c.scim("DELETE", &path, None).status, 204);
+
+    let events = feed(start);
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds, ["group.created", "group.updated", "group.deleted"], "{events:?}");
+    for e in &events {
+        assert_eq!(e["dialect"], "scim");
+        assert_eq!(e["actor"]["type"], "key");
+        assert_eq!(e["user"], Value::Null);
+        assert_eq!(e["group"]["id"], gid.as_str());
+    }
+    assert_eq!((&events[0]["group"]["display_name"], &events[0]["group"]["members"]), (&json!("Ops"), &json!([a])));
+    assert_eq!(events[0]["group"]["external_id"], "x-1");
+    assert_eq!((&events[1]["group"]["display_name"], &events[1]["group"]["members"]), (&json!("Operations"), &json!([])));
+    assert_eq!(events[1]["group"]["version"], 2);
+    // The deletion carries the group as it was when it went.
+    assert_eq!(events[2]["group"]["display_name"], "Operations");
+    let seqs: Vec<i64> = events.iter().filter_map(|e| e["seq"].as_i64()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+}

@@ -1,0 +1,167 @@
+// The change feed on the built worker (Miniflare, real D1, KV, Queue and Cron): a local HTTP
+// receiver on 127.0.0.1 gets every event of a mixed workload once per webhook-id, signed; a
+// receiver that answers 503 twice still gets everything; a code delivered by webhook verifies;
+// an event whose queue hand-off never happened arrives through the Cron sweep.
+//
+//   node --test --test-concurrency=1 --test-timeout=300000 tests/worker/feed.test.mjs
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { startWorker } from "./support.mjs";
+
+/** A webhook receiver on loopback: records every delivery; `plan` lists statuses to answer first. */
+async function receiver(plan = []) {
+  const got = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      got.push({ headers: req.headers, body });
+      res.statusCode = plan.length ? plan.shift() : 200;
+      res.end();
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const close = () =>
+    new Promise((r) => {
+      server.closeAllConnections();
+      server.close(r);
+    });
+  return { got, url: `http://127.0.0.1:${server.address().port}/hook`, close };
+}
+
+function verify(secret, { headers, body }) {
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const expected = createHmac("sha256", key).update(`${headers["webhook-id"]}.${headers["webhook-timestamp"]}.${body}`).digest();
+  return headers["webhook-signature"].split(" ").some((s) => {
+    const got = Buffer.from(s.split(",")[1] ?? "", "base64");
+    return s.startsWith("v1,") && got.length === expected.length && timingSafeEqual(got, expected);
+  });
+}
+
+async function until(pred, what, ms = 20000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await pred()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+const feedWorker = (extra = {}) =>
+  startWorker({
+    cf: false,
+    notifications: true,
+    bindings: { ALLOW_HTTP_WEBHOOKS: "true", CODE_SECRET: "workerd-test-code-secret" },
+    queueProducers: { NOTIFICATIONS: "notifications", FEED: "feed" },
+    queueConsumers: { feed: { maxBatchTimeout: 0.05, maxBatchSize: 10 } },
+    attempts: { limit: 100, period: 60 },
+    ...extra,
+  });
+
+let w, A, B;
+before(async () => {
+  w = await feedWorker();
+  A = await w.seedOrg("feeda");
+  B = await w.seedOrg("feedb");
+});
+after(() => w?.dispose());
+
+async function subscribe(org, url, extra = {}) {
+  const r = await w.operator("POST", "/webhooks", { org_id: org.org.id, url, ...extra });
+  assert.equal(r.status, 201, r.text);
+  assert.match(r.data.secret, /^whsec_/);
+  return r.data;
+}
+
+test("a mixed workload through several dialects arrives once per webhook-id, signed, in seq order", async () => {
+  const rx = await receiver();
+  const hook = await subscribe(A, rx.url);
+  const { user, userKey, admin } = A;
+  await w.fetch(`/api/v1/users/${user.id}`, { method: "PATCH", headers: { "X-Api-Key": userKey }, json: { user: { based_in: "Oslo" } } });
+  await w.fetch(`/users/${user.uuid}`, { method: "PATCH", headers: { authorization: `Bearer ${userKey}` }, json: { company: "Acme" } });
+  await w.fetch(`/openapi/v1/users/${user.uuid}`, { method: "PATCH", headers: { "X-Api-Key": A.adminKey }, json: { email: user.email, bio: "hi" } });
+  await w.operator("POST", `/users/${admin.id}/deactivate`);
+  await w.operator("POST", `/users/${admin.id}/reactivate`);
+  const expected = ["user.updated", "user.updated", "user.updated", "user.deactivated", "user.reactivated"];
+  await until(() => new Set(rx.got.map((d) => d.headers["webhook-id"])).size >= expected.length, "5 deliveries");
+  const byId = new Map(rx.got.map((d) => [d.headers["webhook-id"], d]));
+  const bodies = [...byId.values()].map((d) => JSON.parse(d.body)).sort((a, b) => a.data.seq - b.data.seq);
+  assert.deepEqual(bodies.map((b) => b.type), expected);
+  assert.deepEqual(bodies.map((b) => b.data.dialect), ["hienergy", "upsun", "konstantly", "admin", "admin"]);
+  assert.ok(rx.got.every((d) => verify(hook.secret, d)), "every signature verifies");
+  assert.ok(!rx.got.some((d) => d.body.includes("password_hash") || d.body.includes(userKey)));
+  const pulled = await w.operator("GET", `/events?org_id=${A.org.id}&after=${bodies[0].data.seq - 1}`);
+  assert.deepEqual(pulled.data.events.map((e) => e.id), bodies.map((b) => b.data.id), "the pull feed has the same events");
+  await rx.close();
+});
+
+test("a receiver that answers 503 twice still gets everything (retried on schedule)", async () => {
+  const rx = await receiver([503, 503]);
+  try {
+    const hook = await subscribe(A, rx.url, { event_types: ["user.updated"] });
+    await w.fetch(`/api/v1/users/${A.other.id}`, { method: "PATCH", headers: { "X-Api-Key": A.otherKey }, json: { user: { name: "Retry Me" } } });
+    // The first retry comes 5 s later, from the queue (a delayed message).
+    await until(() => rx.got.length >= 2, "the retry after 5 s", 30000);
+    // The next one is due 5 minutes later: play the clock forward in D1, and let the Cron sweep find it.
+    await until(async () => (await w.db.prepare("SELECT attempts FROM deliveries WHERE webhook_id = ?").bind(hook.id).first())?.attempts === 2, "two attempts recorded");
+    await w.db.prepare("UPDATE deliveries SET next_attempt_at = '2000-01-01T00:00:00.000Z' WHERE webhook_id = ?").bind(hook.id).run();
+    await (await w.mf.getWorker()).scheduled({ cron: "* * * * *" });
+    await until(() => rx.got.length >= 3, "a third attempt");
+    const ids = new Set(rx.got.map((d) => d.headers["webhook-id"]));
+    assert.equal(ids.size, 1, "one event, one webhook-id across attempts");
+    assert.equal(JSON.parse(rx.got[2].body).data.user.name, "Retry Me");
+    const log = await w.operator("GET", `/webhooks/${hook.id}/deliveries`);
+    assert.equal(log.data.deliveries[0].status, "delivered");
+    assert.equal(log.data.deliveries[0].attempts, 3);
+  } finally {
+    await rx.close();
+  }
+});
+
+test("a code delivered by webhook verifies through /v2/users/{id}/email/verify; the pull feed never shows it", async () => {
+  const rx = await receiver();
+  await subscribe(B, rx.url, { event_types: ["user.email.code_requested"] });
+  const auth = { authorization: `Bearer ${B.userKey}` };
+  const put = await w.fetch(`/v2/users/human/${B.user.uuid}`, { method: "PUT", headers: auth, json: { email: { email: "verify-me@feedb.test", sendCode: {} } } });
+  assert.equal(put.status, 200, put.text);
+  await until(() => rx.got.length >= 1, "the code event");
+  const code = JSON.parse(rx.got[0].body).data.code;
+  assert.equal(code.to, "verify-me@feedb.test");
+  const pulled = await w.operator("GET", `/events?org_id=${B.org.id}`);
+  assert.ok(!pulled.text.includes(code.code), "no code in the pull feed");
+  const ok = await w.fetch(`/v2/users/${B.user.uuid}/email/verify`, { method: "POST", headers: auth, json: { verificationCode: code.code } });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal((await w.row(B.user.id)).email_verified, 1);
+  await rx.close();
+});
+
+test("another org's admin can neither subscribe to nor read this org's feed", async () => {
+  const asB = { authorization: `Bearer ${B.adminKey}` };
+  const sub = await w.fetch("/admin/v1/webhooks", { method: "POST", headers: asB, json: { org_id: A.org.id, url: "https://x.example/" } });
+  assert.equal(sub.status, 404);
+  assert.equal((await w.fetch(`/admin/v1/events?org_id=${A.org.id}`, { headers: asB })).status, 404);
+  assert.equal((await w.fetch(`/admin/v1/webhooks?org_id=${A.org.id}`, { headers: asB })).status, 404);
+});
+
+test("an event whose queue hand-off never happened arrives through the Cron sweep", async () => {
+  // A worker without the FEED queue: a committed change asks for a dispatch and nobody hears it.
+  const lonely = await startWorker({ cf: false, bindings: { ALLOW_HTTP_WEBHOOKS: "true" } });
+  try {
+    const rx = await receiver();
+    const org = await lonely.seedOrg("sweep");
+    const sub = await lonely.operator("POST", "/webhooks", { org_id: org.org.id, url: rx.url });
+    assert.equal(sub.status, 201, sub.text);
+    await lonely.fetch(`/api/v1/users/${org.user.id}`, { method: "PATCH", headers: { "X-Api-Key": org.userKey }, json: { user: { name: "Swept" } } });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(rx.got.length, 0, "nothing yet: the hand-off was lost");
+    const worker = await lonely.mf.getWorker();
+    await worker.scheduled({ cron: "* * * * *" });
+    await until(() => rx.got.length >= 1, "the swept delivery");
+    assert.equal(JSON.parse(rx.got[0].body).data.user.name, "Swept");
+    await rx.close();
+  } finally {
+    await lonely.dispose();
+  }
+});

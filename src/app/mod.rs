@@ -98,7 +98,7 @@ async fn openapi<P: Platform>(cx: &Ctx<'_, P>) -> Response {
 mod tests {
     use super::*;
     use crate::http::Body;
-    use crate::platform::Config;
+    use crate::platform::{Config, PlatformError};
     use crate::store::{DbError, Row, Stmt};
 
     /// A platform with nothing behind it but its static assets: the requests below must be
@@ -116,14 +116,14 @@ mod tests {
     const DOC: &str = r#"{"openapi":"3.1.0"}"#;
 
     impl Platform for Unreachable {
-        async fn kv_get(&self, _: &str) -> Result<Option<String>, String> {
-            Err("unreachable".into())
+        async fn kv_get(&self, _: &str) -> Result<Option<String>, PlatformError> {
+            Err(PlatformError::Service("unreachable".into()))
         }
-        async fn kv_put(&self, _: &str, _: &str) -> Result<(), String> {
-            Err("unreachable".into())
+        async fn kv_put(&self, _: &str, _: &str) -> Result<(), PlatformError> {
+            Err(PlatformError::Service("unreachable".into()))
         }
-        async fn kv_delete(&self, _: &str) -> Result<(), String> {
-            Err("unreachable".into())
+        async fn kv_delete(&self, _: &str) -> Result<(), PlatformError> {
+            Err(PlatformError::Service("unreachable".into()))
         }
         async fn query(&self, _: &Stmt) -> Result<Vec<Row>, DbError> {
             Err(DbError { message: "unreachable".into() })
@@ -131,26 +131,26 @@ mod tests {
         async fn batch(&self, _: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
             Err(DbError { message: "unreachable".into() })
         }
-        async fn rate_limit(&self, _: &str) -> Result<bool, String> {
-            Err("unreachable".into())
+        async fn rate_limit(&self, _: &str) -> Result<bool, PlatformError> {
+            Err(PlatformError::Service("unreachable".into()))
         }
-        async fn notify(&self, _: &serde_json::Value) -> Result<(), String> {
-            Err("unreachable".into())
+        async fn notify(&self, _: &serde_json::Value) -> Result<(), PlatformError> {
+            Err(PlatformError::Service("unreachable".into()))
         }
         fn now_ms(&self) -> f64 {
             0.0
         }
-        fn fill_random(&self, _: &mut [u8]) -> Result<(), String> {
-            Err("unreachable".into())
+        fn fill_random(&self, _: &mut [u8]) -> Result<(), PlatformError> {
+            Err(PlatformError::Service("unreachable".into()))
         }
         fn config(&self) -> &Config {
             &self.0
         }
-        async fn static_asset(&self, path: &str) -> Result<Option<String>, String> {
+        async fn static_asset(&self, path: &str) -> Result<Option<String>, PlatformError> {
             match self.1 {
                 Assets::Doc => Ok((path == "/openapi.json").then(|| DOC.to_string())),
                 Assets::Nothing => Ok(None),
-                Assets::Broken => Err("assets answered 503".into()),
+                Assets::Broken => Err(PlatformError::Service("assets answered 503".into())),
             }
         }
     }

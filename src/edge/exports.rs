@@ -67,7 +67,7 @@ extern "C" {
 
 /// At most 64 bytes are asked for at a time, far below Web Crypto's 65,536-byte limit; if it
 /// ever threw, the exception would fail the request (the host answers 500), never fall back.
-pub fn fill_random(buf: &mut [u8]) -> Result<(), String> {
+pub fn fill_random(buf: &mut [u8]) -> Result<(), crate::platform::PlatformError> {
     get_random_values(buf);
     Ok(())
 }

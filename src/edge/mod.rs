@@ -23,6 +23,6 @@ use exports::fill_random;
 
 /// Off wasm (host tests) the operating system's CSPRNG.
 #[cfg(not(target_arch = "wasm32"))]
-fn fill_random(buf: &mut [u8]) -> Result<(), String> {
-    getrandom::getrandom(buf).map_err(|e| e.to_string())
+fn fill_random(buf: &mut [u8]) -> Result<(), crate::platform::PlatformError> {
+    getrandom::getrandom(buf).map_err(|e| crate::platform::PlatformError::Random(e.to_string()))
 }

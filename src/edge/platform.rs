@@ -6,7 +6,7 @@
 
 use super::wire::{Aftermath, Call, D1Answer, D1Result, Reply, Statement};
 use crate::consistency::{Served, SessionStart};
-use crate::platform::{Config, Platform};
+use crate::platform::{Config, Platform, PlatformError};
 use crate::store::{DbError, Row, Stmt};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -186,22 +186,23 @@ impl EdgePlatform {
     }
 }
 
-fn text_reply(reply: Reply) -> Result<Option<String>, String> {
+/// A reply as text (`None` for the host's null); the host's error text is the service's.
+fn text_reply(reply: Reply) -> Result<Option<String>, PlatformError> {
     match reply {
         Reply::Value(v) => Ok(Some(v)),
         Reply::Null => Ok(None),
-        Reply::Error(e) => Err(e),
+        Reply::Error(e) => Err(PlatformError::Service(e)),
     }
 }
 
 impl Platform for EdgePlatform {
-    async fn kv_get(&self, key: &str) -> Result<Option<String>, String> {
+    async fn kv_get(&self, key: &str) -> Result<Option<String>, PlatformError> {
         text_reply(self.mailbox.call(Call::KvGet { binding: KEYS, key, cache_ttl: KV_CACHE_TTL_SECONDS }).await)
     }
-    async fn kv_put(&self, key: &str, value: &str) -> Result<(), String> {
+    async fn kv_put(&self, key: &str, value: &str) -> Result<(), PlatformError> {
         text_reply(self.mailbox.call(Call::KvPut { binding: KEYS, key, value }).await).map(drop)
     }
-    async fn kv_delete(&self, key: &str) -> Result<(), String> {
+    async fn kv_delete(&self, key: &str) -> Result<(), PlatformError> {
         text_reply(self.mailbox.call(Call::KvDelete { binding: KEYS, key }).await).map(drop)
     }
     async fn query(&self, stmt: &Stmt) -> Result<Vec<Row>, DbError> {
@@ -215,28 +216,30 @@ impl Platform for EdgePlatform {
         }
         Ok(results.into_iter().map(|r| r.results).collect())
     }
-    async fn rate_limit(&self, key: &str) -> Result<bool, String> {
+    async fn rate_limit(&self, key: &str) -> Result<bool, PlatformError> {
         let binding = limiter_for(key);
         if !self.bindings.has(binding) {
-            return Err(format!("the {binding} rate-limit binding is missing"));
+            return Err(PlatformError::MissingBinding(binding));
         }
         match text_reply(self.mailbox.call(Call::Limit { binding, key }).await)? {
             Some(v) => Ok(v == "1"),
-            None => Err("the rate limiter answered nothing".into()),
+            None => Err(PlatformError::Malformed("the rate limiter answered nothing".into())),
         }
     }
-    async fn notify(&self, message: &serde_json::Value) -> Result<(), String> {
+    async fn notify(&self, message: &serde_json::Value) -> Result<(), PlatformError> {
         if !self.bindings.has(NOTIFICATIONS) {
-            return Err("the NOTIFICATIONS queue binding is missing".into());
+            return Err(PlatformError::MissingBinding(NOTIFICATIONS));
         }
         let call = Call::QueueSend { binding: NOTIFICATIONS, body: message, delay_seconds: None };
         text_reply(self.mailbox.call(call).await).map(drop)
     }
-    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
+    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, PlatformError> {
         let call = Call::Post { url, headers, body, timeout_ms: POST_TIMEOUT_MS };
-        match text_reply(self.mailbox.call(call).await)? {
-            Some(status) => status.parse().map_err(|_| format!("the host answered the status {status:?}")),
-            None => Err("the host answered no status".into()),
+        // No answer from the receiver (timeout, network) is the host's error reply.
+        match self.mailbox.call(call).await {
+            Reply::Value(status) => status.parse().map_err(|_| PlatformError::Malformed(format!("the status {status:?}"))),
+            Reply::Null => Err(PlatformError::Malformed("no status".into())),
+            Reply::Error(why) => Err(PlatformError::Unreachable(why)),
         }
     }
     fn log_error(&self, message: &str) {
@@ -260,13 +263,13 @@ impl Platform for EdgePlatform {
     fn now_ms(&self) -> f64 {
         self.mailbox.clock.get()
     }
-    fn fill_random(&self, buf: &mut [u8]) -> Result<(), String> {
+    fn fill_random(&self, buf: &mut [u8]) -> Result<(), PlatformError> {
         super::fill_random(buf)
     }
     fn config(&self) -> &Config {
         &self.config
     }
-    async fn static_asset(&self, path: &str) -> Result<Option<String>, String> {
+    async fn static_asset(&self, path: &str) -> Result<Option<String>, PlatformError> {
         text_reply(self.mailbox.call(Call::AssetGet { binding: ASSETS, path }).await)
     }
 }

@@ -5,7 +5,7 @@ use super::platform::{Bindings, EdgePlatform, Mailbox, OPTIONAL_BINDINGS};
 use super::shell::{Settings, Shell};
 use super::wire::Reply;
 use crate::consistency::SessionStart;
-use crate::platform::{Config, Platform};
+use crate::platform::{Config, Platform, PlatformError};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -322,9 +322,9 @@ fn each_limiter_is_its_own_binding_and_a_missing_one_fails() {
     }
     let (mb, p) = platform(&["PASSWORD_ATTEMPTS"]);
     let (call, r) = one_call(&mb, p.rate_limit("send-org:1"), None);
-    assert_eq!((call, r), (None, Err("the SENDS_PER_ORG rate-limit binding is missing".to_string())), "asks nobody");
+    assert_eq!((call, r), (None, Err(PlatformError::MissingBinding("SENDS_PER_ORG"))), "asks nobody");
     let (call, r) = one_call(&mb, p.notify(&json!({"to": "a@b.example"})), None);
-    assert_eq!((call, r), (None, Err("the NOTIFICATIONS queue binding is missing".to_string())));
+    assert_eq!((call, r), (None, Err(PlatformError::MissingBinding("NOTIFICATIONS"))));
 }
 
 #[test]
@@ -342,9 +342,11 @@ fn notifications_and_webhook_posts_cross_as_calls() {
     assert_eq!(r, Ok(302), "a redirect is an answer, not followed");
     let (_, r) =
         one_call(&mb, p.post("https://h.example/hook", &headers, "{}"), Some("eThe operation was aborted due to timeout"));
-    assert_eq!(r, Err("The operation was aborted due to timeout".to_string()));
+    assert_eq!(r, Err(PlatformError::Unreachable("The operation was aborted due to timeout".into())));
     let (_, r) = one_call(&mb, p.post("https://h.example/hook", &headers, "{}"), Some("vnope"));
-    assert!(r.is_err());
+    assert_eq!(r, Err(PlatformError::Malformed("the status \"nope\"".into())));
+    let (_, r) = one_call(&mb, p.notify(&json!({})), Some("eQueue send failed"));
+    assert_eq!(r, Err(PlatformError::Service("Queue send failed".into())));
 }
 
 #[test]

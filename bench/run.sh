@@ -53,4 +53,9 @@ cargo build --quiet --release --manifest-path bench/pipeline-native/Cargo.toml
 
 step "running (see bench/bench.mjs for what and how)"
 if [ "${BENCH_QUICK:-0}" = "1" ]; then export BENCH_NO_WRITE="${BENCH_NO_WRITE:-1}"; fi
-exec node bench/bench.mjs
+node bench/bench.mjs
+# The change feed's soak (issue 12), where the branch that adds it has landed.
+if [ -f bench/soak.mjs ]; then
+  step "feed soak (bench/soak.mjs)"
+  node bench/soak.mjs
+fi

@@ -5,16 +5,19 @@
 // BENCH_REPORT_ONLY=1 re-renders BENCHMARKS.md and the chart from bench/results.json without measuring.
 // Environment: BENCH_REPS (default 8), BENCH_SECONDS per run (default 2), BENCH_QUICK=1 (2 reps,
 // 1 s runs, fewer samples: a smoke run of the whole script), BENCH_NO_WRITE=1 (don't write the
-// report files).
+// report files), BENCH_BEFORE=<dir> (the build/ of an earlier users-edge, e.g. from
+// `git worktree add /tmp/ue-before <commit> && bash /tmp/ue-before/scripts/build.sh`: benchmarked
+// as one more target, "before", so that the report's before/after ratios come from one run).
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import os from "node:os";
 import { start, seed, KEYS, cpuSeconds } from "./lib/serve.mjs";
-import { instrument } from "./lib/instrument.mjs";
+import { instrument, hostOnly, timed } from "./lib/instrument.mjs";
 import { chart } from "./lib/chart.mjs";
+import { profileDuring, selfTimes, wasmParts } from "./lib/profile.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, "..");
@@ -26,6 +29,9 @@ const COLD_REPS = QUICK ? 2 : 5;
 const PW_REPS = QUICK ? 2 : 5;
 const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
 const startedAt = Date.now();
+// Miniflare resolves a script's modules below the working directory: the earlier build is copied in.
+const BEFORE = process.env.BENCH_BEFORE ? resolve(process.env.BENCH_BEFORE) : null;
+const BEFORE_DIR = join(OUT, "before");
 
 const log = (...a) => console.error(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)}s]`, ...a);
 const median = (xs) => {
@@ -40,11 +46,18 @@ const TARGETS = {
   "users-edge": { scriptPath: join(ROOT, "build/index.js"), wasm: true, bindings: { PBKDF2_ITERATIONS: "600000" } },
   floor: { scriptPath: join(BENCH, "floor/worker.js") },
   peer: { scriptPath: join(OUT, "peer/index.js"), bindings: { PBKDF2_ITERATIONS: "100000" } },
-  // diagnostic: the floor's JS doing exactly users-edge's D1 work (guarded UPDATE of all columns + audit INSERT, one batch)
+  // diagnostic: the floor's JS doing exactly users-edge's D1 work (its recorded statements, replayed: FLOOR_REPLAY)
   "floor+sql": { scriptPath: join(BENCH, "floor/worker.js"), bindings: { FLOOR_SQL: "full" } },
+  // diagnostic: a Worker that answers at once — the runtime's own cost of a request
+  noop: { scriptPath: join(BENCH, "floor/worker.js"), bindings: { FLOOR_SQL: "noop" } },
+  ...(BEFORE ? { before: { scriptPath: join(BEFORE_DIR, "index.js"), wasm: true, bindings: { PBKDF2_ITERATIONS: "600000" } } } : {}),
 };
-const MAIN = ["users-edge", "floor", "peer"];
-const LOADED = ["users-edge", "floor", "peer", "floor+sql"];
+const MAIN = ["users-edge", "floor", "peer", ...(BEFORE ? ["before"] : [])];
+const LOADED = ["users-edge", "floor", "peer", "floor+sql", "noop", ...(BEFORE ? ["before"] : [])]; // + "host-only" once traced
+if (BEFORE) {
+  rmSync(BEFORE_DIR, { recursive: true, force: true });
+  cpSync(BEFORE, BEFORE_DIR, { recursive: true });
+}
 for (const [name, t] of Object.entries(TARGETS)) {
   if (!existsSync(t.scriptPath)) throw new Error(`${name}: ${t.scriptPath} is missing (run bench/run.sh, which builds it)`);
 }
@@ -88,19 +101,11 @@ function sizes() {
     const b = readFileSync(p);
     return { raw: b.length, gzip: gzipSync(b, { level: 9 }).length };
   };
-  // The same wasm without its custom name sections (what `wasm-opt --strip-debug` leaves), to show what they weigh.
-  let stripped = null;
-  const wasmOpt = join(ROOT, "node_modules/.bin/wasm-opt");
-  if (existsSync(wasmOpt)) {
-    const outFile = join(OUT, "stripped.wasm");
-    mkdirSync(OUT, { recursive: true });
-    execFileSync(wasmOpt, [join(ROOT, "build/index_bg.wasm"), "--strip-debug", "--strip-producers", "-all", "-o", outFile], { stdio: "ignore" });
-    stripped = f(outFile);
-  }
   return {
-    stripped,
     wasm: f(join(ROOT, "build/index_bg.wasm")),
     glue: f(join(ROOT, "build/index.js")),
+    assets: existsSync(join(ROOT, "build/assets/openapi.json")) ? f(join(ROOT, "build/assets/openapi.json")) : null,
+    before: BEFORE ? { wasm: f(join(BEFORE_DIR, "index_bg.wasm")), glue: f(join(BEFORE_DIR, "index.js")) } : null,
     floor: f(TARGETS.floor.scriptPath),
     peer: f(TARGETS.peer.scriptPath),
   };
@@ -206,7 +211,7 @@ async function roundTrips(servers) {
     out[name] = { PATCH: timingNames(p.headers), GET: timingNames(g.headers) };
   }
   out.floor = { PATCH: ["kv(get)", "d1(first)"], GET: ["kv(get)", "d1(first)"] };
-  out["floor+sql"] = { PATCH: ["kv(get)", "d1(batch)"], GET: ["kv(get)", "d1(first)"] };
+  out["floor+sql"] = { PATCH: ["kv(get)", "d1(batch)"], GET: ["kv(get)", "d1(all)"] };
   return out;
 }
 
@@ -358,12 +363,13 @@ async function pbkdf2(servers) {
   return out;
 }
 
-// ---- 7. where does users-edge spend it: boundary crossings -------------------------------------
-async function crossings() {
-  const inst = instrument(join(ROOT, "build"), join(OUT, "instrumented"));
+// ---- 7. where does users-edge spend it: boundary crossings, and the calls it hands its host --
+async function crossings(name, buildDir) {
+  const inst = instrument(buildDir, join(OUT, `instrumented-${name}`));
   if (inst.error) return { error: inst.error };
-  const s = await startSeeded("users-edge-instrumented", { ...TARGETS["users-edge"], scriptPath: inst.scriptPath });
+  const s = await startSeeded(`${name}-instrumented`, { ...TARGETS[name], scriptPath: inst.scriptPath });
   const out = {};
+  const trace = {};
   try {
     for (const [label, req, status] of [
       ["PATCH", { method: "PATCH", key: KEYS.user, body: PATCH_BODY }, 200],
@@ -373,8 +379,10 @@ async function crossings() {
       const per = [];
       for (let i = 0; i < (QUICK ? 5 : 20); i++) {
         const r = await call(s.url, userPath(SELF), req);
-        if (r.status !== status) throw new Error(`instrumented ${label}: ${r.status} ${r.text}`);
+        if (r.status !== status) throw new Error(`instrumented ${name} ${label}: ${r.status} ${r.text}`);
         per.push(JSON.parse(r.headers.get("x-bench-crossings")));
+        const t = r.headers.get("x-bench-trace");
+        if (t && status === 200) trace[label] = JSON.parse(decodeURIComponent(t));
       }
       const steady = per.slice(Math.floor(per.length / 2));
       const last = steady.at(-1);
@@ -383,6 +391,120 @@ async function crossings() {
         exports: median(steady.map((x) => x.exports)),
         top: last.top.slice(0, 12),
       };
+    }
+  } finally {
+    await s.mf.dispose();
+  }
+  return { counts: out, trace: Object.keys(trace).length ? trace : null };
+}
+
+/** users-edge's own D1 call for each method (`d1.all` / `d1.batch` as handed to its host). */
+function d1Calls(trace) {
+  const out = {};
+  for (const [method, steps] of Object.entries(trace ?? {})) {
+    const line = steps.map((s) => s.out).find((o) => o.startsWith('{"op":"d1.'));
+    if (line) out[method] = JSON.parse(line);
+  }
+  return Object.keys(out).length === 2 ? out : null;
+}
+
+/**
+ * The wasm side of a request alone, in workerd: bench/wasm-loop drives users-edge's glue and wasm
+ * through start → resume → resume with the replies its host gave in the traced request, n times;
+ * the workerd process's CPU time around that one request, ÷ n.
+ */
+async function wasmSide(trace) {
+  const dir = join(OUT, "wasm-loop");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, "bindgen"), { recursive: true });
+  cpSync(join(ROOT, "build/bindgen/glue.js"), join(dir, "bindgen/glue.js"));
+  cpSync(join(ROOT, "build/index_bg.wasm"), join(dir, "index_bg.wasm"));
+  cpSync(join(BENCH, "wasm-loop/worker.mjs"), join(dir, "index.js"));
+  const replies = Object.fromEntries(Object.entries(trace).map(([m, t]) => [m, t.filter((x) => x.fn === "resume").map((x) => x.reply)]));
+  const s = await startSeeded("wasm-loop", {
+    scriptPath: join(dir, "index.js"),
+    wasm: true,
+    bindings: { KEY: KEYS.user, PATCH_BODY, REPLIES: JSON.stringify(replies) },
+  });
+  const n = QUICK ? 500 : 3000;
+  const run = async (method, count) => {
+    const c0 = cpuSeconds(s.pid, TICKS);
+    const r = await fetch(`${s.url}/?method=${method}&n=${count}`);
+    const text = await r.text();
+    const c1 = cpuSeconds(s.pid, TICKS);
+    if (r.status !== 200) throw new Error(`wasm loop ${method}: ${text}`);
+    return ((c1 - c0) * 1e6) / count;
+  };
+  const out = {};
+  try {
+    for (const m of ["PATCH", "GET"]) await run(m, 300);
+    const xs = { PATCH: [], GET: [] };
+    for (let i = 0; i < (QUICK ? 2 : 7); i++) for (const m of ["PATCH", "GET"]) xs[m].push(await run(m, n));
+    for (const m of ["PATCH", "GET"]) out[`${m.toLowerCase()}_us`] = r2(median(xs[m]), 1);
+    out.samples_us = { PATCH: xs.PATCH.map((x) => r2(x, 1)), GET: xs.GET.map((x) => r2(x, 1)) };
+  } finally {
+    await s.mf.dispose();
+  }
+  return out;
+}
+
+/**
+ * The time spent inside the wasm calls of real requests under load (c=16): a copy of the build
+ * whose host reads `performance.now()` around each call (locally the clock advances during
+ * execution), divided by the requests served. Unlike the loop below, the code runs the way a
+ * request runs it: once, between the runtime's and the simulators' work.
+ */
+async function wasmInPath() {
+  const t = timed(join(ROOT, "build"), join(OUT, "timed"));
+  if (t.error) return { error: t.error };
+  const s = await startSeeded("timed", { ...TARGETS["users-edge"], scriptPath: t.scriptPath });
+  const totals = async () => (await fetch(`${s.url}/__timing`)).json();
+  const out = {};
+  try {
+    for (const m of ["PATCH", "GET"]) {
+      await measure(s, m, 16, 1);
+      const a = await totals();
+      await measure(s, m, 16, SECONDS * 3);
+      const b = await totals();
+      out[`${m.toLowerCase()}_ms`] = r2((b.ms - a.ms) / (b.requests - a.requests), 3);
+    }
+  } finally {
+    await s.mf.dispose();
+  }
+  return out;
+}
+
+/**
+ * Where the wasm side's time goes: the same loop, on a copy of the wasm that keeps its function
+ * names (wasm-bindgen run again on cargo's output, without wasm-opt), under V8's CPU profiler.
+ * Nothing else runs in that workerd during the loop, so the samples are the loop's own.
+ */
+async function wasmProfile(trace) {
+  const wasmIn = join(process.env.CARGO_TARGET_DIR ?? join(ROOT, "target"), "wasm32-unknown-unknown/release/users_edge.wasm");
+  const bindgen = process.env.WASM_BINDGEN_BIN ?? join(os.homedir(), ".cargo/bin/wasm-bindgen");
+  if (!existsSync(wasmIn) || !existsSync(bindgen)) return { error: "no cargo output or wasm-bindgen to name the functions" };
+  const dir = join(OUT, "wasm-profile");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, "bindgen"), { recursive: true });
+  execFileSync(bindgen, ["--target", "web", "--omit-default-module-path", "--no-typescript", "--experimental-reset-state-function", "--out-dir", join(dir, "bindgen"), "--out-name", "glue", wasmIn]);
+  cpSync(join(dir, "bindgen/glue_bg.wasm"), join(dir, "index_bg.wasm"));
+  cpSync(join(BENCH, "wasm-loop/worker.mjs"), join(dir, "index.js"));
+  const replies = Object.fromEntries(Object.entries(trace).map(([m, t]) => [m, t.filter((x) => x.fn === "resume").map((x) => x.reply)]));
+  const inspectorPort = 9300 + Math.floor(Math.random() * 600);
+  const s = await startSeeded("wasm-profile", {
+    scriptPath: join(dir, "index.js"),
+    wasm: true,
+    inspectorPort,
+    bindings: { KEY: KEYS.user, PATCH_BODY, REPLIES: JSON.stringify(replies) },
+  });
+  const n = QUICK ? 1000 : 8000;
+  const out = {};
+  try {
+    for (const m of ["PATCH", "GET"]) {
+      await (await fetch(`${s.url}/?method=${m}&n=300`)).text();
+      const { profiles } = await profileDuring(inspectorPort, (id) => id === "core:user:", async () => (await fetch(`${s.url}/?method=${m}&n=${n}`)).text());
+      const { busy, rows } = selfTimes(profiles["core:user:"]);
+      out[m] = { parts: wasmParts(rows).map(([name, t]) => [name, r2((100 * t) / busy, 1)]), top: rows.sort((a, b) => b.ms - a.ms).slice(0, 15).map((r) => [r.functionName.slice(0, 120), r2((100 * r.ms) / busy, 1)]) };
     }
   } finally {
     await s.mf.dispose();
@@ -403,28 +525,35 @@ const x = (v, d = 2) => (Number.isFinite(v) ? `${v.toFixed(d)}×` : "n/a");
 /** A paired ratio with its interquartile range: 0.82× (0.75–0.90). */
 const xr = (p) => (p && Number.isFinite(p.median) ? `${p.median.toFixed(2)}× <sub>(${p.q1.toFixed(2)}–${p.q3.toFixed(2)})</sub>` : "n/a");
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+const ms = (v) => (Number.isFinite(v) ? v.toFixed(3) : "n/a");
+const NOKEY = "401 (no key: no KV, no D1)";
+const TARGET = { cpuVsPeer: 0.95, cpuVsFloorSql: 1.05, wasmGzipKiB: 250, coldVsFloor: 1.2 };
 
 /**
- * Paired ratios: users-edge's run divided by the other target's run of the same repetition (they
+ * Paired ratios: one target's run divided by the other target's run of the same repetition (they
  * ran back to back, under the same background load), then the median and quartiles over the
  * repetitions. Steadier on a shared machine than a ratio of medians.
  */
-function paired(L, metric, other) {
-  const a = L["users-edge"][metric];
+function paired(L, metric, other, base = "users-edge") {
+  if (!L[base] || !L[other]) return null;
+  const a = L[base][metric];
   const b = L[other][metric];
   const rs = a.map((v, i) => ratio(v, b[i])).filter(Number.isFinite).sort((p, q) => p - q);
   const q = (f) => rs[Math.min(rs.length - 1, Math.max(0, Math.round(f * (rs.length - 1))))];
   return { median: median(rs), q1: q(0.25), q3: q(0.75) };
 }
 
-function headline(loadRes) {
+/** Medians of per-repetition differences a − b (CPU ms/req). */
+const diff = (L, a, b) => (L[a] && L[b] ? median(L[a].cpu_samples.map((v, i) => v - L[b].cpu_samples[i])) : NaN);
+
+function headline(loadRes, base = "users-edge") {
   const rows = [];
   for (const s of SCENARIOS) {
     const k = scenarioKey(s);
     const L = loadRes[k];
     const row = { scenario: k };
     for (const [name, metric] of [["rps", "rps_samples"], ["p50", "p50_samples"], ["p99", "p99_samples"], ["cpu", "cpu_samples"]]) {
-      for (const other of ["floor", "peer", "floor+sql"]) row[`${name}_vs_${other.replace("+", "")}`] = paired(L, metric, other);
+      for (const other of ["floor", "peer", "floor+sql", "before"]) row[`${name}_vs_${other.replace("+", "")}`] = paired(L, metric, other, base);
     }
     rows.push(row);
   }
@@ -435,35 +564,98 @@ function table(header, rows) {
   return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
 
+const totalCrossings = (c, k) => (c && !c.error && c[k] ? c[k].imports + c[k].exports : NaN);
+
+/** Issue 13's targets, each with this run's figure. */
+function targetRows(R) {
+  const H = Object.fromEntries(headline(R.load).map((h) => [h.scenario, h]));
+  const ok = (v, limit) => (Number.isFinite(v) ? (v <= limit ? "**met**" : "not met") : "n/a");
+  const wasmKiB = R.sizes.wasm.gzip / 1024;
+  const cold = ratio(R.cold["users-edge"].total_ms, R.cold.floor.total_ms);
+  const trips = (m) => (R.roundTrips["users-edge"][m] ?? []).join(" + ");
+  const one = (m) => {
+    const t = R.roundTrips["users-edge"][m] ?? [];
+    return t.filter((n) => n.startsWith("kv(get)")).length === 1 && t.filter((n) => n.startsWith("d1")).length === 1 && t.length === 2;
+  };
+  const rows = [];
+  for (const k of ["PATCH c=16", "GET c=16"]) {
+    rows.push([`CPU/req ÷ peer, ${k}`, `≤ ${TARGET.cpuVsPeer}×`, xr(H[k].cpu_vs_peer), ok(H[k].cpu_vs_peer?.median, TARGET.cpuVsPeer)]);
+    rows.push([`CPU/req ÷ floor+sql, ${k}`, `≤ ${TARGET.cpuVsFloorSql}×`, xr(H[k].cpu_vs_floorsql), ok(H[k].cpu_vs_floorsql?.median, TARGET.cpuVsFloorSql)]);
+  }
+  rows.push(["storage calls per request (Server-Timing)", "1 KV read + 1 D1 call", `PATCH: ${trips("PATCH")}; GET: ${trips("GET")}`, one("PATCH") && one("GET") ? "**met**" : "not met"]);
+  rows.push(["wasm, gzip -9", `≤ ${TARGET.wasmGzipKiB} KiB`, kb(R.sizes.wasm.gzip), ok(wasmKiB, TARGET.wasmGzipKiB)]);
+  rows.push(["cold start ÷ floor's", `≤ ${TARGET.coldVsFloor}×`, x(cold), ok(cold, TARGET.coldVsFloor)]);
+  const same = R.parity.filter((r) => r.same).length;
+  rows.push(["parity with the peer", `${R.parity.length}/${R.parity.length}`, `${same}/${R.parity.length}`, same === R.parity.length ? "**met**" : "not met"]);
+  return rows;
+}
+
+/** Before (an earlier build, run as a target) and after, from this one run. */
+function beforeAfterRows(R) {
+  const A = Object.fromEntries(headline(R.load).map((h) => [h.scenario, h]));
+  const B = Object.fromEntries(headline(R.load, "before").map((h) => [h.scenario, h]));
+  const rows = [];
+  for (const k of SCENARIOS.map(scenarioKey)) {
+    rows.push([`CPU/req ÷ peer, ${k}`, xr(B[k].cpu_vs_peer), xr(A[k].cpu_vs_peer)]);
+  }
+  for (const k of SCENARIOS.map(scenarioKey)) {
+    rows.push([`CPU/req ÷ floor+sql, ${k}`, xr(B[k].cpu_vs_floorsql), xr(A[k].cpu_vs_floorsql)]);
+  }
+  for (const k of ["PATCH c=16", "GET c=16"]) rows.push([`CPU/req, after ÷ before, ${k}`, "1.00×", xr(A[k].cpu_vs_before)]);
+  for (const m of ["PATCH", "GET", NOKEY]) {
+    rows.push([`JS↔wasm crossings, ${m}`, String(totalCrossings(R.crossingsBefore?.counts, m)), String(totalCrossings(R.crossings?.counts, m))]);
+  }
+  rows.push(["wasm, raw / gzip -9", `${kb(R.sizes.before.wasm.raw)} / ${kb(R.sizes.before.wasm.gzip)}`, `${kb(R.sizes.wasm.raw)} / ${kb(R.sizes.wasm.gzip)}`]);
+  rows.push(["JS beside it, raw / gzip -9", `${kb(R.sizes.before.glue.raw)} / ${kb(R.sizes.before.glue.gzip)}`, `${kb(R.sizes.glue.raw)} / ${kb(R.sizes.glue.gzip)}`]);
+  rows.push(["cold start ÷ floor's", x(ratio(R.cold.before.total_ms, R.cold.floor.total_ms)), x(ratio(R.cold["users-edge"].total_ms, R.cold.floor.total_ms))]);
+  return rows;
+}
+
+/** Where a request's workerd CPU goes, by ablation (each row a difference of targets in this run). */
+function splitRows(R) {
+  const rows = [];
+  const P = R.load["PATCH c=16"];
+  const G = R.load["GET c=16"];
+  const both = (f) => [ms(f(P)), ms(f(G))];
+  const ws = R.wasm_side;
+  const np = R.native_pipeline;
+  rows.push(["users-edge, total", ...both((L) => L["users-edge"].cpu_ms_per_req)]);
+  rows.push(["1. the runtime's own handling of a request (noop: a Worker that answers at once; includes Miniflare's entry proxy)", ...both((L) => L.noop.cpu_ms_per_req)]);
+  rows.push(["2. one KV read + one minimal D1 query from bare JS (floor − noop): the local KV and D1 simulators and the runtime's client code", ...both((L) => diff(L, "floor", "noop"))]);
+  rows.push(["3. the design's SQL: users-edge's own statements, replayed by the floor's JS (floor+sql − floor)", ...both((L) => diff(L, "floor+sql", "floor"))]);
+  rows.push(["4. users-edge beyond a bare JS Worker making the same calls (users-edge − floor+sql)", ...both((L) => diff(L, "users-edge", "floor+sql"))]);
+  if (P["host-only"]) {
+    rows.push(["4a. … its JavaScript host: host-only (the host with a stand-in replaying the wasm's answers) − floor+sql", ...both((L) => diff(L, "host-only", "floor+sql"))]);
+    rows.push(["4b. … its wasm: users-edge − host-only", ...both((L) => diff(L, "users-edge", "host-only"))]);
+  }
+  const wp = R.wasm_in_path;
+  rows.push(["4c. … time inside the wasm calls of real requests, by the host's clock (c=16)", ms(wp?.patch_ms), ms(wp?.get_ms)]);
+  rows.push(["4d. … the same calls in a hot loop, nothing else running (\`bench/wasm-loop\`, CPU)", ms(ws?.patch_us / 1000), ms(ws?.get_us / 1000)]);
+  rows.push(["4e. … the Rust core alone, natively (\`bench/pipeline-native\`, canned rows)", ms(np.patch_us / 1000), ms(np.get_us / 1000)]);
+  rows.push(["Worker's own (1 + 4, and the client half of 2 that cannot be told apart locally)", ...both((L) => L.noop.cpu_ms_per_req + diff(L, "users-edge", "floor+sql"))]);
+  rows.push(["local simulators, at most (2 + 3): on Cloudflare this runs in D1 and KV, not in the Worker", ...both((L) => diff(L, "floor+sql", "noop"))]);
+  return rows;
+}
+
 function renderMarkdown(R) {
   const H = headline(R.load);
   const L = R.load;
   const env = R.env;
-  const patch16 = L["PATCH c=16"];
-  const get16 = L["GET c=16"];
-  const ue = (k, n) => L[k]["users-edge"][n];
   const p600 = R.pbkdf2.iterations[600000];
-  const p100 = R.pbkdf2.iterations[100000];
-  const cr = R.crossings;
-  // paired per repetition (the runs of one repetition are back to back), then the median
-  const sqlShare = (k) => {
-    const u = L[k]["users-edge"].cpu_samples, f = L[k].floor.cpu_samples, fs = L[k]["floor+sql"].cpu_samples;
-    const d = (a, b) => median(a.map((v, i) => v - b[i]));
-    return { total: d(u, f), sql: d(fs, f), rest: d(u, fs) };
-  };
-  const sp = sqlShare("PATCH c=16");
-  const sg = sqlShare("GET c=16");
+  const cr = R.crossings?.counts;
+  const crb = R.crossingsBefore?.counts;
   const parityOk = R.parity.filter((r) => r.same).length;
+  const targets = LOADED_IN(R);
 
   const md = [];
   md.push(`# Benchmarks
 
 Generated by \`bash bench/run.sh\` (also \`make bench\`) on ${env.date}: ${env.cpus} × ${env.cpu_model}, ${env.machine_note}.
-All three Workers run side by side under the same pinned runtime (wrangler ${env.wrangler} / miniflare ${env.miniflare}, workerd
+Every Worker runs side by side under the same pinned runtime (wrangler ${env.wrangler} / miniflare ${env.miniflare}, workerd
 compatibility date ${env.compat}), each in its own workerd process started by Miniflare on a 127.0.0.1 port, with local
 SQLite-backed D1 and KV persisted in \`bench/.out/state/\`, the same migrations (\`migrations/0001_initial.sql\`) and the same
 seeded org, users and keys. Load: \`wrk -t1 -c{1,16} -d${env.seconds}s\` with the same script for every target
-(\`bench/lib/wrk.lua\`), runs interleaved target by target (users-edge, floor, peer, floor+sql, then again),
+(\`bench/lib/wrk.lua\`), runs interleaved target by target (${targets.join(", ")}, then again),
 ${env.reps} repetitions, **medians** reported. The workload is the user's own HiEnergy update
 \`PATCH /api/v1/users/2 {"user":{"based_in":"Paris, FR"}}\` and \`GET /api/v1/users/2\`, key in \`X-Api-Key\`.
 The machine is small (2 cores shared by wrk, workerd and node, and with other jobs: load average ${env.loadavg_start.join(" / ")} at the
@@ -471,25 +663,42 @@ start, ${env.loadavg_end.join(" / ")} at the end) and noisy: **read the ratios**
 comparable within one run. "CPU/req" is the workerd process's user+system CPU time divided by the requests it served
 in the same run (from \`/proc/<pid>/stat\`), which is steadier than throughput here.
 
-- **users-edge** — the release build in \`build/\` (Rust → wasm32, wasm-opt'd).
+- **users-edge** — the release build in \`build/\`: the Rust core and its shell in wasm (\`src/edge\`), and the small
+  JavaScript host beside it (\`src/edge/worker.mjs\`, bundled with the wasm-bindgen glue into \`build/index.js\`).
 - **floor** — \`bench/floor/worker.js\`: one KV get of the key digest + one D1 \`UPDATE … RETURNING\` (GET: one \`SELECT\`),
   the row back as JSON. Nothing else: the physical limit of this design on this runtime.
 - **peer** — \`bench/peer/src/index.ts\`: TypeScript, Hono ${env.hono} + zod ${env.zod}, bundled by wrangler (esbuild).
   Same tables, same KV cache entry, same validation and permission rules, same one-batch guarded write + audit event
   (parity check below: ${parityOk}/${R.parity.length} cases answer alike).
-- **floor+sql** (diagnostic) — the floor's JavaScript issuing exactly users-edge's D1 statements (guarded \`UPDATE\`
-  returning all 43 columns + audit \`INSERT\` in one batch; GET: the guarded \`SELECT\`). users-edge − floor+sql is what
-  Rust/wasm/the glue cost; floor+sql − floor is what the design's SQL costs.
+- **floor+sql** (diagnostic) — the floor's JavaScript issuing exactly users-edge's D1 call: the statements, parameters and
+  session users-edge handed its host for the same request, recorded at the start of the run and replayed${R.floorReplay ? "" : " (**not** in this run: its built-in statements were used)"}.
+  users-edge − floor+sql is what users-edge's own code costs; floor+sql − floor is what the design's SQL costs.
+- **noop** (diagnostic) — the floor's script answering \`{}\` at once: what the runtime itself spends on a request.
+- **host-only** (diagnostic) — users-edge's JavaScript host with its wasm replaced by a stand-in that hands out, step by
+  step, what the wasm handed out for the traced request: the same request reading, KV and D1 calls and response
+  building, with the wasm costing nothing. users-edge − host-only is what its wasm costs in the request path.${
+    BEFORE ? `\n- **before** — an earlier build of users-edge (\`BENCH_BEFORE\`: ${R.env.before ?? "an earlier build"}), run as one more target.` : ""
+  }
 
-## Headline: ratios (users-edge ÷ other)
+## Issue 13's targets, in this run
+
+${table(["target", "limit", "this run", ""], targetRows(R))}
+`);
+  if (R.sizes.before && L["PATCH c=16"].before) {
+    md.push(`## Before and after (one run: the earlier build is a target of its own)
+
+${table(["", "before", "after"], beforeAfterRows(R))}
+`);
+  }
+  md.push(`## Headline: ratios (users-edge ÷ other)
 
 Throughput above 1× means users-edge serves more; latency and CPU per request below 1× mean users-edge is cheaper.
 Each cell is the median over the ${env.reps} repetitions of the paired ratio (users-edge's run ÷ the other's run of the
 same repetition, which ran right after it), with the interquartile range in brackets.
 
 ${table(
-  ["scenario", "req/s ÷ floor", "req/s ÷ peer", "p50 ÷ floor", "p50 ÷ peer", "p99 ÷ floor", "p99 ÷ peer", "**CPU/req ÷ floor**", "**CPU/req ÷ peer**"],
-  H.map((h) => [h.scenario, xr(h.rps_vs_floor), xr(h.rps_vs_peer), xr(h.p50_vs_floor), xr(h.p50_vs_peer), xr(h.p99_vs_floor), xr(h.p99_vs_peer), xr(h.cpu_vs_floor), xr(h.cpu_vs_peer)]),
+  ["scenario", "req/s ÷ floor", "req/s ÷ peer", "p50 ÷ peer", "p99 ÷ peer", "**CPU/req ÷ floor**", "**CPU/req ÷ peer**", "**CPU/req ÷ floor+sql**"],
+  H.map((h) => [h.scenario, xr(h.rps_vs_floor), xr(h.rps_vs_peer), xr(h.p50_vs_peer), xr(h.p99_vs_peer), xr(h.cpu_vs_floor), xr(h.cpu_vs_peer), xr(h.cpu_vs_floorsql)]),
 )}
 
 On this shared 2-core machine the throughput and latency ratios swing run to run (see the brackets and the per-run
@@ -497,17 +706,44 @@ numbers below); the CPU-per-request ratios are the steady signal.
 
 ![throughput and latency](bench/chart.svg)
 
+## Where a request's CPU goes (workerd CPU ms/req, c=16)
+
+Each row is a difference between targets of this run (medians of per-repetition differences, so rows need not add up
+exactly), or a measurement of one part alone. A V8 CPU profile cannot give this split: workerd runs every isolate —
+the Worker, the D1 and KV simulators, Miniflare's proxy — on one thread, and the sampler charges whatever runs to the
+profiled isolate's frames (see "Tried, and did not help"). A difference of two targets moves by about ±0.15 ms from
+run to run on this machine (a negative one is noise); the clocked and looped measurements (4c–4e) are steadier.
+
+${table(["", "PATCH", "GET"], splitRows(R))}
+
+${wasmProfileSection(R)}
 ## Measured (medians of ${env.reps} interleaved runs of ${env.seconds} s each)
 
 ${table(
   ["scenario", "target", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "req/s per run", "non-2xx", "socket errors"],
   SCENARIOS.flatMap((s) =>
-    LOADED.map((n) => {
+    LOADED_IN(R).map((n) => {
       const v = L[scenarioKey(s)][n];
       return [scenarioKey(s), n, v.rps.toFixed(0), v.p50_ms.toFixed(2), v.p99_ms.toFixed(2), v.cpu_ms_per_req.toFixed(3), v.rps_samples.join(", "), String(v.non2xx), String(v.errors)];
     }),
   ),
 )}
+
+## JS ↔ wasm boundary crossings per request (instrumented copy of the build, c=1)
+
+${cr ? table(
+  ["build", "request", "wasm → JS imports called", "JS → wasm exports called", "total", "most called (name: count)"],
+  [["after", cr], ...(crb ? [["before", crb]] : [])].flatMap(([label, c]) =>
+    Object.keys(c).map((k) => [label, k, String(c[k].imports), String(c[k].exports), String(c[k].imports + c[k].exports), c[k].top.slice(0, 6).map(([n, v]) => `${n}: ${v}`).join(", ")]),
+  ),
+) : `Not measured: ${R.crossings?.error ?? "no instrumented build"}.`}
+
+A request now enters the wasm once with the method, path, the headers the core reads and the body as one buffer
+(\`start\`), leaves it once per storage call as one JSON line naming the binding, method and arguments, re-enters once
+per answer as one string (\`resume\`), and leaves with the response as one string. Each of those calls costs the
+glue a \`malloc\` for what goes in and a \`free\` for what comes out; a PATCH also asks Web Crypto for its write tag's
+random bytes (\`getRandomValues\`, straight into wasm memory). The first request of an isolate also passes the
+configuration in once (\`configure\`).
 
 ## Size
 
@@ -515,9 +751,10 @@ ${table(
   ["artifact", "raw", "gzip -9"],
   [
     ["users-edge wasm (\`build/index_bg.wasm\`)", kb(R.sizes.wasm.raw), kb(R.sizes.wasm.gzip)],
-    ["users-edge JS glue (\`build/index.js\`)", kb(R.sizes.glue.raw), kb(R.sizes.glue.gzip)],
+    ["users-edge JS host + glue (\`build/index.js\`)", kb(R.sizes.glue.raw), kb(R.sizes.glue.gzip)],
     ["users-edge total", kb(R.sizes.wasm.raw + R.sizes.glue.raw), kb(R.sizes.wasm.gzip + R.sizes.glue.gzip)],
-    ...(R.sizes.stripped ? [["users-edge wasm after a further \`wasm-opt --strip-debug\` (a check: the build already strips name sections)", kb(R.sizes.stripped.raw), kb(R.sizes.stripped.gzip)]] : []),
+    ...(R.sizes.assets ? [["static asset \`openapi.json\` (\`build/assets/\`, served from Workers Static Assets, not in the wasm)", kb(R.sizes.assets.raw), kb(R.sizes.assets.gzip)]] : []),
+    ...(R.sizes.before ? [["before: wasm", kb(R.sizes.before.wasm.raw), kb(R.sizes.before.wasm.gzip)], ["before: JS glue", kb(R.sizes.before.glue.raw), kb(R.sizes.before.glue.gzip)]] : []),
     ["peer bundle (wrangler/esbuild, not minified)", kb(R.sizes.peer.raw), kb(R.sizes.peer.gzip)],
     ["floor", kb(R.sizes.floor.raw), kb(R.sizes.floor.gzip)],
   ],
@@ -533,8 +770,8 @@ ${table(
 )}
 
 "Ready" includes spawning workerd and compiling/evaluating the script (for users-edge: compiling the ${kb(R.sizes.wasm.raw)} wasm and
-instantiating it at module load, which the glue does eagerly). Locally this is dominated by workerd's own start-up; on
-Cloudflare the wasm compile is what an isolate cold start adds.
+instantiating it at module load). Locally this is dominated by workerd's own start-up; on Cloudflare the wasm compile
+is what an isolate cold start adds.
 
 ## PBKDF2-HMAC-SHA256 (one hash, 32-byte output; median of ${PW_REPS})
 
@@ -547,9 +784,9 @@ ${table(
 )}
 
 In workerd the hash is measured from outside: median latency of an admin password change minus the same PATCH without a
-password (users-edge's own \`Server-Timing: cpu;desc="pbkdf2"\` said ${p600.wasm_detail.server_timing_cpu_ms ?? "n/a"} ms at 600000: ${
-    p600.wasm_detail.server_timing_cpu_ms === 0 || p600.wasm_detail.server_timing_cpu_ms === null ? "the clock does not advance during CPU work in workerd, locally too" : "the clock advanced locally"
-  }). Native: \`bench/pbkdf2-native\` (pbkdf2 0.12.2 + sha2 0.10, the crates users-edge uses), built twice: as is (this CPU
+password. (users-edge's \`Server-Timing: cpu;desc="pbkdf2"\` reads ${p600.wasm_detail.server_timing_cpu_ms ?? "n/a"} ms: its clock is the host's
+\`Date.now()\` at each step, which on Cloudflare does not advance during CPU work anyway.) Native: \`bench/pbkdf2-native\`
+(pbkdf2 0.12.2 + sha2 0.10, the crates users-edge uses), built twice: as is (this CPU
 ${R.pbkdf2.cpu_sha_ni ? "has" : "lacks"} SHA-NI, which sha2 detects at run time) and with \`sha2/force-soft\`, the portable code the wasm
 build runs. OpenSSL: ${R.pbkdf2.openssl}. A 600000-iteration hash costs users-edge ${p600.wasm_in_workerd_ms} ms of CPU per password
 change — ${x(ratio(p600.wasm_in_workerd_ms, 10), 0)} the 10 ms CPU budget of the Workers free plan, so password changes need the paid plan's
@@ -561,125 +798,125 @@ ${table(
   ["case", "expected", "users-edge", "peer", "same"],
   R.parity.map((r) => [r.case, String(r.expected), `${r["users-edge"].status}${r["users-edge"].errors ? " " + r["users-edge"].errors.join(",") : ""}`, `${r.peer.status}${r.peer.errors ? " " + r.peer.errors.join(",") : ""}`, r.same ? "✓" : "✗"]),
 )}
-`);
 
-  // ---- analysis
-  md.push(`## Where users-edge is far from the floor, and why
-
-### Round trips (from each response's \`Server-Timing\`)
+## Round trips (from each response's \`Server-Timing\`)
 
 ${table(
   ["target", "PATCH", "GET"],
   Object.entries(R.roundTrips).map(([n, v]) => [n, v.PATCH.join(" + "), v.GET.join(" + ")]),
 )}
 
-users-edge already makes the minimum number of storage calls (1 KV read + 1 D1 call per request; its write is one batch),
-the same count as the floor and the peer. The gap is therefore not extra round trips.
-
-### CPU per request, split (workerd CPU ms/req, c=16; differences are medians of per-repetition differences)
-
-${table(
-  ["", "PATCH", "GET"],
-  [
-    ["floor", patch16.floor.cpu_ms_per_req.toFixed(3), get16.floor.cpu_ms_per_req.toFixed(3)],
-    ["floor+sql (same JS, users-edge's SQL)", patch16["floor+sql"].cpu_ms_per_req.toFixed(3), get16["floor+sql"].cpu_ms_per_req.toFixed(3)],
-    ["peer (Hono + zod)", patch16.peer.cpu_ms_per_req.toFixed(3), get16.peer.cpu_ms_per_req.toFixed(3)],
-    ["users-edge", patch16["users-edge"].cpu_ms_per_req.toFixed(3), get16["users-edge"].cpu_ms_per_req.toFixed(3)],
-    ["users-edge − floor", sp.total.toFixed(3), sg.total.toFixed(3)],
-    ["… of which the design's SQL (floor+sql − floor)", `${sp.sql.toFixed(3)} (${((100 * sp.sql) / sp.total).toFixed(0)}%)`, `${sg.sql.toFixed(3)} (${((100 * sg.sql) / sg.total).toFixed(0)}%)`],
-    ["… of which Rust + wasm + glue (users-edge − floor+sql)", `${sp.rest.toFixed(3)} (${((100 * sp.rest) / sp.total).toFixed(0)}%)`, `${sg.rest.toFixed(3)} (${((100 * sg.rest) / sg.total).toFixed(0)}%)`],
-    ["users-edge's Rust pipeline alone, natively (\`bench/pipeline-native\`, canned KV/D1)", (R.native_pipeline.patch_us / 1000).toFixed(3), (R.native_pipeline.get_us / 1000).toFixed(3)],
-  ],
-)}
-
-The differences are medians of per-repetition differences, so the two parts need not add up exactly to the total.
-
-(The workerd process also runs the local D1/KV simulators, so "CPU/req" includes SQLite's work: that is what makes the
-SQL share visible here at all. On Cloudflare, D1's work runs elsewhere and is billed as wall time, not Worker CPU.)
+users-edge makes the minimum number of storage calls (1 KV read + 1 D1 call per request; its write is one batch), the
+same count as the floor and the peer.
 `);
-
-  if (cr && !cr.error) {
-    md.push(`### JS ↔ wasm boundary crossings per request (instrumented copy of the glue, c=1)
-
-${table(
-  ["request", "wasm → JS imports called", "JS → wasm exports called", "most called (name: count)"],
-  Object.keys(cr).map((k) => [k, String(cr[k].imports), String(cr[k].exports), cr[k].top.slice(0, 8).map(([n, c]) => `${n}: ${c}`).join(", ")]),
-)}
-
-\`js:get\` is \`Reflect.get\`, \`js:__wbindgen_string_get\` copies a JS string into wasm memory (with a \`wasm:__wbindgen_malloc\`),
-\`js:__wbindgen_jsval_loose_eq\` is serde-wasm-bindgen's null test: these are the per-column steps of decoding a D1 row.
-A request that touches no storage (the 401) costs ${cr["401 (no key: no KV, no D1)"].imports + cr["401 (no key: no KV, no D1)"].exports} crossings; a GET
-${cr.GET.imports + cr.GET.exports}, so about ${cr.GET.imports + cr.GET.exports - (cr["401 (no key: no KV, no D1)"].imports + cr["401 (no key: no KV, no D1)"].exports)} come from one KV read and one 43-column D1 row
-(≈ ${((cr.GET.imports + cr.GET.exports - (cr["401 (no key: no KV, no D1)"].imports + cr["401 (no key: no KV, no D1)"].exports)) / 43).toFixed(0)} per column). The floor and the peer cross no such boundary: their JavaScript hands D1's
-row object straight to \`Response.json\`.
-`);
-  } else if (cr?.error) {
-    md.push(`### JS ↔ wasm boundary crossings\n\nNot measured: the glue could not be instrumented (${cr.error}).\n`);
-  }
-
-  md.push(FINDINGS(R, { sp, sg }));
+  md.push(FINDINGS(R));
   return md.join("\n");
 }
 
-/** The written findings; numbers come from this run. */
-function FINDINGS(R, { sp, sg }) {
-  const cr = R.crossings && !R.crossings.error ? R.crossings : null;
-  const NOKEY = "401 (no key: no KV, no D1)";
-  const tot = (k) => (cr ? cr[k].imports + cr[k].exports : NaN);
-  const rowCrossings = cr ? tot("GET") - tot(NOKEY) : NaN;
-  const np = R.native_pipeline;
+/** 4d opened up: shares of the wasm side's sampled time, from the profiled loop. */
+function wasmProfileSection(R) {
+  const wp = R.wasm_profile;
+  if (!wp || wp.error) return `Inside 4d: not profiled in this run (${wp?.error ?? "no trace"}).`;
+  const names = wp.PATCH.parts.map(([n]) => n);
+  const share = (m, n) => `${wp[m].parts.find(([k]) => k === n)[1].toFixed(1)}%`;
+  return `Inside 4d, a V8 CPU profile of the same loop (\`bench/wasm-loop\`, on a copy of the wasm that keeps its function names;
+nothing else runs in that workerd, so the samples are the loop's own). Shares of the sampled time:
+
+${table(["part of the wasm side", "PATCH", "GET"], names.map((n) => [n, share("PATCH", n), share("GET", n)]))}
+
+Hottest functions (GET): ${wp.GET.top.slice(0, 6).map(([f, p]) => `\`${f.replace(/::h[0-9a-f]{16}$/, "").replace(/\[[0-9a-f]+\]/g, "").slice(0, 70)}\` ${p}%`).join(", ")}.
+`;
+}
+
+/** The targets that ran in `R` (an older results.json may lack the diagnostic ones). */
+const LOADED_IN = (R) => Object.keys(R.load["PATCH c=16"]);
+
+/** The written findings; figures come from this run. */
+function FINDINGS(R) {
+  const cr = R.crossings?.counts;
+  const P = R.load["PATCH c=16"];
+  const G = R.load["GET c=16"];
+  const sqlP = diff(P, "floor+sql", "floor");
+  const sqlG = diff(G, "floor+sql", "floor");
+  const ownP = diff(P, "users-edge", "floor+sql");
+  const ownG = diff(G, "users-edge", "floor+sql");
+  const H = Object.fromEntries(headline(R.load).map((h) => [h.scenario, h]));
   const p600 = R.pbkdf2.iterations[600000];
-  const H = headline(R.load);
-  const cpuF = H.map((h) => h.cpu_vs_floor.median);
-  const cpuP = H.map((h) => h.cpu_vs_peer.median);
-  const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}×`;
-  return `### Findings
+  const hostP = diff(P, "host-only", "floor+sql");
+  const hostG = diff(G, "host-only", "floor+sql");
+  const wasmP = diff(P, "users-edge", "host-only");
+  const wasmG = diff(G, "users-edge", "host-only");
+  const wip = R.wasm_in_path ?? {};
+  return `## Findings
 
-**Summary.** users-edge uses ${range(cpuF)} the floor's workerd CPU per request and ${range(cpuP)} the peer's, with the same
-number of storage round trips as both (one KV read, one D1 call). Per request (c=16) it spends ${sp.total.toFixed(3)} ms (PATCH) / ${sg.total.toFixed(3)} ms (GET) more CPU
-than the floor: ${sp.sql.toFixed(3)} / ${sg.sql.toFixed(3)} ms of that is the SQL the design asks for (guard, audit event, 43 columns), the remaining
-${sp.rest.toFixed(3)} / ${sg.rest.toFixed(3)} ms is the Rust/wasm side, of which the Rust logic itself is ${np.patch_us} / ${np.get_us} µs natively. By elimination
-the rest is the JS↔wasm shell (crossings, copies, promise plumbing). In absolute terms the gap is a fraction of a millisecond of CPU per request.
+**Where users-edge stands.** At c=16 users-edge uses ${xr(H["PATCH c=16"].cpu_vs_peer)} (PATCH) and ${xr(H["GET c=16"].cpu_vs_peer)} (GET)
+the peer's workerd CPU per request, and ${xr(H["PATCH c=16"].cpu_vs_floorsql)} / ${xr(H["GET c=16"].cpu_vs_floorsql)} that of a bare JS Worker making its very
+storage calls (floor+sql). Beyond such a Worker it spends ${ms(ownP)} ms (PATCH) / ${ms(ownG)} ms (GET) per request. Its JavaScript
+host accounts for ${ms(hostP)} / ${ms(hostG)} ms of that (host-only − floor+sql: reading the request, the ${totalCrossings(cr, "PATCH")} / ${totalCrossings(cr, "GET")} boundary
+crossings' JavaScript side, the extra response headers), its wasm for ${ms(wasmP)} / ${ms(wasmG)} ms (users-edge − host-only). By the
+host's own clock the wasm calls of a real request take ${ms(wip.patch_ms)} / ${ms(wip.get_ms)} ms, against ${ms(R.wasm_side?.patch_us / 1000)} / ${ms(R.wasm_side?.get_us / 1000)} ms for the
+same calls in a hot loop and ${ms(R.native_pipeline.patch_us / 1000)} / ${ms(R.native_pipeline.get_us / 1000)} ms for the Rust natively. Run once per request, between the
+runtime's and the simulators' work, the wasm's code runs cold — in the loop too, the first hundred iterations cost about
+four times the steady state (a side measurement) — which suggests that what a request pays for is how much code it runs
+(parsing and building a 44-column row, rendering), not how many times it crosses the boundary. The design's SQL (the guard that
+re-checks the key in D1, the audit event, a 44-column row with the org's UUID) costs ${ms(sqlP)} / ${ms(sqlG)} ms over the floor's
+minimal statements here, where SQLite runs in the same process; on Cloudflare that work runs in D1, not in the Worker.
+The peer issues a lighter variant of the same SQL (43 columns, no org subquery, a guard that checks fewer key fields).
 
-**Fixed after the first measurement.** The first run (commit 6a5b404) had users-edge at 1.22–1.33× the floor's CPU with a GET
-at 553 boundary crossings. Cutting the crossings to the figure below did not move the CPU ratio beyond this machine's noise,
-so the per-column crossings were not the main cost; what remains is spread thin (see "Left"). The fixes:
-- D1 rows no longer cross the boundary column by column through serde-wasm-bindgen (~9 crossings per column): the D1 adapter
-  (\`src/edge/platform.rs\`) calls \`all()\`/\`batch()\` itself and takes each result as one \`JSON.stringify\` string.
-  ${cr ? `A GET now makes ${tot("GET")} crossings against ${tot(NOKEY)} for a request that touches no storage (${rowCrossings} for one KV read and one 43-column row).` : ""}
-- Only the five request headers the core reads cross into wasm (\`http::HEADERS_READ\`), not every header.
-- The release wasm's name sections (~120 KB raw) are stripped after \`worker-build\` (\`scripts/build.sh\`).
-- Any D1 error (a taken email or username) used to hang the request and answer 500: workers-rs 0.8.7's \`Display\` for \`D1Error\`
-  throws when the cause is an \`Error\` object. Errors are now read from the JS error's message and cause.
+**What changed in the shell (issue 13).**
+- One crossing per step instead of one per header, column, promise and closure: the JavaScript host
+  (\`src/edge/worker.mjs\`) hands the wasm the whole request as one buffer and each storage answer as one string;
+  the wasm hands out each storage call as one JSON line (binding, method, arguments) and the response as one string.
+  The Rust side (\`src/edge/shell.rs\`) polls the core's future until it waits on a call: no JS promises, closures or
+  \`JsFuture\`s cross the boundary. The \`worker\` crate is gone from the wasm (so are \`js-sys\`' futures, \`web-sys\` and
+  serde-wasm-bindgen); the build is \`cargo build\` → \`wasm-bindgen --target web\` → \`wasm-opt -O1\` → esbuild.
+- Bindings are never looked up by the wasm; configuration (\`ADMIN_TOKEN\`, \`PBKDF2_ITERATIONS\`, \`READ_CONSISTENCY\`) crosses
+  once per isolate.
+- \`/openapi.json\` is a Workers Static Asset (\`[assets]\`, read through the \`ASSETS\` binding), no longer in the wasm.
+- D1 results cross as the rows and \`served_by_*\` only, and skip the \`normalize_row\` pass that JSON text does not need.
+- D1 read replication through the Sessions API (docs/read-replication.md): each request opens one session where
+  \`src/consistency.rs\` decides; every response carries \`X-D1-Bookmark\` (exposed to browsers).
 
-**Left, with what they would buy:**
-1. **Rows carry 43 columns; HiEnergy renders 19.** \`USER_COLUMNS\` is shared by every dialect. A per-dialect column list would trim
-   both the JSON each row crosses as and the SQL share measured above.
-2. **The design's SQL is a real part of the gap** (floor+sql − floor: ${sp.sql.toFixed(3)} ms per PATCH, ${sg.sql.toFixed(3)} ms per GET of local CPU): the
-   caller guard (\`EXISTS\` over \`api_keys\` ⋈ \`users\`) and the audit \`INSERT … SELECT\` are deliberate — revocation and demotion are
-   checked in D1, every write is audited, in one round trip — and on Cloudflare this work runs in D1, not in the Worker.
-3. **Small per-request shell costs:** \`EdgePlatform::from_env\` looks up its bindings on every request, and every KV/D1 await builds
-   a \`JsFuture\` with two closures.
-4. **Size and cold start:** the wasm is ${kb(R.sizes.wasm.raw)} (${kb(R.sizes.wasm.gzip)} gzip); users-edge's time to first response is
-   ${x(ratio(R.cold["users-edge"].total_ms, R.cold.floor.total_ms))} the floor's, of which ${R.cold["users-edge"].first_request_ms} ms vs ${R.cold.floor.first_request_ms} ms is the first request after the runtime is up.
-   Candidates seen with \`twiggy top\`: \`sha2::sha512::compress512\` (11 KB; kept on purpose now: imported PBKDF2-SHA512 hashes must verify),
-   \`<f64 as Display>::fmt\` (14 KB; formatting \`Server-Timing\` by hand was tried and saved 0.2 KB: other code keeps it in), \`User::from_row\`
-   (20 KB of serde derive for 43 fields), \`time\`'s format-description parser/formatter (≈ 33 KB), \`url\`/\`idna\`, and \`bcrypt\`.
-5. **PBKDF2 in wasm is ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI**; wasm has no
-   SHA instructions, and the hash crates already build at \`opt-level = 3\`, so this is near the limit for wasm. 600000 iterations
-   cost ${p600.wasm_in_workerd_ms} ms of Worker CPU per password change: fine under the paid plan's CPU limit, far over the free plan's 10 ms.
-   WebCrypto (${R.pbkdf2.iterations[100000].webcrypto_in_workerd_ms} ms at 100000 in workerd) is faster but capped at 100000 iterations in production.
+**Tried, and did not help (or could not be used).**
+- *A V8 CPU profile per isolate, through workerd's inspector*, to split the Worker's CPU from the simulators': workerd
+  runs all isolates on one thread, the sampler charges whatever runs to the profiled isolate's frames (each isolate
+  "used" about the whole process's CPU), and profiling tripled the CPU per request. Replaced by the ablation targets
+  (noop, floor, floor+sql) and the wasm-side loop above. Tail Workers' \`cpuTime\` is 0 locally, and \`/proc\` shows
+  one thread doing all the work, so neither splits it either.
+- *\`opt-level = "z"\`*: 18 KB less gzip, but the wasm side 45% slower (wasm loop, PATCH 110 → 160 µs/req under load).
+  *"z" only for the crates off the hot path* (url, idna, ICU, time, …): larger than all-"s" (291 vs 289 KB gzip).
+- *\`wasm-opt -Oz\`* (the old setting): 74 KB less raw than none but 8 KB *more* gzip; \`-O1\` keeps the gzip minimum
+  and trims 36 KB raw. No measurable speed difference between none, \`-O1\`, \`-O2\` and \`-Oz\` in the wasm loop.
+- *\`idna_adapter\` 1.1 (unicode-rs tables instead of ICU4X)*: 64 KB *more* gzip.
+- *Building each row's map in one go* (columns collected, sorted, bulk-built) instead of inserting them as parsed:
+  no difference in the wasm loop (GET 83 vs 83 µs/req under load); dropped.
+- *Replies as UTF-8 bytes (\`TextEncoder\`) instead of strings*: wasm-bindgen copies an ASCII string in with a JIT-compiled
+  loop, which the profile showed at 5% of the loop; bytes were no faster (GET 90 vs 87 µs/req under load); kept strings.
+
+**Left, with what each would buy.**
+1. **The wasm is ${kb(R.sizes.wasm.gzip)} gzip, over the 250 KiB target.** The largest single item is Unicode IDNA for URL host
+   names (url → idna → ICU4X normaliser data): pinning \`idna_adapter = "=1.0.0"\` takes 44 KB gzip off (measured), but
+   then a URL field with a non-ASCII host (\`https://bücher.example\`) is refused unless sent as punycode — a validation
+   change for the owners of \`src/values\`. Next: \`time\`'s formatting and parsing (≈ 40 KB raw) for three date shapes,
+   and \`User\`'s derived deserialiser (≈ 20 KB raw).
+2. **SQL the peer doesn't run.** Per-dialect column lists (HiEnergy renders 19 of the 44 columns) and a lighter guard
+   would cut both the simulator's share measured above and the row the wasm builds — the largest part of the wasm side. Both live
+   in \`src/store\` and \`src/pipeline\`.
+3. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and
+   ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI: wasm has no SHA instructions, the hash crates already build at \`opt-level = 3\`
+   (kept through this change), and sha2 0.10 has no wasm SIMD backend to turn on; nothing else was tried to narrow it.
 `;
 }
 
 function renderChart(R) {
-  const colors = { "users-edge": "#d9480f", floor: "#2b8a3e", peer: "#1c7ed6", "floor+sql": "#868e96" };
+  const colors = { "users-edge": "#d9480f", floor: "#2b8a3e", peer: "#1c7ed6", "floor+sql": "#868e96", noop: "#ced4da", "host-only": "#e599f7", before: "#f59f00" };
+  const shown = LOADED_IN(R);
   const groups = (metric) =>
-    SCENARIOS.map((s) => ({ label: scenarioKey(s), values: LOADED.map((n) => ({ series: n, value: R.load[scenarioKey(s)][n][metric], hatch: n === "floor+sql" })) }));
+    SCENARIOS.map((s) => ({ label: scenarioKey(s), values: shown.map((n) => ({ series: n, value: R.load[scenarioKey(s)][n][metric], hatch: n === "floor+sql" || n === "noop" || n === "host-only" })) }));
   return chart({
     title: "users-edge vs floor vs peer — HiEnergy PATCH/GET, local workerd + D1 + KV",
-    subtitle: `medians of ${R.env.reps} interleaved wrk runs of ${R.env.seconds} s; ${R.env.cpus}-core ${R.env.cpu_model}; ${R.env.date}. floor+sql (hatched) = floor JS with users-edge's SQL.`,
-    colors,
+    subtitle: `medians of ${R.env.reps} interleaved wrk runs of ${R.env.seconds} s; ${R.env.cpus}-core ${R.env.cpu_model}; ${R.env.date}. Hatched: diagnostics (floor+sql = floor JS with users-edge's SQL; noop = answers at once; host-only = users-edge's JS host, wasm replayed).`,
+    colors: Object.fromEntries(shown.map((n) => [n, colors[n]])),
     panels: [
       { title: "Throughput (higher is better)", unit: "requests/s", groups: groups("rps") },
       { title: "p50 latency (lower is better)", unit: "ms", groups: groups("p50_ms") },
@@ -695,20 +932,25 @@ function printTable(R) {
   lines.push("");
   lines.push("scenario      target       req/s    p50 ms   p99 ms  CPU ms/req");
   for (const s of SCENARIOS) {
-    for (const n of LOADED) {
+    for (const n of LOADED_IN(R)) {
       const v = R.load[scenarioKey(s)][n];
       lines.push(`${scenarioKey(s).padEnd(13)} ${n.padEnd(11)} ${v.rps.toFixed(0).padStart(7)} ${v.p50_ms.toFixed(2).padStart(8)} ${v.p99_ms.toFixed(2).padStart(8)} ${v.cpu_ms_per_req.toFixed(3).padStart(10)}`);
     }
   }
   lines.push("");
-  lines.push("users-edge ÷   req/s:floor  req/s:peer  p50:floor  p50:peer  p99:floor  p99:peer  CPU:floor  CPU:peer");
+  lines.push("users-edge ÷   req/s:floor  req/s:peer  p50:peer  CPU:floor  CPU:peer  CPU:floor+sql  CPU:before");
   for (const h of H) {
-    lines.push(`${h.scenario.padEnd(13)} ${[h.rps_vs_floor, h.rps_vs_peer, h.p50_vs_floor, h.p50_vs_peer, h.p99_vs_floor, h.p99_vs_peer, h.cpu_vs_floor, h.cpu_vs_peer].map((v) => x(v.median).padStart(10)).join(" ")}`);
+    lines.push(`${h.scenario.padEnd(13)} ${[h.rps_vs_floor, h.rps_vs_peer, h.p50_vs_peer, h.cpu_vs_floor, h.cpu_vs_peer, h.cpu_vs_floorsql, h.cpu_vs_before].map((v) => x(v?.median).padStart(10)).join(" ")}`);
   }
   lines.push("(medians of per-repetition paired ratios)");
   lines.push("");
-  lines.push(`wasm ${kb(R.sizes.wasm.raw)} raw / ${kb(R.sizes.wasm.gzip)} gzip; glue ${kb(R.sizes.glue.raw)} / ${kb(R.sizes.glue.gzip)}; peer bundle ${kb(R.sizes.peer.raw)} / ${kb(R.sizes.peer.gzip)}`);
+  for (const r of targetRows(R)) lines.push(`${r[0].padEnd(42)} ${r[1].padEnd(22)} ${r[2].replace(/<\/?sub>/g, "").padEnd(30)} ${r[3].replace(/\*/g, "")}`);
+  lines.push("");
+  for (const r of splitRows(R)) lines.push(`${r[1].padStart(7)} ${r[2].padStart(7)}  ${r[0]}`);
+  lines.push("");
+  lines.push(`wasm ${kb(R.sizes.wasm.raw)} raw / ${kb(R.sizes.wasm.gzip)} gzip; JS ${kb(R.sizes.glue.raw)} / ${kb(R.sizes.glue.gzip)}; peer bundle ${kb(R.sizes.peer.raw)} / ${kb(R.sizes.peer.gzip)}`);
   lines.push(`cold start (ms): ${Object.entries(R.cold).map(([n, c]) => `${n} ${c.total_ms}`).join(", ")}; users-edge ÷ floor ${x(ratio(R.cold["users-edge"].total_ms, R.cold.floor.total_ms))}`);
+  lines.push(`crossings: PATCH ${totalCrossings(R.crossings?.counts, "PATCH")}, GET ${totalCrossings(R.crossings?.counts, "GET")}${R.crossingsBefore ? ` (before: ${totalCrossings(R.crossingsBefore.counts, "PATCH")}, ${totalCrossings(R.crossingsBefore.counts, "GET")})` : ""}`);
   for (const it of [600000, 100000]) {
     const p = R.pbkdf2.iterations[it];
     lines.push(`PBKDF2 ${it}: wasm ${p.wasm_in_workerd_ms} ms, native ${p.native_rust_ms} ms (portable ${p.native_rust_portable_ms}), OpenSSL ${p.openssl_ms} ms${p.webcrypto_in_workerd_ms ? `, WebCrypto ${p.webcrypto_in_workerd_ms} ms` : ""}; wasm ÷ native ${x(ratio(p.wasm_in_workerd_ms, p.native_rust_ms), 1)}, ÷ portable ${x(ratio(p.wasm_in_workerd_ms, p.native_rust_portable_ms), 1)}, ÷ OpenSSL ${x(ratio(p.wasm_in_workerd_ms, p.openssl_ms), 1)}`);
@@ -748,6 +990,7 @@ async function main() {
       compat: "2026-04-26",
       reps: REPS,
       seconds: SECONDS,
+      before: process.env.BENCH_BEFORE_LABEL ?? (BEFORE ? BEFORE : undefined),
       loadavg_start: os.loadavg().map((v) => r2(v, 2)),
       wrk: (() => {
         try {
@@ -759,8 +1002,21 @@ async function main() {
     },
   };
   R.sizes = sizes();
+  log("boundary crossings and the D1 calls users-edge makes (instrumented copy of the build)");
+  R.crossings = await crossings("users-edge", join(ROOT, "build"));
+  if (BEFORE) R.crossingsBefore = await crossings("before", BEFORE_DIR);
+  const replay = d1Calls(R.crossings.trace);
+  if (replay) TARGETS["floor+sql"].bindings.FLOOR_REPLAY = JSON.stringify(replay);
+  R.floorReplay = replay;
+  if (R.crossings.trace) {
+    const h = hostOnly(join(ROOT, "build"), R.crossings.trace, join(OUT, "host-only"));
+    if (!h.error) {
+      TARGETS["host-only"] = { scriptPath: h.scriptPath, wasm: true };
+      LOADED.splice(LOADED.indexOf("noop") + 1, 0, "host-only");
+    }
+  }
   log("cold starts");
-  R.cold = await coldStarts(["users-edge", "floor", "peer"]);
+  R.cold = await coldStarts(MAIN);
 
   log("starting the targets");
   const servers = {};
@@ -774,10 +1030,14 @@ async function main() {
   } finally {
     for (const s of Object.values(servers)) await s.mf.dispose();
   }
+  log("the wasm calls in the request path, by the host's clock");
+  R.wasm_in_path = await wasmInPath();
+  log("the wasm side alone, in workerd (bench/wasm-loop)");
+  R.wasm_side = R.crossings.trace ? await wasmSide(R.crossings.trace) : null;
+  log("where the wasm side's time goes (V8 profile of the same loop, function names kept)");
+  R.wasm_profile = R.crossings.trace ? await wasmProfile(R.crossings.trace) : null;
   log("the Rust pipeline natively (canned KV/D1)");
   R.native_pipeline = pipelineNative();
-  log("boundary crossings (instrumented copy of the glue)");
-  R.crossings = await crossings();
   R.elapsed_s = Math.round((Date.now() - startedAt) / 1000);
   R.env.loadavg_end = os.loadavg().map((v) => r2(v, 2));
 

@@ -5,6 +5,8 @@
 #   bash bench/run.sh                 # full run, about 5 minutes on 2 cores
 #   BENCH_QUICK=1 bash bench/run.sh   # smoke run of every step (about 1 minute), writes nothing
 #   BENCH_REPORT_ONLY=1 node bench/bench.mjs   # re-render BENCHMARKS.md + chart from bench/results.json
+#   BENCH_BEFORE=/tmp/ue-before/build bash bench/run.sh   # also benchmark an earlier build ("before"), e.g.
+#       git worktree add /tmp/ue-before <commit> && (cd /tmp/ue-before && npm ci && bash scripts/build.sh)
 # Loopback only: every server listens on 127.0.0.1 and wrk targets only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,4 +53,9 @@ cargo build --quiet --release --manifest-path bench/pipeline-native/Cargo.toml
 
 step "running (see bench/bench.mjs for what and how)"
 if [ "${BENCH_QUICK:-0}" = "1" ]; then export BENCH_NO_WRITE="${BENCH_NO_WRITE:-1}"; fi
-exec node bench/bench.mjs
+node bench/bench.mjs
+# The change feed's soak (issue 12), where the branch that adds it has landed.
+if [ -f bench/soak.mjs ]; then
+  step "feed soak (bench/soak.mjs)"
+  node bench/soak.mjs
+fi

@@ -1,13 +1,37 @@
 #!/usr/bin/env bash
-# Build the worker (wasm + JS glue into build/). wrangler runs this as its [build] command, so it
-# sets the tool locations itself: worker-build would otherwise try to download them from GitHub.
+# Build the worker into build/: the wasm (index_bg.wasm), its JavaScript host bundled with the
+# wasm-bindgen glue (index.js), and the static assets served in front of it (assets/). wrangler
+# runs this as its [build] command. No worker-build: the shell has its own host (src/edge/worker.mjs).
+#   bash scripts/build.sh          release build (what is deployed, tested and benchmarked)
+#   WASM_OPT=0 bash scripts/build.sh   skip wasm-opt (faster, larger; for quick iteration)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}"
-export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
-export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/.bin/esbuild}"
-worker-build --release "$@"
-# worker-build passes --debuginfo to wasm-opt, which keeps ~120 KB of function names in the
-# release wasm. Nobody reads them in production; drop them (the code itself is untouched).
-"$WASM_OPT_BIN" --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue --strip-debug --strip-producers build/index_bg.wasm -o build/index_bg.wasm
+WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}"
+WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
+ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/.bin/esbuild}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+
+cargo build --release --target wasm32-unknown-unknown --lib --locked
+rm -rf build
+mkdir -p build/bindgen build/assets
+"$WASM_BINDGEN_BIN" --target web --omit-default-module-path --no-typescript --experimental-reset-state-function \
+  --remove-name-section --remove-producers-section \
+  --out-dir build/bindgen --out-name glue "$TARGET_DIR/wasm32-unknown-unknown/release/users_edge.wasm"
+if [ "${WASM_OPT:-1}" = 1 ]; then
+  # The features are the ones rustc's wasm32 target emits. -O1: rustc has already optimised (the
+  # hash crates at opt-level 3); -O1 trims 36 KB raw and keeps gzip at its smallest, where -Oz
+  # trims 74 KB raw but compresses 8 KB worse (BENCHMARKS.md, "Size").
+  "$WASM_OPT_BIN" -O1 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
+    build/bindgen/glue_bg.wasm -o build/index_bg.wasm
+else
+  cp build/bindgen/glue_bg.wasm build/index_bg.wasm
+fi
+cp src/edge/worker.mjs build/worker.mjs
+"$ESBUILD_BIN" build/worker.mjs --bundle --format=esm --minify --log-level=warning \
+  --external:./index_bg.wasm --outfile=build/index.js
+rm build/worker.mjs build/bindgen/glue_bg.wasm
+# Served by the Workers runtime itself, in front of the Worker ([assets] in wrangler.toml).
+node -e 'const f=require("fs");f.writeFileSync(process.argv[2],JSON.stringify(JSON.parse(f.readFileSync(process.argv[1],"utf8"))))' \
+  openapi.json build/assets/openapi.json

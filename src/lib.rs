@@ -5,6 +5,7 @@
 
 pub mod apikey;
 pub mod app;
+pub mod consistency;
 pub mod dialects;
 pub mod error;
 pub mod feed;
@@ -17,5 +18,4 @@ pub mod policy;
 pub mod store;
 pub mod values;
 
-#[cfg(target_arch = "wasm32")]
 mod edge;

@@ -4,8 +4,48 @@
 
 #![allow(async_fn_in_trait)] // implemented only inside this crate and its tests; no Send bound wanted on wasm
 
+use crate::error::Failure;
 use crate::store::{DbError, Row, Stmt};
 use std::cell::RefCell;
+use std::fmt;
+
+/// Why a platform call (KV, a rate limiter, a queue, a webhook POST, the assets, the CSPRNG)
+/// failed. D1's failures are `DbError`, which the store reads for unique violations. The text is
+/// for the operator (the console, a delivery's `last_error`); a client sees at most a 500.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlatformError {
+    /// The deployment has no binding by this name (a rate limiter, a queue).
+    MissingBinding(&'static str),
+    /// The service behind a binding failed the call: its message.
+    Service(String),
+    /// A remote endpoint gave no answer (timeout, network): why.
+    Unreachable(String),
+    /// The answer was not what the call promises.
+    Malformed(String),
+    /// This platform cannot make the call at all.
+    Unsupported(&'static str),
+    /// The CSPRNG failed: a request never falls back to anything weaker.
+    Random(String),
+}
+
+impl fmt::Display for PlatformError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingBinding(name) => write!(f, "the {name} binding is missing"),
+            Self::Service(message) | Self::Unreachable(message) => f.write_str(message),
+            Self::Malformed(what) => write!(f, "malformed answer: {what}"),
+            Self::Unsupported(what) => write!(f, "this platform {what}"),
+            Self::Random(why) => write!(f, "no random bytes: {why}"),
+        }
+    }
+}
+
+/// A platform failure is never the client's: an internal error, logged once by `app::handle`.
+impl From<PlatformError> for Failure {
+    fn from(e: PlatformError) -> Self {
+        Failure::Internal(e.to_string())
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -21,20 +61,20 @@ pub struct Config {
 }
 
 pub trait Platform {
-    async fn kv_get(&self, key: &str) -> Result<Option<String>, String>;
-    async fn kv_put(&self, key: &str, value: &str) -> Result<(), String>;
-    async fn kv_delete(&self, key: &str) -> Result<(), String>;
+    async fn kv_get(&self, key: &str) -> Result<Option<String>, PlatformError>;
+    async fn kv_put(&self, key: &str, value: &str) -> Result<(), PlatformError>;
+    async fn kv_delete(&self, key: &str) -> Result<(), PlatformError>;
     async fn query(&self, stmt: &Stmt) -> Result<Vec<Row>, DbError>;
     /// One round trip, one transaction: all statements commit or none do.
     async fn batch(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError>;
     /// Count one attempt against `key`; `false` once the limit for the period is used up.
-    async fn rate_limit(&self, key: &str) -> Result<bool, String>;
+    async fn rate_limit(&self, key: &str) -> Result<bool, PlatformError>;
     /// Put a message on the notification queue (email/SMS delivery happens downstream).
-    async fn notify(&self, message: &serde_json::Value) -> Result<(), String>;
+    async fn notify(&self, message: &serde_json::Value) -> Result<(), PlatformError>;
     /// Unix time in milliseconds.
     fn now_ms(&self) -> f64;
     /// Cryptographically secure random bytes. An error fails the request: never fall back.
-    fn fill_random(&self, buf: &mut [u8]) -> Result<(), String>;
+    fn fill_random(&self, buf: &mut [u8]) -> Result<(), PlatformError>;
     fn config(&self) -> &Config;
     /// Record an internal failure for the operator (the Workers console). Never given a secret.
     fn log_error(&self, _message: &str) {}
@@ -46,8 +86,13 @@ pub trait Platform {
     fn kick(&self, _delay_seconds: u32) {}
     /// POST a webhook delivery: the receiver's status, or why there was none (timeout, network).
     /// Never follows redirects.
-    async fn post(&self, _url: &str, _headers: &[(&str, String)], _body: &str) -> Result<u16, String> {
-        Err("this platform sends no webhooks".into())
+    async fn post(&self, _url: &str, _headers: &[(&str, String)], _body: &str) -> Result<u16, PlatformError> {
+        Err(PlatformError::Unsupported("sends no webhooks"))
+    }
+    /// A file the deployment publishes as a static asset (`[assets]` in wrangler.toml), as text;
+    /// `None` where there is none (a platform without assets, such as the host tests').
+    async fn static_asset(&self, _path: &str) -> Result<Option<String>, PlatformError> {
+        Ok(None)
     }
 }
 
@@ -69,19 +114,19 @@ impl<'a, P: Platform> Ctx<'a, P> {
         self.timings.borrow_mut().push((name, desc, dur));
     }
 
-    pub async fn kv_get(&self, key: &str) -> Result<Option<String>, String> {
+    pub async fn kv_get(&self, key: &str) -> Result<Option<String>, PlatformError> {
         let t = self.platform.now_ms();
         let r = self.platform.kv_get(key).await;
         self.record("kv", "get", t);
         r
     }
-    pub async fn kv_put(&self, key: &str, value: &str) -> Result<(), String> {
+    pub async fn kv_put(&self, key: &str, value: &str) -> Result<(), PlatformError> {
         let t = self.platform.now_ms();
         let r = self.platform.kv_put(key, value).await;
         self.record("kv", "put", t);
         r
     }
-    pub async fn kv_delete(&self, key: &str) -> Result<(), String> {
+    pub async fn kv_delete(&self, key: &str) -> Result<(), PlatformError> {
         let t = self.platform.now_ms();
         let r = self.platform.kv_delete(key).await;
         self.record("kv", "delete", t);
@@ -99,22 +144,28 @@ impl<'a, P: Platform> Ctx<'a, P> {
         self.record("d1", "batch", t);
         r
     }
-    pub async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
+    pub async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, PlatformError> {
         let t = self.platform.now_ms();
         let r = self.platform.post(url, headers, body).await;
         self.record("webhook", "post", t);
         r
     }
-    pub async fn rate_limit(&self, key: &str) -> Result<bool, String> {
+    pub async fn rate_limit(&self, key: &str) -> Result<bool, PlatformError> {
         let t = self.platform.now_ms();
         let r = self.platform.rate_limit(key).await;
         self.record("ratelimit", "limit", t);
         r
     }
-    pub async fn notify(&self, message: &serde_json::Value) -> Result<(), String> {
+    pub async fn notify(&self, message: &serde_json::Value) -> Result<(), PlatformError> {
         let t = self.platform.now_ms();
         let r = self.platform.notify(message).await;
         self.record("queue", "send", t);
+        r
+    }
+    pub async fn static_asset(&self, path: &str) -> Result<Option<String>, PlatformError> {
+        let t = self.platform.now_ms();
+        let r = self.platform.static_asset(path).await;
+        self.record("assets", "get", t);
         r
     }
     /// CPU work worth seeing (password hashing); shows 0 in production, where time stands still
@@ -131,7 +182,7 @@ impl<'a, P: Platform> Ctx<'a, P> {
     }
     pub fn random<const N: usize>(&self) -> Result<[u8; N], crate::error::Failure> {
         let mut buf = [0u8; N];
-        self.platform.fill_random(&mut buf).map_err(crate::error::Failure::Internal)?;
+        self.platform.fill_random(&mut buf)?;
         Ok(buf)
     }
     pub fn config(&self) -> &Config {
@@ -153,5 +204,21 @@ impl<'a, P: Platform> Ctx<'a, P> {
             .map(|(name, desc, dur)| format!("{name};desc=\"{desc}\";dur={dur:.1}"))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_errors_say_what_failed_for_the_operator() {
+        let said = |e: PlatformError| e.to_string();
+        assert_eq!(said(PlatformError::MissingBinding("SENDS_PER_ORG")), "the SENDS_PER_ORG binding is missing");
+        assert_eq!(said(PlatformError::Unreachable("timed out".into())), "timed out", "a delivery's last_error");
+        assert_eq!(said(PlatformError::Unsupported("sends no webhooks")), "this platform sends no webhooks");
+        assert_eq!(said(PlatformError::Malformed("no status".into())), "malformed answer: no status");
+        let failure: Failure = PlatformError::Service("KV put failed".into()).into();
+        assert!(matches!(failure, Failure::Internal(ref m) if m == "KV put failed"), "never the client's doing");
     }
 }

@@ -5,6 +5,10 @@
 // FLOOR_SQL=full is a diagnostic variant (bench "floor+sql"): the same JS, but the exact D1 work
 // users-edge does — the guarded UPDATE returning every user column, plus the audit-event INSERT,
 // in one batch — so the gap to users-edge splits into "SQL the design asks for" and "the rest".
+// With FLOOR_REPLAY (JSON {PATCH, GET}: the D1 call users-edge handed its host for that request,
+// recorded by the bench) it replays those very statements, parameters and session, so it tracks
+// whatever SQL users-edge issues today; the built-in statements below are the fallback.
+// FLOOR_SQL=noop (bench "noop") answers at once: the runtime's own cost of a request.
 const COLUMNS = "id, email, name, given_name, family_name, linkedin_profile_url, role_title, based_in, admin, auth0_uid, " +
   "publisher_id, agency_id, network_id, advertiser_id, payment_date, company_type, publisher_type, version, created_at, updated_at";
 const ALL_COLUMNS = "id, uuid, org_id, username, email, email_verified, phone, phone_verified, name, given_name, family_name, " +
@@ -17,8 +21,22 @@ const GUARD = "EXISTS (SELECT 1 FROM api_keys k JOIN users c ON c.id = k.user_id
 const WRITABLE = new Set(["name", "given_name", "family_name", "linkedin_profile_url", "role_title", "based_in"]);
 const enc = new TextEncoder();
 
+/** users-edge's recorded D1 call for this method, run as recorded; the first statement's rows. */
+async function replay(call, db) {
+  const session = db.withSession(call.session);
+  if (call.op === "d1.all") return (await session.prepare(call.sql).bind(...call.params).all()).results[0];
+  const results = await session.batch(call.statements.map((s) => session.prepare(s.sql).bind(...s.params)));
+  return results[0].results[0];
+}
+
+let recorded;
+
 export default {
   async fetch(req, env) {
+    if (env.FLOOR_SQL === "noop") {
+      if (req.body) await req.arrayBuffer(); // an unread body would cost the connection
+      return new Response("{}", { headers: { "content-type": "application/json" } });
+    }
     const key = req.headers.get("x-api-key") ?? "";
     const digest = [...new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode(key)))]
       .map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -26,8 +44,12 @@ export default {
     if (!who) return new Response(null, { status: 401 });
     const id = Number(new URL(req.url).pathname.split("/")[4]);
     const full = env.FLOOR_SQL === "full";
+    recorded ??= env.FLOOR_REPLAY ? JSON.parse(env.FLOOR_REPLAY) : null;
     let row;
-    if (req.method === "PATCH") {
+    if (full && recorded?.[req.method]) {
+      if (req.method === "PATCH") await req.json(); // read the body, as every other target does
+      row = await replay(recorded[req.method], env.DB);
+    } else if (req.method === "PATCH") {
       const { user } = await req.json();
       const cols = Object.keys(user).filter((k) => WRITABLE.has(k));
       const sets = cols.map((c) => `${c} = ?, `).join("");

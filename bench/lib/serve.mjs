@@ -112,9 +112,10 @@ export async function start(target, persistDir) {
     d1Persist: persistDir,
     kvPersist: persistDir,
     bindings: { ADMIN_TOKEN: "bench-operator-token", ...(target.bindings ?? {}) },
+    ...(target.inspectorPort ? { inspectorPort: target.inspectorPort } : {}),
   });
   const url = await mf.ready;
   const readyMs = performance.now() - t0;
   const pids = [...workerdChildren()].filter((p) => !before.has(p));
-  return { mf, url: url.href.replace(/\/$/, ""), pid: pids[0], t0, readyMs };
+  return { mf, url: url.href.replace(/\/$/, ""), pid: pids[0], t0, readyMs, inspectorPort: target.inspectorPort };
 }

@@ -7,9 +7,6 @@ use crate::error::Failure;
 use crate::http::{Request, Response};
 use crate::platform::{Ctx, Platform};
 
-/// The OpenAPI 3.1 description of every endpoint (`openapi.json`, compacted by `build.rs`).
-pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.min.json"));
-
 /// Serve one request. Always answers; the `Server-Timing` header lists every KV and D1 call.
 pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
     let cx = Ctx::new(platform);
@@ -76,11 +73,7 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
         ["openapi", "v1", ..] => konstantly::render_error(&Failure::NotFound.into()),
         ["users", ..] => upsun::render_error(&Failure::NotFound.into()),
         [service, ..] if service.starts_with("zitadel.") => zitadel::unimplemented(&segments.join("/")),
-        ["openapi.json"] if req.method == "GET" => Response {
-            status: 200,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: OPENAPI_JSON.as_bytes().to_vec(),
-        },
+        ["openapi.json"] if req.method == "GET" => openapi(cx).await,
         ["openapi.json"] => {
             Response::problem(405, &problem::body(405, "Method Not Allowed", "Use GET")).with_header("allow", "GET")
         }
@@ -88,25 +81,49 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
     }
 }
 
+/// The OpenAPI 3.1 document, kept out of the wasm: it is a static asset of the deployment
+/// (`build/assets/openapi.json`, copied compacted from `openapi.json` by scripts/build.sh).
+async fn openapi<P: Platform>(cx: &Ctx<'_, P>) -> Response {
+    let problem = |status, title, detail| Response::problem(status, &problem::body(status, title, detail));
+    match cx.static_asset("/openapi.json").await {
+        Ok(Some(doc)) => {
+            Response { status: 200, headers: vec![("content-type".into(), "application/json".into())], body: doc.into_bytes() }
+        }
+        Ok(None) => problem(404, "Not Found", "This deployment publishes no OpenAPI document"),
+        Err(_) => problem(500, "Internal Server Error", "The OpenAPI document could not be read"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::http::Body;
-    use crate::platform::Config;
+    use crate::platform::{Config, PlatformError};
     use crate::store::{DbError, Row, Stmt};
 
-    /// A platform with nothing behind it: the requests below must be answered before any call.
-    struct Unreachable(Config);
+    /// A platform with nothing behind it but its static assets: the requests below must be
+    /// answered before any storage call.
+    struct Unreachable(Config, Assets);
+
+    /// What the deployment publishes: the OpenAPI document, nothing, or assets it cannot read.
+    #[derive(Clone, Copy)]
+    enum Assets {
+        Doc,
+        Nothing,
+        Broken,
+    }
+
+    const DOC: &str = r#"{"openapi":"3.1.0"}"#;
 
     impl Platform for Unreachable {
-        async fn kv_get(&self, _: &str) -> Result<Option<String>, String> {
-            Err("unreachable".into())
+        async fn kv_get(&self, _: &str) -> Result<Option<String>, PlatformError> {
+            Err(PlatformError::Service("unreachable".into()))
         }
-        async fn kv_put(&self, _: &str, _: &str) -> Result<(), String> {
-            Err("unreachable".into())
+        async fn kv_put(&self, _: &str, _: &str) -> Result<(), PlatformError> {
+            Err(PlatformError::Service("unreachable".into()))
         }
-        async fn kv_delete(&self, _: &str) -> Result<(), String> {
-            Err("unreachable".into())
+        async fn kv_delete(&self, _: &str) -> Result<(), PlatformError> {
+            Err(PlatformError::Service("unreachable".into()))
         }
         async fn query(&self, _: &Stmt) -> Result<Vec<Row>, DbError> {
             Err(DbError { message: "unreachable".into() })
@@ -114,35 +131,38 @@ mod tests {
         async fn batch(&self, _: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
             Err(DbError { message: "unreachable".into() })
         }
-        async fn rate_limit(&self, _: &str) -> Result<bool, String> {
-            Err("unreachable".into())
+        async fn rate_limit(&self, _: &str) -> Result<bool, PlatformError> {
+            Err(PlatformError::Service("unreachable".into()))
         }
-        async fn notify(&self, _: &serde_json::Value) -> Result<(), String> {
-            Err("unreachable".into())
+        async fn notify(&self, _: &serde_json::Value) -> Result<(), PlatformError> {
+            Err(PlatformError::Service("unreachable".into()))
         }
         fn now_ms(&self) -> f64 {
             0.0
         }
-        fn fill_random(&self, _: &mut [u8]) -> Result<(), String> {
-            Err("unreachable".into())
+        fn fill_random(&self, _: &mut [u8]) -> Result<(), PlatformError> {
+            Err(PlatformError::Service("unreachable".into()))
         }
         fn config(&self) -> &Config {
             &self.0
         }
+        async fn static_asset(&self, path: &str) -> Result<Option<String>, PlatformError> {
+            match self.1 {
+                Assets::Doc => Ok((path == "/openapi.json").then(|| DOC.to_string())),
+                Assets::Nothing => Ok(None),
+                Assets::Broken => Err(PlatformError::Service("assets answered 503".into())),
+            }
+        }
     }
 
-    fn send(method: &str, path: &str) -> Response {
-        let platform = Unreachable(Config { admin_token: None, pbkdf2_iterations: 1000, ..Default::default() });
+    fn send_to(assets: Assets, method: &str, path: &str) -> Response {
+        let platform = Unreachable(Config { admin_token: None, pbkdf2_iterations: 1000, ..Default::default() }, assets);
         let req = Request { method: method.into(), path: path.into(), headers: vec![], body: Body::Bytes(vec![]) };
         pollster::block_on(handle(&platform, req))
     }
 
-    #[test]
-    fn the_served_document_is_openapi_json_compacted() {
-        let served: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
-        let source: serde_json::Value = serde_json::from_str(include_str!("../../openapi.json")).unwrap();
-        assert_eq!(served, source);
-        assert!(OPENAPI_JSON.len() < include_str!("../../openapi.json").len());
+    fn send(method: &str, path: &str) -> Response {
+        send_to(Assets::Doc, method, path)
     }
 
     #[test]
@@ -176,6 +196,17 @@ mod tests {
         }
         assert_eq!(send("GET", "/openapi.json").status, 200);
         assert_eq!(send("GET", "/admin/v1/nope").status, 404);
+    }
+
+    #[test]
+    fn the_openapi_document_is_the_deployments_static_asset() {
+        let r = send("GET", "/openapi.json");
+        assert_eq!((r.status, r.header("content-type"), r.body.as_slice()), (200, Some("application/json"), DOC.as_bytes()));
+        let none = send_to(Assets::Nothing, "GET", "/openapi.json");
+        assert_eq!(none.status, 404, "a deployment without the asset has no document");
+        let broken = send_to(Assets::Broken, "GET", "/openapi.json");
+        assert_eq!(broken.status, 500, "an assets failure is the platform's, not the client's");
+        assert!(broken.header("server-timing").unwrap().contains("assets"));
     }
 
     #[test]

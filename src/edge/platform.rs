@@ -1,229 +1,275 @@
-use crate::platform::{Config, Platform};
-use crate::store::{normalize_row, DbError, Row, SqlValue, Stmt};
-use wasm_bindgen::{JsCast, JsValue};
-use worker::{D1Database, D1PreparedStatement, Env, KvStore, Queue, QueueContentType, RateLimiter, RawMessageBuilder};
+//! The `Platform` of one request (or queue/cron task) in the wasm: every platform call becomes a
+//! `Call` handed to the JavaScript host, and the future waits (returns `Pending`) until the host
+//! resumes it with the reply. Work that runs after the response (`defer`, `kick`) and console
+//! messages are collected into the `Aftermath` that rides on the final step. Nothing here touches
+//! JavaScript, so it runs on the host in tests too.
+
+use super::wire::{Aftermath, Call, D1Answer, D1Result, Reply, Statement};
+use crate::consistency::{Served, SessionStart};
+use crate::platform::{Config, Platform, PlatformError};
+use crate::store::{DbError, Row, Stmt};
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 
 /// How long an edge location may serve a cached key lookup. D1 re-checks every write, so a
 /// revoked key served from this cache still cannot change anything.
 const KV_CACHE_TTL_SECONDS: u64 = 60;
+/// How long a webhook receiver may take before the attempt counts as a timeout.
+const POST_TIMEOUT_MS: u32 = 10_000;
+const DB: &str = "DB";
+const KEYS: &str = "API_KEYS";
+const NOTIFICATIONS: &str = "NOTIFICATIONS";
+/// The change feed's dispatch queue (this Worker consumes it).
+const FEED: &str = "FEED";
+const ASSETS: &str = "ASSETS";
+/// Attempts at a proof (password, code) per user, and messages sent per target user, per
+/// recipient, per org: each limiter is chosen by its key's prefix.
+const LIMITERS: [(&str, &str); 4] = [
+    ("send-user", "SENDS_PER_USER"),
+    ("send-to", "SENDS_PER_RECIPIENT"),
+    ("send-org", "SENDS_PER_ORG"),
+    ("", "PASSWORD_ATTEMPTS"),
+];
+/// The bindings a deployment may leave out; `describe` asks the host which of them exist, once
+/// per isolate, and what needs a missing one fails (or, for the feed's kick, is skipped).
+pub const OPTIONAL_BINDINGS: [&str; 6] =
+    ["PASSWORD_ATTEMPTS", "SENDS_PER_USER", "SENDS_PER_RECIPIENT", "SENDS_PER_ORG", NOTIFICATIONS, FEED];
+
+/// Which optional bindings the isolate has.
+#[derive(Debug, Default, Clone)]
+pub struct Bindings(Vec<String>);
+
+impl Bindings {
+    pub fn new(present: Vec<String>) -> Self {
+        Self(present)
+    }
+    fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|b| b == name)
+    }
+}
+
+/// The limiter binding for a rate-limit key (`send-user:…`, `send-to:…`, `send-org:…`, or any
+/// other: a proof attempt).
+fn limiter_for(key: &str) -> &'static str {
+    let prefix = key.split(':').next().unwrap_or_default();
+    LIMITERS.iter().find(|(p, _)| p.is_empty() || *p == prefix).map_or("PASSWORD_ATTEMPTS", |(_, b)| b)
+}
+
+/// The one slot between a request's future and the host: the call waiting to be made, the reply
+/// waiting to be read, and the host's clock at the last step.
+#[derive(Default)]
+pub struct Mailbox {
+    outgoing: RefCell<Option<Result<String, String>>>,
+    incoming: RefCell<Option<Reply>>,
+    clock: Cell<f64>,
+}
+
+impl Mailbox {
+    pub fn deliver(&self, reply: Reply, now_ms: f64) {
+        *self.incoming.borrow_mut() = Some(reply);
+        self.clock.set(now_ms);
+    }
+    pub fn set_clock(&self, now_ms: f64) {
+        self.clock.set(now_ms);
+    }
+    /// The call the future is waiting on (`Err` if it tried to make two at once).
+    pub fn take_outgoing(&self) -> Option<Result<String, String>> {
+        self.outgoing.borrow_mut().take()
+    }
+
+    fn call(&self, call: Call<'_>) -> Pending<'_> {
+        let queued = if self.outgoing.borrow().is_some() {
+            // The core awaits its calls one at a time; two at once would be a bug in it.
+            Err("two platform calls were made at once".to_string())
+        } else {
+            Ok(call.encode())
+        };
+        *self.outgoing.borrow_mut() = Some(queued);
+        Pending { mailbox: self }
+    }
+}
+
+/// Ready once the host has delivered the reply.
+struct Pending<'a> {
+    mailbox: &'a Mailbox,
+}
+
+impl Future for Pending<'_> {
+    type Output = Reply;
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Reply> {
+        match self.mailbox.incoming.borrow_mut().take() {
+            Some(reply) => Poll::Ready(reply),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// What the D1 session has reported so far, for the response headers.
+#[derive(Default)]
+pub struct SessionLog {
+    pub bookmark: Option<String>,
+    /// One entry per D1 call the core made (a retry replaces its call's entry).
+    pub served: Vec<Served>,
+}
 
 pub struct EdgePlatform {
-    db: D1Database,
-    kv: KvStore,
-    /// Optional so a deployment without them still serves everything that doesn't need them.
-    limiter: Option<RateLimiter>,
-    /// Messages sent per target user, per recipient address, per org (`send-user:`, `send-to:`,
-    /// `send-org:` keys).
-    send_limiters: [Option<RateLimiter>; 3],
-    notifications: Option<Queue>,
-    /// The change feed's dispatch queue (this Worker consumes it).
-    feed: Option<Queue>,
-    /// Where work that runs after the response goes (`waitUntil`).
-    background: Option<worker::Context>,
-    config: Config,
+    mailbox: Rc<Mailbox>,
+    config: Rc<Config>,
+    bindings: Rc<Bindings>,
+    session: RefCell<SessionStart>,
+    log: RefCell<SessionLog>,
+    after: RefCell<Aftermath>,
 }
 
 impl EdgePlatform {
-    pub fn from_env(env: &Env) -> worker::Result<Self> {
-        let admin_token = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string()).filter(|s| !s.is_empty());
-        let iterations = env.var("PBKDF2_ITERATIONS").ok().map(|v| v.to_string());
-        Ok(Self {
-            db: env.d1("DB")?,
-            kv: env.kv("API_KEYS")?,
-            limiter: env.rate_limiter("PASSWORD_ATTEMPTS").ok(),
-            send_limiters: [
-                env.rate_limiter("SENDS_PER_USER").ok(),
-                env.rate_limiter("SENDS_PER_RECIPIENT").ok(),
-                env.rate_limiter("SENDS_PER_ORG").ok(),
-            ],
-            notifications: env.queue("NOTIFICATIONS").ok(),
-            feed: env.queue("FEED").ok(),
-            background: None,
-            config: Config {
-                admin_token,
-                pbkdf2_iterations: crate::password::iterations_from_config(iterations.as_deref()),
-                code_secret: env.secret("CODE_SECRET").ok().map(|s| s.to_string()).filter(|s| !s.is_empty()),
-                allow_http_webhooks: crate::feed::endpoint::allow_http(
-                    env.var("ALLOW_HTTP_WEBHOOKS").ok().map(|v| v.to_string()).as_deref(),
-                ),
-            },
-        })
+    pub fn new(mailbox: Rc<Mailbox>, config: Rc<Config>, bindings: Rc<Bindings>, session: SessionStart) -> Self {
+        let log = SessionLog { bookmark: session.bookmark().map(str::to_string), served: Vec::new() };
+        let after = RefCell::new(Aftermath::default());
+        Self { mailbox, config, bindings, session: RefCell::new(session), log: RefCell::new(log), after }
     }
 
-    /// Run deferred work (`last_used_at`, feed kicks) after the response, within this context.
-    pub fn with_background(mut self, background: worker::Context) -> Self {
-        self.background = Some(background);
-        self
+    pub fn session_log(&self) -> std::cell::Ref<'_, SessionLog> {
+        self.log.borrow()
     }
 
-    fn prepare(&self, stmt: &Stmt) -> Result<D1PreparedStatement, DbError> {
-        let params: Vec<JsValue> = stmt
-            .params
-            .iter()
-            .map(|p| match p {
-                SqlValue::Null => JsValue::NULL,
-                // i64 would cross as a BigInt, which D1 rejects; doubles are exact to 2^53.
-                SqlValue::Int(n) => JsValue::from_f64(*n as f64),
-                SqlValue::Text(s) => JsValue::from_str(s),
-            })
-            .collect();
-        self.db.prepare(&stmt.sql).bind(&params).map_err(db_error)
+    /// What is left for the host once the future has finished.
+    pub fn take_aftermath(&self) -> Aftermath {
+        std::mem::take(&mut *self.after.borrow_mut())
     }
-}
 
-fn db_error(e: worker::Error) -> DbError {
-    let message = match &e {
-        // Not `{d1}`: workers-rs 0.8.7's Display for D1Error throws when the cause is an Error
-        // object, which leaves the request hanging. Read the messages directly.
-        worker::Error::D1(d1) => {
-            let inner: &js_sys::Error = d1.as_ref();
-            format!("{} {}", String::from(inner.message()), d1.cause())
+    async fn d1(&self, stmts: &[Stmt], batch: bool) -> Result<Vec<D1Result>, DbError> {
+        let first = self.d1_once(stmts, batch).await;
+        let retry = match &first {
+            Err(_) => self.session.borrow().after_refusal(),
+            Ok(_) => None,
+        };
+        match retry {
+            Some(fresh) => {
+                *self.session.borrow_mut() = fresh;
+                self.log.borrow_mut().served.pop();
+                self.d1_once(stmts, batch).await
+            }
+            None => first,
         }
-        other => other.to_string(),
-    };
-    DbError { message }
-}
-
-/// A rejected D1 promise: its message and its cause's (where SQLite's text usually is).
-fn js_db_error(e: JsValue) -> DbError {
-    let message = |v: &JsValue| v.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
-    let cause = e.dyn_ref::<js_sys::Error>().map(|e| e.cause()).unwrap_or(JsValue::UNDEFINED);
-    DbError { message: format!("{} {}", message(&e), message(&cause)) }
-}
-
-/// Call `target[method](arg?)` and await the promise it returns.
-async fn call(target: &JsValue, method: &str, arg: Option<&JsValue>) -> Result<JsValue, DbError> {
-    let f: js_sys::Function =
-        js_sys::Reflect::get(target, &JsValue::from_str(method)).and_then(|f| f.dyn_into()).map_err(js_db_error)?;
-    let promise = match arg {
-        Some(a) => f.call1(target, a),
-        None => f.call0(target),
     }
-    .map_err(js_db_error)?;
-    js_sys::futures::JsFuture::from(js_sys::Promise::from(promise)).await.map_err(js_db_error)
+
+    async fn d1_once(&self, stmts: &[Stmt], batch: bool) -> Result<Vec<D1Result>, DbError> {
+        let session = self.session.borrow().as_str().to_string();
+        let call = match (batch, stmts) {
+            (false, [stmt]) => Call::D1All { binding: DB, session: &session, stmt: stmt.into() },
+            _ => Call::D1Batch { binding: DB, session: &session, statements: stmts.iter().map(Statement::from).collect() },
+        };
+        let reply = self.mailbox.call(call).await;
+        self.log.borrow_mut().served.push(Served::default());
+        let text = match reply {
+            Reply::Value(text) => text,
+            Reply::Null => return Err(DbError { message: "D1 answered nothing".into() }),
+            Reply::Error(message) => return Err(DbError { message }),
+        };
+        let answer: D1Answer = serde_json::from_str(&text).map_err(|e| DbError { message: format!("D1 answer: {e}") })?;
+        let results = match answer.result {
+            Some(one) => vec![one],
+            None => answer.results,
+        };
+        let mut log = self.log.borrow_mut();
+        if let Some(b) = answer.bookmark {
+            log.bookmark = Some(b);
+        }
+        // A batch runs in one place; its first result says where.
+        if let (Some(slot), Some(first)) = (log.served.last_mut(), results.first()) {
+            *slot = Served { region: first.meta.served_by_region.clone(), primary: first.meta.served_by_primary };
+        }
+        Ok(results)
+    }
 }
 
-/// D1 results cross into wasm as one JSON string each, not field by field: decoding a row
-/// through serde-wasm-bindgen costs ~9 boundary crossings per column (see BENCHMARKS.md).
-fn rows_of(result: &JsValue) -> Result<Vec<Row>, DbError> {
-    let results = js_sys::Reflect::get(result, &JsValue::from_str("results")).map_err(js_db_error)?;
-    if results.is_undefined() || results.is_null() {
-        return Ok(Vec::new());
+/// A reply as text (`None` for the host's null); the host's error text is the service's.
+fn text_reply(reply: Reply) -> Result<Option<String>, PlatformError> {
+    match reply {
+        Reply::Value(v) => Ok(Some(v)),
+        Reply::Null => Ok(None),
+        Reply::Error(e) => Err(PlatformError::Service(e)),
     }
-    let text: String = js_sys::JSON::stringify(&results).map_err(js_db_error)?.into();
-    let rows: Vec<Row> = serde_json::from_str(&text).map_err(|e| DbError { message: e.to_string() })?;
-    Ok(rows.into_iter().map(normalize_row).collect())
 }
 
 impl Platform for EdgePlatform {
-    async fn kv_get(&self, key: &str) -> Result<Option<String>, String> {
-        self.kv.get(key).cache_ttl(KV_CACHE_TTL_SECONDS).text().await.map_err(|e| e.to_string())
+    async fn kv_get(&self, key: &str) -> Result<Option<String>, PlatformError> {
+        text_reply(self.mailbox.call(Call::KvGet { binding: KEYS, key, cache_ttl: KV_CACHE_TTL_SECONDS }).await)
     }
-    async fn kv_put(&self, key: &str, value: &str) -> Result<(), String> {
-        self.kv.put(key, value).map_err(|e| e.to_string())?.execute().await.map_err(|e| e.to_string())
+    async fn kv_put(&self, key: &str, value: &str) -> Result<(), PlatformError> {
+        text_reply(self.mailbox.call(Call::KvPut { binding: KEYS, key, value }).await).map(drop)
     }
-    async fn kv_delete(&self, key: &str) -> Result<(), String> {
-        self.kv.delete(key).await.map_err(|e| e.to_string())
+    async fn kv_delete(&self, key: &str) -> Result<(), PlatformError> {
+        text_reply(self.mailbox.call(Call::KvDelete { binding: KEYS, key }).await).map(drop)
     }
     async fn query(&self, stmt: &Stmt) -> Result<Vec<Row>, DbError> {
-        let prepared = self.prepare(stmt)?;
-        let result = call(prepared.inner(), "all", None).await?;
-        rows_of(&result)
+        let results = self.d1(std::slice::from_ref(stmt), false).await?;
+        Ok(results.into_iter().next().map(|r| r.results).unwrap_or_default())
     }
     async fn batch(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
-        let list = js_sys::Array::new();
-        for s in stmts {
-            list.push(self.prepare(s)?.inner());
+        let results = self.d1(stmts, true).await?;
+        if results.len() != stmts.len() {
+            return Err(DbError { message: format!("D1 answered {} results for {} statements", results.len(), stmts.len()) });
         }
-        let results: js_sys::Array = call(self.db.as_ref(), "batch", Some(&list)).await?.dyn_into().map_err(js_db_error)?;
-        results.iter().map(|r| rows_of(&r)).collect()
+        Ok(results.into_iter().map(|r| r.results).collect())
     }
-    async fn rate_limit(&self, key: &str) -> Result<bool, String> {
-        let (limiter, name) = match key.split(':').next() {
-            Some("send-user") => (self.send_limiters[0].as_ref(), "SENDS_PER_USER"),
-            Some("send-to") => (self.send_limiters[1].as_ref(), "SENDS_PER_RECIPIENT"),
-            Some("send-org") => (self.send_limiters[2].as_ref(), "SENDS_PER_ORG"),
-            _ => (self.limiter.as_ref(), "PASSWORD_ATTEMPTS"),
-        };
-        let limiter = limiter.ok_or_else(|| format!("the {name} rate-limit binding is missing"))?;
-        limiter.limit(key.to_string()).await.map(|o| o.success).map_err(|e| e.to_string())
+    async fn rate_limit(&self, key: &str) -> Result<bool, PlatformError> {
+        let binding = limiter_for(key);
+        if !self.bindings.has(binding) {
+            return Err(PlatformError::MissingBinding(binding));
+        }
+        match text_reply(self.mailbox.call(Call::Limit { binding, key }).await)? {
+            Some(v) => Ok(v == "1"),
+            None => Err(PlatformError::Malformed("the rate limiter answered nothing".into())),
+        }
     }
-    async fn notify(&self, message: &serde_json::Value) -> Result<(), String> {
-        let queue = self.notifications.as_ref().ok_or("the NOTIFICATIONS queue binding is missing")?;
-        // Not `queue.send(&Value)`: serde-wasm-bindgen turns objects into JS Maps, which the JSON
-        // content type serialises as `{}`. Build a plain JS object through JSON.parse instead.
-        let body = js_sys::JSON::parse(&message.to_string()).map_err(|_| "message is not JSON".to_string())?;
-        let msg = RawMessageBuilder::new(body).build_with_content_type(QueueContentType::Json);
-        queue.send_raw(msg).await.map_err(|e| e.to_string())
+    async fn notify(&self, message: &serde_json::Value) -> Result<(), PlatformError> {
+        if !self.bindings.has(NOTIFICATIONS) {
+            return Err(PlatformError::MissingBinding(NOTIFICATIONS));
+        }
+        let call = Call::QueueSend { binding: NOTIFICATIONS, body: message, delay_seconds: None };
+        text_reply(self.mailbox.call(call).await).map(drop)
     }
+    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, PlatformError> {
+        let call = Call::Post { url, headers, body, timeout_ms: POST_TIMEOUT_MS };
+        // No answer from the receiver (timeout, network) is the host's error reply.
+        match self.mailbox.call(call).await {
+            Reply::Value(status) => status.parse().map_err(|_| PlatformError::Malformed(format!("the status {status:?}"))),
+            Reply::Null => Err(PlatformError::Malformed("no status".into())),
+            Reply::Error(why) => Err(PlatformError::Unreachable(why)),
+        }
+    }
+    fn log_error(&self, message: &str) {
+        self.after.borrow_mut().log.push(message.to_string());
+    }
+    fn defer(&self, stmt: Stmt) {
+        let call = Call::D1Run { binding: DB, stmt: (&stmt).into() }.encode();
+        self.after.borrow_mut().later.push(call);
+    }
+    /// A deployment without the FEED queue has only the Cron sweep: nothing to kick.
+    fn kick(&self, delay_seconds: u32) {
+        if !self.bindings.has(FEED) {
+            return;
+        }
+        let body = serde_json::json!({"dispatch": true});
+        let call = Call::QueueSend { binding: FEED, body: &body, delay_seconds: Some(delay_seconds) }.encode();
+        self.after.borrow_mut().later.push(call);
+    }
+    /// The host's `Date.now()` when it last resumed this request. A deployed Worker's clock only
+    /// moves between I/O anyway, so nothing is lost by not asking again.
     fn now_ms(&self) -> f64 {
-        js_sys::Date::now()
+        self.mailbox.clock.get()
     }
-    fn fill_random(&self, buf: &mut [u8]) -> Result<(), String> {
-        getrandom::getrandom(buf).map_err(|e| e.to_string())
+    fn fill_random(&self, buf: &mut [u8]) -> Result<(), PlatformError> {
+        super::fill_random(buf)
     }
     fn config(&self) -> &Config {
         &self.config
     }
-    fn log_error(&self, message: &str) {
-        worker::console_error!("{message}");
+    async fn static_asset(&self, path: &str) -> Result<Option<String>, PlatformError> {
+        text_reply(self.mailbox.call(Call::AssetGet { binding: ASSETS, path }).await)
     }
-    fn defer(&self, stmt: Stmt) {
-        let (Some(bg), Ok(prepared)) = (&self.background, self.prepare(&stmt)) else { return };
-        bg.wait_until(async move {
-            let _ = call(prepared.inner(), "run", None).await;
-        });
-    }
-    fn kick(&self, delay_seconds: u32) {
-        let (Some(bg), Some(queue)) = (&self.background, self.feed.clone()) else { return };
-        bg.wait_until(async move {
-            let body = js_sys::JSON::parse(r#"{"dispatch":true}"#).unwrap_or(JsValue::NULL);
-            let msg = RawMessageBuilder::new(body).delay_seconds(delay_seconds).build_with_content_type(QueueContentType::Json);
-            if let Err(e) = queue.send_raw(msg).await {
-                // Lost kicks cost time, not events: the Cron sweep dispatches what is left.
-                worker::console_warn!("feed kick not sent: {e}");
-            }
-        });
-    }
-    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
-        post(url, headers, body).await
-    }
-}
-
-/// How long a webhook receiver may take before the attempt counts as a timeout.
-const POST_TIMEOUT_MS: f64 = 10_000.0;
-
-/// `fetch(url, {method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout})`:
-/// a redirect is an answer (a non-2xx), never followed, so it cannot lead the request elsewhere.
-async fn post(url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
-    let header_map: serde_json::Map<String, serde_json::Value> =
-        headers.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(v.clone()))).collect();
-    let init_json = serde_json::json!({"method": "POST", "headers": header_map, "body": body, "redirect": "manual"});
-    let init = js_sys::JSON::parse(&init_json.to_string()).map_err(|_| "request init".to_string())?;
-    let global = js_sys::global();
-    let abort = js_sys::Reflect::get(&global, &JsValue::from_str("AbortSignal")).map_err(|_| "no AbortSignal".to_string())?;
-    let signal = call_sync(&abort, "timeout", &JsValue::from_f64(POST_TIMEOUT_MS))?;
-    js_sys::Reflect::set(&init, &JsValue::from_str("signal"), &signal).map_err(|_| "signal".to_string())?;
-    let fetch: js_sys::Function = js_sys::Reflect::get(&global, &JsValue::from_str("fetch"))
-        .and_then(|f| f.dyn_into())
-        .map_err(|_| "no fetch".to_string())?;
-    let promise = fetch.call2(&global, &JsValue::from_str(url), &init).map_err(|e| format!("{e:?}"))?;
-    let resp = js_sys::futures::JsFuture::from(js_sys::Promise::from(promise))
-        .await
-        .map_err(|e| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "network error".into()))?;
-    let status = js_sys::Reflect::get(&resp, &JsValue::from_str("status")).ok().and_then(|s| s.as_f64()).unwrap_or(0.0);
-    // Nobody reads the body: let the runtime drop the connection.
-    if let Ok(b) = js_sys::Reflect::get(&resp, &JsValue::from_str("body")) {
-        if !b.is_null() && !b.is_undefined() {
-            let _ = call_sync(&b, "cancel", &JsValue::UNDEFINED);
-        }
-    }
-    Ok(status as u16)
-}
-
-fn call_sync(target: &JsValue, method: &str, arg: &JsValue) -> Result<JsValue, String> {
-    let f: js_sys::Function = js_sys::Reflect::get(target, &JsValue::from_str(method))
-        .and_then(|f| f.dyn_into())
-        .map_err(|_| format!("no {method}"))?;
-    f.call1(target, arg).map_err(|_| format!("{method} failed"))
 }

@@ -110,7 +110,7 @@ pub async fn revoke_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, key_id: i
     let batch = vec![keys::revoke(org_scope(who), key_id, &now), events::key_revoked(who, &super::new_uuid(cx)?, key_id, &now)];
     let results = cx.batch(batch).await?;
     let digest = results.first().and_then(|r| r.first()).and_then(|r| r.text("digest")).ok_or(Failure::NotFound)?;
-    cx.kv_delete(&apikey::kv_key(&digest)).await.map_err(Failure::Internal)
+    cx.kv_delete(&apikey::kv_key(&digest)).await.map_err(Failure::from)
 }
 
 /// A user's or an org's keys (never a secret or digest), newest first.

@@ -116,7 +116,7 @@ pub async fn limit_sends<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: 
         match cx.rate_limit(&key).await {
             Ok(true) => {}
             Ok(false) => return Err(Failure::RateLimited { retry_after: RETRY_AFTER_SECONDS }),
-            Err(e) => return Err(Failure::Internal(e)),
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(())
@@ -127,7 +127,7 @@ pub async fn limit_user<P: Platform>(cx: &Ctx<'_, P>, what: &str, user_id: i64) 
     match cx.rate_limit(&format!("{what}:{user_id}")).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(Failure::RateLimited { retry_after: RETRY_AFTER_SECONDS }),
-        Err(e) => Err(Failure::Internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -188,7 +188,7 @@ pub async fn send<P: Platform>(cx: &Ctx<'_, P>, user: &User, code: &NewCode) -> 
         "url": url,
         "expires_at": code.expires_at,
     });
-    cx.notify(&message).await.map_err(Failure::Internal)
+    cx.notify(&message).await.map_err(Failure::from)
 }
 
 /// Redeem an email or phone verification code: the address it was sent to becomes verified.

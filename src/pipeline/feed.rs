@@ -241,7 +241,7 @@ async fn attempt<P: Platform>(cx: &Ctx<'_, P>, d: &Row, event: Option<&Row>) -> 
     let result = cx.post(url.as_str(), &headers, &body).await;
     let (status, error) = match &result {
         Ok(s) => (Some(*s), format!("HTTP {s}")),
-        Err(e) => (None, e.clone()),
+        Err(e) => (None, e.to_string()),
     };
     match after_attempt(d.int("attempts").unwrap_or(1) as u32, status) {
         Next::Delivered => (stored::record(id, &Outcome::Delivered { status: status.unwrap_or(200) }, &now), None),

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use users_edge::http::{Body, Request, Response};
-use users_edge::platform::{Config, Platform};
+use users_edge::platform::{Config, Platform, PlatformError};
 use users_edge::store::{DbError, Row, SqlValue, Stmt};
 
 pub const OPERATOR: &str = "host-test-operator-token";
@@ -114,14 +114,14 @@ impl HostPlatform {
 }
 
 impl Platform for HostPlatform {
-    async fn kv_get(&self, key: &str) -> Result<Option<String>, String> {
+    async fn kv_get(&self, key: &str) -> Result<Option<String>, PlatformError> {
         Ok(self.kv.borrow().get(key).cloned())
     }
-    async fn kv_put(&self, key: &str, value: &str) -> Result<(), String> {
+    async fn kv_put(&self, key: &str, value: &str) -> Result<(), PlatformError> {
         self.kv.borrow_mut().insert(key.into(), value.into());
         Ok(())
     }
-    async fn kv_delete(&self, key: &str) -> Result<(), String> {
+    async fn kv_delete(&self, key: &str) -> Result<(), PlatformError> {
         self.kv.borrow_mut().remove(key);
         Ok(())
     }
@@ -138,13 +138,13 @@ impl Platform for HostPlatform {
         tx.commit().map_err(|e| DbError { message: e.to_string() })?;
         Ok(out)
     }
-    async fn rate_limit(&self, key: &str) -> Result<bool, String> {
+    async fn rate_limit(&self, key: &str) -> Result<bool, PlatformError> {
         let mut attempts = self.attempts.borrow_mut();
         let n = attempts.entry(key.to_string()).or_insert(0);
         *n += 1;
         Ok(*n <= ATTEMPT_LIMIT)
     }
-    async fn notify(&self, message: &Value) -> Result<(), String> {
+    async fn notify(&self, message: &Value) -> Result<(), PlatformError> {
         self.notifications.borrow_mut().push(message.clone());
         Ok(())
     }
@@ -153,7 +153,7 @@ impl Platform for HostPlatform {
         self.clock.set(t);
         t
     }
-    fn fill_random(&self, buf: &mut [u8]) -> Result<(), String> {
+    fn fill_random(&self, buf: &mut [u8]) -> Result<(), PlatformError> {
         // Deterministic xorshift: reproducible tests. Production uses crypto.getRandomValues.
         for b in buf.iter_mut() {
             let mut x = self.seed.get();
@@ -171,12 +171,12 @@ impl Platform for HostPlatform {
     fn kick(&self, _delay_seconds: u32) {
         self.kicks.set(self.kicks.get() + 1);
     }
-    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, String> {
+    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, PlatformError> {
         let headers = headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
         self.posts.borrow_mut().push((url.to_string(), headers, body.to_string()));
         match self.receiver.borrow_mut().pop_front() {
             Some(Some(status)) => Ok(status),
-            Some(None) => Err("timed out".into()),
+            Some(None) => Err(PlatformError::Unreachable("timed out".into())),
             None => Ok(200),
         }
     }

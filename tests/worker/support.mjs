@@ -71,6 +71,8 @@ export async function startWorker({ bindings = {}, notifications = false, attemp
     cf: false,
     d1Databases: { DB: "users-edge-test" },
     kvNamespaces: { API_KEYS: "api-keys-test" },
+    // As wrangler.toml's [assets]: the Worker runs first and reads /openapi.json through ASSETS.
+    assets: { directory: join(root, "build/assets"), binding: "ASSETS", routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true } },
     bindings: merged,
   };
   let options;

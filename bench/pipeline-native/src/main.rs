@@ -1,8 +1,8 @@
 //! `pipeline-native [ITERATIONS]` — run users-edge's whole request pipeline (`app::handle`: routing,
 //! key digest, JSON parse, validation, policy, SQL building, row decoding, rendering, Server-Timing)
 //! natively against a platform that answers KV and D1 instantly with canned values shaped like D1's
-//! (43-column rows, numbers as doubles, passed through `normalize_row` as the edge adapter does). What remains is the Rust logic alone, without wasm, the
-//! JS boundary or storage. Prints one JSON line: {"patch_us", "get_us", "iterations"}.
+//! (44-column rows, as store::sql::USER_COLUMNS selects them). What remains is the Rust logic alone,
+//! without wasm, the JS boundary or storage. Prints one JSON line: {"patch_us", "get_us", "iterations"}.
 use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::pin;
@@ -10,7 +10,7 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use std::time::Instant;
 use users_edge::http::{Body, Request};
 use users_edge::platform::{Config, Platform};
-use users_edge::store::{normalize_row, DbError, Row, Stmt};
+use users_edge::store::{DbError, Row, Stmt};
 
 const KEY: &str = "ue_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
@@ -31,10 +31,10 @@ impl Platform for Canned {
         Ok(())
     }
     async fn query(&self, _stmt: &Stmt) -> Result<Vec<Row>, DbError> {
-        Ok(vec![normalize_row(self.row.clone())])
+        Ok(vec![self.row.clone()])
     }
     async fn batch(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
-        let mut out = vec![vec![normalize_row(self.row.clone())]];
+        let mut out = vec![vec![self.row.clone()]];
         out.extend(stmts[1..].iter().map(|_| Vec::new()));
         Ok(out)
     }
@@ -74,17 +74,18 @@ fn block_on<F: Future>(f: F) -> F::Output {
 }
 
 fn d1_row() -> Row {
-    // As D1 hands it over: every number a double, flags 0/1, 43 columns (store::sql::USER_COLUMNS).
+    // As the edge shell hands it over (JSON text from the host): flags 0/1, 44 columns (store::sql::USER_COLUMNS).
     let v: Value = serde_json::from_str(r#"{
-        "id": 2.0, "uuid": "5a3f0c8e-0000-4000-8000-000000000002", "org_id": 1.0, "username": null,
-        "email": "uma@bench.example", "email_verified": 0.0, "phone": null, "phone_verified": 0.0,
+        "id": 2, "uuid": "5a3f0c8e-0000-4000-8000-000000000002", "org_id": 1,
+        "org_uuid": "0b7c5a1e-4c1b-4f55-9d57-000000000001", "username": null,
+        "email": "uma@bench.example", "email_verified": 0, "phone": null, "phone_verified": 0,
         "name": "Uma User", "given_name": null, "family_name": null, "nick_name": null, "preferred_language": null,
         "gender": null, "role_title": null, "based_in": "Paris, FR", "linkedin_profile_url": null, "picture": null,
-        "company": null, "website": null, "country": null, "bio": null, "timezone": null, "admin": 0.0,
+        "company": null, "website": null, "country": null, "bio": null, "timezone": null, "admin": 0,
         "auth0_uid": null, "publisher_id": null, "agency_id": null, "network_id": null, "advertiser_id": null,
-        "payment_date": null, "company_type": null, "publisher_type": null, "role_alias": null, "from_api": 0.0,
-        "attributes": "{}", "password_set": 0.0, "password_change_required": 0.0, "deactivated": 0.0,
-        "consented_at": null, "consent_method": null, "version": 7.0,
+        "payment_date": null, "company_type": null, "publisher_type": null, "role_alias": null, "from_api": 0,
+        "attributes": "{}", "password_set": 0, "password_change_required": 0, "deactivated": 0,
+        "consented_at": null, "consent_method": null, "version": 7,
         "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"
     }"#)
     .expect("canned row");

@@ -1,0 +1,157 @@
+//! Drives requests and tasks through the core one step at a time. `start` turns the host's request
+//! into a running `app::handle` future (`dispatch` does the same with `app::dispatch` for the
+//! feed's queue and Cron sweep) and polls it until it waits on a platform call (handed to the
+//! host) or finishes (the response, or the task's end); `resume` delivers the host's reply and
+//! polls again. Several exchanges may be in flight at once in one isolate; each has its own.
+
+use super::platform::{Bindings, EdgePlatform, Mailbox, OPTIONAL_BINDINGS};
+use super::wire::{decode_request, encode_done, encode_response, Aftermath, Reply};
+use crate::consistency::{self, ReadConsistency, SessionStart};
+use crate::http::{Response, HEADERS_READ, MAX_BODY_BYTES};
+use crate::platform::Config;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+/// The variables (and secrets) the shell reads, once per isolate.
+const VARS: [&str; 5] = ["ADMIN_TOKEN", "PBKDF2_ITERATIONS", "READ_CONSISTENCY", "CODE_SECRET", "ALLOW_HTTP_WEBHOOKS"];
+
+/// The isolate's settings, read from the environment once.
+pub struct Settings {
+    pub core: Rc<Config>,
+    pub read_consistency: ReadConsistency,
+    pub bindings: Rc<Bindings>,
+}
+
+impl Settings {
+    /// The variable names `describe` asks the host for, and their values (`None` when unset);
+    /// the optional bindings the isolate has.
+    pub fn from_env(vars: &BTreeMap<String, Option<String>>, bindings: Vec<String>) -> Self {
+        let var = |name: &str| vars.get(name).cloned().flatten().filter(|s| !s.is_empty());
+        let iterations = var("PBKDF2_ITERATIONS");
+        let core = Config {
+            admin_token: var("ADMIN_TOKEN"),
+            pbkdf2_iterations: crate::password::iterations_from_config(iterations.as_deref()),
+            code_secret: var("CODE_SECRET"),
+            allow_http_webhooks: crate::feed::endpoint::allow_http(var("ALLOW_HTTP_WEBHOOKS").as_deref()),
+        };
+        Self {
+            core: Rc::new(core),
+            read_consistency: ReadConsistency::from_config(var("READ_CONSISTENCY").as_deref()),
+            bindings: Rc::new(Bindings::new(bindings)),
+        }
+    }
+}
+
+/// What the host needs to know once per isolate: which variables to pass to `configure` and
+/// which optional bindings to report, which request headers to send, and the body size past
+/// which it need not read the body.
+pub fn describe() -> String {
+    let headers: Vec<&str> = HEADERS_READ.iter().copied().chain([consistency::BOOKMARK_HEADER]).collect();
+    serde_json::json!({
+        "vars": VARS,
+        "bindings": OPTIONAL_BINDINGS,
+        "headers": headers,
+        "maxBody": MAX_BODY_BYTES,
+    })
+    .to_string()
+}
+
+/// How an exchange ends: a request with its response, a task with nothing to answer.
+enum Finished {
+    Respond(Response),
+    Done,
+}
+
+struct Exchange {
+    mailbox: Rc<Mailbox>,
+    platform: Rc<EdgePlatform>,
+    future: Pin<Box<dyn Future<Output = Finished>>>,
+}
+
+#[derive(Default)]
+pub struct Shell {
+    settings: Option<Settings>,
+    exchanges: BTreeMap<u32, Exchange>,
+}
+
+impl Shell {
+    pub fn configure(&mut self, settings: Settings) {
+        self.settings = Some(settings);
+    }
+
+    /// Begin request `id` (chosen by the host, unique among those in flight).
+    pub fn start(&mut self, id: u32, request: &[u8], now_ms: f64) -> String {
+        let Some(settings) = &self.settings else { return internal_error("the shell was not configured") };
+        let Some(incoming) = decode_request(request) else { return internal_error("the host sent a malformed request") };
+        let req = incoming.request;
+        let session = SessionStart::for_request(&req.method, &req.path, incoming.bookmark.as_deref(), settings.read_consistency);
+        let (mailbox, platform) = open(settings, session, now_ms);
+        let p = platform.clone();
+        let future = Box::pin(async move { Finished::Respond(crate::app::handle(&*p, req).await) });
+        self.step(id, Exchange { mailbox, platform, future })
+    }
+
+    /// Begin task `id`: a change-feed dispatch (the queue consumer's and the Cron sweep's work),
+    /// on the primary, since it claims and records deliveries.
+    pub fn dispatch(&mut self, id: u32, now_ms: f64) -> String {
+        let Some(settings) = &self.settings else { return internal_error("the shell was not configured") };
+        let (mailbox, platform) = open(settings, SessionStart::FirstPrimary, now_ms);
+        let p = platform.clone();
+        let future = Box::pin(async move {
+            crate::app::dispatch(&*p).await;
+            Finished::Done
+        });
+        self.step(id, Exchange { mailbox, platform, future })
+    }
+
+    /// Continue request `id` with the host's reply to the call it was waiting on.
+    pub fn resume(&mut self, id: u32, reply: &str, now_ms: f64) -> String {
+        let Some(exchange) = self.exchanges.remove(&id) else { return internal_error("no such request in flight") };
+        exchange.mailbox.deliver(Reply::decode(reply), now_ms);
+        self.step(id, exchange)
+    }
+
+    #[cfg(test)]
+    pub fn in_flight(&self) -> usize {
+        self.exchanges.len()
+    }
+
+    fn step(&mut self, id: u32, mut exchange: Exchange) -> String {
+        match exchange.future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Finished::Respond(mut resp)) => {
+                let log = exchange.platform.session_log();
+                consistency::report(&mut resp, log.bookmark.as_deref(), &log.served);
+                encode_response(&resp, &exchange.platform.take_aftermath())
+            }
+            Poll::Ready(Finished::Done) => encode_done(&exchange.platform.take_aftermath()),
+            Poll::Pending => match exchange.mailbox.take_outgoing() {
+                Some(Ok(call)) => {
+                    self.exchanges.insert(id, exchange);
+                    call
+                }
+                Some(Err(why)) => internal_error(&why),
+                // Only the mailbox ever leaves the future pending.
+                None => internal_error("the request waited on nothing"),
+            },
+        }
+    }
+}
+
+/// A fresh mailbox and platform for one exchange.
+fn open(settings: &Settings, session: SessionStart, now_ms: f64) -> (Rc<Mailbox>, Rc<EdgePlatform>) {
+    let mailbox = Rc::new(Mailbox::default());
+    mailbox.set_clock(now_ms);
+    let platform = EdgePlatform::new(mailbox.clone(), settings.core.clone(), settings.bindings.clone(), session);
+    (mailbox, Rc::new(platform))
+}
+
+/// A failure of the shell itself (never of a client's input): 500, RFC 9457 body, and the
+/// reason in the console.
+fn internal_error(detail: &str) -> String {
+    let body = crate::dialects::problem::body(500, "Internal Server Error", detail);
+    let after = Aftermath { later: Vec::new(), log: vec![format!("users-edge shell: {detail}")] };
+    encode_response(&Response::problem(500, &body).with_header("cache-control", "no-store"), &after)
+}

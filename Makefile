@@ -1,5 +1,5 @@
 # users-edge — every command a person or CI needs. Each target installs what it uses first.
-.PHONY: setup build dev test lint test-host test-worker test-api test-scim bench clean
+.PHONY: setup build dev test lint test-host test-worker test-api test-scim bench bench-soak clean
 
 setup:
 	@bash scripts/setup.sh
@@ -39,6 +39,11 @@ test-scim: build
 
 bench: build
 	bash bench/run.sh
+
+## The change feed's soak: N changes under load (SOAK_N, default 2000), every event delivered to a
+## local signed-webhook receiver once per webhook-id; commit→delivery p50/p99 into BENCHMARKS.md.
+bench-soak: build
+	node bench/soak.mjs
 
 clean:
 	rm -rf build target .state .wrangler

@@ -14,6 +14,7 @@ use crate::model::{Principal, User};
 use crate::platform::{Ctx, Platform};
 use crate::store::feed::{self as stored, Outcome};
 use crate::store::{events, Row, RowExt};
+use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
 /// The org a caller may read or subscribe to: any for the operator, its own for a key.
@@ -171,8 +172,15 @@ pub async fn replay<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i64, from
 
 /// How many deliveries one dispatch attempts at most (a Worker invocation's subrequests are finite).
 const BATCH: u32 = 40;
-/// How long a claimed delivery is left alone by other dispatchers.
-const LEASE_MS: i64 = 60_000;
+/// How long a claimed delivery is left alone by other dispatchers: longer than a dispatch's worst
+/// case (BATCH / IN_FLIGHT rounds of a 10 s POST timeout = 70 s), so no second dispatcher claims
+/// an attempt still in flight and sends it twice.
+const LEASE_MS: i64 = 120_000;
+/// How many attempts of one dispatch are in flight at once. One after another, a dispatch's
+/// attempts each wait their turn for the receiver and for D1 behind every request the isolate is
+/// serving, and delivery falls behind the changes under load (`bench/soak.mjs`); six is what a
+/// Worker keeps open at once (more would queue in the runtime with their timeout running).
+const IN_FLIGHT: usize = 6;
 
 /// Fan new events out to their endpoints and make the attempts that are due; the Queue
 /// consumer and the Cron sweep both run this. Returns how many attempts it made.
@@ -187,15 +195,23 @@ pub async fn dispatch<P: Platform>(cx: &Ctx<'_, P>) -> Result<usize, Failure> {
     }
     let ids: Vec<i64> = claimed.iter().filter_map(|d| d.int("event_row")).collect();
     let events = cx.query(stored::event_rows(&ids)).await?;
+    let events = &events;
+    let outcomes: Vec<Result<Option<u32>, Failure>> = stream::iter(&claimed)
+        .map(|d| async move {
+            let event = events.iter().find(|e| e.int("id") == d.int("event_row"));
+            let (outcome_sql, retry_in) = attempt(cx, d, event).await;
+            cx.query(outcome_sql).await?;
+            Ok(retry_in)
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await;
     let mut soonest: Option<u32> = None;
-    for d in &claimed {
-        let event = events.iter().find(|e| e.int("id") == d.int("event_row"));
-        let (outcome_sql, retry_in) = attempt(cx, d, event).await;
-        soonest = match (soonest, retry_in) {
+    for retry_in in outcomes {
+        soonest = match (soonest, retry_in?) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        cx.query(outcome_sql).await?;
     }
     // A retry due soon goes back on the queue with a delay; later ones wait for the sweep.
     if let Some(secs) = soonest.filter(|s| *s <= 15 * 60) {

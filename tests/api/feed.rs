@@ -2,9 +2,15 @@
 //! webhook deliveries with retries, codes delivered only by webhook, and the sweep that loses
 //! nothing.
 
-use crate::helpers::Service;
+use crate::helpers::{HostPlatform, Service};
 use serde_json::{json, Value};
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use users_edge::feed::signature::{self, Secret};
+use users_edge::platform::{Config, Platform, PlatformError};
+use users_edge::store::{DbError, Row, Stmt};
 
 struct Cast {
     svc: Service,
@@ -270,4 +276,91 @@ fn replay_delivers_again_from_a_seq() {
     let all = c.received(&secret);
     assert_eq!(all.len(), 3);
     assert_eq!(all[2].0, first[1].0, "a replay carries the same webhook-id");
+}
+
+/// The host platform behind a receiver that takes its time: each POST waits one turn of the
+/// executor before it is answered, so attempts a dispatch makes together are in flight together;
+/// `most` is how many were at once.
+struct SlowReceiver<'a> {
+    inner: &'a HostPlatform,
+    in_flight: Cell<usize>,
+    most: Cell<usize>,
+}
+
+/// Pending once (waking itself), then ready: one turn of the executor.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl Platform for SlowReceiver<'_> {
+    async fn kv_get(&self, key: &str) -> Result<Option<String>, PlatformError> {
+        self.inner.kv_get(key).await
+    }
+    async fn kv_put(&self, key: &str, value: &str) -> Result<(), PlatformError> {
+        self.inner.kv_put(key, value).await
+    }
+    async fn kv_delete(&self, key: &str) -> Result<(), PlatformError> {
+        self.inner.kv_delete(key).await
+    }
+    async fn query(&self, stmt: &Stmt) -> Result<Vec<Row>, DbError> {
+        self.inner.query(stmt).await
+    }
+    async fn batch(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
+        self.inner.batch(stmts).await
+    }
+    async fn rate_limit(&self, key: &str) -> Result<bool, PlatformError> {
+        self.inner.rate_limit(key).await
+    }
+    async fn notify(&self, message: &Value) -> Result<(), PlatformError> {
+        self.inner.notify(message).await
+    }
+    fn now_ms(&self) -> f64 {
+        self.inner.now_ms()
+    }
+    fn fill_random(&self, buf: &mut [u8]) -> Result<(), PlatformError> {
+        self.inner.fill_random(buf)
+    }
+    fn config(&self) -> &Config {
+        self.inner.config()
+    }
+    fn kick(&self, delay_seconds: u32) {
+        self.inner.kick(delay_seconds);
+    }
+    async fn post(&self, url: &str, headers: &[(&str, String)], body: &str) -> Result<u16, PlatformError> {
+        self.in_flight.set(self.in_flight.get() + 1);
+        self.most.set(self.most.get().max(self.in_flight.get()));
+        YieldOnce(false).await;
+        self.in_flight.set(self.in_flight.get() - 1);
+        self.inner.post(url, headers, body).await
+    }
+}
+
+#[test]
+fn a_dispatch_makes_its_attempts_six_at_a_time() {
+    // One after another, each attempt waited for the receiver before the next began, and under
+    // load delivery fell far behind the changes (bench/soak.mjs).
+    let c = cast();
+    let (hook, secret) = c.subscribe(json!({}));
+    for n in 0..10 {
+        c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": format!("n{n}")})));
+    }
+    let slow = SlowReceiver { inner: &c.svc.platform, in_flight: Cell::new(0), most: Cell::new(0) };
+    assert_eq!(pollster::block_on(users_edge::app::dispatch(&slow)), 10);
+    assert_eq!(slow.most.get(), 6, "six attempts in flight at once, never more");
+    let got = c.received(&secret);
+    let ids: std::collections::BTreeSet<_> = got.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!((got.len(), ids.len()), (10, 10), "each event once");
+    let log = c.svc.operator("GET", &format!("/webhooks/{hook}/deliveries"), None);
+    let statuses: Vec<&Value> = log.body["deliveries"].as_array().unwrap().iter().map(|d| &d["status"]).collect();
+    assert_eq!(statuses, vec![&json!("delivered"); 10], "every outcome recorded");
 }

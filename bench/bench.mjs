@@ -677,7 +677,7 @@ in the same run (from \`/proc/<pid>/stat\`), which is steadier than throughput h
 - **host-only** (diagnostic) — users-edge's JavaScript host with its wasm replaced by a stand-in that hands out, step by
   step, what the wasm handed out for the traced request: the same request reading, KV and D1 calls and response
   building, with the wasm costing nothing. users-edge − host-only is what its wasm costs in the request path.${
-    BEFORE ? `\n- **before** — an earlier build of users-edge (\`BENCH_BEFORE\`: ${R.env.before ?? "an earlier build"}), run as one more target.` : ""
+    BEFORE || R.env.before ? `\n- **before** — an earlier build of users-edge (\`BENCH_BEFORE\`: ${R.env.before ?? "an earlier build"}), run as one more target.` : ""
   }
 
 ## Issue 13's targets, in this run
@@ -975,9 +975,17 @@ function printTable(R) {
 // ---- main --------------------------------------------------------------------------------------
 function writeReport(R) {
   writeFileSync(join(BENCH, "results.json"), JSON.stringify(R, null, 2) + "\n");
-  writeFileSync(join(ROOT, "BENCHMARKS.md"), renderMarkdown(R) + `\n---\nWhole run: ${R.elapsed_s} s. Raw numbers: \`bench/results.json\`.\n`);
+  writeFileSync(join(ROOT, "BENCHMARKS.md"), renderMarkdown(R) + `\n---\nWhole run: ${R.elapsed_s} s. Raw numbers: \`bench/results.json\`.\n` + soakSection());
   writeFileSync(join(BENCH, "chart.svg"), renderChart(R));
   log("wrote BENCHMARKS.md, bench/chart.svg, bench/results.json");
+}
+
+/** The change feed soak's section of BENCHMARKS.md (written by bench/soak.mjs), kept as it is. */
+function soakSection() {
+  const path = join(ROOT, "BENCHMARKS.md");
+  const md = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const m = md.match(/<!-- soak:start -->[\s\S]*?<!-- soak:end -->\n?/);
+  return m ? `\n${m[0]}` : "";
 }
 
 async function main() {

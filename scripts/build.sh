@@ -19,10 +19,11 @@ mkdir -p build/bindgen build/assets
   --remove-name-section --remove-producers-section \
   --out-dir build/bindgen --out-name glue "$TARGET_DIR/wasm32-unknown-unknown/release/users_edge.wasm"
 if [ "${WASM_OPT:-1}" = 1 ]; then
-  # The features are the ones rustc's wasm32 target emits. -O1: rustc has already optimised (the
-  # hash crates at opt-level 3); -O1 trims 36 KB raw and keeps gzip at its smallest, where -Oz
-  # trims 74 KB raw but compresses 8 KB worse (BENCHMARKS.md, "Size").
-  "$WASM_OPT_BIN" -O1 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+  # The features are the ones rustc's wasm32 target emits. -Os: the wasm side of a request runs
+  # about 12% faster than after -O1 for 8 KB more gzip; -Oz is no smaller than -Os, and rustc's
+  # opt-level 2 (30% faster) or "z" (40 KB smaller, 50% slower) cost too much on the other side
+  # (BENCHMARKS.md, "Tried").
+  "$WASM_OPT_BIN" -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
     --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
     build/bindgen/glue_bg.wasm -o build/index_bg.wasm
 else

@@ -159,6 +159,7 @@ export function resume(id) {
   if (r.i === STEPS[r.method].length - 1) running.delete(id);
   return out;
 }
+export function dispatch() { return '{"op":"done"}'; }
 export function __set_shape(s) { shape = s; }
 `,
   );
@@ -179,7 +180,8 @@ export function timed(buildDir, outDir) {
       `const T = { ms: 0, requests: 0 };\n` +
       `const clocked = (f) => (...a) => { const t = performance.now(); try { return f(...a); } finally { T.ms += performance.now() - t; } };\n` +
       `const start = clocked(__start);\nconst resume = clocked(__resume);`)
-    .replace("async fetch(request, env) {", 'async fetch(request, env) {\n    if (request.url.endsWith("/__timing")) return Response.json(T);\n    T.requests++;');
+    .replace("async fetch(request, env, ctx) {", 'async fetch(request, env, ctx) {\n    if (request.url.endsWith("/__timing")) return Response.json(T);\n    T.requests++;');
+  if (!out.includes("/__timing")) return { error: "no `async fetch(request, env, ctx) {` in src/edge/worker.mjs" };
   writeFileSync(join(outDir, "index.js"), out);
   return { scriptPath: join(outDir, "index.js") };
 }

@@ -7,7 +7,9 @@ import wasmModule from "./index_bg.wasm";
 import { initSync, describe, configure, start, resume } from "./bindgen/glue.js";
 
 initSync({ module: wasmModule });
-configure(JSON.stringify(Object.fromEntries(JSON.parse(describe()).vars.map((v) => [v, v === "PBKDF2_ITERATIONS" ? "600000" : null]))));
+const shape = JSON.parse(describe());
+const vars = Object.fromEntries(shape.vars.map((v) => [v, v === "PBKDF2_ITERATIONS" ? "600000" : null]));
+configure(JSON.stringify({ vars, bindings: [] }));
 
 export default {
   async fetch(request, env) {
@@ -15,7 +17,7 @@ export default {
     const method = url.searchParams.get("method") ?? "GET";
     const n = Number(url.searchParams.get("n") ?? 1000);
     const body = method === "PATCH" ? env.PATCH_BODY : "";
-    let head = `${method}\n/api/v1/users/2\nx-api-key:${env.KEY}\n`;
+    let head = `${method}\n/api/v1/users/2\nb\nx-api-key:${env.KEY}\n`;
     if (body) head += `content-type:application/json\ncontent-length:${body.length}\n`;
     const bytes = new TextEncoder().encode(head + "\n" + body);
     const replies = JSON.parse(env.REPLIES)[method];

@@ -9,7 +9,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use std::time::Instant;
 use users_edge::http::{Body, Request};
-use users_edge::platform::{Config, Platform};
+use users_edge::platform::{Config, Platform, PlatformError};
 use users_edge::store::{DbError, Row, Stmt};
 
 const KEY: &str = "ue_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -21,13 +21,13 @@ struct Canned {
 }
 
 impl Platform for Canned {
-    async fn kv_get(&self, _key: &str) -> Result<Option<String>, String> {
+    async fn kv_get(&self, _key: &str) -> Result<Option<String>, PlatformError> {
         Ok(Some(self.principal.clone()))
     }
-    async fn kv_put(&self, _key: &str, _value: &str) -> Result<(), String> {
+    async fn kv_put(&self, _key: &str, _value: &str) -> Result<(), PlatformError> {
         Ok(())
     }
-    async fn kv_delete(&self, _key: &str) -> Result<(), String> {
+    async fn kv_delete(&self, _key: &str) -> Result<(), PlatformError> {
         Ok(())
     }
     async fn query(&self, _stmt: &Stmt) -> Result<Vec<Row>, DbError> {
@@ -38,16 +38,16 @@ impl Platform for Canned {
         out.extend(stmts[1..].iter().map(|_| Vec::new()));
         Ok(out)
     }
-    async fn rate_limit(&self, _key: &str) -> Result<bool, String> {
+    async fn rate_limit(&self, _key: &str) -> Result<bool, PlatformError> {
         Ok(true)
     }
-    async fn notify(&self, _message: &serde_json::Value) -> Result<(), String> {
+    async fn notify(&self, _message: &serde_json::Value) -> Result<(), PlatformError> {
         Ok(())
     }
     fn now_ms(&self) -> f64 {
         1_767_225_600_000.0
     }
-    fn fill_random(&self, buf: &mut [u8]) -> Result<(), String> {
+    fn fill_random(&self, buf: &mut [u8]) -> Result<(), PlatformError> {
         buf.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
         Ok(())
     }
@@ -128,7 +128,7 @@ fn time(platform: &Canned, method: &str, body: &str, iterations: u32) -> f64 {
 fn main() {
     let iterations: u32 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
     let platform = Canned {
-        config: Config { admin_token: None, pbkdf2_iterations: 600_000 },
+        config: Config { admin_token: None, pbkdf2_iterations: 600_000, ..Config::default() },
         principal: r#"{"key_id":2,"user_id":2,"user_uuid":"5a3f0c8e-0000-4000-8000-000000000002","org_id":1,"role":"user"}"#.into(),
         row: d1_row(),
     };

@@ -137,6 +137,12 @@ fn discovery_describes_what_is_served() {
     let r = c.scim("GET", "/ResourceTypes/User", None);
     assert_eq!(r.body["schemaExtensions"][0]["schema"], ENTERPRISE);
     assert_eq!(c.scim("GET", "/ResourceTypes/Nope", None).status, 404);
+    // Schemathesis found it: a client that percent-encodes path parameters sends the URN's colons
+    // as %3A, and that was 404.
+    let encoded = c.scim("GET", &format!("/Schemas/{}", ENTERPRISE.replace(':', "%3A")), None);
+    assert_eq!((encoded.status, &encoded.body["id"]), (200, &json!(ENTERPRISE)), "{}", encoded.body);
+    assert_eq!(c.scim("GET", "/ResourceTypes/Us%65r", None).body["id"], "User");
+    assert_eq!(c.scim("GET", "/Schemas/urn%3", None).status, 404);
     let r = c.scim("DELETE", "/Users", None);
     assert_eq!((r.status, r.header("allow")), (405, Some("GET, POST")));
     assert_eq!(r.body["status"], "405");
@@ -366,6 +372,33 @@ fn listing_pages_filters_and_projections() {
     );
 }
 
+/// Schemathesis found it: a SearchRequest member of the wrong type was skipped, so a filter sent
+/// as a number or a boolean listed every user instead of being refused (RFC 7644 §3.4.3 types
+/// them). Now it is a 400 naming the member; `null`, `schemas` and unknown members stay ignored.
+#[test]
+fn a_search_request_member_of_the_wrong_type_is_refused() {
+    let c = cast();
+    c.create(json!({"userName": "sr1"}));
+    for (path, body, member) in [
+        ("/Users/.search", json!({"filter": true}), "filter"),
+        ("/Users/.search", json!({"filter": {"userName": "sr1"}}), "filter"),
+        ("/Groups/.search", json!({"count": true}), "count"),
+        ("/.search", json!({"startIndex": 1.5}), "startIndex"),
+        ("/Users/.search", json!({"startIndex": "2"}), "startIndex"),
+        ("/Users/.search", json!({"attributes": ["userName", 7]}), "attributes"),
+        ("/Users/.search", json!({"excludedAttributes": {"a": 1}}), "excludedAttributes"),
+        ("/Users/.search", json!({"sortBy": 3}), "sortBy"),
+    ] {
+        let r = c.scim("POST", path, Some(body.clone()));
+        assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidValue")), "{body}: {}", r.body);
+        assert!(r.body["detail"].as_str().unwrap().starts_with(&format!("{member}: must be")), "{}", r.body);
+    }
+    let lenient = json!({"schemas": 5, "filter": null, "count": null, "attributes": "userName", "unknown": [true],
+        "startIndex": 1, "sortOrder": "ascending"});
+    let r = c.scim("POST", "/Users/.search", Some(lenient));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["Resources"].as_array().unwrap().iter().any(|u| u["userName"] == "sr1"));
+}
 #[test]
 fn if_match_is_honoured_and_a_stale_version_changes_nothing() {
     let c = cast();

@@ -178,22 +178,40 @@ fn listing(pairs: &[(String, String)], map: &dyn Fn(&AttrPath) -> Option<Column>
     Ok((listing, start))
 }
 
-/// A `POST …/.search` body as the query parameters it stands for.
+/// A `POST …/.search` body as the query parameters it stands for. Its members have the types
+/// RFC 7644 §3.4.3 gives them (a member of another type is refused, not skipped, so that a
+/// client never gets an unfiltered list for a filter it sent wrongly); `null` is absent, and
+/// `schemas` and unknown members are ignored.
 fn search_pairs(req: &Request) -> Result<Vec<(String, String)>, ScimError> {
     let Value::Object(obj) = body(req)? else {
         return Err(ScimError::bad("invalidSyntax", "a SearchRequest is a JSON object"));
     };
     let mut pairs = Vec::new();
     for (k, v) in obj {
-        let text = match v {
-            Value::String(s) => s,
-            Value::Number(n) => n.to_string(),
-            Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
-            _ => continue,
-        };
-        pairs.push((k, text));
+        if let Some(text) = search_member(&k, v)? {
+            pairs.push((k, text));
+        }
     }
     Ok(pairs)
+}
+
+/// One SearchRequest member as query-parameter text; `None`: not a parameter.
+fn search_member(name: &str, v: Value) -> Result<Option<String>, ScimError> {
+    let wrong = |what: &str| Err(ScimError::bad("invalidValue", format!("{name}: must be {what}")));
+    match (name, v) {
+        (_, Value::Null) => Ok(None),
+        ("filter" | "sortBy" | "sortOrder", Value::String(s)) => Ok(Some(s)),
+        ("filter" | "sortBy" | "sortOrder", _) => wrong("a string"),
+        ("startIndex" | "count", Value::Number(n)) if n.is_i64() => Ok(Some(n.to_string())),
+        ("startIndex" | "count", _) => wrong("an integer"),
+        ("attributes" | "excludedAttributes", Value::String(s)) => Ok(Some(s)),
+        ("attributes" | "excludedAttributes", Value::Array(items)) => {
+            let paths: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+            paths.map_or_else(|| wrong("a list of attribute paths"), |p| Ok(Some(p.join(","))))
+        }
+        ("attributes" | "excludedAttributes", _) => wrong("a list of attribute paths"),
+        _ => Ok(None),
+    }
 }
 
 fn list_response(total: i64, start: u32, resources: Vec<Value>) -> Response {

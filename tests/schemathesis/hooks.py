@@ -299,10 +299,13 @@ def _only_unstatable(body) -> bool:
 
 def _scim_unstatable(message) -> bool:
     """SCIM's own (see the module docstring): `emails[2].value: must be a valid email address`
-    (the primary-or-first one), `emails: only one value may be primary` (any multi-valued list)."""
+    (the primary-or-first one); `emails: only one value may be primary` (a resource) and
+    `operations[0]: at most one value of 'addresses' may be primary` (a PatchOp), any list."""
     if message.startswith("emails[") and message.endswith(".value: must be a valid email address"):
         return True
-    return message.endswith(": only one value may be primary")
+    return message.endswith(": only one value may be primary") or (
+        message.startswith("operations[") and message.endswith(" may be primary")
+    )
 
 
 def _scim_refusal(case, body) -> bool:

@@ -195,6 +195,13 @@ fn search_pairs(req: &Request) -> Result<Vec<(String, String)>, ScimError> {
     Ok(pairs)
 }
 
+/// A JSON number with no fraction, as JSON Schema's `integer` counts it (`5` and `5.0`).
+fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    // 2^63 as f64: every whole f64 below it in magnitude converts to i64 exactly.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < LIMIT).map(|f| f as i64))
+}
+
 /// One SearchRequest member as query-parameter text; `None`: not a parameter.
 fn search_member(name: &str, v: Value) -> Result<Option<String>, ScimError> {
     let wrong = |what: &str| Err(ScimError::bad("invalidValue", format!("{name}: must be {what}")));
@@ -202,7 +209,7 @@ fn search_member(name: &str, v: Value) -> Result<Option<String>, ScimError> {
         (_, Value::Null) => Ok(None),
         ("filter" | "sortBy" | "sortOrder", Value::String(s)) => Ok(Some(s)),
         ("filter" | "sortBy" | "sortOrder", _) => wrong("a string"),
-        ("startIndex" | "count", Value::Number(n)) if n.is_i64() => Ok(Some(n.to_string())),
+        ("startIndex" | "count", Value::Number(n)) if whole_number(&n).is_some() => Ok(whole_number(&n).map(|i| i.to_string())),
         ("startIndex" | "count", _) => wrong("an integer"),
         ("attributes" | "excludedAttributes", Value::String(s)) => Ok(Some(s)),
         ("attributes" | "excludedAttributes", Value::Array(items)) => {
@@ -382,13 +389,15 @@ async fn patch_group<P: Platform>(
     loop {
         attempt += 1;
         let group = pipeline::read_group(cx, who, uuid).await?;
+        // A bad operation is a 400 whatever If-Match says, as for a User (the precondition is
+        // checked once the request is known to be one that could apply).
+        let new = patch::apply(&wire::group_to_patch(&group, base), request, &GROUP, &[]).map_err(patch_error)?;
+        let state = wire::group_state(&new).map_err(invalid)?;
         if let Some(Precondition::Versions(vs)) = &pre {
             if !vs.contains(&group.version) {
                 return Err(Failure::PreconditionFailed.into());
             }
         }
-        let new = patch::apply(&wire::group_to_patch(&group, base), request, &GROUP, &[]).map_err(patch_error)?;
-        let state = wire::group_state(&new).map_err(invalid)?;
         let at = Precondition::Versions(vec![group.version]);
         match pipeline::replace_group(cx, who, uuid, &state, Some(&at)).await {
             Ok(g) => return Ok(with_etag(200, &wire::group_json(&g, base), g.version)),

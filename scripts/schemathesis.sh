@@ -17,8 +17,10 @@
 # tests/schemathesis/hooks.py (well-formed requests that are rightly refused: a taken email in
 # HiEnergy's 422 / Konstantly's 400, a ZITADEL proof that can't be guessed or a stale If-Match,
 # an Upsun id an inferred link filled with an integer, a listing cursor the server never gave out
-# or the operator's listing without its org; a deleted user's audit trail that stays readable; the
-# admin run never deleting, deactivating or demoting itself) and tests/schemathesis/seed.mjs
+# or the operator's listing without its org, a SCIM filter that does not parse, a SCIM email or
+# primary flag that depends on the other values, a SCIM value filter that matches nothing; a
+# deleted user's audit trail that stays readable; the admin run never deleting, deactivating or
+# demoting itself, in the examples phase too) and tests/schemathesis/seed.mjs
 # (fixed UUIDs for the demo users, users to spare for the lifecycle operations, the document's
 # path examples). No check is disabled.
 set -euo pipefail
@@ -152,9 +154,9 @@ run() {
 # The order matters: the operator API deletes and deactivates users, and each run may do it to
 # every user its credential reaches. The user key changes nothing but its own user's profile, so
 # it goes first, while uma (its user) is certainly alive and active. The admin key then may delete
-# or deactivate anyone in the demo org, uma included, but not its own user (by id, or by UUID through
-# SCIM) nor revoke its own key (hooks.py's filter_case, told who it is here): losing them would turn the rest of the run into
-# 401s that test nothing. The operator token, which no request can revoke, goes last; the fixture
+# or deactivate anyone in the demo org, uma included, but not its own user (by id, or by UUID
+# through SCIM) nor revoke its own key (hooks.py's filter_case, told who it is here): losing them
+# would turn the rest of the run into 401s that test nothing. The operator token, which no request can revoke, goes last; the fixture
 # keeps users in a second org for it (tests/schemathesis/seed.mjs).
 run user-key -H "X-Api-Key: $USER_KEY"
 SCHEMATHESIS_OWN_USER_ID="$ADMIN_USER_ID" SCHEMATHESIS_OWN_USER_UUID="$ADMIN_USER_UUID" \

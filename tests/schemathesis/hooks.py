@@ -75,6 +75,7 @@ only; every other user of the org stays fair game (the fixture has users to spar
 
 import json
 import os
+import re
 import uuid
 
 import schemathesis
@@ -285,11 +286,27 @@ def _messages(body):
     if isinstance(errors, list):
         return [f"{e.get('field')}: {e.get('message')}" for e in errors if isinstance(e, dict)]
     if SCIM_ERROR_URN in (body.get("schemas") or []) and body.get("scimType") == "invalidValue":
-        return str(body.get("detail", "")).split("; ")
+        return _split_fields(str(body.get("detail", "")))
     message = body.get("message")
     if isinstance(message, str) and message.startswith("invalid argument: "):
-        return message[len("invalid argument: "):].split("; ")
+        return _split_fields(message[len("invalid argument: "):])
     return []
+
+
+FIELD_START = re.compile(r"^[A-Za-z_$][\w.$\[\]:-]*: ")
+
+
+def _split_fields(text):
+    """`a: x; b: y` as its `field: message` parts. A message may itself hold "; " (`']' is not
+    allowed in a URL; percent-encode it`): a piece that does not start with a field belongs to the
+    one before it."""
+    parts = []
+    for piece in text.split("; "):
+        if parts and not FIELD_START.match(piece):
+            parts[-1] += "; " + piece
+        else:
+            parts.append(piece)
+    return parts
 
 
 def _only_unstatable(body) -> bool:

@@ -9,15 +9,18 @@
 # Knobs (environment): PORT (default: a free one), MAX_EXAMPLES (per operation, default 50),
 # SEED (schemathesis --seed, default random and printed), REPORT_DIR (default target/schemathesis:
 # junit reports, the wrangler log, and <run>.filtered.tsv listing every failure hooks.py dropped),
-# KEEP_STATE=1 (keep the D1/KV folder for inspection).
+# KEEP_STATE=1 (keep the D1/KV folder for inspection), INCLUDE_PATH_REGEX (only the operations whose
+# path matches, e.g. '^/scim/v2' while iterating on one API; default all of them).
 #
 # What is configured, and why, is in tests/schemathesis/schemathesis.toml (a 412 for a stale
 # If-Match counts as an acceptable answer; no generated junk credentials next to the real ones),
 # tests/schemathesis/hooks.py (well-formed requests that are rightly refused: a taken email in
 # HiEnergy's 422 / Konstantly's 400, a ZITADEL proof that can't be guessed or a stale If-Match,
 # an Upsun id an inferred link filled with an integer, a listing cursor the server never gave out
-# or the operator's listing without its org; a deleted user's audit trail that stays readable; the
-# admin run never deleting, deactivating or demoting itself) and tests/schemathesis/seed.mjs
+# or the operator's listing without its org, a SCIM filter that does not parse, a SCIM email or
+# primary flag that depends on the other values, a SCIM value filter that matches nothing; a
+# deleted user's audit trail that stays readable; the admin run never deleting, deactivating or
+# demoting itself, in the examples phase too) and tests/schemathesis/seed.mjs
 # (fixed UUIDs for the demo users, users to spare for the lifecycle operations, the document's
 # path examples). No check is disabled.
 set -euo pipefail
@@ -70,6 +73,7 @@ npx wrangler d1 migrations apply DB --local --persist-to "$STATE" > "$STATE/migr
 node tests/schemathesis/seed.mjs "$STATE"
 ADMIN_KEY="$(node -p "require('$STATE/schemathesis-keys.json').admin.key")"
 ADMIN_USER_ID="$(node -p "require('$STATE/schemathesis-keys.json').admin.user_id")"
+ADMIN_USER_UUID="$(node -p "require('$STATE/schemathesis-keys.json').admin.user_uuid")"
 ADMIN_KEY_ID="$(node -p "require('$STATE/schemathesis-keys.json').admin.key_id")"
 USER_KEY="$(node -p "require('$STATE/schemathesis-keys.json').user.key")"
 USER_UUID="$(node -p "require('$STATE/schemathesis-keys.json').user.user_uuid")"
@@ -123,10 +127,14 @@ preflight "user key by UUID" "/users/$USER_UUID" "Authorization: Bearer $USER_KE
 
 export SCHEMATHESIS_HOOKS="$ROOT/tests/schemathesis/hooks.py"
 failed=()
+only=()
+if [ -n "${INCLUDE_PATH_REGEX:-}" ]; then
+  only=(--include-path-regex "$INCLUDE_PATH_REGEX")
+fi
 run() {
   local name="$1"
   shift
-  step "run '$name': all checks, all phases, $MAX_EXAMPLES examples per operation, seed $SEED"
+  step "run '$name': all checks, all phases, $MAX_EXAMPLES examples per operation, seed $SEED${INCLUDE_PATH_REGEX:+, paths matching $INCLUDE_PATH_REGEX}"
   if SCHEMATHESIS_FILTERED_LOG="$REPORT_DIR/$name.filtered.tsv" "$ST" --config-file "$ROOT/tests/schemathesis/schemathesis.toml" run "$BASE/openapi.json" \
     --checks all \
     --phases examples,coverage,fuzzing,stateful \
@@ -135,7 +143,7 @@ run() {
     --generation-database none \
     --request-timeout 30 \
     --report junit --report-junit-path "$REPORT_DIR/$name.xml" \
-    "$@"; then
+    "${only[@]}" "$@"; then
     step "run '$name': passed"
   else
     step "run '$name': FAILED"
@@ -146,13 +154,13 @@ run() {
 # The order matters: the operator API deletes and deactivates users, and each run may do it to
 # every user its credential reaches. The user key changes nothing but its own user's profile, so
 # it goes first, while uma (its user) is certainly alive and active. The admin key then may delete
-# or deactivate anyone in the demo org, uma included, but not its own user nor revoke its own key
-# (hooks.py's filter_case, told who it is here): losing them would turn the rest of the run into
-# 401s that test nothing. The operator token, which no request can revoke, goes last; the fixture
+# or deactivate anyone in the demo org, uma included, but not its own user (by id, or by UUID
+# through SCIM) nor revoke its own key (hooks.py's filter_case, told who it is here): losing them
+# would turn the rest of the run into 401s that test nothing. The operator token, which no request can revoke, goes last; the fixture
 # keeps users in a second org for it (tests/schemathesis/seed.mjs).
 run user-key -H "X-Api-Key: $USER_KEY"
-SCHEMATHESIS_OWN_USER_ID="$ADMIN_USER_ID" SCHEMATHESIS_OWN_KEY_ID="$ADMIN_KEY_ID" \
-  run admin-key -H "X-Api-Key: $ADMIN_KEY"
+SCHEMATHESIS_OWN_USER_ID="$ADMIN_USER_ID" SCHEMATHESIS_OWN_USER_UUID="$ADMIN_USER_UUID" \
+  SCHEMATHESIS_OWN_KEY_ID="$ADMIN_KEY_ID" run admin-key -H "X-Api-Key: $ADMIN_KEY"
 run operator-token -H "Authorization: Bearer $OPERATOR_TOKEN"
 
 if grep -q "Uncaught\|hung" "$STATE/wrangler.log"; then

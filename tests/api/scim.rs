@@ -137,6 +137,12 @@ fn discovery_describes_what_is_served() {
     let r = c.scim("GET", "/ResourceTypes/User", None);
     assert_eq!(r.body["schemaExtensions"][0]["schema"], ENTERPRISE);
     assert_eq!(c.scim("GET", "/ResourceTypes/Nope", None).status, 404);
+    // Schemathesis found it: a client that percent-encodes path parameters sends the URN's colons
+    // as %3A, and that was 404.
+    let encoded = c.scim("GET", &format!("/Schemas/{}", ENTERPRISE.replace(':', "%3A")), None);
+    assert_eq!((encoded.status, &encoded.body["id"]), (200, &json!(ENTERPRISE)), "{}", encoded.body);
+    assert_eq!(c.scim("GET", "/ResourceTypes/Us%65r", None).body["id"], "User");
+    assert_eq!(c.scim("GET", "/Schemas/urn%3", None).status, 404);
     let r = c.scim("DELETE", "/Users", None);
     assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD, POST")));
     assert_eq!(r.body["status"], "405");
@@ -366,6 +372,35 @@ fn listing_pages_filters_and_projections() {
     );
 }
 
+/// Schemathesis found it: a SearchRequest member of the wrong type was skipped, so a filter sent
+/// as a number or a boolean listed every user instead of being refused (RFC 7644 §3.4.3 types
+/// them). Now it is a 400 naming the member; `null`, `schemas` and unknown members stay ignored.
+#[test]
+fn a_search_request_member_of_the_wrong_type_is_refused() {
+    let c = cast();
+    c.create(json!({"userName": "sr1"}));
+    for (path, body, member) in [
+        ("/Users/.search", json!({"filter": true}), "filter"),
+        ("/Users/.search", json!({"filter": {"userName": "sr1"}}), "filter"),
+        ("/Groups/.search", json!({"count": true}), "count"),
+        ("/.search", json!({"startIndex": 1.5}), "startIndex"),
+        ("/Users/.search", json!({"startIndex": "2"}), "startIndex"),
+        ("/Users/.search", json!({"attributes": ["userName", 7]}), "attributes"),
+        ("/Users/.search", json!({"excludedAttributes": {"a": 1}}), "excludedAttributes"),
+        ("/Users/.search", json!({"sortBy": 3}), "sortBy"),
+    ] {
+        let r = c.scim("POST", path, Some(body.clone()));
+        assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidValue")), "{body}: {}", r.body);
+        assert!(r.body["detail"].as_str().unwrap().starts_with(&format!("{member}: must be")), "{}", r.body);
+    }
+    // 1.0 is a whole number, as JSON Schema's `integer` counts it.
+    let lenient = json!({"schemas": 5, "filter": null, "count": null, "attributes": "userName", "unknown": [true],
+        "startIndex": 1.0, "sortOrder": "ascending"});
+    let r = c.scim("POST", "/Users/.search", Some(lenient));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["Resources"].as_array().unwrap().iter().any(|u| u["userName"] == "sr1"));
+}
+
 #[test]
 fn if_match_is_honoured_and_a_stale_version_changes_nothing() {
     let c = cast();
@@ -381,6 +416,26 @@ fn if_match_is_honoured_and_a_stale_version_changes_nothing() {
     assert_eq!(c.scim("DELETE", &format!("/Users/{id}"), None).status, 204);
     assert_eq!(c.scim("GET", &format!("/Users/{id}"), None).status, 404);
     assert_eq!(c.list(&format!("filter={}", q("userName eq \"v\"")))["totalResults"], 0);
+}
+
+/// Schemathesis found it: a Group PATCH checked If-Match before its operations, so a bad
+/// operation with a stale tag was a 412 where a User PATCH (and a PUT) answers 400. Now the
+/// operations are checked first, then the precondition.
+#[test]
+fn a_bad_group_patch_is_a_400_whatever_if_match_says() {
+    let c = cast();
+    let g = c.scim("POST", "/Groups", Some(json!({"displayName": "Ops"})));
+    let path = format!("/Groups/{}", g.body["id"].as_str().unwrap());
+    let bad =
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": "x", "type": 5}]}]});
+    let r = c.as_key(&c.key, "PATCH", &path, Some(bad), &[("if-match", "\"7\"")]);
+    assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidValue")), "{}", r.body);
+    let good = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "displayName", "value": "Ops 2"}]});
+    let r = c.as_key(&c.key, "PATCH", &path, Some(good.clone()), &[("if-match", "\"7\"")]);
+    assert_eq!(r.status, 412, "{}", r.body);
+    assert_eq!(c.scim("GET", &path, None).body["displayName"], "Ops");
+    let r = c.as_key(&c.key, "PATCH", &path, Some(good), &[("if-match", "\"1\"")]);
+    assert_eq!((r.status, &r.body["displayName"]), (200, &json!("Ops 2")));
 }
 
 #[test]

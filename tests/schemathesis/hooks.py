@@ -47,19 +47,35 @@ One exception to "a deleted resource is gone" (ST301, use_after_free), which is 
   `DELETE /admin/v1/users/{id}` (the document says so): the history of a deletion must outlive it.
   Every other operation on a deleted user is 404, and use_after_free still checks them.
 
+* SCIM (`/scim/v2`), whose 400 `invalidValue` names every bad attribute in `detail`
+  (`field: message; …`): the same unstatable value rules, and two of its own. The primary (else
+  the first) of `emails` must be an email address while the others are kept as sent, and at most
+  one value of a multi-valued attribute may be `primary` (RFC 7643 §2.4): which item is the primary
+  one depends on the other items, beyond what a JSON Schema for one item says. And a PatchOp
+  `remove` whose value filter (`members[value eq "…"]`) matches no value is `noTarget` (RFC 7644
+  §3.5.2.2): whether it matches depends on the resource's state, like a stale If-Match. Dropped
+  only when every error named is one of these (the filter: only for such a path).
+* A SCIM listing's `filter` that does not parse or names no attribute of the resource (400
+  `invalidFilter`): the RFC 7644 §3.4.2.2 grammar nests (grouping, `not`, value paths), which no
+  pattern states, so the parameter is any string and a drawn one is refused. Dropped only for a
+  request that carried a filter. Real filters reach the listing through the document's examples.
+
 Any other 400/422 on valid data still fails the run. Dropped failures are counted in the summary
 and, when SCHEMATHESIS_FILTERED_LOG names a file, listed there one per line.
 
 And one restriction on what the admin run sends (filter_case): it never deletes, deactivates or
 demotes (`admin: false`) its own user, nor revokes or rotates its own key. Its own user is reachable (the
 user listing links every listed id to the lifecycle operations), and once its key is refused every
-remaining request of the run is a 401 that tests nothing. scripts/schemathesis.sh names that user
-and key in SCHEMATHESIS_OWN_USER_ID / SCHEMATHESIS_OWN_KEY_ID for the admin run only; every other
-user of the org stays fair game (the fixture has users to spare).
+remaining request of the run is a 401 that tests nothing. SCIM reaches it by UUID: the admin run
+never deletes it through `DELETE /scim/v2/Users/{id}` nor sets `active` false on it (PUT, or a
+PatchOp operation, with or without a path). scripts/schemathesis.sh names that user and key in
+SCHEMATHESIS_OWN_USER_ID / SCHEMATHESIS_OWN_USER_UUID / SCHEMATHESIS_OWN_KEY_ID for the admin run
+only; every other user of the org stays fair game (the fixture has users to spare).
 """
 
 import json
 import os
+import re
 import uuid
 
 import schemathesis
@@ -90,6 +106,12 @@ KEY_RETIREMENT = {"DELETE /admin/v1/api-keys/{id}", "POST /admin/v1/api-keys/{id
 SELF_LOCKOUT = {"DELETE /admin/v1/users/{id}", "POST /admin/v1/users/{id}/deactivate"}
 # ... or when the body takes its admin role away (where `admin` sits in that body).
 SELF_DEMOTION = {"PATCH /admin/v1/users/{id}": (), "PATCH /api/v1/users/{id}": ("user",)}
+# SCIM: the operations that would lock the admin run out if aimed at its own user by UUID.
+SCIM_USER = "/scim/v2/Users/{id}"
+SCIM_ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
+SCIM_ACTIVE_KEYS = {"active", "urn:ietf:params:scim:schemas:core:2.0:user:active"}
+SCIM_LISTINGS = {"GET /scim/v2/Users", "GET /scim/v2/Groups"}
+SCIM_SEARCHES = {"POST /scim/v2/Users/.search", "POST /scim/v2/Groups/.search", "POST /scim/v2/.search"}
 # (field, description) of the one violation a refused proof carries on REST ...
 REST_PROOF_VIOLATIONS = {
     ("password.currentPassword", "does not match"),
@@ -162,10 +184,61 @@ def _demotes(case, where) -> bool:
     return isinstance(body, dict) and body.get("admin") is False
 
 
+def _falsy(value) -> bool:
+    """SCIM's `false`, also as the string Entra sends."""
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
+def _deactivates(attributes) -> bool:
+    """Whether a SCIM User (or a path-less PatchOp value) sets `active` false (names in any case)."""
+    if not isinstance(attributes, dict):
+        return False
+    return any(str(k).lower() in SCIM_ACTIVE_KEYS and _falsy(v) for k, v in attributes.items())
+
+
+def _scim_deactivates(method, body) -> bool:
+    if method == "PUT":
+        return _deactivates(body)
+    ops = body.get("Operations") if isinstance(body, dict) else None
+    for op in ops if isinstance(ops, list) else []:
+        if not isinstance(op, dict) or str(op.get("op", "")).lower() == "remove":
+            continue
+        path = op.get("path")
+        if path is None and _deactivates(op.get("value")):
+            return True
+        if isinstance(path, str) and path.strip().lower() in SCIM_ACTIVE_KEYS and _falsy(op.get("value")):
+            return True
+    return False
+
+
+def _scim_self_lockout(case) -> bool:
+    own = os.environ.get("SCHEMATHESIS_OWN_USER_UUID")
+    if not own or case.operation.path != SCIM_USER:
+        return False
+    if str((case.path_parameters or {}).get("id", "")).strip().lower() != own.lower():
+        return False
+    method = case.operation.method.upper()
+    return method == "DELETE" or (method in ("PUT", "PATCH") and _scim_deactivates(method, case.body))
+
+
 @schemathesis.hook
 def filter_case(context, case) -> bool:
     """The admin run never locks itself out (see the module docstring)."""
+    return _harmless(case)
+
+
+@schemathesis.hook
+def before_add_examples(context, examples) -> None:
+    """The same restriction on the examples phase, which filter_case does not see (schemathesis
+    4.32 materializes examples without it) and which fills path parameters with ids captured from
+    earlier responses: the user listing's, the admin run's own UUID among them."""
+    examples[:] = [case for case in examples if _harmless(case)]
+
+
+def _harmless(case) -> bool:
     label = case.operation.label
+    if _scim_self_lockout(case):
+        return False
     target = str((case.path_parameters or {}).get("id"))
     own_user = os.environ.get("SCHEMATHESIS_OWN_USER_ID")
     if own_user and target == own_user:
@@ -214,15 +287,58 @@ def _messages(body):
         return [f"{k}: {m}" for k, v in errors.items() for m in (v if isinstance(v, list) else [v])]
     if isinstance(errors, list):
         return [f"{e.get('field')}: {e.get('message')}" for e in errors if isinstance(e, dict)]
+    if SCIM_ERROR_URN in (body.get("schemas") or []) and body.get("scimType") == "invalidValue":
+        return _split_fields(str(body.get("detail", "")))
     message = body.get("message")
     if isinstance(message, str) and message.startswith("invalid argument: "):
-        return message[len("invalid argument: "):].split("; ")
+        return _split_fields(message[len("invalid argument: "):])
     return []
+
+
+FIELD_START = re.compile(r"^[A-Za-z_$][\w.$\[\]:-]*: ")
+
+
+def _split_fields(text):
+    """`a: x; b: y` as its `field: message` parts. A message may itself hold "; " (`']' is not
+    allowed in a URL; percent-encode it`): a piece that does not start with a field belongs to the
+    one before it."""
+    parts = []
+    for piece in text.split("; "):
+        if parts and not FIELD_START.match(piece):
+            parts[-1] += "; " + piece
+        else:
+            parts.append(piece)
+    return parts
 
 
 def _only_unstatable(body) -> bool:
     msgs = [m.lower() for m in _messages(body)]
-    return bool(msgs) and all(any(u in m for u in UNSTATABLE) for m in msgs)
+    return bool(msgs) and all(any(u in m for u in UNSTATABLE) or _scim_unstatable(m) for m in msgs)
+
+
+def _scim_unstatable(message) -> bool:
+    """SCIM's own (see the module docstring): `emails[2].value: must be a valid email address`
+    (the primary-or-first one); `emails: only one value may be primary` (a resource) and
+    `operations[0]: at most one value of 'addresses' may be primary` (a PatchOp), any list."""
+    if message.startswith("emails[") and message.endswith(".value: must be a valid email address"):
+        return True
+    return message.endswith(": only one value may be primary") or (
+        message.startswith("operations[") and message.endswith(" may be primary")
+    )
+
+
+def _scim_refusal(case, body) -> bool:
+    """A SCIM 400 a schema cannot foresee: a drawn filter, a value filter that matches nothing."""
+    if not isinstance(body, dict) or SCIM_ERROR_URN not in (body.get("schemas") or []):
+        return False
+    label, kind = case.operation.label, body.get("scimType")
+    if kind == "invalidFilter" and label in SCIM_LISTINGS:
+        return "filter" in (case.query or {})
+    if kind == "invalidFilter" and label in SCIM_SEARCHES:
+        return isinstance(case.body, dict) and isinstance(case.body.get("filter"), str)
+    if kind == "noTarget" and case.operation.path.startswith("/scim/v2/") and case.operation.method.upper() == "PATCH":
+        return "matches the filter" in str(body.get("detail", ""))
+    return False
 
 
 def _keep(failure, case, response) -> bool:
@@ -233,6 +349,8 @@ def _keep(failure, case, response) -> bool:
     if code != "ST202" or response is None:
         return True
     if response.status_code in (400, 422) and _only_unstatable(_json(response)):
+        return False
+    if response.status_code == 400 and _scim_refusal(case, _json(response)):
         return False
     if label == "PATCH /api/v1/users/{id}" and response.status_code == 422:
         return not _only_taken(_json(response), HIENERGY_TAKEN)

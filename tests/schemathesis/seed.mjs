@@ -21,9 +21,13 @@
 //   The admin run gets 404 for it (another org); the operator run still has it when the admin run
 //   has deleted or deactivated uma.
 //
-// ZITADEL, Upsun and Konstantly name users by UUID, which a generator never guesses. So the demo
-// users get fixed UUIDs, the ones openapi.json gives as path examples (Upsun's own examples from
-// its documentation): the examples phase and the links from those responses then reach real users.
+// ZITADEL, Upsun, Konstantly and SCIM name users by UUID, which a generator never guesses. So the
+// demo users get fixed UUIDs, the ones openapi.json gives as path examples (Upsun's own examples
+// from its documentation), and so do the users to spare above (SCIM's examples: its DELETE names
+// the two doomed users, its other /scim/v2/Users/{id} operations uma and olga): the examples phase
+// and the links from those responses then reach real users. The admin's own UUID is random (no
+// example names it) and passed on, so that hooks.py's filter_case keeps the admin run from
+// deleting or deactivating itself through SCIM.
 //
 // Usage: node tests/schemathesis/seed.mjs <persist-dir>   (writes <persist-dir>/schemathesis-keys.json)
 import { createHash, randomBytes, randomUUID } from "node:crypto";
@@ -48,6 +52,11 @@ const USER_KEY_ID = 73400323;
 const DOOMED_ID = 73400331;
 const OTHER_ORG_USER_ID = 73400341;
 const OTHER_ORG_DOOMED_ID = 73400342;
+// SCIM names users by UUID: keep in step with the `examples` of the SCIM `id` path parameters.
+const DOOMED_UUID = "9a3e5b7c-1d2f-4e6a-8b0c-3d5f7a9b1c2e";
+const OTHER_ORG_USER_UUID = "5f0c2d36-8a41-4c7e-9b1d-2e6f7a3c4b51";
+const OTHER_ORG_DOOMED_UUID = "c4e6a8b0-2d4f-4a6c-8e0a-4b6d8f0a2c4e";
+const ADMIN_UUID = randomUUID();
 
 const now = new Date().toISOString();
 const key = () => "ue_" + randomBytes(32).toString("base64url");
@@ -62,11 +71,11 @@ UPDATE users SET uuid = ${q(ADA_UUID)} WHERE id = 1;
 UPDATE users SET uuid = ${q(UMA_UUID)} WHERE id = 2;
 INSERT INTO orgs (id, uuid, name, created_at) VALUES (2, ${q(randomUUID())}, 'Other Org', ${q(now)});
 INSERT INTO users (id, uuid, org_id, username, email, name, admin, created_at, updated_at) VALUES
-  (${ADMIN_USER_ID}, ${q(randomUUID())}, 1, 'schemathesis-admin', 'schemathesis-admin@demo.example',
+  (${ADMIN_USER_ID}, ${q(ADMIN_UUID)}, 1, 'schemathesis-admin', 'schemathesis-admin@demo.example',
    'Schemathesis Admin', 1, ${q(now)}, ${q(now)}),
-  (${DOOMED_ID}, ${q(randomUUID())}, 1, 'doomed', 'doomed@demo.example', 'Doomed', 0, ${q(now)}, ${q(now)}),
-  (${OTHER_ORG_USER_ID}, ${q(randomUUID())}, 2, 'olga', 'olga@other.example', 'Olga Other', 0, ${q(now)}, ${q(now)}),
-  (${OTHER_ORG_DOOMED_ID}, ${q(randomUUID())}, 2, 'doomed', 'doomed@other.example', 'Doomed Too', 0, ${q(now)}, ${q(now)});
+  (${DOOMED_ID}, ${q(DOOMED_UUID)}, 1, 'doomed', 'doomed@demo.example', 'Doomed', 0, ${q(now)}, ${q(now)}),
+  (${OTHER_ORG_USER_ID}, ${q(OTHER_ORG_USER_UUID)}, 2, 'olga', 'olga@other.example', 'Olga Other', 0, ${q(now)}, ${q(now)}),
+  (${OTHER_ORG_DOOMED_ID}, ${q(OTHER_ORG_DOOMED_UUID)}, 2, 'doomed', 'doomed@other.example', 'Doomed Too', 0, ${q(now)}, ${q(now)});
 INSERT INTO api_keys (id, digest, prefix, user_id, org_id, role, created_at) VALUES
   ${keyRow(ADMIN_KEY_ID, adminKey, ADMIN_USER_ID, 1, "admin")},
   ${keyRow(USER_KEY_ID, userKey, 2, 1, "user")};
@@ -81,7 +90,7 @@ writeFileSync(
   join(persist, "schemathesis-keys.json"),
   JSON.stringify(
     {
-      admin: { user_id: ADMIN_USER_ID, key_id: ADMIN_KEY_ID, key: adminKey },
+      admin: { user_id: ADMIN_USER_ID, user_uuid: ADMIN_UUID, key_id: ADMIN_KEY_ID, key: adminKey },
       user: { user_id: 2, user_uuid: UMA_UUID, key_id: USER_KEY_ID, key: userKey },
     },
     null,

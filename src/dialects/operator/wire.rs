@@ -156,7 +156,9 @@ fn scopes(v: &Value) -> Result<Scopes, String> {
 pub fn parse_rotation(body: Value) -> Result<u32, Failure> {
     let mut r = object(body)?;
     let max = crate::pipeline::MAX_OVERLAP_SECONDS;
-    let overlap = r.with("overlap_seconds", |v| match v.as_u64() {
+    // A whole-number float (`3600.0`) is an integer to JSON Schema, and so here.
+    let whole = |v: &Value| v.as_u64().or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64));
+    let overlap = r.with("overlap_seconds", |v| match whole(v) {
         Some(n) if n <= u64::from(max) => Ok(n as u32),
         _ => Err(format!("must be an integer from 0 to {max}")),
     });
@@ -365,6 +367,8 @@ mod key_tests {
         assert!(errors[1].message.contains("\"root\", 7"), "{}", errors[1].message);
         assert_eq!(parse_rotation(json!({})).unwrap(), 0);
         assert_eq!(parse_rotation(json!({"overlap_seconds": 3600})).unwrap(), 3600);
+        assert_eq!(parse_rotation(json!({"overlap_seconds": 3600.0})).unwrap(), 3600);
+        assert!(parse_rotation(json!({"overlap_seconds": 3600.5})).is_err());
         assert!(parse_rotation(json!({"overlap_seconds": 604801})).is_err());
     }
 }

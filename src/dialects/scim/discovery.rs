@@ -53,8 +53,29 @@ pub fn schemas(base: &str) -> Value {
     list(SCHEMAS.iter().map(|s| schema_json(s, base)).collect())
 }
 
+/// `/Schemas/{id}`: the URN matches in any case, its colons sent as they are or percent-encoded
+/// (`urn%3Aietf%3A…`, as a client that encodes every path parameter sends it, RFC 3986 §2.1).
 pub fn schema(id: &str, base: &str) -> Option<Value> {
-    SCHEMAS.iter().find(|s| s.id.eq_ignore_ascii_case(id)).map(|s| schema_json(s, base))
+    let id = percent_decoded(id)?;
+    SCHEMAS.iter().find(|s| s.id.eq_ignore_ascii_case(&id)).map(|s| schema_json(s, base))
+}
+
+/// A path segment with its `%XX` escapes decoded; `None` for a broken escape or non-UTF-8.
+pub fn percent_decoded(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b != b'%' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let hex = bytes.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit))?;
+        out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+        i += 3;
+    }
+    String::from_utf8(out).ok()
 }
 
 pub fn resource_types(base: &str) -> Value {
@@ -62,5 +83,21 @@ pub fn resource_types(base: &str) -> Value {
 }
 
 pub fn resource_type(id: &str, base: &str) -> Option<Value> {
-    RESOURCE_TYPES.iter().find(|rt| rt.name.eq_ignore_ascii_case(id)).map(|rt| resource_type_json(rt, base))
+    let id = percent_decoded(id)?;
+    RESOURCE_TYPES.iter().find(|rt| rt.name.eq_ignore_ascii_case(&id)).map(|rt| resource_type_json(rt, base))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_escapes_decode_and_broken_ones_are_nothing() {
+        assert_eq!(percent_decoded("urn%3Aietf%3aparams").as_deref(), Some("urn:ietf:params"));
+        assert_eq!(percent_decoded("Us%65r").as_deref(), Some("User"));
+        assert_eq!(percent_decoded("plain:urn").as_deref(), Some("plain:urn"));
+        for broken in ["%", "%3", "%+f", "%zz", "a%C3", "%FF"] {
+            assert_eq!(percent_decoded(broken), None, "{broken}");
+        }
+    }
 }

@@ -178,22 +178,47 @@ fn listing(pairs: &[(String, String)], map: &dyn Fn(&AttrPath) -> Option<Column>
     Ok((listing, start))
 }
 
-/// A `POST …/.search` body as the query parameters it stands for.
+/// A `POST …/.search` body as the query parameters it stands for. Its members have the types
+/// RFC 7644 §3.4.3 gives them (a member of another type is refused, not skipped, so that a
+/// client never gets an unfiltered list for a filter it sent wrongly); `null` is absent, and
+/// `schemas` and unknown members are ignored.
 fn search_pairs(req: &Request) -> Result<Vec<(String, String)>, ScimError> {
     let Value::Object(obj) = body(req)? else {
         return Err(ScimError::bad("invalidSyntax", "a SearchRequest is a JSON object"));
     };
     let mut pairs = Vec::new();
     for (k, v) in obj {
-        let text = match v {
-            Value::String(s) => s,
-            Value::Number(n) => n.to_string(),
-            Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
-            _ => continue,
-        };
-        pairs.push((k, text));
+        if let Some(text) = search_member(&k, v)? {
+            pairs.push((k, text));
+        }
     }
     Ok(pairs)
+}
+
+/// A JSON number with no fraction, as JSON Schema's `integer` counts it (`5` and `5.0`).
+fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    // 2^63 as f64: every whole f64 below it in magnitude converts to i64 exactly.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < LIMIT).map(|f| f as i64))
+}
+
+/// One SearchRequest member as query-parameter text; `None`: not a parameter.
+fn search_member(name: &str, v: Value) -> Result<Option<String>, ScimError> {
+    let wrong = |what: &str| Err(ScimError::bad("invalidValue", format!("{name}: must be {what}")));
+    match (name, v) {
+        (_, Value::Null) => Ok(None),
+        ("filter" | "sortBy" | "sortOrder", Value::String(s)) => Ok(Some(s)),
+        ("filter" | "sortBy" | "sortOrder", _) => wrong("a string"),
+        ("startIndex" | "count", Value::Number(n)) if whole_number(&n).is_some() => Ok(whole_number(&n).map(|i| i.to_string())),
+        ("startIndex" | "count", _) => wrong("an integer"),
+        ("attributes" | "excludedAttributes", Value::String(s)) => Ok(Some(s)),
+        ("attributes" | "excludedAttributes", Value::Array(items)) => {
+            let paths: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+            paths.map_or_else(|| wrong("a list of attribute paths"), |p| Ok(Some(p.join(","))))
+        }
+        ("attributes" | "excludedAttributes", _) => wrong("a list of attribute paths"),
+        _ => Ok(None),
+    }
 }
 
 fn list_response(total: i64, start: u32, resources: Vec<Value>) -> Response {
@@ -364,13 +389,15 @@ async fn patch_group<P: Platform>(
     loop {
         attempt += 1;
         let group = pipeline::read_group(cx, who, uuid).await?;
+        // A bad operation is a 400 whatever If-Match says, as for a User (the precondition is
+        // checked once the request is known to be one that could apply).
+        let new = patch::apply(&wire::group_to_patch(&group, base), request, &GROUP, &[]).map_err(patch_error)?;
+        let state = wire::group_state(&new).map_err(invalid)?;
         if let Some(Precondition::Versions(vs)) = &pre {
             if !vs.contains(&group.version) {
                 return Err(Failure::PreconditionFailed.into());
             }
         }
-        let new = patch::apply(&wire::group_to_patch(&group, base), request, &GROUP, &[]).map_err(patch_error)?;
-        let state = wire::group_state(&new).map_err(invalid)?;
         let at = Precondition::Versions(vec![group.version]);
         match pipeline::replace_group(cx, who, uuid, &state, Some(&at)).await {
             Ok(g) => return Ok(with_etag(200, &wire::group_json(&g, base), g.version)),

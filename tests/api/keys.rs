@@ -153,6 +153,14 @@ fn expiry_is_enforced_by_the_cache_entry_and_by_d1() {
     let past = c.issue(json!({"user_id": c.user_id, "expires_at": "2020-01-01T00:00:00Z"}));
     assert_eq!(past.status, 422, "{}", past.body);
     assert_eq!(past.body["errors"][0]["field"], "expires_at");
+    // Before 1970 is a valid RFC 3339 date-time, and in the past (schemathesis found it refused as
+    // malformed); one that isn't a date-time at all says so.
+    for (at, why) in
+        [("0319-05-08T06:48:54.634069Z", "must be in the future"), ("2030-02-30T00:00:00Z", "must be an RFC 3339 date-time")]
+    {
+        let r = c.issue(json!({"user_id": c.user_id, "expires_at": at}));
+        assert_eq!((r.status, &r.body["errors"][0]["message"]), (422, &json!(why)), "{at}: {}", r.body);
+    }
     // The host clock starts on 2025-03-25T16:00:34Z.
     let (_, key) = c.key_for(c.user_id, json!({"expires_at": "2025-03-25T17:00:34Z"}));
     assert_eq!(c.call(&key, "hienergy", false), 200);

@@ -124,11 +124,21 @@ pub fn parse_new_key(body: Value) -> Result<KeyRequest, Failure> {
     let scopes = r.with("scopes", scopes).unwrap_or_default();
     let expires_at = r.with("expires_at", |v| match v {
         Value::Null => Ok(None),
-        Value::String(s) => utc_millis(s).map(Some).ok_or_else(|| "must be an RFC 3339 date-time".to_string()),
+        Value::String(s) => expiry(s).map(Some),
         _ => Err("must be an RFC 3339 date-time string".into()),
     });
     let request = user_id.map(|user_id| KeyRequest { user_id, name, scopes, expires_at: expires_at.flatten() });
     finish(r, request)
+}
+
+/// An RFC 3339 instant for a key to expire at. One before 1970 is a valid date-time too, and
+/// in the past: refused as such, not as malformed.
+fn expiry(s: &str) -> Result<String, String> {
+    let parsed = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| "must be an RFC 3339 date-time".to_string())?;
+    utc_millis(s).ok_or_else(|| {
+        if parsed.unix_timestamp() < 0 { "must be in the future" } else { "must be an RFC 3339 date-time" }.to_string()
+    })
 }
 
 /// A list of scope names, each known (the error names every unknown one), or null for all.

@@ -84,6 +84,11 @@ pub trait Platform {
     /// Ask for a change-feed dispatch in `delay_seconds` (a Queue message to this Worker). A lost
     /// kick costs nothing but time: the Cron sweep dispatches whatever is left.
     fn kick(&self, _delay_seconds: u32) {}
+    /// How many calls may be in flight at once. The edge shell hands the host one call at a time
+    /// (its mailbox holds one), so it keeps the default; the host tests' platform allows more.
+    fn concurrent_calls(&self) -> usize {
+        1
+    }
     /// POST a webhook delivery: the receiver's status, or why there was none (timeout, network).
     /// Never follows redirects.
     async fn post(&self, _url: &str, _headers: &[(&str, String)], _body: &str) -> Result<u16, PlatformError> {

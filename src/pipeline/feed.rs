@@ -176,10 +176,11 @@ const BATCH: u32 = 40;
 /// case (BATCH / IN_FLIGHT rounds of a 10 s POST timeout = 70 s), so no second dispatcher claims
 /// an attempt still in flight and sends it twice.
 const LEASE_MS: i64 = 120_000;
-/// How many attempts of one dispatch are in flight at once. One after another, a dispatch's
-/// attempts each wait their turn for the receiver and for D1 behind every request the isolate is
-/// serving, and delivery falls behind the changes under load (`bench/soak.mjs`); six is what a
-/// Worker keeps open at once (more would queue in the runtime with their timeout running).
+/// How many attempts of one dispatch are in flight at once, at most, where the platform can make
+/// calls concurrently. One after another, a dispatch's attempts each wait their turn for the
+/// receiver and for D1 behind every request the isolate is serving, and delivery falls behind the
+/// changes under load (`bench/soak.mjs`); six is what a Worker keeps open at once. The edge
+/// shell makes one call at a time today (`Platform::concurrent_calls`), so there it is one.
 const IN_FLIGHT: usize = 6;
 
 /// Fan new events out to their endpoints and make the attempts that are due; the Queue
@@ -203,7 +204,7 @@ pub async fn dispatch<P: Platform>(cx: &Ctx<'_, P>) -> Result<usize, Failure> {
             cx.query(outcome_sql).await?;
             Ok(retry_in)
         })
-        .buffer_unordered(IN_FLIGHT)
+        .buffer_unordered(IN_FLIGHT.min(cx.platform.concurrent_calls()).max(1))
         .collect()
         .await;
     let mut soonest: Option<u32> = None;

@@ -333,6 +333,9 @@ impl Platform for SlowReceiver<'_> {
     fn config(&self) -> &Config {
         self.inner.config()
     }
+    fn concurrent_calls(&self) -> usize {
+        self.inner.concurrent_calls()
+    }
     fn kick(&self, delay_seconds: u32) {
         self.inner.kick(delay_seconds);
     }

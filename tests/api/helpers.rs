@@ -168,6 +168,10 @@ impl Platform for HostPlatform {
     fn config(&self) -> &Config {
         &self.config
     }
+    /// The host runs a dispatch's attempts side by side, as a shell that can would.
+    fn concurrent_calls(&self) -> usize {
+        6
+    }
     fn kick(&self, _delay_seconds: u32) {
         self.kicks.set(self.kicks.get() + 1);
     }

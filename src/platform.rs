@@ -85,7 +85,8 @@ pub trait Platform {
     /// kick costs nothing but time: the Cron sweep dispatches whatever is left.
     fn kick(&self, _delay_seconds: u32) {}
     /// How many calls may be in flight at once. The edge shell hands the host one call at a time
-    /// (its mailbox holds one), so it keeps the default; the host tests' platform allows more.
+    /// (its mailbox holds one, and its stepping wakes no waker), so it keeps the default; the host
+    /// tests' platform allows more.
     fn concurrent_calls(&self) -> usize {
         1
     }

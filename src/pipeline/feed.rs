@@ -197,16 +197,18 @@ pub async fn dispatch<P: Platform>(cx: &Ctx<'_, P>) -> Result<usize, Failure> {
     let ids: Vec<i64> = claimed.iter().filter_map(|d| d.int("event_row")).collect();
     let events = cx.query(stored::event_rows(&ids)).await?;
     let events = &events;
-    let outcomes: Vec<Result<Option<u32>, Failure>> = stream::iter(&claimed)
-        .map(|d| async move {
-            let event = events.iter().find(|e| e.int("id") == d.int("event_row"));
-            let (outcome_sql, retry_in) = attempt(cx, d, event).await;
-            cx.query(outcome_sql).await?;
-            Ok(retry_in)
-        })
-        .buffer_unordered(IN_FLIGHT.min(cx.platform.concurrent_calls()).max(1))
-        .collect()
-        .await;
+    let in_flight = IN_FLIGHT.min(cx.platform.concurrent_calls());
+    let outcomes: Vec<Result<Option<u32>, Failure>> = if in_flight > 1 {
+        stream::iter(&claimed).map(|d| attempt_and_record(cx, d, events)).buffer_unordered(in_flight).collect().await
+    } else {
+        // One at a time, plainly awaited: a shell that steps one call at a time wakes nothing,
+        // and a combinator that waits for a wake-up would never poll its futures again.
+        let mut outcomes = Vec::with_capacity(claimed.len());
+        for d in &claimed {
+            outcomes.push(attempt_and_record(cx, d, events).await);
+        }
+        outcomes
+    };
     let mut soonest: Option<u32> = None;
     for retry_in in outcomes {
         soonest = match (soonest, retry_in?) {
@@ -219,6 +221,14 @@ pub async fn dispatch<P: Platform>(cx: &Ctx<'_, P>) -> Result<usize, Failure> {
         cx.platform.kick(secs);
     }
     Ok(claimed.len())
+}
+
+/// One attempt at one delivery, its outcome recorded; when to retry.
+async fn attempt_and_record<P: Platform>(cx: &Ctx<'_, P>, d: &Row, events: &[Row]) -> Result<Option<u32>, Failure> {
+    let event = events.iter().find(|e| e.int("id") == d.int("event_row"));
+    let (outcome_sql, retry_in) = attempt(cx, d, event).await;
+    cx.query(outcome_sql).await?;
+    Ok(retry_in)
 }
 
 /// One attempt at one delivery; the statement recording its outcome, and when to retry.

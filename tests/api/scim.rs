@@ -351,6 +351,13 @@ fn listing_pages_filters_and_projections() {
     assert_eq!((past["totalResults"].as_i64(), past["Resources"].as_array().map(Vec::len)), (Some(5), Some(0)));
     let zero = c.list("count=0");
     assert_eq!(zero["totalResults"], 7, "two admins-and-users of org A plus five");
+    // Integers of any size are integers (schemathesis sent these): clamped, never refused.
+    for huge in ["count=-9223372036854776000", "count=9223372036854775999&startIndex=-99999999999999999999"] {
+        let r = c.scim("GET", &format!("/Users?{huge}"), None);
+        assert_eq!((r.status, r.body["totalResults"].as_i64()), (200, Some(7)), "{huge}: {}", r.body);
+    }
+    let r = c.scim("POST", "/Users/.search", Some(serde_json::from_str(r#"{"count": 9223372036854775999}"#).unwrap()));
+    assert_eq!((r.status, r.body["itemsPerPage"].as_i64()), (200, Some(7)), "{}", r.body);
     let odd = c.list(&format!("filter={}", q("title eq \"odd\" and not (displayName co \"3\")")));
     assert_eq!(odd["totalResults"], 1);
     let slim = c.list(&format!("filter={}&attributes=userName,name.givenName,emails.value", q("userName eq \"lu0\"")));

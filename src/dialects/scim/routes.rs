@@ -160,9 +160,8 @@ impl Projection {
 fn listing(pairs: &[(String, String)], map: &dyn Fn(&AttrPath) -> Option<Column>) -> Result<(Listing, u32), ScimError> {
     let mut listing = Listing { filter: None, offset: 0, count: 100 };
     let mut start = 1u32;
-    let number = |name: &str, v: &str| {
-        v.trim().parse::<i64>().map_err(|_| ScimError::bad("invalidValue", format!("{name}: must be an integer")))
-    };
+    let number =
+        |name: &str, v: &str| whole_text(v).ok_or_else(|| ScimError::bad("invalidValue", format!("{name}: must be an integer")));
     for (name, value) in pairs {
         match name.as_str() {
             "filter" => {
@@ -195,11 +194,22 @@ fn search_pairs(req: &Request) -> Result<Vec<(String, String)>, ScimError> {
     Ok(pairs)
 }
 
-/// A JSON number with no fraction, as JSON Schema's `integer` counts it (`5` and `5.0`).
+/// A JSON number with no fraction, as JSON Schema's `integer` counts it (`5` and `5.0`), of any
+/// size: beyond i64 it saturates, as `startIndex` and `count` are clamped anyway (RFC 7644
+/// §3.4.2.4: a count above the maximum is the maximum; below 1, a start index is 1).
 fn whole_number(n: &serde_json::Number) -> Option<i64> {
-    // 2^63 as f64: every whole f64 below it in magnitude converts to i64 exactly.
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-    n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < LIMIT).map(|f| f as i64))
+    // Rust's float-to-integer cast saturates at i64's bounds.
+    n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+}
+
+/// A query parameter's integer, of any size (saturating, as `whole_number`).
+fn whole_text(v: &str) -> Option<i64> {
+    let v = v.trim();
+    let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(v.parse::<i64>().unwrap_or(if v.starts_with('-') { i64::MIN } else { i64::MAX }))
 }
 
 /// One SearchRequest member as query-parameter text; `None`: not a parameter.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::error::{Failure, FieldError, HttpError};
+use crate::error::{Failure, FieldError, HttpError, Refusal};
 use crate::model::{NewSecret, Patch, Proof, Verification};
 use crate::policy::Denial;
 use crate::values::Gender;
@@ -115,31 +115,23 @@ fn error_shapes_on_both_transports() {
     assert_eq!(connect.status, 400);
     let body: Value = serde_json::from_slice(&connect.body).unwrap();
     assert_eq!(body["code"], "invalid_argument");
-    for (f, grpc, name, status) in [
-        (Failure::NotFound, 5, "not_found", 404),
-        (Failure::Forbidden(Denial::NotSelf), 7, "permission_denied", 403),
-        (Failure::Unauthenticated, 16, "unauthenticated", 401),
-        (Failure::Conflict(Field::Username), 6, "already_exists", 409),
-        (Failure::PreconditionFailed, 9, "failed_precondition", 400),
-    ] {
-        let f = f.into();
+    // The core's failures and the HTTP layer's refusals, in the same shapes.
+    let cases: [(Refusal, u32, &str, u16); 9] = [
+        (Failure::NotFound.into(), 5, "not_found", 404),
+        (Failure::Forbidden(Denial::NotSelf).into(), 7, "permission_denied", 403),
+        (Failure::Unauthenticated.into(), 16, "unauthenticated", 401),
+        (Failure::Conflict(Field::Username).into(), 6, "already_exists", 409),
+        (Failure::PreconditionFailed.into(), 9, "failed_precondition", 400),
+        (HttpError::PayloadTooLarge.into(), 8, "resource_exhausted", 413),
+        (HttpError::UnsupportedMediaType.into(), 3, "invalid_argument", 415),
+        (HttpError::MalformedBody("body is not valid JSON".into()).into(), 3, "invalid_argument", 400),
+        (HttpError::MethodNotAllowed.into(), 12, "unimplemented", 405),
+    ];
+    for (f, grpc, name, status) in cases {
         let r = render_error(&f, Transport::Rest);
         assert_eq!((r.status, serde_json::from_slice::<Value>(&r.body).unwrap()["code"].clone()), (status, json!(grpc)));
         let c = render_error(&f, Transport::Connect);
         assert_eq!((c.status, serde_json::from_slice::<Value>(&c.body).unwrap()["code"].clone()), (status, json!(name)));
         assert_eq!(c.header("content-type"), Some("application/json"));
-    }
-    // The HTTP layer's refusals, in the same shapes.
-    for (e, grpc, name, status) in [
-        (HttpError::PayloadTooLarge, 8, "resource_exhausted", 413),
-        (HttpError::UnsupportedMediaType, 3, "invalid_argument", 415),
-        (HttpError::MalformedBody("body is not valid JSON".into()), 3, "invalid_argument", 400),
-        (HttpError::MethodNotAllowed, 12, "unimplemented", 405),
-    ] {
-        let e = e.into();
-        let r = render_error(&e, Transport::Rest);
-        assert_eq!((r.status, serde_json::from_slice::<Value>(&r.body).unwrap()["code"].clone()), (status, json!(grpc)));
-        let c = render_error(&e, Transport::Connect);
-        assert_eq!((c.status, serde_json::from_slice::<Value>(&c.body).unwrap()["code"].clone()), (status, json!(name)));
     }
 }

@@ -67,12 +67,6 @@ pub struct User {
 }
 
 impl User {
-    /// A user from its stored fields, one JSON member each (a `store::Row`; the model needs no
-    /// more of the store than that shape).
-    pub fn from_row(row: serde_json::Map<String, serde_json::Value>) -> Result<Self, String> {
-        serde_json::from_value(serde_json::Value::Object(row)).map_err(|e| format!("bad users row: {e}"))
-    }
-
     /// The canonical JSON shape (operator API).
     pub fn canonical_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()

@@ -168,7 +168,7 @@ pub async fn list_events<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, user_id:
             row.insert("fields".into(), fields);
             let detail = row.text("detail").and_then(|d| serde_json::from_str(&d).ok()).unwrap_or_default();
             row.insert("detail".into(), detail);
-            serde_json::Value::Object(row)
+            serde_json::Value::Object(row.into_map())
         })
         .collect())
 }

@@ -214,7 +214,7 @@ pub async fn verify_contact<P: Platform>(
     ];
     let mut results = cx.batch(batch).await?;
     match results.first_mut().and_then(|r| r.pop()) {
-        Some(row) => User::from_row(row).map_err(Failure::Internal),
+        Some(row) => super::user_of(&row),
         // The key and the user are fine, so the code was used meanwhile or the address changed.
         None => Err(code_miss(cx, who, target).await),
     }
@@ -247,7 +247,7 @@ pub async fn request_password_reset<P: Platform>(
     let Some(row) = results.first_mut().and_then(|r| r.pop()) else {
         return Err(explain_miss(cx, who, target).await);
     };
-    let user = User::from_row(row).map_err(Failure::Internal)?;
+    let user = super::user_of(&row)?;
     match code.verification {
         Verification::Return => Ok((user, Some(code.plain))),
         Verification::Send { .. } => {

@@ -49,7 +49,7 @@ pub async fn pull<P: Platform>(
 /// An event as the feed shows it. `code`: the code and link of a code event, for a webhook
 /// delivery only; the pull feed and the audit trail never carry them.
 pub fn render(row: &Row, code: Option<(&str, Option<String>)>) -> Value {
-    let user = row.text("data").and_then(|d| serde_json::from_str::<Row>(&d).ok()).and_then(|r| User::from_row(r).ok());
+    let user = row.text("data").and_then(|d| serde_json::from_str::<User>(&d).ok());
     let actor = match (row.int("actor_key_id"), row.int("actor_user_id")) {
         (Some(key_id), Some(user_id)) => json!({"type": "key", "key_id": key_id, "user_id": user_id}),
         _ => json!({"type": "operator"}),

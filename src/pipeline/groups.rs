@@ -221,7 +221,7 @@ pub async fn list_scim_users<P: Platform>(
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         let groups = members_of(row.get("scim_groups"));
-        items.push(ScimUser { user: User::from_row(row).map_err(Failure::Internal)?, groups });
+        items.push(ScimUser { user: super::user_of(&row)?, groups });
     }
     Ok(ListPage { total, items })
 }

@@ -86,7 +86,7 @@ pub(crate) async fn key_holds<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal) 
 /// The target as the caller may see it, or why not.
 pub(crate) async fn read_within_reach<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Result<User, Failure> {
     match cx.query(crate::store::users::select(who, target)).await?.into_iter().next() {
-        Some(row) => User::from_row(row).map_err(Failure::Internal),
+        Some(row) => super::user_of(&row),
         None => Err(explain_miss(cx, who, target).await),
     }
 }

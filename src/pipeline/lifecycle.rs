@@ -59,7 +59,7 @@ pub async fn create_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Prin
     let mut results = cx.batch(batch).await?;
     results.drain(..lead);
     match results.first_mut().and_then(|r| r.pop()) {
-        Some(row) => User::from_row(row).map_err(Failure::Internal),
+        Some(row) => super::user_of(&row),
         None => Err(match who {
             Principal::Key(k) => super::guard::key_holds(cx, k).await.err().unwrap_or(Failure::NotFound),
             Principal::Operator => Failure::NotFound,
@@ -142,7 +142,7 @@ pub struct Page {
 pub async fn list_users<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, q: &UserListing) -> Result<Page, Failure> {
     org_within_reach(who, q.org_id)?;
     let rows = cx.query(users::list(who, q)).await?;
-    let mut users: Vec<User> = rows.into_iter().map(User::from_row).collect::<Result<_, _>>().map_err(Failure::Internal)?;
+    let mut users: Vec<User> = rows.iter().map(super::user_of).collect::<Result<_, _>>()?;
     let more = users.len() > q.limit as usize;
     users.truncate(q.limit as usize);
     let next_after = if more { users.last().map(|u| u.id) } else { None };

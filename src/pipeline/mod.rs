@@ -56,7 +56,11 @@ pub(crate) struct Write {
 
 impl Write {
     pub fn new<P: Platform>(cx: &Ctx<'_, P>) -> Result<Self, Failure> {
-        Ok(Self { now: now_rfc3339(cx), tag: crate::apikey::hex(&cx.random::<16>()?), event_id: new_uuid(cx)? })
+        // One call for both: each is a crossing to the host's Web Crypto on the edge.
+        let random = cx.random::<32>()?;
+        let (tag, id) = random.split_at(16);
+        let event_id = uuid::Builder::from_random_bytes(id.try_into().unwrap_or_default()).into_uuid().to_string();
+        Ok(Self { now: now_rfc3339(cx), tag: crate::apikey::hex(tag), event_id })
     }
 
     /// The write's event row: what happened, through which API, to which fields.
@@ -90,6 +94,11 @@ impl Write {
         let e = Event { id, action: action.as_str(), kind: Some(action.feed_type()), dialect, fields, detail };
         crate::store::events::insert(target, &self.tag, who, &e, &self.now)
     }
+}
+
+/// A `users` row (`store::users::COLUMNS`) as the user it holds, decoded straight from D1's text.
+pub(crate) fn user_of(row: &crate::store::Row) -> Result<crate::model::User, Failure> {
+    row.decode().map_err(|e| Failure::Internal(format!("bad users row: {e}")))
 }
 
 pub(crate) fn now_rfc3339<P: Platform>(cx: &Ctx<'_, P>) -> String {

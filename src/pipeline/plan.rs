@@ -225,7 +225,7 @@ pub(crate) async fn commit<P: Platform>(
     let stored: Vec<NewCode> =
         plan.codes.into_iter().filter(|(_, at)| results.get(*at).is_some_and(|r| !r.is_empty())).map(|(c, _)| c).collect();
     match results.first_mut().and_then(|rows| rows.pop()) {
-        Some(row) => Ok((User::from_row(row).map_err(Failure::Internal)?, stored)),
+        Some(row) => Ok((super::user_of(&row)?, stored)),
         None => Err(match (explain_miss(cx, who, target).await, plan.proof) {
             // Everything else held, so the proof's condition failed: a concurrent change won.
             (Failure::PreconditionFailed, Some(kind)) if pre.is_none() => Failure::ProofRejected(kind),

@@ -99,7 +99,7 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Re
         ("POST", ["orgs"]) => {
             let name = wire::parse_new_org(json_body(req)?)?;
             let org = pipeline::create_org(cx, &who, name).await?;
-            Ok(Response::json(201, &serde_json::Value::Object(org)))
+            Ok(Response::json(201, &serde_json::Value::Object(org.into_map())))
         }
         ("POST", ["api-keys"]) => {
             let request = wire::parse_new_key(json_body(req)?)?;
@@ -178,7 +178,7 @@ async fn feed<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest
             let (org, url, types) = wire::parse_new_webhook(json_body(req)?, own_org(who), cx.config().allow_http_webhooks)?;
             let (mut row, secret) = feed::subscribe(cx, who, org, &url, &types).await?;
             row.insert("secret".into(), secret.as_str().into());
-            Ok(Response::json(201, &serde_json::Value::Object(row)))
+            Ok(Response::json(201, &serde_json::Value::Object(row.into_map())))
         }
         ("GET", ["webhooks"]) => {
             let (org, _, _) = wire::parse_feed_query(&req.query_pairs(), own_org(who))?;

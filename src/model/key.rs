@@ -103,9 +103,8 @@ pub struct KeyRequest {
 /// Parse an RFC 3339 date-time into the stored UTC form (`2026-01-02T03:04:05.000Z`); the one
 /// place a timestamp is normalised, because expiry is compared as text in D1.
 pub fn utc_millis(s: &str) -> Option<String> {
-    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
-    let ms = t.unix_timestamp_nanos() / 1_000_000;
-    (0..=253_402_300_799_999).contains(&ms).then(|| crate::values::rfc3339_millis(ms as i64))
+    let ms = crate::values::instant::parse_rfc3339(s)?.unix_millis();
+    (0..=253_402_300_799_999).contains(&ms).then(|| crate::values::rfc3339_millis(ms))
 }
 
 #[cfg(test)]

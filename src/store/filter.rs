@@ -327,9 +327,7 @@ fn wildcard(op: CompareOp, escaped: &str, any: &str) -> String {
 
 /// An RFC 3339 date-time as the store writes it: UTC, milliseconds, `Z`.
 fn parse_date_time(s: &str) -> Option<String> {
-    let at = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
-    let ms = i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000)).ok()?;
-    Some(crate::values::rfc3339_millis(ms))
+    Some(crate::values::rfc3339_millis(crate::values::instant::parse_rfc3339(s)?.unix_millis()))
 }
 
 #[cfg(test)]

@@ -11,9 +11,8 @@ pub struct Timestamp(String);
 
 impl Timestamp {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let fmt = time::format_description::well_known::Rfc3339;
-        match time::OffsetDateTime::parse(s, &fmt) {
-            Ok(_) if s.len() <= 64 => Ok(Self(s.to_string())),
+        match super::instant::parse_rfc3339(s) {
+            Some(_) if s.len() <= 64 => Ok(Self(s.to_string())),
             _ => Err("must be an RFC 3339 date-time such as 2023-11-07T05:31:56Z".into()),
         }
     }

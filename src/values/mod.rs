@@ -21,6 +21,7 @@ macro_rules! string_value {
 mod consent;
 mod contact;
 mod identity;
+pub mod instant;
 mod precis;
 mod reference_data;
 mod template;
@@ -110,20 +111,17 @@ impl Stored for ExternalId {
 
 /// A calendar date, `YYYY-MM-DD` (RFC 3339 full-date).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Date(time::Date);
-
-const DATE_FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!("[year]-[month]-[day]");
+pub struct Date(instant::Ymd);
 
 impl Date {
     pub fn parse(s: &str) -> Result<Self, String> {
-        // `time` accepts a sign and more digits for the year; RFC 3339 wants exactly 4.
         if s.len() != 10 {
             return Err("must be a date in YYYY-MM-DD form".into());
         }
-        time::Date::parse(s, DATE_FORMAT).map(Self).map_err(|_| "must be a valid date in YYYY-MM-DD form".into())
+        instant::parse_date(s).map(Self).ok_or_else(|| "must be a valid date in YYYY-MM-DD form".into())
     }
     pub fn as_string(&self) -> String {
-        self.0.format(DATE_FORMAT).unwrap_or_default()
+        instant::format_date(self.0)
     }
     fn as_str(&self) -> String {
         self.as_string()
@@ -134,10 +132,7 @@ string_value! { Date => "must be a date string in YYYY-MM-DD form" }
 
 /// Render unix milliseconds as RFC 3339 UTC with millisecond precision and a `Z`.
 pub fn rfc3339_millis(unix_ms: i64) -> String {
-    let nanos = i128::from(unix_ms) * 1_000_000;
-    let dt = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    dt.format(fmt).unwrap_or_default()
+    instant::format_millis(unix_ms)
 }
 
 /// Render an RFC 3339 timestamp at second precision (Upsun's `2023-11-07T05:31:56Z` shape).

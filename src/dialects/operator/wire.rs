@@ -134,10 +134,9 @@ pub fn parse_new_key(body: Value) -> Result<KeyRequest, Failure> {
 /// An RFC 3339 instant for a key to expire at. One before 1970 is a valid date-time too, and
 /// in the past: refused as such, not as malformed.
 fn expiry(s: &str) -> Result<String, String> {
-    let parsed = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| "must be an RFC 3339 date-time".to_string())?;
+    let parsed = crate::values::instant::parse_rfc3339(s).ok_or_else(|| "must be an RFC 3339 date-time".to_string())?;
     utc_millis(s).ok_or_else(|| {
-        if parsed.unix_timestamp() < 0 { "must be in the future" } else { "must be an RFC 3339 date-time" }.to_string()
+        if parsed.unix_seconds < 0 { "must be in the future" } else { "must be an RFC 3339 date-time" }.to_string()
     })
 }
 

@@ -722,7 +722,7 @@ fn normalize_scalar(attr: &Attribute, value: &Value, name: &str) -> Result<Optio
 }
 
 fn is_date_time(s: &str) -> bool {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
+    crate::values::instant::parse_rfc3339(s).is_some()
 }
 
 // ---- value filters evaluated in memory ----

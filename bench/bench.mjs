@@ -14,7 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import os from "node:os";
-import { start, seed, KEYS, cpuSeconds } from "./lib/serve.mjs";
+import { start, seed, KEYS, SEED, cpuSeconds } from "./lib/serve.mjs";
 import { instrument, hostOnly, timed } from "./lib/instrument.mjs";
 import { chart } from "./lib/chart.mjs";
 import { profileDuring, selfTimes, wasmParts } from "./lib/profile.mjs";
@@ -398,14 +398,26 @@ async function crossings(name, buildDir) {
   return { counts: out, trace: Object.keys(trace).length ? trace : null };
 }
 
-/** users-edge's own D1 call for each method (`d1.all` / `d1.batch` as handed to its host). */
+/**
+ * users-edge's own D1 call for each method (`d1.all` / `d1.batch` as handed to its host), with
+ * `fresh`: the values it made up for that one request (a write's tag, its event id). A replay
+ * must make up new ones each time, as users-edge does: replaying the recorded event id would
+ * break `user_events`' unique index, and every replayed batch would fail and roll back.
+ */
 function d1Calls(trace) {
   const out = {};
   for (const [method, steps] of Object.entries(trace ?? {})) {
     const line = steps.map((s) => s.out).find((o) => o.startsWith('{"op":"d1.'));
-    if (line) out[method] = JSON.parse(line);
+    if (line) out[method] = { ...JSON.parse(line), fresh: freshValues(line) };
   }
   return Object.keys(out).length === 2 ? out : null;
+}
+
+/** The UUIDs and 32-hex tags in a recorded step that the seeded state doesn't hold. */
+function freshValues(text) {
+  const seeded = JSON.stringify(SEED);
+  const found = text.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{32}\b/g) ?? [];
+  return [...new Set(found)].filter((v) => !seeded.includes(v));
 }
 
 /**
@@ -1029,7 +1041,7 @@ async function main() {
   if (replay) TARGETS["floor+sql"].bindings.FLOOR_REPLAY = JSON.stringify(replay);
   R.floorReplay = replay;
   if (R.crossings.trace) {
-    const h = hostOnly(join(ROOT, "build"), R.crossings.trace, join(OUT, "host-only"));
+    const h = hostOnly(join(ROOT, "build"), R.crossings.trace, join(OUT, "host-only"), replay);
     if (!h.error) {
       TARGETS["host-only"] = { scriptPath: h.scriptPath, wasm: true };
       LOADED.splice(LOADED.indexOf("noop") + 1, 0, "host-only");

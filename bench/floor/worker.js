@@ -21,11 +21,21 @@ const GUARD = "EXISTS (SELECT 1 FROM api_keys k JOIN users c ON c.id = k.user_id
 const WRITABLE = new Set(["name", "given_name", "family_name", "linkedin_profile_url", "role_title", "based_in"]);
 const enc = new TextEncoder();
 
-/** users-edge's recorded D1 call for this method, run as recorded; the first statement's rows. */
+/**
+ * users-edge's recorded D1 call for this method, run as recorded but for the values users-edge
+ * makes up per request (`fresh`: its write tag and event id), which are made up anew here too;
+ * the first statement's rows.
+ */
 async function replay(call, db) {
+  const made = new Map();
+  const fresh = (p) => {
+    if (!call.fresh?.includes(p)) return p;
+    if (!made.has(p)) made.set(p, p.includes("-") ? crypto.randomUUID() : crypto.randomUUID().replaceAll("-", ""));
+    return made.get(p);
+  };
   const session = db.withSession(call.session);
-  if (call.op === "d1.all") return (await session.prepare(call.sql).bind(...call.params).all()).results[0];
-  const results = await session.batch(call.statements.map((s) => session.prepare(s.sql).bind(...s.params)));
+  if (call.op === "d1.all") return (await session.prepare(call.sql).bind(...call.params.map(fresh)).all()).results[0];
+  const results = await session.batch(call.statements.map((s) => session.prepare(s.sql).bind(...s.params.map(fresh))));
   return results[0].results[0];
 }
 

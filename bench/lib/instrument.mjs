@@ -136,13 +136,18 @@ function instrumentWorkerBuild(buildDir, outDir) {
  * host still reads the request, makes the very KV and D1 calls and builds the response: what is
  * left of users-edge's cost once its wasm costs nothing.
  */
-export function hostOnly(buildDir, trace, outDir) {
+export function hostOnly(buildDir, trace, outDir, calls) {
   const steps = Object.fromEntries(Object.entries(trace).map(([m, t]) => [m, t.map((s) => s.out)]));
+  // What the wasm made up for the traced request (tag, event id), made up anew per request.
+  const fresh = Object.fromEntries(Object.keys(steps).map((m) => [m, calls?.[m]?.fresh ?? []]));
   mkdirSync(join(outDir, "bindgen"), { recursive: true });
   writeFileSync(
     join(outDir, "bindgen/glue.js"),
     `const STEPS = ${JSON.stringify(steps)};
+const FRESH = ${JSON.stringify(fresh)};
 const running = new Map();
+const newValue = (v) => (v.includes("-") ? crypto.randomUUID() : crypto.randomUUID().replaceAll("-", ""));
+const freshen = (r, out) => FRESH[r.method].reduce((text, v) => text.replaceAll(v, r.values[v] ??= newValue(v)), out);
 let shape = null;
 export function initSync() {}
 export function __wbg_reset_state() {}
@@ -150,14 +155,15 @@ export function describe() { return shape; }
 export function configure() {}
 export function start(id, bytes) {
   const method = bytes[0] === 80 ? "PATCH" : "GET"; // the request's first byte: P(ATCH) or G(ET)
-  running.set(id, { method, i: 0 });
-  return STEPS[method][0];
+  const r = { method, i: 0, values: {} };
+  running.set(id, r);
+  return freshen(r, STEPS[method][0]);
 }
 export function resume(id) {
   const r = running.get(id);
   const out = STEPS[r.method][++r.i];
   if (r.i === STEPS[r.method].length - 1) running.delete(id);
-  return out;
+  return freshen(r, out);
 }
 export function dispatch() { return '{"op":"done"}'; }
 export function __set_shape(s) { shape = s; }

@@ -4,6 +4,7 @@
 # lock file, the native PBKDF2 bench from crates.io) and builds users-edge if build/ is missing.
 #   bash bench/run.sh                 # full run, about 5 minutes on 2 cores
 #   BENCH_QUICK=1 bash bench/run.sh   # smoke run of every step (about 1 minute), writes nothing
+#   BENCH_SOAK=0 bash bench/run.sh    # everything but the change feed soak (its section is kept)
 #   BENCH_REPORT_ONLY=1 node bench/bench.mjs   # re-render BENCHMARKS.md + chart from bench/results.json
 #   BENCH_BEFORE=/tmp/ue-before/build bash bench/run.sh   # also benchmark an earlier build ("before"), e.g.
 #       git worktree add /tmp/ue-before <commit> && (cd /tmp/ue-before && npm ci && bash scripts/build.sh)
@@ -55,7 +56,7 @@ step "running (see bench/bench.mjs for what and how)"
 if [ "${BENCH_QUICK:-0}" = "1" ]; then export BENCH_NO_WRITE="${BENCH_NO_WRITE:-1}"; fi
 node bench/bench.mjs
 # The change feed's soak (issue 12), where the branch that adds it has landed.
-if [ -f bench/soak.mjs ]; then
+if [ -f bench/soak.mjs ] && [ "${BENCH_SOAK:-1}" = 1 ]; then
   step "feed soak (bench/soak.mjs)"
   node bench/soak.mjs
 fi

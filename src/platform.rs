@@ -84,9 +84,8 @@ pub trait Platform {
     /// Ask for a change-feed dispatch in `delay_seconds` (a Queue message to this Worker). A lost
     /// kick costs nothing but time: the Cron sweep dispatches whatever is left.
     fn kick(&self, _delay_seconds: u32) {}
-    /// How many calls may be in flight at once. The edge shell hands the host one call at a time
-    /// (its mailbox holds one, and its stepping wakes no waker), so it keeps the default; the host
-    /// tests' platform allows more.
+    /// How many calls may be in flight at once (a dispatch's webhook attempts). The edge shell
+    /// hands its host the calls made in one step together; one at a time is the default.
     fn concurrent_calls(&self) -> usize {
         1
     }

@@ -9,10 +9,11 @@ use crate::consistency::{Served, SessionStart};
 use crate::platform::{Config, Platform, PlatformError};
 use crate::store::{DbError, Row, Stmt};
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 /// How long an edge location may serve a cached key lookup. D1 re-checks every write, so a
 /// revoked key served from this cache still cannot change anything.
@@ -58,51 +59,62 @@ fn limiter_for(key: &str) -> &'static str {
     LIMITERS.iter().find(|(p, _)| p.is_empty() || *p == prefix).map_or("PASSWORD_ATTEMPTS", |(_, b)| b)
 }
 
-/// The one slot between a request's future and the host: the call waiting to be made, the reply
-/// waiting to be read, and the host's clock at the last step.
+/// How many calls one exchange may have in flight at once: a dispatch's webhook attempts go out
+/// side by side (the core awaits everything else one call at a time).
+const CONCURRENT_CALLS: usize = 6;
+
+/// Between a request's future and the host: the calls made since the last step, each in its
+/// slot; the replies not yet read and the wakers waiting for them; the host's clock at the last step.
 #[derive(Default)]
 pub struct Mailbox {
-    outgoing: RefCell<Option<Result<String, String>>>,
-    incoming: RefCell<Option<Reply>>,
+    outgoing: RefCell<Vec<(u32, String)>>,
+    incoming: RefCell<BTreeMap<u32, Reply>>,
+    waiting: RefCell<BTreeMap<u32, Waker>>,
+    next_slot: Cell<u32>,
     clock: Cell<f64>,
 }
 
 impl Mailbox {
-    pub fn deliver(&self, reply: Reply, now_ms: f64) {
-        *self.incoming.borrow_mut() = Some(reply);
+    /// The reply to the call in `slot`: wakes whoever waits for it (a combinator running
+    /// several calls, such as a dispatch's attempts, polls only what was woken).
+    pub fn deliver(&self, slot: u32, reply: Reply, now_ms: f64) {
+        self.incoming.borrow_mut().insert(slot, reply);
         self.clock.set(now_ms);
+        if let Some(waker) = self.waiting.borrow_mut().remove(&slot) {
+            waker.wake();
+        }
     }
     pub fn set_clock(&self, now_ms: f64) {
         self.clock.set(now_ms);
     }
-    /// The call the future is waiting on (`Err` if it tried to make two at once).
-    pub fn take_outgoing(&self) -> Option<Result<String, String>> {
-        self.outgoing.borrow_mut().take()
+    /// The calls made since the last step, in order, with their slots.
+    pub fn take_outgoing(&self) -> Vec<(u32, String)> {
+        std::mem::take(&mut *self.outgoing.borrow_mut())
     }
 
     fn call(&self, call: Call<'_>) -> Pending<'_> {
-        let queued = if self.outgoing.borrow().is_some() {
-            // The core awaits its calls one at a time; two at once would be a bug in it.
-            Err("two platform calls were made at once".to_string())
-        } else {
-            Ok(call.encode())
-        };
-        *self.outgoing.borrow_mut() = Some(queued);
-        Pending { mailbox: self }
+        let slot = self.next_slot.get();
+        self.next_slot.set(slot.wrapping_add(1));
+        self.outgoing.borrow_mut().push((slot, call.encode()));
+        Pending { mailbox: self, slot }
     }
 }
 
-/// Ready once the host has delivered the reply.
+/// Ready once the host has delivered the reply to its call.
 struct Pending<'a> {
     mailbox: &'a Mailbox,
+    slot: u32,
 }
 
 impl Future for Pending<'_> {
     type Output = Reply;
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Reply> {
-        match self.mailbox.incoming.borrow_mut().take() {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Reply> {
+        match self.mailbox.incoming.borrow_mut().remove(&self.slot) {
             Some(reply) => Poll::Ready(reply),
-            None => Poll::Pending,
+            None => {
+                self.mailbox.waiting.borrow_mut().insert(self.slot, cx.waker().clone());
+                Poll::Pending
+            }
         }
     }
 }
@@ -196,6 +208,9 @@ fn text_reply(reply: Reply) -> Result<Option<String>, PlatformError> {
 }
 
 impl Platform for EdgePlatform {
+    fn concurrent_calls(&self) -> usize {
+        CONCURRENT_CALLS
+    }
     async fn kv_get(&self, key: &str) -> Result<Option<String>, PlatformError> {
         text_reply(self.mailbox.call(Call::KvGet { binding: KEYS, key, cache_ttl: KV_CACHE_TTL_SECONDS }).await)
     }

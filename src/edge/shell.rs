@@ -69,6 +69,8 @@ struct Exchange {
     mailbox: Rc<Mailbox>,
     platform: Rc<EdgePlatform>,
     future: Pin<Box<dyn Future<Output = Finished>>>,
+    /// The slots of the calls handed to the host in the last step, in order.
+    waiting: Vec<u32>,
 }
 
 #[derive(Default)]
@@ -91,7 +93,7 @@ impl Shell {
         let (mailbox, platform) = open(settings, session, now_ms);
         let p = platform.clone();
         let future = Box::pin(async move { Finished::Respond(crate::app::handle(&*p, req).await) });
-        self.step(id, Exchange { mailbox, platform, future })
+        self.step(id, Exchange { mailbox, platform, future, waiting: Vec::new() })
     }
 
     /// Begin task `id`: a change-feed dispatch (the queue consumer's and the Cron sweep's work),
@@ -104,13 +106,28 @@ impl Shell {
             crate::app::dispatch(&*p).await;
             Finished::Done
         });
-        self.step(id, Exchange { mailbox, platform, future })
+        self.step(id, Exchange { mailbox, platform, future, waiting: Vec::new() })
     }
 
-    /// Continue request `id` with the host's reply to the call it was waiting on.
+    /// Continue request `id` with the host's reply to the call it was waiting on, or with the
+    /// replies to the calls it handed out together (`{"op":"many"}`: a JSON array of replies).
     pub fn resume(&mut self, id: u32, reply: &str, now_ms: f64) -> String {
-        let Some(exchange) = self.exchanges.remove(&id) else { return internal_error("no such request in flight") };
-        exchange.mailbox.deliver(Reply::decode(reply), now_ms);
+        let Some(mut exchange) = self.exchanges.remove(&id) else { return internal_error("no such request in flight") };
+        let slots = std::mem::take(&mut exchange.waiting);
+        let replies = match slots.as_slice() {
+            [_] => vec![Reply::decode(reply)],
+            _ => match Reply::decode(reply) {
+                Reply::Value(list) => match serde_json::from_str::<Vec<String>>(&list) {
+                    Ok(each) if each.len() == slots.len() => each.iter().map(|r| Reply::decode(r)).collect(),
+                    _ => return internal_error("the host's replies do not match the calls"),
+                },
+                // The host could make none of them: each call fails the same way.
+                other => vec![other; slots.len()],
+            },
+        };
+        for (slot, reply) in slots.into_iter().zip(replies) {
+            exchange.mailbox.deliver(slot, reply, now_ms);
+        }
         self.step(id, exchange)
     }
 
@@ -127,15 +144,18 @@ impl Shell {
                 encode_response(&resp, &exchange.platform.take_aftermath())
             }
             Poll::Ready(Finished::Done) => encode_done(&exchange.platform.take_aftermath()),
-            Poll::Pending => match exchange.mailbox.take_outgoing() {
-                Some(Ok(call)) => {
-                    self.exchanges.insert(id, exchange);
-                    call
-                }
-                Some(Err(why)) => internal_error(&why),
-                // Only the mailbox ever leaves the future pending.
-                None => internal_error("the request waited on nothing"),
-            },
+            Poll::Pending => {
+                let (slots, calls): (Vec<u32>, Vec<String>) = exchange.mailbox.take_outgoing().into_iter().unzip();
+                let step = match calls.as_slice() {
+                    // Only the mailbox ever leaves the future pending.
+                    [] => return internal_error("the request waited on nothing"),
+                    [one] => one.clone(),
+                    many => format!("{{\"op\":\"many\",\"calls\":[{}]}}", many.join(",")),
+                };
+                exchange.waiting = slots;
+                self.exchanges.insert(id, exchange);
+                step
+            }
         }
     }
 }

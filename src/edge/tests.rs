@@ -279,6 +279,57 @@ fn a_dispatch_runs_on_the_primary_and_ends_without_a_response() {
     assert!(log.starts_with("feed dispatch:") && log.contains("D1 is down"), "{log}");
 }
 
+/// A dispatch's webhook attempts cross together (`many`), each answered in its place, and so do
+/// the statements recording their outcomes: three deliveries take two steps, not six.
+#[test]
+fn a_dispatchs_attempts_cross_together_and_each_reply_reaches_its_own() {
+    let mut s = shell(&[]);
+    let (call, _) = parse(&s.dispatch(5, 1000.0));
+    let n = call["statements"].as_array().unwrap().len();
+    let empty = json!({"bookmark": null, "results": vec![json!({"results": [], "meta": {}}); n]});
+    parse(&s.resume(5, &format!("v{empty}"), 1000.0));
+    let secret = format!("whsec_{}", "A".repeat(44));
+    let due: Vec<Value> = (1..=3)
+        .map(|i| json!({"id": i, "attempts": 1, "webhook_id": 1, "event_row": 10 + i, "url": format!("https://h{i}.example/hook"), "secret": secret, "webhook_deleted_at": null}))
+        .collect();
+    parse(&s.resume(5, &d1_reply(BM, json!({"results": due, "meta": {}})), 1000.0));
+    let events: Vec<Value> = (1..=3)
+        .map(|i| json!({"id": 10 + i, "type": "user.updated", "event_id": format!("evt-{i}"), "at": "2026-01-01T00:00:00.000Z", "org_id": 1, "seq": i, "data": user_row().to_string(), "detail": null, "dialect": "hienergy", "fields": "[]", "action": "update", "version": 7, "user_id": 2, "group_uuid": null}))
+        .collect();
+    let (call, _) = parse(&s.resume(5, &d1_reply(BM, json!({"results": events, "meta": {}})), 1000.0));
+    assert_eq!(call["op"], "many", "{call}");
+    let posts = call["calls"].as_array().unwrap();
+    let urls: Vec<&str> = posts.iter().map(|c| c["url"].as_str().unwrap()).collect();
+    assert_eq!(urls, ["https://h1.example/hook", "https://h2.example/hook", "https://h3.example/hook"]);
+    assert!(posts.iter().all(|c| c["op"] == "fetch"));
+    // The second receiver is down: only its outcome says so.
+    let replies = json!(["v204", "eThe operation was aborted due to timeout", "v200"]);
+    let (call, _) = parse(&s.resume(5, &format!("v{replies}"), 2000.0));
+    assert_eq!(call["op"], "many", "{call}");
+    let records = call["calls"].as_array().unwrap();
+    assert_eq!(records.len(), 3);
+    let retried: Vec<bool> = records
+        .iter()
+        .map(|r| r["sql"].as_str().unwrap().contains("'pending'") || r["params"].to_string().contains("timeout"))
+        .collect();
+    assert_eq!(retried, [false, true, false], "{records:?}");
+    let ok = d1_reply(BM, json!({"results": [], "meta": {}}));
+    let (head, _) = parse(&s.resume(5, &format!("v{}", json!([ok, ok, ok])), 2000.0));
+    assert_eq!(head["op"], "done", "{head}");
+    assert!(head["log"].as_array().is_none_or(|l| l.is_empty()), "{head}");
+    assert_eq!(s.in_flight(), 0);
+
+    // Replies that don't match the calls are the host's bug: the task ends, nothing is guessed.
+    parse(&s.dispatch(6, 1000.0));
+    parse(&s.resume(6, &format!("v{empty}"), 1000.0));
+    parse(&s.resume(6, &d1_reply(BM, json!({"results": due, "meta": {}})), 1000.0));
+    let (call, _) = parse(&s.resume(6, &d1_reply(BM, json!({"results": events, "meta": {}})), 1000.0));
+    assert_eq!(call["calls"].as_array().map(Vec::len), Some(3));
+    let (head, _) = parse(&s.resume(6, &format!("v{}", json!(["v204"])), 2000.0));
+    assert_eq!((head["op"].as_str(), head["status"].as_i64()), (Some("respond"), Some(500)), "{head}");
+    assert_eq!(s.in_flight(), 0);
+}
+
 /// Drive one platform call by hand: what it hands out, then its result for `reply`.
 fn one_call<T>(mailbox: &Mailbox, future: impl Future<Output = T>, reply: Option<&str>) -> (Option<Value>, T) {
     let mut future = std::pin::pin!(future);
@@ -286,8 +337,9 @@ fn one_call<T>(mailbox: &Mailbox, future: impl Future<Output = T>, reply: Option
     if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
         return (None, out);
     }
-    let call: Value = serde_json::from_str(&mailbox.take_outgoing().unwrap().unwrap()).unwrap();
-    mailbox.deliver(Reply::decode(reply.unwrap()), 0.0);
+    let (slot, call) = mailbox.take_outgoing().pop().unwrap();
+    let call: Value = serde_json::from_str(&call).unwrap();
+    mailbox.deliver(slot, Reply::decode(reply.unwrap()), 0.0);
     match future.as_mut().poll(&mut cx) {
         Poll::Ready(out) => (Some(call), out),
         Poll::Pending => panic!("still pending after the reply"),

@@ -1,8 +1,8 @@
 // The JavaScript host of the wasm shell (src/edge): the Worker's entry point. It holds no rules of
 // its own. Per request it sends the method, path, the headers the core reads and the body into the
 // wasm as one buffer, then performs the platform calls the wasm hands out — each a JSON line naming
-// the binding, the method and its arguments — and returns each answer as one string, until the
-// wasm hands out the response. The feed's queue consumer and Cron sweep run the same way from
+// the binding, the method and its arguments (or several such calls together, `many`) — and returns
+// each answer as one string, until the wasm hands out the response. The feed's queue consumer and Cron sweep run the same way from
 // `dispatch`. What the wasm leaves for after the response (`later`) runs under `waitUntil`.
 // `scripts/build.sh` bundles this file with the wasm-bindgen glue into build/index.js.
 import wasmModule from "./index_bg.wasm";
@@ -105,6 +105,12 @@ async function perform(call, env, state) {
         // Nobody reads the body: let the runtime drop the connection.
         await response.body?.cancel();
         return "v" + response.status;
+      }
+      case "many": {
+        // Calls the wasm made together (a dispatch's webhook attempts): made side by side, answered
+        // together, each reply in its call's place.
+        const replies = await Promise.all(call.calls.map((each) => perform(each, env, state)));
+        return "v" + JSON.stringify(replies);
       }
       default:
         return `eunknown call ${call.op}`;

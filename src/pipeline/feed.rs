@@ -179,8 +179,8 @@ const LEASE_MS: i64 = 120_000;
 /// How many attempts of one dispatch are in flight at once, at most, where the platform can make
 /// calls concurrently. One after another, a dispatch's attempts each wait their turn for the
 /// receiver and for D1 behind every request the isolate is serving, and delivery falls behind the
-/// changes under load (`bench/soak.mjs`); six is what a Worker keeps open at once. The edge
-/// shell makes one call at a time today (`Platform::concurrent_calls`), so there it is one.
+/// changes under load (`bench/soak.mjs`); six is what a Worker keeps open at once. The edge shell
+/// hands its host the calls made in one step together (`Platform::concurrent_calls`).
 const IN_FLIGHT: usize = 6;
 
 /// Fan new events out to their endpoints and make the attempts that are due; the Queue
@@ -201,8 +201,7 @@ pub async fn dispatch<P: Platform>(cx: &Ctx<'_, P>) -> Result<usize, Failure> {
     let outcomes: Vec<Result<Option<u32>, Failure>> = if in_flight > 1 {
         stream::iter(&claimed).map(|d| attempt_and_record(cx, d, events)).buffer_unordered(in_flight).collect().await
     } else {
-        // One at a time, plainly awaited: a shell that steps one call at a time wakes nothing,
-        // and a combinator that waits for a wake-up would never poll its futures again.
+        // One at a time, plainly awaited, where the platform can make one call at a time.
         let mut outcomes = Vec::with_capacity(claimed.len());
         for d in &claimed {
             outcomes.push(attempt_and_record(cx, d, events).await);

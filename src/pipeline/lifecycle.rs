@@ -50,14 +50,11 @@ pub async fn create_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Prin
     let keys = users::identity_keys(&new.patch);
     // A stale claim on the address goes first, so that the new user can take it.
     let release = users::assigned_email_key(&keys).map(|k| users::release_for_insert(who, new.org_id, k, &w.now));
-    let lead = usize::from(release.is_some());
-    let mut batch: Vec<_> = release.into_iter().collect();
-    batch.extend([
+    let batch = vec![
         users::insert(who, new.org_id, &uuid, (&fields, &keys), &w.now, &w.tag),
         w.event(&target, who, Action::Create, rules.dialect, &recorded),
-    ]);
-    let mut results = cx.batch(batch).await?;
-    results.drain(..lead);
+    ];
+    let mut results = super::batch_after(cx, release, batch).await?;
     match results.first_mut().and_then(|r| r.pop()) {
         Some(row) => super::user_of(&row),
         None => Err(match who {

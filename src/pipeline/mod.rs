@@ -96,6 +96,21 @@ impl Write {
     }
 }
 
+/// One D1 batch: `lead` first when there is one (the release of a stale claim on the address the
+/// write assigns, so the write can take it), then `batch`. The results of `batch` alone.
+pub(crate) async fn batch_after<P: Platform>(
+    cx: &Ctx<'_, P>,
+    lead: Option<Stmt>,
+    batch: Vec<Stmt>,
+) -> Result<Vec<Vec<crate::store::Row>>, Failure> {
+    let skip = usize::from(lead.is_some());
+    let mut all: Vec<Stmt> = lead.into_iter().collect();
+    all.extend(batch);
+    let mut results = cx.batch(all).await?;
+    results.drain(..skip);
+    Ok(results)
+}
+
 /// A `users` row (`store::users::COLUMNS`) as the user it holds, decoded straight from D1's text.
 pub(crate) fn user_of(row: &crate::store::Row) -> Result<crate::model::User, Failure> {
     row.decode().map_err(|e| Failure::Internal(format!("bad users row: {e}")))

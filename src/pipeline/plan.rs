@@ -216,12 +216,10 @@ pub(crate) async fn commit<P: Platform>(
 ) -> Result<(User, Vec<NewCode>), Failure> {
     // A stale claim on the address goes first, so that the update can take it.
     let release = users::assigned_email_key(&plan.update.derived).map(|k| users::release_for_update(who, target, k, &w.now));
-    let lead = usize::from(release.is_some());
-    let mut batch: Vec<Stmt> = release.into_iter().collect();
-    batch.extend([users::update(who, target, pre, &plan.update, &w.now, &w.tag), w.event(target, who, action, dialect, fields)]);
+    let mut batch =
+        vec![users::update(who, target, pre, &plan.update, &w.now, &w.tag), w.event(target, who, action, dialect, fields)];
     batch.extend(plan.after);
-    let mut results = cx.batch(batch).await?;
-    results.drain(..lead);
+    let mut results = super::batch_after(cx, release, batch).await?;
     let stored: Vec<NewCode> =
         plan.codes.into_iter().filter(|(_, at)| results.get(*at).is_some_and(|r| !r.is_empty())).map(|(c, _)| c).collect();
     match results.first_mut().and_then(|rows| rows.pop()) {

@@ -3,7 +3,6 @@
 //! natively against a platform that answers KV and D1 instantly with canned values shaped like D1's
 //! (44-column rows, as store::sql::USER_COLUMNS selects them). What remains is the Rust logic alone,
 //! without wasm, the JS boundary or storage. Prints one JSON line: {"patch_us", "get_us", "iterations"}.
-use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
@@ -74,8 +73,9 @@ fn block_on<F: Future>(f: F) -> F::Output {
 }
 
 fn d1_row() -> Row {
-    // As the edge shell hands it over (JSON text from the host): flags 0/1, 44 columns (store::sql::USER_COLUMNS).
-    let v: Value = serde_json::from_str(r#"{
+    // As the edge shell hands it over (JSON text from the host, kept as text until read): flags 0/1,
+    // the columns of store::users::COLUMNS.
+    serde_json::from_str(r#"{
         "id": 2, "uuid": "5a3f0c8e-0000-4000-8000-000000000002", "org_id": 1,
         "org_uuid": "0b7c5a1e-4c1b-4f55-9d57-000000000001", "username": null,
         "email": "uma@bench.example", "email_verified": 0, "phone": null, "phone_verified": 0,
@@ -88,11 +88,7 @@ fn d1_row() -> Row {
         "consented_at": null, "consent_method": null, "version": 7,
         "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"
     }"#)
-    .expect("canned row");
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
+    .expect("canned row")
 }
 
 fn request(method: &str, body: &str) -> Request {

@@ -870,7 +870,7 @@ host's own clock the wasm calls of a real request take ${ms(wip.patch_ms)} / ${m
 same calls in a hot loop and ${ms(R.native_pipeline.patch_us / 1000)} / ${ms(R.native_pipeline.get_us / 1000)} ms for the Rust natively. Run once per request, between the
 runtime's and the simulators' work, the wasm's code runs cold — in the loop too, the first hundred iterations cost about
 four times the steady state (a side measurement) — which suggests that what a request pays for is how much code it runs
-(parsing and building a 46-column row, rendering), not how many times it crosses the boundary. The design's SQL (the guard that
+(reading a 46-column row, rendering), not how many times it crosses the boundary. The design's SQL (the guard that
 re-checks the key in D1, the audit event that is also the change feed's outbox, a 46-column row with the org's UUID) costs ${ms(sqlP)} / ${ms(sqlG)} ms over the floor's
 minimal statements here, where SQLite runs in the same process; on Cloudflare that work runs in D1, not in the Worker.
 The peer issues a lighter variant of the same SQL (43 columns, no org subquery, a guard that checks fewer key fields).
@@ -891,6 +891,15 @@ The peer issues a lighter variant of the same SQL (43 columns, no org subquery, 
   \`CODE_SECRET\`, \`ALLOW_HTTP_WEBHOOKS\`) and which optional bindings exist cross once per isolate.
 - \`/openapi.json\` is a Workers Static Asset (\`[assets]\`, read through the \`ASSETS\` binding), no longer in the wasm.
 - D1 results cross as the rows and \`served_by_*\` only, and skip the \`normalize_row\` pass that JSON text does not need.
+  A row stays the text D1 sent until it is read (\`store::Row\`): a \`users\` row decodes straight into \`User\`, where it
+  was first parsed into a 46-member map (about a third of the wasm's time per request; GET −18% in the wasm loop).
+- The calls one step makes cross together (\`{"op":"many"}\`, made side by side by the host, each reply woken in its
+  slot): a change-feed dispatch makes its webhook attempts six at a time on the edge, as it did on the workers-rs shell.
+- RFC 3339 date-times and dates are read and written by \`values::instant\` (70 lines) instead of the \`time\` crate:
+  66 KB less wasm; a write's tag and event id come from one Web Crypto call instead of two.
+- The bench itself: floor+sql and host-only replayed the traced PATCH's event id, which \`user_events\`' unique index
+  refused, so every replayed PATCH batch failed and rolled back (the "non-2xx" of earlier runs) and floor+sql's PATCH
+  was cheaper than the work it stands for; they now make up a fresh tag and event id per request, as users-edge does.
 - D1 read replication through the Sessions API (docs/read-replication.md): each request opens one session where
   \`src/consistency.rs\` decides; every response carries \`X-D1-Bookmark\` (exposed to browsers).
 
@@ -918,14 +927,17 @@ The peer issues a lighter variant of the same SQL (43 columns, no org subquery, 
 1. **The wasm is ${kb(R.sizes.wasm.gzip)} gzip, far over the 250 KiB target.** It was 290 KiB on this branch before the merge of
    main; main's own wasm (worker crate shell) is 550 KiB. What main added since — SCIM, the change feed, key scopes and
    rotation, the operator's lifecycle, canonical email and username keys over ICU4X (normaliser, properties, IDNA
-   data) — is the growth: by the name section of the unoptimised wasm, users-edge's own functions are 451 KB of the
-   1,071 KB of code (the largest: the operator's router 31 KB, SCIM resources 23 KB, \`User\`'s deserialiser 17 KB, the
-   app router 14 KB), \`time\` 61 KB, serde_json 75 KB, url + idna + ICU 73 KB, and data (mostly Unicode tables) 409 KB.
-   Reaching 250 KiB means dropping or replacing features' dependencies (ICU data for identifier keys, \`time\`) in
-   \`src/values\` and \`src/model\`, not the shell.
+   data) — is the growth. By twiggy on the optimised wasm with its names kept (1,180 KB without them): users-edge's own
+   functions 467 KB (one async state machine, the request's whole path inlined into \`Shell::start\`, is 113 KB of it),
+   core + alloc 142 KB, serde_json 91 KB, url + idna + ICU code 71 KB, sha2 19 KB (SHA-512 is for imported
+   \`$pbkdf2-sha512$\` hashes), and data 350 KB, mostly Unicode tables. The Unicode and URL stack alone (the same
+   normaliser, properties, IDNA and URL calls in a wasm of their own, same profile) is 416 KB raw / 131 KB gzip.
+   Reaching 250 KiB means replacing that stack with tables of just the properties RFC 8264/8265 and UTS #46 need, and
+   shrinking users-edge's own code (SCIM and the operator API are most of it), not the shell.
 2. **SQL the peer doesn't run.** Per-dialect column lists (HiEnergy renders 19 of the 46 columns) and a lighter guard
-   would cut both the simulator's share measured above and the row the wasm builds — the largest part of the wasm side. Both live
-   in \`src/store\` and \`src/pipeline\`.
+   would cut both the simulator's share measured above and the row the wasm reads and decodes. Both live in
+   \`src/store\` and \`src/pipeline\`. The event's snapshot of the user (the feed's payload, a 46-member
+   \`json_object\`) and its per-org \`seq\` are SQL the peer's audit row doesn't carry.
 3. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and
    ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI: wasm has no SHA instructions, the hash crates already build at \`opt-level = 3\`
    (kept through this change), and sha2 0.10 has no wasm SIMD backend to turn on; nothing else was tried to narrow it.

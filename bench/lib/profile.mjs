@@ -84,8 +84,8 @@ export function selfTimes(profile) {
 /** Which part of the wasm side a sampled function belongs to (names from the wasm's name section). */
 export const WASM_PARTS = [
   ["the glue's copies across the boundary (JavaScript)", (r) => /glue\.js$/.test(r.url) || /^js-to-wasm|^wasm-to-js/.test(r.functionName)],
-  ["the row turned into a `User` (its derived deserialiser)", (r) => /model::user|User::from_row|FieldVisitor/.test(r.functionName)],
-  ["the D1 answer parsed into 46-column row maps (serde_json, BTreeMap)", (r) => /edge::wire|btree|serde_json::de|serde_json::value::de|MapAccess|deserialize_(any|str|map|seq)|next_key_seed|visit_(map|seq)|from_utf8|Utf8Chunks/.test(r.functionName)],
+  ["the row turned into a `User` (its derived deserialiser's own code)", (r) => /model::user|User::from_row|FieldVisitor/.test(r.functionName)],
+  ["JSON read in (D1's answer, the row's 46 fields, the body) and the JSON maps built either way (serde_json de, BTreeMap)", (r) => /edge::wire|btree|serde_json::de|serde_json::value::de|MapAccess|deserialize_(any|str|map|seq)|next_key_seed|visit_(map|seq)|from_utf8|Utf8Chunks/.test(r.functionName)],
   ["rendering and writing JSON out (serde_json ser, fmt)", (r) => /serde_json::ser|Serialize|serialize|fmt::|format_escaped|to_string|Display/.test(r.functionName)],
   ["the allocator and drops", (r) => /dlmalloc|__rust_alloc|__rdl_|__rust_dealloc|__rust_realloc|raw_vec|drop_in_place|Drop>::drop|memcpy|memmove|memset/.test(r.functionName)],
   ["SHA-256 of the API key", (r) => /sha2|digest|block_buffer/.test(r.functionName)],

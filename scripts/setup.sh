@@ -5,7 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-WORKER_BUILD_VERSION=0.8.7
 # wasm-bindgen CLI must match the wasm-bindgen crate in Cargo.lock exactly.
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
 
@@ -23,13 +22,8 @@ for component in rustfmt clippy; do
   fi
 done
 
-if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
-  step "worker-build $WORKER_BUILD_VERSION (about 5 minutes)"
-  cargo install worker-build --version "$WORKER_BUILD_VERSION" --force
-fi
-
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-  # The prebuilt download worker-build would try comes from GitHub, which is unreachable here.
+  # From crates.io: the prebuilt binaries are on GitHub, which is unreachable here.
   # (--locked fails on a yanked transitive crate, so it is left off.)
   step "wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes)"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force

@@ -920,6 +920,10 @@ The peer issues a lighter variant of the same SQL (43 columns, no org subquery, 
 - *\`idna_adapter\` 1.1 (unicode-rs tables instead of ICU4X)*: 64 KB *more* gzip.
 - *Building each row's map in one go* (columns collected, sorted, bulk-built) instead of inserting them as parsed:
   no difference in the wasm loop (GET 83 vs 83 µs/req under load); dropped.
+- *Each dialect's future behind a \`Box<dyn Future>\`* in the router, so the request's path is no longer one 113 KB
+  async state machine (\`Shell::start\`) that the runtime compiles whole on the first request: the largest function
+  became the operator API's (53 KB), the wasm grew 1 KB, and neither the first request after start (86 vs 87 ms, 9
+  cold starts each, A/B alternated) nor the wasm loop moved; reverted.
 - *Replies as UTF-8 bytes (\`TextEncoder\`) instead of strings*: wasm-bindgen copies an ASCII string in with a JIT-compiled
   loop, which the profile showed at 5% of the loop; bytes were no faster (GET 90 vs 87 µs/req under load); kept strings.
 

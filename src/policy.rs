@@ -2,7 +2,7 @@
 //! permission matrix can be tested exhaustively); the core invariants in `Field` and here sit on
 //! top and no table can relax them.
 
-use crate::model::{Field, Role};
+use crate::model::{Field, Role, Shown};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -15,13 +15,15 @@ pub enum Access {
     SelfWithProof,
 }
 
-/// One dialect's write rules.
+/// One dialect's write rules, and which of a user's fields its reads and writes hand back.
 #[derive(Debug)]
 pub struct Rules {
     pub dialect: &'static str,
     /// Every key of this API is a site-admin key (Konstantly): a user key is refused outright.
     pub admin_keys_only: bool,
     pub fields: &'static [(Field, Access)],
+    /// What the dialect renders of a user (`read_user`, `update_user`).
+    pub shown: Shown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +84,7 @@ mod tests {
         dialect: "test",
         admin_keys_only: false,
         fields: &[(Field::Name, Access::SelfService), (Field::Admin, Access::SelfService), (Field::Email, Access::AdminOnly)],
+        shown: Shown::All,
     };
 
     #[test]
@@ -99,7 +102,12 @@ mod tests {
 
     #[test]
     fn proof_opens_self_with_proof_fields_to_the_user_only() {
-        static R: Rules = Rules { dialect: "t", admin_keys_only: false, fields: &[(Field::Password, Access::SelfWithProof)] };
+        static R: Rules = Rules {
+            dialect: "t",
+            admin_keys_only: false,
+            fields: &[(Field::Password, Access::SelfWithProof)],
+            shown: Shown::All,
+        };
         assert_eq!(R.authorize(Role::User, true, &[Field::Password], true), Ok(()));
         assert_eq!(R.authorize(Role::User, true, &[Field::Password], false), Err(Denial::Fields(vec![Field::Password])));
         assert_eq!(R.authorize(Role::Admin, false, &[Field::Password], false), Ok(()));

@@ -4,7 +4,7 @@
 use super::{respond, NullMeans, Reader};
 use crate::error::{Failure, FieldError, HttpError, Refusal};
 use crate::http::{Request, Response};
-use crate::model::{Field, Principal, Scope, Target, User, UserPatch};
+use crate::model::{Field, Principal, Scope, Shown, Target, User, UserPatch};
 use crate::pipeline;
 use crate::platform::{Ctx, Platform};
 use crate::policy::{Access::*, Denial, Rules};
@@ -34,6 +34,24 @@ pub static RULES: Rules = Rules {
         (Field::PublisherType, AdminOnly),
         (Field::Password, AdminOnly),
     ],
+    // `render_user`'s fields beyond the pipeline's own.
+    shown: Shown::Only(&[
+        "name",
+        "given_name",
+        "family_name",
+        "linkedin_profile_url",
+        "role_title",
+        "based_in",
+        "admin",
+        "auth0_uid",
+        "publisher_id",
+        "agency_id",
+        "network_id",
+        "advertiser_id",
+        "payment_date",
+        "company_type",
+        "publisher_type",
+    ]),
 };
 
 /// HiEnergy's field names are the canonical ones.

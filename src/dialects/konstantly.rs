@@ -5,7 +5,7 @@
 use super::{respond, NullMeans, Reader};
 use crate::error::{Failure, FieldError, HttpError, Refusal};
 use crate::http::{json_body, parse_if_match, Request, Response};
-use crate::model::{Field, Principal, Scope, Target, User, UserPatch};
+use crate::model::{Field, Principal, Scope, Shown, Target, User, UserPatch};
 use crate::pipeline::{self, UpdateCommand};
 use crate::platform::{Ctx, Platform};
 use crate::policy::{Access::*, Rules};
@@ -27,6 +27,8 @@ pub static RULES: Rules = Rules {
         (Field::FromApi, AdminOnly),
         (Field::Attributes, AdminOnly),
     ],
+    // `render_user`'s fields beyond the pipeline's own.
+    shown: Shown::Only(&["name", "role_title", "based_in", "bio", "timezone", "role_alias", "from_api", "attributes"]),
 };
 
 pub fn wire_name(field: Field) -> &'static str {

@@ -56,3 +56,85 @@ pub async fn read_or_patch<P: Platform>(
     let precondition = parse_if_match(req.header("if-match"));
     Ok(pipeline::update_user(cx, rules, who, UpdateCommand { target, patch, precondition }).await?.user)
 }
+
+/// A dialect reads only the columns it shows (`Rules::shown`): whatever it renders, rendered
+/// from just those columns, must be what it renders from all of them.
+#[cfg(test)]
+mod shown_columns {
+    use super::*;
+    use crate::model::{Shown, ALWAYS_SHOWN};
+    use serde_json::{Map, Value};
+
+    /// A `users` row with every column set, each to a value no default could stand in for.
+    fn full_row() -> Map<String, Value> {
+        let row: Value = serde_json::from_str(
+            r#"{
+            "id": 41, "uuid": "5a3f0c8e-0000-4000-8000-000000000041", "org_id": 7,
+            "org_uuid": "0b7c5a1e-4c1b-4f55-9d57-000000000007", "username": "uma", "email": "uma@example.com",
+            "email_verified": 1, "phone": "+14155550100", "phone_verified": 1, "name": "Uma Ude", "given_name": "Uma",
+            "family_name": "Ude", "nick_name": "U", "preferred_language": "de-CH", "gender": "female",
+            "role_title": "Engineer", "based_in": "Paris, FR", "linkedin_profile_url": "https://www.linkedin.com/in/uma",
+            "picture": "https://img.example/u.png", "company": "Acme", "website": "https://uma.example", "country": "FR",
+            "bio": "Hi.", "timezone": "Europe/Paris", "admin": 1, "auth0_uid": "auth0|41", "publisher_id": 11,
+            "agency_id": 12, "network_id": 13, "advertiser_id": 14, "payment_date": "2026-02-28",
+            "company_type": "agency", "publisher_type": "blog", "role_alias": "eng", "from_api": 1,
+            "attributes": "{\"team\":\"core\"}", "password_set": 1, "password_change_required": 1, "deactivated": 1,
+            "consented_at": "2023-11-07T05:31:56Z", "consent_method": "opt-in", "external_id": "ext-41",
+            "scim": "{\"title\":\"x\"}", "version": 9, "created_at": "2026-01-01T00:00:00.000Z",
+            "updated_at": "2026-01-02T00:00:00.000Z"
+        }"#,
+        )
+        .unwrap();
+        row.as_object().cloned().unwrap()
+    }
+
+    /// The user a row of these columns decodes to, through D1's text as in production.
+    fn user(row: Map<String, Value>) -> User {
+        let row: crate::store::Row = serde_json::from_str(&Value::Object(row).to_string()).unwrap();
+        crate::pipeline::user_of(&row).unwrap()
+    }
+
+    fn alike(rules: &Rules, render: impl Fn(&User) -> Response) {
+        let Shown::Only(own) = rules.shown else { return };
+        let full = full_row();
+        let names: Vec<&str> = ALWAYS_SHOWN.iter().chain(own).copied().collect();
+        for name in &names {
+            assert!(full.contains_key(*name), "{}: {name} is not a users column", rules.dialect);
+        }
+        let trimmed: Map<String, Value> =
+            full.iter().filter(|(k, _)| names.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let (a, b) = (render(&user(full)), render(&user(trimmed)));
+        assert_eq!(
+            (a.status, &a.headers, String::from_utf8_lossy(&a.body)),
+            (b.status, &b.headers, String::from_utf8_lossy(&b.body)),
+            "{}",
+            rules.dialect
+        );
+        // The SQL names the same columns.
+        let sql = crate::store::users::columns(rules.shown);
+        assert_eq!(sql.split(", ").count(), names.len(), "{}: {sql}", rules.dialect);
+    }
+
+    #[test]
+    fn each_dialect_renders_from_its_columns_what_it_renders_from_all() {
+        alike(&hienergy::RULES, hienergy::render_ok);
+        alike(&upsun::RULES, upsun::render_ok);
+        alike(&konstantly::RULES, konstantly::render_ok);
+        alike(&zitadel::RULES, |u| zitadel::render_update_human(u, Some("c1"), Some("c2")));
+        alike(&zitadel::RULES, |u| zitadel::render_update_user(u, None, None));
+        alike(&zitadel::RULES, zitadel::render_details);
+        alike(&zitadel::RULES, |u| zitadel::render_password_reset(u, Some("c3")));
+        assert_eq!((scim::RULES.shown, operator::RULES.shown), (Shown::All, Shown::All), "they show everything");
+    }
+
+    /// The check above has teeth: a field left out of a dialect's list does change what it renders.
+    #[test]
+    fn a_column_left_out_would_show() {
+        static NARROW: Rules = Rules { dialect: "narrow", admin_keys_only: false, fields: &[], shown: Shown::Only(&["name"]) };
+        let full = full_row();
+        let trimmed: Map<String, Value> =
+            full.iter().filter(|(k, _)| *k != "based_in").map(|(k, v)| (k.clone(), v.clone())).collect();
+        assert_ne!(hienergy::render_ok(&user(full)).body, hienergy::render_ok(&user(trimmed)).body);
+        assert_eq!(crate::store::users::columns(NARROW.shown).split(", ").count(), ALWAYS_SHOWN.len() + 1);
+    }
+}

@@ -8,7 +8,7 @@
 use super::{problem, respond, NullMeans, Reader};
 use crate::error::{Failure, HttpError, Refusal};
 use crate::http::{Request, Response};
-use crate::model::{Field, Patch, Principal, Scope, Target, User, UserPatch};
+use crate::model::{Field, Patch, Principal, Scope, Shown, Target, User, UserPatch};
 use crate::pipeline;
 use crate::platform::{Ctx, Platform};
 use crate::policy::{Access::*, Rules};
@@ -27,6 +27,21 @@ pub static RULES: Rules = Rules {
         (Field::Website, SelfService),
         (Field::Country, SelfService),
     ],
+    // `render_user`'s fields beyond the pipeline's own.
+    shown: Shown::Only(&[
+        "org_uuid",
+        "username",
+        "email_verified",
+        "given_name",
+        "family_name",
+        "picture",
+        "company",
+        "website",
+        "country",
+        "deactivated",
+        "consented_at",
+        "consent_method",
+    ]),
 };
 
 pub fn wire_name(field: Field) -> &'static str {

@@ -11,7 +11,7 @@ pub use key::{utc_millis, KeyRequest, Scope, Scopes};
 pub use lifecycle::{Action, CodeKind, NewUser, UserListing};
 pub use patch::{NewPassword, NewSecret, PasswordChange, Patch, Proof, UserPatch, Verification};
 pub use scim_document::ScimDocument;
-pub use user::User;
+pub use user::{Shown, User, ALWAYS_SHOWN};
 
 /// Every canonical field a dialect can write. Its name is the canonical (snake_case) JSON name,
 /// used by the operator API and in audit events.

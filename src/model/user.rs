@@ -1,9 +1,24 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// Which of a user's fields a read returns: all, or those a dialect renders on top of
+/// `ALWAYS_SHOWN`. `store::users` selects just those columns, so a dialect that renders 19 of the
+/// 46 reads, carries and decodes a row of 26; the fields left out keep their defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Shown {
+    #[default]
+    All,
+    Only(&'static [&'static str]),
+}
+
+/// What the pipeline itself reads of every user it returns: ids and org (a code's message and
+/// link), the email (a password reset's recipient), the version and dates (ETags, ZITADEL's details).
+pub const ALWAYS_SHOWN: [&str; 7] = ["id", "uuid", "org_id", "email", "version", "created_at", "updated_at"];
+
 /// A user as stored. Built from a `users` row (D1 gives flags as 0/1); its `Serialize` is the
 /// canonical snake_case shape of the operator API. The password hash is not part of it: reads
 /// return only whether one is set (`store::users::COLUMNS`).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
 pub struct User {
     pub id: i64,
     pub uuid: String,

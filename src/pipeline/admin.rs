@@ -4,6 +4,7 @@
 use super::auth::{cache_principal, principal_of};
 use crate::apikey::{self, NewKey};
 use crate::error::Failure;
+use crate::model::Shown;
 use crate::model::{KeyRequest, Principal, Scopes, Target};
 use crate::platform::{Ctx, Platform};
 use crate::store::keys::{NewKeyRow, Owner};
@@ -135,7 +136,7 @@ pub async fn list_keys<P: Platform>(
     if rows.is_empty() {
         // No keys, or no such user/org within reach: a user must exist to have none.
         if let Owner::User(id) = owner {
-            let user = super::guard::read_within_reach(cx, who, &Target::Id(id)).await?;
+            let user = super::guard::read_within_reach(cx, who, &Target::Id(id), Shown::All).await?;
             if scope.is_some_and(|o| o != user.org_id) {
                 return Err(Failure::NotFound);
             }

@@ -49,7 +49,9 @@ pub async fn pull<P: Platform>(
 /// An event as the feed shows it. `code`: the code and link of a code event, for a webhook
 /// delivery only; the pull feed and the audit trail never carry them.
 pub fn render(row: &Row, code: Option<(&str, Option<String>)>) -> Value {
-    let user = row.text("data").and_then(|d| serde_json::from_str::<User>(&d).ok());
+    // A group event's snapshot is the group's; only a user event's is a user.
+    let is_group = row.text("type").is_some_and(|t| t.starts_with("group."));
+    let user = row.text("data").filter(|_| !is_group).and_then(|d| serde_json::from_str::<User>(&d).ok());
     let actor = match (row.int("actor_key_id"), row.int("actor_user_id")) {
         (Some(key_id), Some(user_id)) => json!({"type": "key", "key_id": key_id, "user_id": user_id}),
         _ => json!({"type": "operator"}),
@@ -67,7 +69,7 @@ pub fn render(row: &Row, code: Option<(&str, Option<String>)>) -> Value {
         "fields": row.text("fields").and_then(|f| serde_json::from_str::<Value>(&f).ok()).unwrap_or_else(|| json!([])),
         "user": user.as_ref().map(User::canonical_json),
     });
-    if row.text("type").is_some_and(|t| t.starts_with("group.")) {
+    if is_group {
         event["group"] = group_json(row.text("data").as_deref());
     }
     if detail.get("key_id").is_some() {

@@ -3,6 +3,7 @@
 //! the key first, then the target, then the version.
 
 use crate::error::Failure;
+use crate::model::Shown;
 use crate::model::{Field, KeyPrincipal, Principal, Target, User};
 use crate::platform::{Ctx, Platform};
 use crate::policy::{Denial, Rules};
@@ -35,7 +36,7 @@ fn key_failure(state: KeyState) -> Failure {
 pub(crate) async fn explain_miss<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Failure {
     let Principal::Key(key) = who else {
         // The operator passes every guard: only the target or its version can be missing.
-        return match cx.query(crate::store::users::select(who, target)).await {
+        return match cx.query(crate::store::users::select(who, target, Shown::Only(&[]))).await {
             Ok(rows) if rows.is_empty() => Failure::NotFound,
             Ok(_) => Failure::PreconditionFailed,
             Err(e) => e.into(),
@@ -83,9 +84,14 @@ pub(crate) async fn key_holds<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal) 
     }
 }
 
-/// The target as the caller may see it, or why not.
-pub(crate) async fn read_within_reach<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Result<User, Failure> {
-    match cx.query(crate::store::users::select(who, target)).await?.into_iter().next() {
+/// The target as the caller may see it (the fields `shown`), or why not.
+pub(crate) async fn read_within_reach<P: Platform>(
+    cx: &Ctx<'_, P>,
+    who: &Principal,
+    target: &Target,
+    shown: Shown,
+) -> Result<User, Failure> {
+    match cx.query(crate::store::users::select(who, target, shown)).await?.into_iter().next() {
         Some(row) => super::user_of(&row),
         None => Err(explain_miss(cx, who, target).await),
     }

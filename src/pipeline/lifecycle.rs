@@ -7,6 +7,7 @@ use super::Write;
 use crate::apikey;
 use crate::error::Failure;
 use crate::http::Precondition;
+use crate::model::Shown;
 use crate::model::{Action, Field, NewSecret, NewUser, Principal, Target, User, UserListing};
 use crate::platform::{Ctx, Platform};
 use crate::policy::Rules;
@@ -16,7 +17,7 @@ use crate::store::{codes, keys, users, RowExt};
 /// the operator.
 pub async fn read_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Principal, target: &Target) -> Result<User, Failure> {
     authorize(cx, rules, who, target, &[], false).await?;
-    read_within_reach(cx, who, target).await
+    read_within_reach(cx, who, target, rules.shown).await
 }
 
 /// The org a caller may act in: any for the operator, its own for a key (others are 404).
@@ -85,7 +86,7 @@ pub async fn set_deactivated<P: Platform>(
         Ok((user, _)) => Ok(user),
         // Already in that state: the same answer as a successful change, nothing written.
         Err(Failure::PreconditionFailed) => {
-            let user = read_within_reach(cx, who, target).await?;
+            let user = read_within_reach(cx, who, target, Shown::All).await?;
             let stale = matches!(pre, Some(Precondition::Versions(vs)) if !vs.contains(&user.version));
             if user.deactivated == deactivated && !stale {
                 Ok(user)

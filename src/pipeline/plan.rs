@@ -61,7 +61,7 @@ pub async fn update_user<P: Platform>(
         return Err(Failure::ProofNotAccepted(kind));
     }
     if touched.is_empty() {
-        let user = super::guard::read_within_reach(cx, who, &cmd.target).await?;
+        let user = super::guard::read_within_reach(cx, who, &cmd.target, rules.shown).await?;
         return match &cmd.precondition {
             Some(Precondition::Versions(vs)) if !vs.contains(&user.version) => Err(Failure::PreconditionFailed),
             _ => Ok(Updated { user, email_code: None, phone_code: None }),
@@ -69,6 +69,7 @@ pub async fn update_user<P: Platform>(
     }
     let w = Write::new(cx)?;
     let mut plan = Plan::default();
+    plan.update.returning = rules.shown;
     profile_step(&mut plan, &cmd.patch);
     if cmd.patch.admin.set() == Some(&false) {
         // Demotion retires the user's admin keys for good: promoting it again won't revive them.

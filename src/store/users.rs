@@ -4,7 +4,8 @@
 use super::guard::{precondition, reach};
 use super::{SqlValue, Stmt};
 use crate::http::Precondition;
-use crate::model::{CodeKind, Field, Principal, Target, UserListing};
+use crate::model::{CodeKind, Field, Principal, Shown, Target, UserListing, ALWAYS_SHOWN};
+use std::borrow::Cow;
 
 /// What a user read returns. The password hash stays in D1: only whether one is set comes out.
 pub const COLUMNS: &str = "id, uuid, org_id, (SELECT uuid FROM orgs WHERE orgs.id = users.org_id) AS org_uuid, \
@@ -31,6 +32,18 @@ NULL, 'password_change_required', password_change_required, 'deactivated', deact
 consented_at, 'consent_method', consent_method, 'external_id', external_id, 'scim', scim, 'version', version, 'created_at', \
 created_at, 'updated_at', updated_at)";
 
+/// The columns of a read that shows `shown`: all of `COLUMNS`, or, in `COLUMNS`' order, those
+/// of `ALWAYS_SHOWN` and the dialect's own (each entry's last word is its name or alias).
+pub fn columns(shown: Shown) -> Cow<'static, str> {
+    match shown {
+        Shown::All => Cow::Borrowed(COLUMNS),
+        Shown::Only(own) => {
+            let named = |c: &&str| c.rsplit(' ').next().is_some_and(|name| ALWAYS_SHOWN.contains(&name) || own.contains(&name));
+            Cow::Owned(COLUMNS.split(", ").filter(named).collect::<Vec<_>>().join(", "))
+        }
+    }
+}
+
 /// The column a canonical field is stored in.
 pub fn column(field: Field) -> &'static str {
     match field {
@@ -48,10 +61,10 @@ fn contact_columns(kind: CodeKind) -> (&'static str, &'static str) {
 }
 
 /// A user the caller may see (yourself or, as an admin, anyone in your org; anyone for the operator).
-pub fn select(who: &Principal, t: &Target) -> Stmt {
+pub fn select(who: &Principal, t: &Target, shown: Shown) -> Stmt {
     let mut params = Vec::new();
     let reach_sql = reach(who, t, &mut params);
-    Stmt::new(format!("SELECT {COLUMNS} FROM users WHERE {reach_sql}"), params)
+    Stmt::new(format!("SELECT {} FROM users WHERE {reach_sql}", columns(shown)), params)
 }
 
 /// A condition the update holds only while a proof is still good.
@@ -103,6 +116,8 @@ pub struct Update {
     pub conditions: Vec<Condition>,
     /// With a new password: whether the user must change it at next sign-in.
     pub password_change_required: Option<bool>,
+    /// The columns the updated row comes back with.
+    pub returning: Shown,
 }
 
 /// A column derived from assigned values, and its value.
@@ -169,7 +184,8 @@ pub fn update(who: &Principal, t: &Target, pre: Option<&Precondition>, u: &Updat
     Stmt::new(
         format!(
             "UPDATE users SET {sets_sql}version = version + 1, updated_at = ?, last_write = ? \
-             WHERE {reach_sql}{pre_sql}{cond_sql} RETURNING {COLUMNS}"
+             WHERE {reach_sql}{pre_sql}{cond_sql} RETURNING {}",
+            columns(u.returning)
         ),
         params,
     )

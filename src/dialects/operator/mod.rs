@@ -11,7 +11,7 @@ pub use wire::{parse_new_key, parse_new_org, parse_new_user, parse_patch, parse_
 use super::problem;
 use crate::error::Refusal;
 use crate::http::Response;
-use crate::model::Field;
+use crate::model::{Field, Shown};
 use crate::policy::{Access::AdminOnly, Rules};
 
 /// Everything here is an admin's business: each canonical field that is not a secret, the
@@ -58,6 +58,7 @@ pub static RULES: Rules = Rules {
         (Field::Deactivated, AdminOnly),
         (Field::Password, AdminOnly),
     ],
+    shown: Shown::All,
 };
 
 const STYLE: problem::Style = problem::Style {

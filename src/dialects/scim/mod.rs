@@ -15,7 +15,7 @@ pub mod wire;
 
 pub use routes::serve;
 
-use crate::model::Field;
+use crate::model::{Field, Shown};
 use crate::policy::{Access::AdminOnly, Rules};
 
 /// What SCIM writes: the fields its User maps to, all an org admin's business.
@@ -40,4 +40,5 @@ pub static RULES: Rules = Rules {
         (Field::Scim, AdminOnly),
         (Field::Password, AdminOnly),
     ],
+    shown: Shown::All,
 };

@@ -17,7 +17,7 @@ pub use parse::{parse_password_reset, parse_update, parse_verify};
 pub use render::{details, render_details, render_password_reset, render_update_human, render_update_user};
 pub use routes::{connect, rest, unimplemented};
 
-use crate::model::Field;
+use crate::model::{Field, Shown};
 use crate::policy::{Access::*, Rules};
 
 pub static RULES: Rules = Rules {
@@ -41,6 +41,8 @@ pub static RULES: Rules = Rules {
         (Field::PasswordHashImport, AdminOnly),
         (Field::PasswordCodeReturn, AdminOnly),
     ],
+    // Responses carry `details` (version, dates, org) and codes: the pipeline's own fields.
+    shown: Shown::Only(&[]),
 };
 
 pub fn wire_name(field: Field) -> &'static str {

@@ -870,10 +870,11 @@ host's own clock the wasm calls of a real request take ${ms(wip.patch_ms)} / ${m
 same calls in a hot loop and ${ms(R.native_pipeline.patch_us / 1000)} / ${ms(R.native_pipeline.get_us / 1000)} ms for the Rust natively. Run once per request, between the
 runtime's and the simulators' work, the wasm's code runs cold — in the loop too, the first hundred iterations cost about
 four times the steady state (a side measurement) — which suggests that what a request pays for is how much code it runs
-(reading a 46-column row, rendering), not how many times it crosses the boundary. The design's SQL (the guard that
-re-checks the key in D1, the audit event that is also the change feed's outbox, a 46-column row with the org's UUID) costs ${ms(sqlP)} / ${ms(sqlG)} ms over the floor's
+(reading the row, rendering), not how many times it crosses the boundary. The design's SQL (the guard that
+re-checks the key in D1, the audit event that is also the change feed's outbox and carries a snapshot of the user) costs ${ms(sqlP)} / ${ms(sqlG)} ms over the floor's
 minimal statements here, where SQLite runs in the same process; on Cloudflare that work runs in D1, not in the Worker.
-The peer issues a lighter variant of the same SQL (43 columns, no org subquery, a guard that checks fewer key fields).
+The peer issues a lighter variant of the same SQL (an audit row without the snapshot and \`seq\`, a guard that checks fewer
+key fields, 43 columns back where users-edge now reads the 22 HiEnergy renders).
 
 **What changed in the shell (issue 13).**
 - One crossing per step instead of one per header, column, promise and closure: the JavaScript host
@@ -893,6 +894,9 @@ The peer issues a lighter variant of the same SQL (43 columns, no org subquery, 
 - D1 results cross as the rows and \`served_by_*\` only, and skip the \`normalize_row\` pass that JSON text does not need.
   A row stays the text D1 sent until it is read (\`store::Row\`): a \`users\` row decodes straight into \`User\`, where it
   was first parsed into a 46-member map (about a third of the wasm's time per request; GET −18% in the wasm loop).
+- Each dialect reads the columns it renders (\`Rules::shown\`; SCIM and the operator API read all 46): HiEnergy's GET
+  and PATCH return 22, ZITADEL's 7. The row D1 builds, the host serialises and the wasm decodes shrinks with it
+  (GET −13% in the wasm loop). A test renders every dialect from its columns and from all and wants the same bytes.
 - The calls one step makes cross together (\`{"op":"many"}\`, made side by side by the host, each reply woken in its
   slot): a change-feed dispatch makes its webhook attempts six at a time on the edge, as it did on the workers-rs shell.
 - RFC 3339 date-times and dates are read and written by \`values::instant\` (70 lines) instead of the \`time\` crate:
@@ -938,11 +942,12 @@ The peer issues a lighter variant of the same SQL (43 columns, no org subquery, 
    normaliser, properties, IDNA and URL calls in a wasm of their own, same profile) is 416 KB raw / 131 KB gzip.
    Reaching 250 KiB means replacing that stack with tables of just the properties RFC 8264/8265 and UTS #46 need, and
    shrinking users-edge's own code (SCIM and the operator API are most of it), not the shell.
-2. **SQL the peer doesn't run.** Per-dialect column lists (HiEnergy renders 19 of the 46 columns) and a lighter guard
-   would cut both the simulator's share measured above and the row the wasm reads and decodes. Both live in
-   \`src/store\` and \`src/pipeline\`. The event's snapshot of the user (the feed's payload, a 46-member
-   \`json_object\`) and its per-org \`seq\` are SQL the peer's audit row doesn't carry.
-3. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and
+2. **SQL the peer doesn't run.** The event's snapshot of the user (the feed's payload, a 46-member \`json_object\`)
+   and its per-org \`seq\` are SQL the peer's audit row doesn't carry; they are the change feed's design (the event is
+   written in the change's own batch), and on Cloudflare they cost D1, not the Worker.
+3. **Rendering.** Responses are built as \`serde_json::Value\` maps (\`json!\`) and then written out: about 15% of the
+   wasm side. Serialising borrowed structs straight to text would skip the maps.
+4. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and
    ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI: wasm has no SHA instructions, the hash crates already build at \`opt-level = 3\`
    (kept through this change), and sha2 0.10 has no wasm SIMD backend to turn on; nothing else was tried to narrow it.
 `;

@@ -723,3 +723,41 @@ fn group_changes_are_events_in_the_feed() {
     let seqs: Vec<i64> = events.iter().filter_map(|e| e["seq"].as_i64()).collect();
     assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
 }
+
+/// A body of only whitespace is not JSON: `invalidSyntax`, never an empty SearchRequest (which
+/// would list everyone) or an empty resource. No body at all is a `.search` without parameters.
+/// (Schemathesis sent `POST /Groups/.search` with a body of one newline.)
+#[test]
+fn a_blank_body_is_invalid_syntax_not_an_empty_request() {
+    let c = cast();
+    let send = |method: &str, path: &str, bytes: &[u8]| {
+        let headers = [
+            ("authorization", format!("Bearer {}", c.key)),
+            ("content-type", "application/scim+json".to_string()),
+            ("host", "127.0.0.1:8787".to_string()),
+        ];
+        let req = users_edge::http::Request {
+            method: method.into(),
+            path: format!("/scim/v2{path}"),
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            body: users_edge::http::Body::Bytes(bytes.to_vec()),
+        };
+        let raw = pollster::block_on(users_edge::app::handle(&c.svc.platform, req));
+        (raw.status, serde_json::from_slice::<Value>(&raw.body).unwrap_or(Value::Null))
+    };
+    for (method, path) in
+        [("POST", "/.search"), ("POST", "/Users/.search"), ("POST", "/Groups/.search"), ("POST", "/Users"), ("POST", "/Groups")]
+    {
+        for blank in [&b"\n"[..], b" ", b"  \r\n\t"] {
+            let (status, body) = send(method, path, blank);
+            assert_eq!((status, body["scimType"].as_str()), (400, Some("invalidSyntax")), "{method} {path} {blank:?}: {body}");
+        }
+    }
+    for path in ["/.search", "/Users/.search", "/Groups/.search"] {
+        let (status, body) = send("POST", path, b"");
+        assert_eq!(status, 200, "no body: a search without parameters: {body}");
+        assert!(body["totalResults"].as_i64().is_some(), "{body}");
+    }
+    assert_eq!(send("POST", "/Users/.search", b"").1["totalResults"], 2, "the org's admin and uma");
+    assert_eq!(send("POST", "/Users", b"").0, 400, "a user needs a body");
+}

@@ -7,7 +7,7 @@ use super::errors::{render, ScimError, CONTENT_TYPE};
 use super::schema::{ResourceType, GROUP, USER};
 use super::{filter, patch, resource, wire, RULES};
 use crate::error::{Failure, FieldError};
-use crate::http::{json_body, parse_if_match, Precondition, Request, Response};
+use crate::http::{json_body, parse_if_match, Body, Precondition, Request, Response};
 use crate::model::filter::AttrPath;
 use crate::model::{KeyPrincipal, NewUser, Principal, Role, Scope, Target, User};
 use crate::pipeline::{self, Listing, Member, UpdateCommand};
@@ -101,7 +101,14 @@ fn with_etag(status: u16, body: &Value, version: i64) -> Response {
     ok(status, body).with_header("etag", wire::etag(version))
 }
 
+/// The request's JSON body; none at all reads as `{}` (a `.search` without a body is a search
+/// with no parameters). Bytes that are only whitespace are not JSON (RFC 8259 needs a value), so
+/// here they are `invalidSyntax` — not the empty object they are for the REST dialects'
+/// curl-shaped clients, and never a search that lists everyone.
 fn body(req: &Request) -> Result<Value, ScimError> {
+    if matches!(&req.body, Body::Bytes(b) if !b.is_empty() && b.iter().all(u8::is_ascii_whitespace)) {
+        return Err(ScimError::bad("invalidSyntax", "the body is not JSON"));
+    }
     Ok(json_body(req)?)
 }
 

@@ -2,8 +2,8 @@
 // its own. Per request it sends the method, path, the headers the core reads and the body into the
 // wasm as one buffer, then performs the platform calls the wasm hands out — each a JSON line naming
 // the binding, the method and its arguments (or several such calls together, `many`) — and returns
-// each answer as one string, until the wasm hands out the response. The feed's queue consumer and Cron sweep run the same way from
-// `dispatch`. What the wasm leaves for after the response (`later`) runs under `waitUntil`.
+// each answer as one string, until the wasm hands out the response. The feed's queue consumer and
+// Cron sweep run the same way from `dispatch`. What the wasm leaves for after the response (`later`) runs under `waitUntil`.
 // `scripts/build.sh` bundles this file with the wasm-bindgen glue into build/index.js.
 import wasmModule from "./index_bg.wasm";
 import { initSync, describe, configure, start, dispatch, resume, __wbg_reset_state } from "./bindgen/glue.js";

@@ -2,6 +2,7 @@
 //! working. Both travel in the KV entry so the hot path decides without D1, and the write's
 //! guard re-checks them in D1 (docs/ARCHITECTURE.md, "API keys").
 
+use crate::values::instant::Instant;
 use serde::{Deserialize, Serialize};
 
 /// An API a key may call, or `read`: GETs only.
@@ -103,8 +104,12 @@ pub struct KeyRequest {
 /// Parse an RFC 3339 date-time into the stored UTC form (`2026-01-02T03:04:05.000Z`); the one
 /// place a timestamp is normalised, because expiry is compared as text in D1.
 pub fn utc_millis(s: &str) -> Option<String> {
-    let ms = crate::values::instant::parse_rfc3339(s)?.unix_millis();
-    (0..=253_402_300_799_999).contains(&ms).then(|| crate::values::rfc3339_millis(ms))
+    crate::values::instant::parse_rfc3339(s).and_then(utc_millis_of)
+}
+
+/// `utc_millis` of an instant already parsed: `None` before 1970 or past year 9999.
+pub fn utc_millis_of(t: Instant) -> Option<String> {
+    (0..=253_402_300_799_999).contains(&t.unix_millis()).then(|| t.utc_text())
 }
 
 #[cfg(test)]

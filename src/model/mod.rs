@@ -7,7 +7,7 @@ mod patch;
 mod scim_document;
 mod user;
 
-pub use key::{utc_millis, KeyRequest, Scope, Scopes};
+pub use key::{utc_millis, utc_millis_of, KeyRequest, Scope, Scopes};
 pub use lifecycle::{Action, CodeKind, NewUser, UserListing};
 pub use patch::{NewPassword, NewSecret, PasswordChange, Patch, Proof, UserPatch, Verification};
 pub use scim_document::ScimDocument;

@@ -4,8 +4,7 @@
 use super::auth::{cache_principal, principal_of};
 use crate::apikey::{self, NewKey};
 use crate::error::Failure;
-use crate::model::Shown;
-use crate::model::{KeyRequest, Principal, Scopes, Target};
+use crate::model::{KeyRequest, Principal, Scopes, Shown, Target};
 use crate::platform::{Ctx, Platform};
 use crate::store::keys::{NewKeyRow, Owner};
 use crate::store::{events, keys, orgs, Row, RowExt};

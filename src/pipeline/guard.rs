@@ -3,8 +3,7 @@
 //! the key first, then the target, then the version.
 
 use crate::error::Failure;
-use crate::model::Shown;
-use crate::model::{Field, KeyPrincipal, Principal, Target, User};
+use crate::model::{Field, KeyPrincipal, Principal, Shown, Target, User};
 use crate::platform::{Ctx, Platform};
 use crate::policy::{Denial, Rules};
 use crate::store::guard::{self as store_guard, KeyState};

@@ -59,8 +59,7 @@ impl Write {
         // One call for both: each is a crossing to the host's Web Crypto on the edge.
         let random = cx.random::<32>()?;
         let (tag, id) = random.split_at(16);
-        let event_id = uuid::Builder::from_random_bytes(id.try_into().unwrap_or_default()).into_uuid().to_string();
-        Ok(Self { now: now_rfc3339(cx), tag: crate::apikey::hex(tag), event_id })
+        Ok(Self { now: now_rfc3339(cx), tag: crate::apikey::hex(tag), event_id: uuid_of(id.try_into().unwrap_or_default()) })
     }
 
     /// The write's event row: what happened, through which API, to which fields.
@@ -121,5 +120,10 @@ pub(crate) fn now_rfc3339<P: Platform>(cx: &Ctx<'_, P>) -> String {
 }
 
 pub(crate) fn new_uuid<P: Platform>(cx: &Ctx<'_, P>) -> Result<String, Failure> {
-    Ok(uuid::Builder::from_random_bytes(cx.random::<16>()?).into_uuid().to_string())
+    Ok(uuid_of(cx.random::<16>()?))
+}
+
+/// A version 4 UUID from 16 random bytes.
+fn uuid_of(random: [u8; 16]) -> String {
+    uuid::Builder::from_random_bytes(random).into_uuid().to_string()
 }

@@ -327,7 +327,7 @@ fn wildcard(op: CompareOp, escaped: &str, any: &str) -> String {
 
 /// An RFC 3339 date-time as the store writes it: UTC, milliseconds, `Z`.
 fn parse_date_time(s: &str) -> Option<String> {
-    Some(crate::values::rfc3339_millis(crate::values::instant::parse_rfc3339(s)?.unix_millis()))
+    crate::values::instant::parse_rfc3339(s).map(crate::values::instant::Instant::utc_text)
 }
 
 #[cfg(test)]

@@ -87,9 +87,7 @@ impl Row {
     pub fn into_map(mut self) -> Map<String, Value> {
         std::mem::take(self.deref_mut())
     }
-}
 
-impl Row {
     fn map(&self) -> &Map<String, Value> {
         self.map.get_or_init(|| self.raw.as_ref().and_then(|raw| serde_json::from_str(raw.get()).ok()).unwrap_or_default())
     }

@@ -19,6 +19,11 @@ impl Instant {
     pub fn unix_millis(self) -> i64 {
         self.unix_seconds * 1000 + i64::from(self.nanos / 1_000_000)
     }
+
+    /// As the store writes instants: UTC, milliseconds, `Z` (`format_millis`).
+    pub fn utc_text(self) -> String {
+        format_millis(self.unix_millis())
+    }
 }
 
 /// A calendar date: year, month (1–12), day (1–31).

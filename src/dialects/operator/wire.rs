@@ -4,7 +4,7 @@ use crate::dialects::{NullMeans, Reader};
 use crate::error::Failure;
 use crate::feed::endpoint::WebhookUrl;
 use crate::feed::event::EventFilter;
-use crate::model::{utc_millis, KeyRequest, NewUser, PasswordChange, Patch, Scope, Scopes, User, UserListing, UserPatch};
+use crate::model::{utc_millis_of, KeyRequest, NewUser, PasswordChange, Patch, Scope, Scopes, User, UserListing, UserPatch};
 use crate::store::keys::Owner;
 use crate::values::{
     Attributes, ConsentMethod, CountryCode, Date, Email, ExternalId, Gender, HttpUrl, LanguageTag, LongText, Phone, ShortText,
@@ -135,7 +135,7 @@ pub fn parse_new_key(body: Value) -> Result<KeyRequest, Failure> {
 /// in the past: refused as such, not as malformed.
 fn expiry(s: &str) -> Result<String, String> {
     let parsed = crate::values::instant::parse_rfc3339(s).ok_or_else(|| "must be an RFC 3339 date-time".to_string())?;
-    utc_millis(s).ok_or_else(|| {
+    utc_millis_of(parsed).ok_or_else(|| {
         if parsed.unix_seconds < 0 { "must be in the future" } else { "must be an RFC 3339 date-time" }.to_string()
     })
 }

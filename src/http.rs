@@ -73,13 +73,14 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn json(status: u16, body: &Value) -> Self {
+    /// A JSON body: a `Value`, or a borrowed wire struct written straight out (no map between).
+    pub fn json(status: u16, body: &impl serde::Serialize) -> Self {
         Self::typed(status, "application/json", body)
     }
     pub fn problem(status: u16, body: &Value) -> Self {
         Self::typed(status, "application/problem+json", body)
     }
-    pub fn typed(status: u16, content_type: &str, body: &Value) -> Self {
+    pub fn typed(status: u16, content_type: &str, body: &impl serde::Serialize) -> Self {
         Self {
             status,
             headers: vec![("content-type".into(), content_type.into())],

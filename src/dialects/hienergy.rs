@@ -9,6 +9,7 @@ use crate::pipeline;
 use crate::platform::{Ctx, Platform};
 use crate::policy::{Access::*, Denial, Rules};
 use crate::values::{Date, Email, ExternalId, HttpUrl, ShortText};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 /// The seed: a user changes only its own profile; an admin also the rest.
@@ -116,32 +117,63 @@ pub fn parse_patch(body: Value) -> Result<UserPatch, Failure> {
     }
 }
 
-pub fn render_user(u: &User) -> Value {
-    json!({
-        "id": u.id,
-        "email": u.email,
-        "name": u.name,
-        "given_name": u.given_name,
-        "family_name": u.family_name,
-        "linkedin_profile_url": u.linkedin_profile_url,
-        "role_title": u.role_title,
-        "based_in": u.based_in,
-        "admin": u.admin,
-        "auth0_uid": u.auth0_uid,
-        "publisher_id": u.publisher_id,
-        "agency_id": u.agency_id,
-        "network_id": u.network_id,
-        "advertiser_id": u.advertiser_id,
-        "payment_date": u.payment_date,
-        "company_type": u.company_type,
-        "publisher_type": u.publisher_type,
-        "created_at": u.created_at,
-        "updated_at": u.updated_at,
-    })
+/// HiEnergy's user, borrowed from the `User` and written straight out: no map is built per
+/// response. The fields are in alphabetical order, the order of `json!`'s sorted map that
+/// rendered it before, so the bytes a client sees did not change.
+#[derive(Serialize)]
+pub struct WireUser<'a> {
+    admin: bool,
+    advertiser_id: Option<i64>,
+    agency_id: Option<i64>,
+    auth0_uid: Option<&'a str>,
+    based_in: Option<&'a str>,
+    company_type: Option<&'a str>,
+    created_at: &'a str,
+    email: &'a str,
+    family_name: Option<&'a str>,
+    given_name: Option<&'a str>,
+    id: i64,
+    linkedin_profile_url: Option<&'a str>,
+    name: Option<&'a str>,
+    network_id: Option<i64>,
+    payment_date: Option<&'a str>,
+    publisher_id: Option<i64>,
+    publisher_type: Option<&'a str>,
+    role_title: Option<&'a str>,
+    updated_at: &'a str,
+}
+
+pub fn render_user(u: &User) -> WireUser<'_> {
+    WireUser {
+        admin: u.admin,
+        advertiser_id: u.advertiser_id,
+        agency_id: u.agency_id,
+        auth0_uid: u.auth0_uid.as_deref(),
+        based_in: u.based_in.as_deref(),
+        company_type: u.company_type.as_deref(),
+        created_at: &u.created_at,
+        email: &u.email,
+        family_name: u.family_name.as_deref(),
+        given_name: u.given_name.as_deref(),
+        id: u.id,
+        linkedin_profile_url: u.linkedin_profile_url.as_deref(),
+        name: u.name.as_deref(),
+        network_id: u.network_id,
+        payment_date: u.payment_date.as_deref(),
+        publisher_id: u.publisher_id,
+        publisher_type: u.publisher_type.as_deref(),
+        role_title: u.role_title.as_deref(),
+        updated_at: &u.updated_at,
+    }
+}
+
+#[derive(Serialize)]
+struct Data<T> {
+    data: T,
 }
 
 pub fn render_ok(u: &User) -> Response {
-    Response::json(200, &json!({ "data": render_user(u) })).with_header("etag", u.etag())
+    Response::json(200, &Data { data: render_user(u) }).with_header("etag", u.etag())
 }
 
 fn field_errors(errors: &[FieldError]) -> Value {
@@ -233,6 +265,49 @@ async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Re
 mod tests {
     use super::*;
     use crate::model::Patch;
+
+    /// The wire struct writes what `json!` wrote (keys sorted), byte for byte, with every field
+    /// set and with every optional one null: what a syncing client compares did not change.
+    #[test]
+    fn the_wire_struct_writes_the_bytes_the_sorted_map_wrote() {
+        let old = |u: &User| {
+            let user = json!({
+                "id": u.id, "email": u.email, "name": u.name, "given_name": u.given_name,
+                "family_name": u.family_name, "linkedin_profile_url": u.linkedin_profile_url,
+                "role_title": u.role_title, "based_in": u.based_in, "admin": u.admin, "auth0_uid": u.auth0_uid,
+                "publisher_id": u.publisher_id, "agency_id": u.agency_id, "network_id": u.network_id,
+                "advertiser_id": u.advertiser_id, "payment_date": u.payment_date, "company_type": u.company_type,
+                "publisher_type": u.publisher_type, "created_at": u.created_at, "updated_at": u.updated_at,
+            });
+            serde_json::to_vec(&json!({ "data": user })).unwrap()
+        };
+        let s = |v: &str| Some(v.to_string());
+        let full = User {
+            id: 41,
+            email: "uma@example.com".into(),
+            name: s("Uma \"U\" Ude"),
+            given_name: s("Uma"),
+            family_name: s("Ude\u{e9}"),
+            linkedin_profile_url: s("https://www.linkedin.com/in/uma"),
+            role_title: s("Engineer"),
+            based_in: s("Paris, FR"),
+            admin: true,
+            auth0_uid: s("auth0|41"),
+            publisher_id: Some(11),
+            agency_id: Some(12),
+            network_id: Some(13),
+            advertiser_id: Some(-14),
+            payment_date: s("2026-02-28"),
+            company_type: s("agency"),
+            publisher_type: s("blog"),
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: "2026-01-02T00:00:00.000Z".into(),
+            ..User::default()
+        };
+        for u in [full, User::default()] {
+            assert_eq!(String::from_utf8(render_ok(&u).body).unwrap(), String::from_utf8(old(&u)).unwrap());
+        }
+    }
 
     #[test]
     fn seed_example_self_profile_update() {

@@ -179,13 +179,19 @@ impl Aftermath {
 /// body as it is.
 pub fn encode_response(resp: &Response, after: &Aftermath) -> String {
     let headers = serde_json::to_string(&resp.headers).unwrap_or_else(|_| "[]".into());
+    let mut out = String::with_capacity(64 + headers.len() + resp.body.len());
+    out.push_str("{\"op\":\"respond\",\"status\":");
+    out.push_str(&resp.status.to_string());
+    out.push_str(",\"headers\":");
+    out.push_str(&headers);
+    out.push_str(&after.fields());
+    out.push_str("}\n");
     // Bodies are JSON the core wrote; a lossy decode only matters if one ever were not UTF-8.
-    format!(
-        "{{\"op\":\"respond\",\"status\":{},\"headers\":{headers}{}}}\n{}",
-        resp.status,
-        after.fields(),
-        String::from_utf8_lossy(&resp.body)
-    )
+    match std::str::from_utf8(&resp.body) {
+        Ok(body) => out.push_str(body),
+        Err(_) => out.push_str(&String::from_utf8_lossy(&resp.body)),
+    }
+    out
 }
 
 /// The final step of a queue or cron task.

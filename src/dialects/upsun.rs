@@ -13,7 +13,8 @@ use crate::pipeline;
 use crate::platform::{Ctx, Platform};
 use crate::policy::{Access::*, Rules};
 use crate::values::{rfc3339_seconds, CountryCode, FromJson, HttpUrl, ShortText, Username};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 pub static RULES: Rules = Rules {
     dialect: "upsun",
@@ -88,31 +89,55 @@ pub fn parse_patch(body: Value) -> Result<UserPatch, Failure> {
     }
 }
 
-pub fn render_user(u: &User) -> Value {
-    let s = |v: &Option<String>| v.clone().unwrap_or_default();
-    let mut out = json!({
-        "id": u.uuid,
-        "deactivated": u.deactivated,
-        "namespace": u.org_uuid,
-        "username": s(&u.username),
-        "email": u.email,
-        "email_verified": u.email_verified,
-        "first_name": s(&u.given_name),
-        "last_name": s(&u.family_name),
-        "picture": s(&u.picture),
-        "company": s(&u.company),
-        "website": s(&u.website),
-        "country": s(&u.country),
-        "created_at": rfc3339_seconds(&u.created_at),
-        "updated_at": rfc3339_seconds(&u.updated_at),
-    });
-    if let Some(at) = &u.consented_at {
-        out["consented_at"] = json!(rfc3339_seconds(at));
+/// Upsun's user, written straight out (no map per response). Fields in alphabetical order, the
+/// order `json!`'s sorted map wrote them in, so the bytes did not change; the consent pair
+/// appears only once given, as before.
+#[derive(Serialize)]
+pub struct WireUser<'a> {
+    company: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consent_method: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consented_at: Option<String>,
+    country: &'a str,
+    created_at: String,
+    deactivated: bool,
+    email: &'a str,
+    email_verified: bool,
+    first_name: &'a str,
+    id: &'a str,
+    last_name: &'a str,
+    namespace: &'a str,
+    picture: &'a str,
+    updated_at: String,
+    username: &'a str,
+    website: &'a str,
+}
+
+pub fn render_user(u: &User) -> WireUser<'_> {
+    WireUser {
+        company: or_empty(&u.company),
+        consent_method: u.consent_method.as_deref(),
+        consented_at: u.consented_at.as_deref().map(rfc3339_seconds),
+        country: or_empty(&u.country),
+        created_at: rfc3339_seconds(&u.created_at),
+        deactivated: u.deactivated,
+        email: &u.email,
+        email_verified: u.email_verified,
+        first_name: or_empty(&u.given_name),
+        id: &u.uuid,
+        last_name: or_empty(&u.family_name),
+        namespace: &u.org_uuid,
+        picture: or_empty(&u.picture),
+        updated_at: rfc3339_seconds(&u.updated_at),
+        username: or_empty(&u.username),
+        website: or_empty(&u.website),
     }
-    if let Some(method) = &u.consent_method {
-        out["consent_method"] = json!(method);
-    }
-    out
+}
+
+/// Upsun writes an unset text as `""`.
+fn or_empty(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or_default()
 }
 
 pub fn render_ok(u: &User) -> Response {
@@ -149,6 +174,53 @@ async fn serve_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, id: &str) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// The wire struct writes what the sorted `json!` map wrote, byte for byte, with every field
+    /// set and with none.
+    #[test]
+    fn the_wire_struct_writes_the_bytes_the_sorted_map_wrote() {
+        let old = |u: &User| {
+            let s = |v: &Option<String>| v.clone().unwrap_or_default();
+            let mut out = json!({
+                "id": u.uuid, "deactivated": u.deactivated, "namespace": u.org_uuid, "username": s(&u.username),
+                "email": u.email, "email_verified": u.email_verified, "first_name": s(&u.given_name),
+                "last_name": s(&u.family_name), "picture": s(&u.picture), "company": s(&u.company),
+                "website": s(&u.website), "country": s(&u.country), "created_at": rfc3339_seconds(&u.created_at),
+                "updated_at": rfc3339_seconds(&u.updated_at),
+            });
+            if let Some(at) = &u.consented_at {
+                out["consented_at"] = json!(rfc3339_seconds(at));
+            }
+            if let Some(method) = &u.consent_method {
+                out["consent_method"] = json!(method);
+            }
+            serde_json::to_string(&out).unwrap()
+        };
+        let s = |v: &str| Some(v.to_string());
+        let full = User {
+            uuid: "5a3f0c8e-0000-4000-8000-000000000041".into(),
+            deactivated: true,
+            org_uuid: "0b7c5a1e".into(),
+            username: s("uma"),
+            email: "uma@example.com".into(),
+            email_verified: true,
+            given_name: s("Uma \"U\""),
+            family_name: s("Ude\u{e9}"),
+            picture: s("https://img.example/u.png"),
+            company: s("Acme"),
+            website: s("https://uma.example"),
+            country: s("FR"),
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+            updated_at: "2026-01-02T00:00:00.000Z".into(),
+            consented_at: s("2023-11-07T05:31:56.000Z"),
+            consent_method: s("opt-in"),
+            ..User::default()
+        };
+        for u in [full, User::default()] {
+            assert_eq!(String::from_utf8(render_ok(&u).body).unwrap(), old(&u));
+        }
+    }
 
     /// The seed's request body, with its placeholders as the values.
     #[test]

@@ -937,6 +937,20 @@ key fields, 43 columns back where users-edge now reads the 22 HiEnergy renders).
 - Each dialect reads the columns it renders (\`Rules::shown\`; SCIM and the operator API read all 46): HiEnergy's GET
   and PATCH return 22, ZITADEL's 7. The row D1 builds, the host serialises and the wasm decodes shrinks with it
   (GET −13% in the wasm loop). A test renders every dialect from its columns and from all and wants the same bytes.
+- Rendering writes borrowed wire structs straight to text: HiEnergy's, Upsun's and Konstantly's user (their fields in
+  the order \`json!\`'s sorted map wrote them, so the bytes are unchanged; a test per dialect compares them with the map's),
+  where each response was first built as a map and then written. A dialect's column list is built once per isolate
+  (rebuilding it on every request was a tenth of the wasm side), and a write's timestamps and the final step are
+  written by hand rather than through \`format!\`. Wasm side in a node loop over the traced replies: PATCH 125 → 95,
+  GET 73 → 45 µs/req.
+- Each dialect's handling is a future of its own behind a pointer (\`app::apart\`), where every dialect's state
+  machine used to be inlined into one ~110 KB function. A request now compiles only its dialect's code on first use
+  and V8 re-optimises smaller functions once they are hot. In node (V8 11), over the traced HiEnergy requests: the
+  first PATCH through a fresh instance compiles 244 KB of function bodies instead of 342 KB and takes 15–17 ms instead
+  of 22–25 ms; optimising-compiler (TurboFan) time over 2,000 PATCHes and GETs is 623 ms instead of 1,010 ms, of which
+  the one big function alone took 311 ms — CPU every new isolate spends. The hot loop is within 2% either way; the
+  wasm is 1.2 KB gzip larger. (Tried last session for the first request's latency in workerd alone, where it did not
+  move: 86 vs 87 ms; the optimising compiler's share was not measured then.)
 - The calls one step makes cross together (\`{"op":"many"}\`, made side by side by the host, each reply woken in its
   slot): a change-feed dispatch makes its webhook attempts six at a time on the edge, as it did on the workers-rs shell.
 - RFC 3339 date-times and dates are read and written by \`values::instant\` (70 lines) instead of the \`time\` crate:
@@ -964,10 +978,10 @@ key fields, 43 columns back where users-edge now reads the 22 HiEnergy renders).
 - *\`idna_adapter\` 1.1 (unicode-rs tables instead of ICU4X)*: 64 KB *more* gzip.
 - *Building each row's map in one go* (columns collected, sorted, bulk-built) instead of inserting them as parsed:
   no difference in the wasm loop (GET 83 vs 83 µs/req under load); dropped.
-- *Each dialect's future behind a \`Box<dyn Future>\`* in the router, so the request's path is no longer one 113 KB
-  async state machine (\`Shell::start\`) that the runtime compiles whole on the first request: the largest function
-  became the operator API's (53 KB), the wasm grew 1 KB, and neither the first request after start (86 vs 87 ms, 9
-  cold starts each, A/B alternated) nor the wasm loop moved; reverted.
+- *A hand-written PBKDF2 loop* over sha2's \`compress256\` (the HMAC pads hashed once, each iteration two compressions
+  and no buffering), to narrow the wasm's gap to native: in a node loop over the same 600,000-iteration hash it is 4%
+  faster than the \`pbkdf2\` crate once warm (511 vs 532 ms), natively no faster (432 vs 443 ms, portable SHA-256);
+  building it with \`simd128\` changes neither. Not adopted: 4% does not pay for owning cryptographic code.
 - *Replies as UTF-8 bytes (\`TextEncoder\`) instead of strings*: wasm-bindgen copies an ASCII string in with a JIT-compiled
   loop, which the profile showed at 5% of the loop; bytes were no faster (GET 90 vs 87 µs/req under load); kept strings.
 
@@ -976,7 +990,7 @@ key fields, 43 columns back where users-edge now reads the 22 HiEnergy renders).
    main; main's own wasm (worker crate shell) is 550 KiB. What main added since — SCIM, the change feed, key scopes and
    rotation, the operator's lifecycle, canonical email and username keys over ICU4X (normaliser, properties, IDNA
    data) — is the growth. By twiggy on the optimised wasm with its names kept (1,180 KB without them): users-edge's own
-   functions 467 KB (one async state machine, the request's whole path inlined into \`Shell::start\`, is 113 KB of it),
+   functions 467 KB (of which one async state machine, every dialect inlined into \`Shell::start\`, was 113 KB until \`app::apart\`),
    core + alloc 142 KB, serde_json 91 KB, url + idna + ICU code 71 KB, sha2 19 KB (SHA-512 is for imported
    \`$pbkdf2-sha512$\` hashes), and data 350 KB, mostly Unicode tables. The Unicode and URL stack alone (the same
    normaliser, properties, IDNA and URL calls in a wasm of their own, same profile) is 416 KB raw / 131 KB gzip.
@@ -985,8 +999,12 @@ key fields, 43 columns back where users-edge now reads the 22 HiEnergy renders).
 2. **SQL the peer doesn't run.** The event's snapshot of the user (the feed's payload, a 46-member \`json_object\`)
    and its per-org \`seq\` are SQL the peer's audit row doesn't carry; they are the change feed's design (the event is
    written in the change's own batch), and on Cloudflare they cost D1, not the Worker.
-3. **Rendering.** Responses are built as \`serde_json::Value\` maps (\`json!\`) and then written out: about 15% of the
-   wasm side. Serialising borrowed structs straight to text would skip the maps.
+3. **Cold start (${x(ratio(R.cold["users-edge"].total_ms, R.cold.floor.total_ms))} the floor's).** By the split under "Cold start", locally it follows the wasm's raw
+   size (loading the module: a module of the same size holding only data loads about as slowly) and the code the first
+   request touches (V8 compiles each function on its first call; in node, the first PATCH through a fresh instance
+   compiles about 250 KB of function bodies and takes 15–17 ms, the next ones under 0.5 ms; compiling everything up front
+   takes 45 ms). Both shrink only with the code itself (item 1), and with how much of it one request touches (see
+   \`app::apart\` above).
 4. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and
    ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI: wasm has no SHA instructions, the hash crates already build at \`opt-level = 3\`
    (kept through this change), and sha2 0.10 has no wasm SIMD backend to turn on; nothing else was tried to narrow it.

@@ -206,15 +206,31 @@ impl<'a, P: Platform> Ctx<'a, P> {
         self.timings
             .borrow()
             .iter()
-            .map(|(name, desc, dur)| format!("{name};desc=\"{desc}\";dur={dur:.1}"))
+            .map(|(name, desc, dur)| format!("{name};desc=\"{desc}\";dur={}", tenths(*dur)))
             .collect::<Vec<_>>()
             .join(", ")
     }
 }
 
+/// Milliseconds to one decimal (`1.0`), as `{:.1}` writes them but in integers: core's float
+/// formatting is one of the wasm's largest functions, and this runs on every response.
+fn tenths(ms: f64) -> String {
+    // Durations: never negative; a clock that misbehaves shows as 0.0, not as NaN.
+    let t = if ms.is_finite() && ms > 0.0 { (ms * 10.0).round() as u64 } else { 0 };
+    format!("{}.{}", t / 10, t % 10)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_written_as_float_formatting_would() {
+        for ms in (0..20_000).map(f64::from).chain([0.04, 0.06, 1.04, 2.96, 12.34, 999.99, 7.2549]) {
+            assert_eq!(tenths(ms), format!("{ms:.1}"), "{ms}");
+        }
+        assert_eq!((tenths(-1.0), tenths(f64::NAN), tenths(f64::INFINITY)), ("0.0".into(), "0.0".into(), "0.0".into()));
+    }
 
     #[test]
     fn platform_errors_say_what_failed_for_the_operator() {

@@ -100,7 +100,8 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     let v = serde_json::Value::deserialize(d)?;
     Ok(match v {
         serde_json::Value::Bool(b) => b,
-        serde_json::Value::Number(n) => n.as_f64().unwrap_or(0.0) != 0.0,
+        // D1 sends 0 or 1: an integer read first (a float parse is far slower and runs per flag, per row).
+        serde_json::Value::Number(n) => n.as_i64().map_or_else(|| n.as_f64().unwrap_or(0.0) != 0.0, |i| i != 0),
         _ => false,
     })
 }
@@ -112,4 +113,28 @@ fn json_text<'de, D: Deserializer<'de>>(d: D) -> Result<serde_json::Value, D::Er
 
 fn raw_json<S: Serializer>(v: &serde_json::Value, s: S) -> Result<S::Ok, S::Error> {
     v.serialize(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// D1 writes a flag as 0 or 1; a snapshot or a fixture may hold a JSON boolean; anything else is unset.
+    #[test]
+    fn flags_read_as_d1_and_json_write_them() {
+        for (text, set) in [
+            ("1", true),
+            ("0", false),
+            ("true", true),
+            ("false", false),
+            ("2", true),
+            ("1.0", true),
+            ("0.0", false),
+            ("null", false),
+            ("\"1\"", false),
+        ] {
+            let user: User = serde_json::from_str(&format!(r#"{{"admin": {text}}}"#)).unwrap();
+            assert_eq!(user.admin, set, "{text}");
+        }
+    }
 }

@@ -941,8 +941,11 @@ key fields, 43 columns back where users-edge now reads the 22 HiEnergy renders).
   the order \`json!\`'s sorted map wrote them, so the bytes are unchanged; a test per dialect compares them with the map's),
   where each response was first built as a map and then written. A dialect's column list is built once per isolate
   (rebuilding it on every request was a tenth of the wasm side), and a write's timestamps and the final step are
-  written by hand rather than through \`format!\`. Wasm side in a node loop over the traced replies: PATCH 125 → 95,
-  GET 73 → 45 µs/req.
+  written by hand rather than through \`format!\`. \`Server-Timing\` writes its durations in integers: core's float
+  formatting, one of the wasm's largest functions, ran on every response (and was one V8 re-optimised). A row's 0/1
+  flags are read as integers before any float parse (with serde_json's \`arbitrary_precision\`, \`as_f64\` parses
+  text). Wasm side in a node loop over the traced replies, this session's start → end: PATCH 125 → 81–95, GET 73 →
+  40–45 µs/req (the spread is between runs on this machine).
 - Each dialect's handling is a future of its own behind a pointer (\`app::apart\`), where every dialect's state
   machine used to be inlined into one ~110 KB function. A request now compiles only its dialect's code on first use
   and V8 re-optimises smaller functions once they are hot. In node (V8 11), over the traced HiEnergy requests: the

@@ -1005,12 +1005,13 @@ key fields, 43 columns back where users-edge now reads the 22 HiEnergy renders).
 3. **Cold start (${x(ratio(R.cold["users-edge"].total_ms, R.cold.floor.total_ms))} the floor's).** By the split under "Cold start", locally it follows the wasm's raw
    size (loading the module: a module of the same size holding only data loads about as slowly) and the code the first
    request touches (V8 compiles each function on its first call; in node, the first PATCH through a fresh instance
-   compiles about 250 KB of function bodies and takes 15–17 ms, the next ones under 0.5 ms; compiling everything up front
+   compiles about 225 KB of function bodies and takes 12–17 ms, the next ones under 0.5 ms; compiling everything up front
    takes 45 ms). Both shrink only with the code itself (item 1), and with how much of it one request touches (see
    \`app::apart\` above).
 4. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and
    ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI: wasm has no SHA instructions, the hash crates already build at \`opt-level = 3\`
-   (kept through this change), and sha2 0.10 has no wasm SIMD backend to turn on; nothing else was tried to narrow it.
+   (kept through this change), and sha2 0.10 has no wasm SIMD backend to turn on. A hand-written loop over
+   sha2's compression function narrowed it by 4% and was not adopted (see \`Tried\`).
 `;
 }
 

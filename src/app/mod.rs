@@ -85,7 +85,8 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
 
 /// A dialect's handling as a future of its own, behind a pointer: without it, every dialect's
 /// state machine is inlined into one function of about 110 KB that V8 compiles whole for any
-/// request and, once hot, recompiles with its optimising compiler (about 140 ms of CPU per isolate).
+/// request and, once hot, recompiles with its optimising compiler (140-310 ms of CPU per isolate
+/// for that one function, in node; BENCHMARKS.md). The cost: one allocation per request.
 fn apart<'a>(f: impl Future<Output = Response> + 'a) -> Pin<Box<dyn Future<Output = Response> + 'a>> {
     Box::pin(f)
 }

@@ -9,12 +9,12 @@
 // `git worktree add /tmp/ue-before <commit> && bash /tmp/ue-before/scripts/build.sh`: benchmarked
 // as one more target, "before", so that the report's before/after ratios come from one run).
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import os from "node:os";
-import { start, seed, KEYS, SEED, cpuSeconds } from "./lib/serve.mjs";
+import { start, seed, KEYS, SEED, COMPAT_DATE, cpuSeconds } from "./lib/serve.mjs";
 import { instrument, hostOnly, timed } from "./lib/instrument.mjs";
 import { chart } from "./lib/chart.mjs";
 import { profileDuring, selfTimes, wasmParts } from "./lib/profile.mjs";
@@ -150,6 +150,62 @@ async function coldStarts(names) {
     };
   }
   return res;
+}
+
+// ---- 2b. the runtime's own share of loading the wasm ------------------------------------------
+/**
+ * workerd alone, without Miniflare: started from a config of its own with a Worker that only
+ * imports a wasm module (users-edge's, or an empty one) and answers. The difference is what the
+ * runtime itself spends on the module; the rest of host-only's extra "ready" time is Miniflare's,
+ * in node, before workerd starts (it encodes every module into workerd's binary config).
+ */
+async function moduleLoad() {
+  const pkg = await import("workerd"); // CommonJS: the binary's path is its default export
+  const workerdBin = pkg.default?.default ?? pkg.default;
+  const dir = join(OUT, "workerd-direct");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "empty.wasm"), Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+  copyFileSync(join(ROOT, "build/index_bg.wasm"), join(dir, "users-edge.wasm"));
+  const names = ["empty", "users-edge"];
+  for (const w of names) {
+    writeFileSync(join(dir, `${w}.js`), `import m from "./${w}.wasm";\nexport default { async fetch() { return new Response(String(m instanceof WebAssembly.Module)); } };\n`);
+    writeFileSync(
+      join(dir, `${w}.capnp`),
+      `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .w) ],
+  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
+);
+const w :Workerd.Worker = (
+  modules = [ (name = "w.js", esModule = embed "${w}.js"), (name = "./${w}.wasm", wasm = embed "${w}.wasm") ],
+  compatibilityDate = "${COMPAT_DATE}",
+);
+`,
+    );
+  }
+  /** Spawn → listening → first 200, in ms. */
+  const once = async (w) => {
+    const t0 = performance.now();
+    const p = spawn(workerdBin, ["serve", `${w}.capnp`, "--control-fd=3"], { cwd: dir, stdio: ["ignore", "ignore", "inherit", "pipe"] });
+    try {
+      const port = await new Promise((res, rej) => {
+        p.on("exit", (code) => rej(new Error(`workerd exited (${code}) before listening`)));
+        p.stdio[3].on("data", (d) => {
+          const m = String(d).match(/"port":(\d+)/);
+          if (m) res(m[1]);
+        });
+      });
+      const r = await fetch(`http://127.0.0.1:${port}/`);
+      if ((await r.text()) !== "true") throw new Error(`workerd-direct ${w}: the module did not load`);
+      return performance.now() - t0;
+    } finally {
+      p.kill();
+    }
+  };
+  const out = Object.fromEntries(names.map((w) => [w, []]));
+  for (let i = 0; i < (QUICK ? 2 : 9); i++) for (const w of names) out[w].push(await once(w));
+  return { empty_ms: r2(median(out.empty), 1), users_edge_ms: r2(median(out["users-edge"]), 1), samples: out };
 }
 
 // ---- 3. parity: the peer implements the same rules ---------------------------------------------
@@ -601,6 +657,7 @@ skips, its own SQL included.${below.length
 /** users-edge's cold start over the floor's, split by the diagnostic targets (when they ran). */
 function coldSplit(R) {
   const c = R.cold;
+  const ml = R.moduleLoad;
   if (!c["floor+sql"] || !c["host-only"]) return "";
   const d = (a, b, k) => (c[a][k] - c[b][k]).toFixed(0);
   return `
@@ -610,7 +667,10 @@ users-edge's ${d("users-edge", "floor", "total_ms")} ms over the floor, by the d
 - the JavaScript host with the wasm module loaded but never run (host-only − floor+sql): ${d("host-only", "floor+sql", "ready_ms")} ms
   until ready, ${d("host-only", "floor+sql", "first_request_ms")} ms on the first request. A module of the same size that holds only
   data costs about as much to load here as the real one (measured by hand), so locally this part follows the wasm's
-  raw size, not its code;
+  raw size, not its code.${ml ? ` Of it, workerd itself spends ${(ml.users_edge_ms - ml.empty_ms).toFixed(0)} ms: started alone (no Miniflare) with a Worker that only
+  imports the module, it answers its first request ${ml.users_edge_ms.toFixed(0)} ms after spawning, against ${ml.empty_ms.toFixed(0)} ms for an empty module. The
+  rest is Miniflare's, in node, before the runtime starts (it encodes each module into workerd's configuration), which
+  a deployed Worker does not pay;` : ";"}
 - the wasm run for the first time (users-edge − host-only): ${d("users-edge", "host-only", "ready_ms")} ms until ready (instantiating
   it), ${d("users-edge", "host-only", "first_request_ms")} ms on the first request, where V8 compiles each function the request
   touches on first call (lazy compilation).`;
@@ -1003,7 +1063,8 @@ key fields, 43 columns back where users-edge now reads the 22 HiEnergy renders).
    and its per-org \`seq\` are SQL the peer's audit row doesn't carry; they are the change feed's design (the event is
    written in the change's own batch), and on Cloudflare they cost D1, not the Worker.
 3. **Cold start (${x(ratio(R.cold["users-edge"].total_ms, R.cold.floor.total_ms))} the floor's).** By the split under "Cold start", locally it follows the wasm's raw
-   size (loading the module: a module of the same size holding only data loads about as slowly) and the code the first
+   size (loading the module: a module of the same size holding only data loads about as slowly; most of that is
+   Miniflare encoding the module in node before workerd starts, and ${R.moduleLoad ? (R.moduleLoad.users_edge_ms - R.moduleLoad.empty_ms).toFixed(0) : "n/a"} ms is workerd's own) and the code the first
    request touches (V8 compiles each function on its first call; in node, the first PATCH through a fresh instance
    compiles about 225 KB of function bodies and takes 12–17 ms, the next ones under 0.5 ms; compiling everything up front
    takes 45 ms). Both shrink only with the code itself (item 1), and with how much of it one request touches (see
@@ -1057,6 +1118,7 @@ function printTable(R) {
   lines.push("");
   lines.push(`wasm ${kb(R.sizes.wasm.raw)} raw / ${kb(R.sizes.wasm.gzip)} gzip; JS ${kb(R.sizes.glue.raw)} / ${kb(R.sizes.glue.gzip)}; peer bundle ${kb(R.sizes.peer.raw)} / ${kb(R.sizes.peer.gzip)}`);
   lines.push(`cold start (ms): ${Object.entries(R.cold).map(([n, c]) => `${n} ${c.total_ms}`).join(", ")}; users-edge ÷ floor ${x(ratio(R.cold["users-edge"].total_ms, R.cold.floor.total_ms))}`);
+  if (R.moduleLoad) lines.push(`workerd alone, spawn → first 200 (ms): empty module ${R.moduleLoad.empty_ms}, users-edge's wasm ${R.moduleLoad.users_edge_ms}`);
   lines.push(`crossings: PATCH ${totalCrossings(R.crossings?.counts, "PATCH")}, GET ${totalCrossings(R.crossings?.counts, "GET")}${R.crossingsBefore ? ` (before: ${totalCrossings(R.crossingsBefore.counts, "PATCH")}, ${totalCrossings(R.crossingsBefore.counts, "GET")})` : ""}`);
   for (const it of [600000, 100000]) {
     const p = R.pbkdf2.iterations[it];
@@ -1134,6 +1196,8 @@ async function main() {
   // floor+sql and host-only split users-edge's: the design's SQL run cold, and the JavaScript host
   // with the wasm module loaded but never run.
   R.cold = await coldStarts([...MAIN, "floor+sql", ...(TARGETS["host-only"] ? ["host-only"] : [])]);
+  log("the runtime's own share of loading the wasm (workerd without Miniflare)");
+  R.moduleLoad = await moduleLoad();
 
   log("starting the targets");
   const servers = {};

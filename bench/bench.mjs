@@ -976,6 +976,12 @@ minimal statements here, where SQLite runs in the same process; on Cloudflare th
 The peer issues a lighter variant of the same SQL (an audit row without the snapshot and \`seq\`, a guard that checks fewer
 key fields, 43 columns back where users-edge now reads the 22 HiEnergy renders).
 
+**How far one run is from the next.** The ratios of CPU per request move between full runs by more than the last
+changes to the code moved them. Two full runs on the same wasm (2026-11-28, 15:53 and 16:34 UTC; the later one is
+recorded here) gave, at c=16: PATCH ÷ floor+sql 1.07× and 1.15×, GET ÷ floor+sql 1.09× and 1.05×, PATCH ÷ peer 1.03×
+and 1.08×, GET ÷ peer 1.01× and 1.00×, cold start 1.31× and 1.40× the floor's. The time inside the wasm calls (4c) was
+0.163 / 0.104 ms and 0.162 / 0.107 ms: the code's own cost is steady, and the spread is the shared machine's.
+
 **What changed in the shell (issue 13).**
 - One crossing per step instead of one per header, column, promise and closure: the JavaScript host
   (\`src/edge/worker.mjs\`) hands the wasm the whole request as one buffer and each storage answer as one string;

@@ -130,8 +130,8 @@ test("concurrent PATCHes of different fields without If-Match lose no acknowledg
 });
 
 // Fails on the build of 6a5b404: every taken-email PATCH hangs inside the wasm and workerd
-// answers 500 "code had hung" (src/edge/platform.rs db_error formats D1Error with Display,
-// which throws on a non-string cause; see BENCHMARKS.md, "Bugs found").
+// answers 500 "code had hung" (the workers-rs shell's db_error formatted D1Error with Display,
+// which throws on a non-string cause; `git show 6a5b404` is the shell it ran on).
 test("50 concurrent admin PATCHes giving the same new email to 50 users: one 200, 49 x 422 errors.email", async () => {
   const cast = await w.seedOrg("emails");
   const users = await pool(50, 8, (i) => w.createUser({ org_id: cast.org.id, email: `member${i}@emails.test` }));

@@ -10,6 +10,11 @@ pub enum Shown {
     Only(&'static [&'static str]),
 }
 
+impl Shown {
+    /// Just `ALWAYS_SHOWN`: enough to know a user exists, in which org, at which version.
+    pub const ESSENTIALS: Shown = Shown::Only(&[]);
+}
+
 /// What the pipeline itself reads of every user it returns: ids and org (a code's message and
 /// link), the email (a password reset's recipient), the version and dates (ETags, ZITADEL's details).
 pub const ALWAYS_SHOWN: [&str; 7] = ["id", "uuid", "org_id", "email", "version", "created_at", "updated_at"];

@@ -133,9 +133,10 @@ pub async fn list_keys<P: Platform>(
     let scope = own.or(org);
     let rows = cx.query(keys::list(owner, scope)).await?;
     if rows.is_empty() {
-        // No keys, or no such user/org within reach: a user must exist to have none.
+        // No keys, or no such user/org within reach: a user must exist to have none (its org
+        // is all that is read of it).
         if let Owner::User(id) = owner {
-            let user = super::guard::read_within_reach(cx, who, &Target::Id(id), Shown::All).await?;
+            let user = super::guard::read_within_reach(cx, who, &Target::Id(id), Shown::ESSENTIALS).await?;
             if scope.is_some_and(|o| o != user.org_id) {
                 return Err(Failure::NotFound);
             }

@@ -35,7 +35,7 @@ fn key_failure(state: KeyState) -> Failure {
 pub(crate) async fn explain_miss<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Failure {
     let Principal::Key(key) = who else {
         // The operator passes every guard: only the target or its version can be missing.
-        return match cx.query(crate::store::users::select(who, target, Shown::Only(&[]))).await {
+        return match cx.query(crate::store::users::select(who, target, Shown::ESSENTIALS)).await {
             Ok(rows) if rows.is_empty() => Failure::NotFound,
             Ok(_) => Failure::PreconditionFailed,
             Err(e) => e.into(),

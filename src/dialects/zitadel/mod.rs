@@ -42,7 +42,7 @@ pub static RULES: Rules = Rules {
         (Field::PasswordCodeReturn, AdminOnly),
     ],
     // Responses carry `details` (version, dates, org) and codes: the pipeline's own fields.
-    shown: Shown::Only(&[]),
+    shown: Shown::ESSENTIALS,
 };
 
 pub fn wire_name(field: Field) -> &'static str {

@@ -477,6 +477,68 @@ function freshValues(text) {
 }
 
 /**
+ * The peer's own D1 call for each method, recorded from the peer itself: its bundle run behind a
+ * wrapper that hands it a D1 binding which notes each statement (SQL and parameters) on its way
+ * to the real one, and answers with the request's last call in `x-bench-d1`. The peer under load
+ * is the plain bundle; this copy only records. Replayed by the floor's JS as "floor+peer-sql", it
+ * takes the simulators' share out of the peer's CPU as floor+sql does out of users-edge's.
+ */
+async function peerD1Calls() {
+  const dir = join(OUT, "peer");
+  const wrapper = join(dir, "recording.js");
+  writeFileSync(
+    wrapper,
+    `import peer from "./index.js";
+function recording(db, calls) {
+  const bound = (sql, real) => ({
+    bind: (...params) => bound2(sql, real.bind(...params), params),
+    first: (...a) => (calls.push({ op: "d1.first", sql, params: [] }), real.first(...a)),
+    all: () => (calls.push({ op: "d1.all", sql, params: [] }), real.all()),
+    run: () => (calls.push({ op: "d1.run", sql, params: [] }), real.run()),
+  });
+  const bound2 = (sql, real, params) => ({
+    real, sql, params,
+    first: (...a) => (calls.push({ op: "d1.first", sql, params }), real.first(...a)),
+    all: () => (calls.push({ op: "d1.all", sql, params }), real.all()),
+    run: () => (calls.push({ op: "d1.run", sql, params }), real.run()),
+  });
+  return {
+    prepare: (sql) => bound(sql, db.prepare(sql)),
+    batch: (stmts) => {
+      calls.push({ op: "d1.batch", statements: stmts.map((s) => ({ sql: s.sql, params: s.params })) });
+      return db.batch(stmts.map((s) => s.real));
+    },
+  };
+}
+export default {
+  async fetch(req, env, ctx) {
+    const calls = [];
+    const res = await peer.fetch(req, { ...env, DB: recording(env.DB, calls) }, ctx);
+    const out = new Response(res.body, res);
+    out.headers.set("x-bench-d1", JSON.stringify(calls.at(-1) ?? null));
+    return out;
+  },
+};
+`,
+  );
+  const s = await startSeeded("peer-recording", { ...TARGETS.peer, scriptPath: wrapper, wasm: true });
+  const out = {};
+  try {
+    for (const method of ["PATCH", "GET"]) {
+      // The first request fills the key cache (a D1 read of its own); the last one is steady.
+      for (let i = 0; i < 3; i++) {
+        const r = await call(s.url, userPath(SELF), { method, key: KEYS.user, body: method === "PATCH" ? PATCH_BODY : undefined });
+        const rec = JSON.parse(r.headers.get("x-bench-d1") ?? "null");
+        if (r.status === 200 && rec) out[method] = { ...rec, fresh: freshValues(JSON.stringify(rec)) };
+      }
+    }
+  } finally {
+    await s.mf.dispose();
+  }
+  return Object.keys(out).length === 2 ? out : null;
+}
+
+/**
  * The wasm side of a request alone, in workerd: bench/wasm-loop drives users-edge's glue and wasm
  * through start → resume → resume with the replies its host gave in the traced request, n times;
  * the workerd process's CPU time around that one request, ÷ n.
@@ -654,6 +716,23 @@ skips, its own SQL included.${below.length
     : ""}`;
 }
 
+/**
+ * The same comparison on what each Worker itself spends: each target's CPU with its own D1 call's
+ * simulator work taken out by its replay (floor+sql, floor+peer-sql). On Cloudflare that work runs
+ * in D1, so this is the part of the comparison a deployment's CPU time would show.
+ */
+function ownLine(R) {
+  const [p, g] = ["PATCH c=16", "GET c=16"].map((k) => ownVsPeer(R.load[k]));
+  if (!Number.isFinite(p) || !Number.isFinite(g)) return "";
+  return `
+
+On what each Worker spends itself — its CPU per request with the local simulators' work for its own D1 call taken
+out (the runtime's share of a request, plus the target beyond the floor's JavaScript replaying that very call:
+users-edge's through floor+sql, the peer's through floor+peer-sql) — users-edge uses ${x(p)} (PATCH) and
+${x(g)} (GET) the peer's, at c=16. This is not one of the targets (they are set on the whole workerd process), and it is
+a ratio of differences of targets, so it swings more from run to run; see "Where a request's CPU goes".`;
+}
+
 /** users-edge's cold start over the floor's, split by the diagnostic targets (when they ran). */
 function coldSplit(R) {
   const c = R.cold;
@@ -721,6 +800,24 @@ function beforeAfterRows(R) {
   return rows;
 }
 
+/**
+ * The Worker's own CPU per request, per repetition: noop (the runtime's own handling) plus what the
+ * target spends beyond the floor's JS replaying its very D1 call, so the local simulators' share
+ * (which runs in D1 and KV on Cloudflare) is out of it.
+ */
+const ownSamples = (L, target, replay) =>
+  L[target] && L[replay] ? L[target].cpu_samples.map((v, i) => L.noop.cpu_samples[i] + v - L[replay].cpu_samples[i]) : null;
+
+/**
+ * users-edge's own CPU ÷ the peer's own: the ratio of the medians over the repetitions. (A ratio
+ * per repetition would divide one noisy difference by another and swing far more.)
+ */
+function ownVsPeer(L) {
+  const a = ownSamples(L, "users-edge", "floor+sql");
+  const b = ownSamples(L, "peer", "floor+peer-sql");
+  return a && b ? ratio(median(a), median(b)) : NaN;
+}
+
 /** Where a request's workerd CPU goes, by ablation (each row a difference of targets in this run). */
 function splitRows(R) {
   const rows = [];
@@ -744,6 +841,12 @@ function splitRows(R) {
   rows.push(["4e. … the Rust core alone, natively (\`bench/pipeline-native\`, canned rows)", ms(np.patch_us / 1000), ms(np.get_us / 1000)]);
   rows.push(["Worker's own (1 + 4, and the client half of 2 that cannot be told apart locally)", ...both((L) => L.noop.cpu_ms_per_req + diff(L, "users-edge", "floor+sql"))]);
   rows.push(["local simulators, at most (2 + 3): on Cloudflare this runs in D1 and KV, not in the Worker", ...both((L) => diff(L, "floor+sql", "noop"))]);
+  if (P["floor+peer-sql"]) {
+    rows.push(["the peer, total", ...both((L) => L.peer.cpu_ms_per_req)]);
+    rows.push(["3p. the peer's SQL: its own statements, recorded from it and replayed by the floor's JS (floor+peer-sql − floor)", ...both((L) => diff(L, "floor+peer-sql", "floor"))]);
+    rows.push(["the peer's own, counted like users-edge's (1 + peer − floor+peer-sql)", ...both((L) => median(ownSamples(L, "peer", "floor+peer-sql")))]);
+    rows.push(["**users-edge's own ÷ the peer's own** (ratio of the two rows' medians)", x(ownVsPeer(P)), x(ownVsPeer(G))]);
+  }
   return rows;
 }
 
@@ -782,7 +885,10 @@ in the same run (from \`/proc/<pid>/stat\`), which is steadier than throughput h
   (parity check below: ${parityOk}/${R.parity.length} cases answer alike).
 - **floor+sql** (diagnostic) — the floor's JavaScript issuing exactly users-edge's D1 call: the statements, parameters and
   session users-edge handed its host for the same request, recorded at the start of the run and replayed${R.floorReplay ? "" : " (**not** in this run: its built-in statements were used)"}.
-  users-edge − floor+sql is what users-edge's own code costs; floor+sql − floor is what the design's SQL costs.
+  users-edge − floor+sql is what users-edge's own code costs; floor+sql − floor is what the design's SQL costs.${R.peerReplay ? `
+- **floor+peer-sql** (diagnostic) — the same for the peer: the floor's JavaScript issuing the peer's D1 call, recorded from
+  the peer itself (its bundle behind a wrapper that notes each statement on its way to the real binding). peer −
+  floor+peer-sql is what the peer's own code costs.` : ""}
 - **noop** (diagnostic) — the floor's script answering \`{}\` at once: what the runtime itself spends on a request.
 - **host-only** (diagnostic) — users-edge's JavaScript host with its wasm replaced by a stand-in that hands out, step by
   step, what the wasm handed out for the traced request: the same request reading, KV and D1 calls and response
@@ -794,7 +900,7 @@ in the same run (from \`/proc/<pid>/stat\`), which is steadier than throughput h
 
 ${table(["target", "limit", "this run", ""], targetRows(R))}
 
-${floorBound(R)}
+${floorBound(R)}${ownLine(R)}
 `);
   if (R.sizes.before && L["PATCH c=16"].before) {
     md.push(`## Before and after (one run: the earlier build is a target of its own)
@@ -1191,6 +1297,12 @@ async function main() {
   const replay = d1Calls(R.crossings.trace);
   if (replay) TARGETS["floor+sql"].bindings.FLOOR_REPLAY = JSON.stringify(replay);
   R.floorReplay = replay;
+  log("the D1 calls the peer makes (a recording copy of its bundle)");
+  R.peerReplay = await peerD1Calls();
+  if (R.peerReplay) {
+    TARGETS["floor+peer-sql"] = { scriptPath: join(BENCH, "floor/worker.js"), bindings: { FLOOR_SQL: "full", FLOOR_REPLAY: JSON.stringify(R.peerReplay) } };
+    LOADED.splice(LOADED.indexOf("floor+sql") + 1, 0, "floor+peer-sql");
+  }
   if (R.crossings.trace) {
     const h = hostOnly(join(ROOT, "build"), R.crossings.trace, join(OUT, "host-only"), replay);
     if (!h.error) {

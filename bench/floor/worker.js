@@ -7,7 +7,8 @@
 // in one batch — so the gap to users-edge splits into "SQL the design asks for" and "the rest".
 // With FLOOR_REPLAY (JSON {PATCH, GET}: the D1 call users-edge handed its host for that request,
 // recorded by the bench) it replays those very statements, parameters and session, so it tracks
-// whatever SQL users-edge issues today; the built-in statements below are the fallback.
+// whatever SQL users-edge issues today; the built-in statements below are the fallback. The bench's
+// "floor+peer-sql" replays the peer's D1 call the same way, recorded from the peer itself.
 // FLOOR_SQL=noop (bench "noop") answers at once: the runtime's own cost of a request.
 const COLUMNS = "id, email, name, given_name, family_name, linkedin_profile_url, role_title, based_in, admin, auth0_uid, " +
   "publisher_id, agency_id, network_id, advertiser_id, payment_date, company_type, publisher_type, version, created_at, updated_at";
@@ -33,7 +34,9 @@ async function replay(call, db) {
     if (!made.has(p)) made.set(p, p.includes("-") ? crypto.randomUUID() : crypto.randomUUID().replaceAll("-", ""));
     return made.get(p);
   };
-  const session = db.withSession(call.session);
+  // users-edge opens a D1 session per request; the peer (recorded without one) uses the binding itself.
+  const session = call.session ? db.withSession(call.session) : db;
+  if (call.op === "d1.first") return await session.prepare(call.sql).bind(...call.params.map(fresh)).first();
   if (call.op === "d1.all") return (await session.prepare(call.sql).bind(...call.params.map(fresh)).all()).results[0];
   const results = await session.batch(call.statements.map((s) => session.prepare(s.sql).bind(...s.params.map(fresh))));
   return results[0].results[0];

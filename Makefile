@@ -1,5 +1,5 @@
 # users-edge — every command a person or CI needs. Each target installs what it uses first.
-.PHONY: setup build dev test lint test-host test-worker test-api test-scim bench bench-soak clean
+.PHONY: setup build dev test lint test-host test-worker test-api test-scim bench bench-soak bench-size clean
 
 setup:
 	@bash scripts/setup.sh
@@ -46,6 +46,10 @@ bench: build
 ## local signed-webhook receiver once per webhook-id; commit→delivery p50/p99 into BENCHMARKS.md.
 bench-soak: build
 	node bench/soak.mjs
+
+## What each part of the product adds to the wasm: release builds without it, raw and gzip sizes.
+bench-size:
+	bash bench/size-ablation.sh
 
 clean:
 	rm -rf build target .state .wrangler

@@ -1214,9 +1214,14 @@ steadier than the ratios, and most of the spread is the shared machine's.
    96.7 KiB above, less the tables; it hand-rolls what the brief asks a maintained crate for), and (b) splitting the
    deployment: the dialects' request path in one Worker, SCIM and the operator API (and the feed's consumer) in a
    second one behind the same routes. Neither was done: both are decisions about the product, not the shell.
-2. **SQL the peer doesn't run.** The event's snapshot of the user (the feed's payload, a 46-member \`json_object\`)
-   and its per-org \`seq\` are SQL the peer's audit row doesn't carry; they are the change feed's design (the event is
-   written in the change's own batch), and on Cloudflare they cost D1, not the Worker.
+2. **The Rust code a request runs, once per request.** ${R.load["PATCH c=16"]["floor+peer-sql"] ? `The SQL is not what keeps users-edge behind the peer:
+   replayed by the same JavaScript, the peer's own statements cost ${ms(diff(R.load["PATCH c=16"], "floor+peer-sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+peer-sql", "floor"))} ms over the floor's
+   and users-edge's (with the event's snapshot of the user and its per-org \`seq\`, the feed's design) ${ms(diff(R.load["PATCH c=16"], "floor+sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+sql", "floor"))}.
+   ` : ""}What is left is the wasm's cost in the request path, several times its cost in a loop ("The peer, split the
+   same way"). It would shrink with a request path that touches less code and data: the user row decoded by a
+   46-field derived deserialiser (23 KB, the largest function one request runs), the generic reader and patch
+   machinery every dialect shares, the JSON maps of a row. That is a rework of the core's hot path (a dialect's
+   read and update specialised to its own columns), not of the shell.
 3. **Cold start (${x(ratio(R.cold["users-edge"].total_ms, R.cold.floor.total_ms))} the floor's).** By the split under "Cold start", locally it follows the wasm's raw
    size (loading the module: a module of the same size holding only data loads about as slowly; most of that is
    Miniflare encoding the module in node before workerd starts, and ${R.moduleLoad ? (R.moduleLoad.users_edge_ms - R.moduleLoad.empty_ms).toFixed(0) : "n/a"} ms is workerd's own) and the code the first

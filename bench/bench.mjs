@@ -490,20 +490,16 @@ async function peerD1Calls() {
     wrapper,
     `import peer from "./index.js";
 function recording(db, calls) {
-  const bound = (sql, real) => ({
-    bind: (...params) => bound2(sql, real.bind(...params), params),
-    first: (...a) => (calls.push({ op: "d1.first", sql, params: [] }), real.first(...a)),
-    all: () => (calls.push({ op: "d1.all", sql, params: [] }), real.all()),
-    run: () => (calls.push({ op: "d1.run", sql, params: [] }), real.run()),
-  });
-  const bound2 = (sql, real, params) => ({
+  // A statement, prepared or bound: each way it runs notes the call, then runs the real one.
+  const statement = (sql, real, params = []) => ({
     real, sql, params,
+    bind: (...values) => statement(sql, real.bind(...values), values),
     first: (...a) => (calls.push({ op: "d1.first", sql, params }), real.first(...a)),
     all: () => (calls.push({ op: "d1.all", sql, params }), real.all()),
     run: () => (calls.push({ op: "d1.run", sql, params }), real.run()),
   });
   return {
-    prepare: (sql) => bound(sql, db.prepare(sql)),
+    prepare: (sql) => statement(sql, db.prepare(sql)),
     batch: (stmts) => {
       calls.push({ op: "d1.batch", statements: stmts.map((s) => ({ sql: s.sql, params: s.params })) });
       return db.batch(stmts.map((s) => s.real));

@@ -342,3 +342,19 @@ pub fn list(who: &Principal, q: &UserListing) -> Stmt {
     params.push(i64::from(q.limit + 1).into());
     Stmt::new(sql, params)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::User;
+
+    /// A read names the columns in the order `User` reads them, which lets it find each column
+    /// with one comparison; and it selects nothing `User` would skip.
+    #[test]
+    fn a_read_selects_the_columns_a_user_is_read_from_in_order() {
+        let selected: Vec<&str> = COLUMNS.split(", ").filter_map(|c| c.rsplit(' ').next()).collect();
+        assert_eq!(selected, User::COLUMNS);
+        let snapshot: Vec<&str> = SNAPSHOT.split(", '").skip(1).filter_map(|c| c.split('\'').next()).collect();
+        assert_eq!(["id"].into_iter().chain(snapshot).collect::<Vec<_>>(), User::COLUMNS);
+    }
+}

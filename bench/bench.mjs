@@ -1100,11 +1100,14 @@ The peer issues a lighter variant of the same SQL (an audit row without the snap
 key fields, 43 columns back where users-edge now reads the 22 HiEnergy renders).${peerOwnFinding(R)}
 
 **How far one run is from the next.** The ratios of CPU per request move between full runs by more than the last
-changes to the code moved them. Three full runs on the same wasm (2026-11-28, 15:53, 16:34 and 18:05 UTC; the last one
-is recorded here) gave, at c=16: PATCH ÷ floor+sql 1.07×, 1.15× and 1.16×, GET ÷ floor+sql 1.09×, 1.05× and 1.10×,
+changes to the code moved them. Three full runs on the same wasm before the row decoder (2026-11-28, 15:53, 16:34 and
+18:05 UTC) gave, at c=16: PATCH ÷ floor+sql 1.07×, 1.15× and 1.16×, GET ÷ floor+sql 1.09×, 1.05× and 1.10×,
 PATCH ÷ peer 1.03×, 1.08× and 1.09×, GET ÷ peer 1.01×, 1.00× and 1.00×, cold start 1.31×, 1.40× and 1.46× the floor's.
-The time inside the wasm calls (4c) was 0.163 / 0.104, 0.162 / 0.107 and 0.176 / 0.125 ms: the code's own cost is
-steadier than the ratios, and most of the spread is the shared machine's.
+Two with it (20:55, with the previous build as a target of the same run, and 21:12 UTC, recorded here): PATCH ÷
+floor+sql 1.08× and 1.05×, GET ÷ floor+sql 1.07× and 1.05×, PATCH ÷ peer 1.05× and 1.02×, GET ÷ peer 1.05× and
+1.00×, cold start 1.42× and 1.47×. The time inside the wasm calls (4c) was 0.163 / 0.104, 0.162 / 0.107 and
+0.176 / 0.125 ms before, 0.192 / 0.139 and 0.201 / 0.115 ms after: the code's own cost is steadier than the ratios,
+and most of the spread is the shared machine's.
 
 **What changed in the shell (issue 13).**
 - One crossing per step instead of one per header, column, promise and closure: the JavaScript host
@@ -1153,6 +1156,12 @@ steadier than the ratios, and most of the spread is the shared machine's.
   was cheaper than the work it stands for; they now make up a fresh tag and event id per request, as users-edge does.
 - D1 read replication through the Sessions API (docs/read-replication.md): each request opens one session where
   \`src/consistency.rs\` decides; every response carries \`X-D1-Bookmark\` (exposed to browsers).
+- A \`users\` row (and an event's snapshot of one) is read into \`User\` by a column table in \`model::user\` (one reader
+  per kind of value, one line per column, the next column tried first) instead of serde's derived deserialiser, which
+  was the largest function a request ran (23 KB). The function bodies a PATCH / GET compiles on a fresh instance (what
+  it touches) go from 225 / 171 KB to 205 / 151 KB; the wasm is 19.9 KiB raw and 6.6 KiB gzip smaller. Its CPU effect
+  is inside what one run moves: paired against the previous stop's build as a target of the same run, PATCH 1.03×
+  (1.01–1.05), GET 0.96× (0.92–0.99) at c=16.
 - The bench splits the peer too: floor+peer-sql replays the peer's own D1 call, recorded from its bundle, so the two
   Workers' own CPU can be set side by side ("The peer, split the same way"); \`bench/size-ablation.sh\` measures what
   each part of the product costs in the wasm (the table under "Left").
@@ -1183,6 +1192,10 @@ steadier than the ratios, and most of the spread is the shared machine's.
   72–76 vs 47–48): serde's code for users-edge's own types is generated in users-edge's crate, so it gets "z" too.
 - *Boxing each operator route's pipeline future* (as \`app::apart\` does per dialect), to shrink the operator API's
   52 KB state machine: 0.5 KB larger raw, 0.07 KB smaller gzip. The code is the routes', not the state machine's.
+- *A longer warm-up*, in case 1 s per method leaves the wasm on V8's baseline compiler (Liftoff) while the peer's
+  JavaScript is already optimised: users-edge and the peer from a cold isolate over 20 alternating 2 s windows of
+  PATCH at c=16. Both are slower in the first two windows only; from the third on, users-edge ÷ peer per window
+  moves between 0.95× and 1.17× with no drift. The bench's 8 repetitions already run well past that point.
 - *Replies as UTF-8 bytes (\`TextEncoder\`) instead of strings*: wasm-bindgen copies an ASCII string in with a JIT-compiled
   loop, which the profile showed at 5% of the loop; bytes were no faster (GET 90 vs 87 µs/req under load); kept strings.
 
@@ -1195,7 +1208,7 @@ steadier than the ratios, and most of the spread is the shared machine's.
 
    | built without | wasm, raw / gzip -9 | gzip saved |
    |---|---|---|
-   | (nothing: this build) | 1204.4 / 500.1 KiB | |
+   | (nothing: the build before the row decoder, 6.6 KiB gzip larger than this one) | 1204.4 / 500.1 KiB | |
    | the Unicode stack (ICU4X normaliser and properties, \`idna\` with no Unicode; identifiers ASCII-only) | 966.1 / 403.4 KiB | 96.7 KiB |
    | SCIM | 1011.7 / 423.9 KiB | 76.2 KiB |
    | the operator API | 1132.1 / 470.8 KiB | 29.3 KiB |
@@ -1214,15 +1227,17 @@ steadier than the ratios, and most of the spread is the shared machine's.
    replayed by the same JavaScript, the peer's own statements cost ${ms(diff(R.load["PATCH c=16"], "floor+peer-sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+peer-sql", "floor"))} ms over the floor's
    and users-edge's (with the event's snapshot of the user and its per-org \`seq\`, the feed's design) ${ms(diff(R.load["PATCH c=16"], "floor+sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+sql", "floor"))}.
    ` : ""}What is left is the wasm's cost in the request path, several times its cost in a loop ("The peer, split the
-   same way"). It would shrink with a request path that touches less code and data: the user row decoded by a
-   46-field derived deserialiser (23 KB, the largest function one request runs), the generic reader and patch
-   machinery every dialect shares, the JSON maps of a row. That is a rework of the core's hot path (a dialect's
-   read and update specialised to its own columns), not of the shell.
+   same way"). It might shrink with a request path that touches less code and data, but the one step of that kind
+   taken (the row decoder above: a tenth less code touched per request) moved the CPU by less than one run
+   moves. What is left is spread thin: the async state machines of the update and of key resolution (13 and 10 KB),
+   the generic reader and patch machinery every dialect shares, the JSON maps of a request body, the shell's
+   stepping. Closing a 5–10% gap this way means reworking the core's hot path as a whole (a dialect's read and update
+   specialised to its own columns), not the shell, with no measurement yet that promises the gap closes.
 3. **Cold start (${x(ratio(R.cold["users-edge"].total_ms, R.cold.floor.total_ms))} the floor's).** By the split under "Cold start", locally it follows the wasm's raw
    size (loading the module: a module of the same size holding only data loads about as slowly; most of that is
    Miniflare encoding the module in node before workerd starts, and ${R.moduleLoad ? (R.moduleLoad.users_edge_ms - R.moduleLoad.empty_ms).toFixed(0) : "n/a"} ms is workerd's own) and the code the first
    request touches (V8 compiles each function on its first call; in node, the first PATCH through a fresh instance
-   compiles about 225 KB of function bodies and takes 12–17 ms, the next ones under 0.5 ms; compiling everything up front
+   compiles about 205 KB of function bodies and takes 12–17 ms, the next ones under 0.5 ms; compiling everything up front
    takes 45 ms). Both shrink only with the code itself (item 1), and with how much of it one request touches (see
    \`app::apart\` above).
 4. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and

@@ -1062,8 +1062,10 @@ although that code runs in ${ms(R.wasm_side?.patch_us / 1000)} / ${ms(R.wasm_sid
 points the same way: the wasm-loop Worker driven once per HTTP request, with no storage at all, spent 0.12–0.21 ms
 more CPU per PATCH than the same Worker answering at once (3 runs), against 0.07–0.09 ms per iteration in its loop;
 four iterations per request cost 0.09–0.11 ms each. What a request pays for is the code and data it brings back
-into the caches (about 225 KB of wasm function bodies for one PATCH, by V8's lazy compilation), so the next step for
-the CPU targets is a request path that touches less of it, not fewer crossings.`;
+into the caches (about 205 KB of wasm function bodies for one PATCH, by V8's lazy compilation), so the next step for
+the CPU targets is a request path that touches less of it, not fewer crossings. The first step of that kind (the row
+decoder below: 225 KB before) moved the CPU by less than one run moves, so that explanation is not yet borne out by a
+change that pays.`;
 }
 
 /** The written findings; figures come from this run. */

@@ -1052,12 +1052,16 @@ function peerOwnFinding(R) {
   const G = R.load["GET c=16"];
   if (!P["floor+peer-sql"]) return "";
   const d = (L, a, b) => ms(diff(L, a, b));
+  // Whether users-edge's extra SQL (over the peer's) is at least half of its extra code (wasm over the peer's own), for a PATCH.
+  const sqlGap = diff(P, "floor+sql", "floor+peer-sql");
+  const codeGap = diff(P, "users-edge", "host-only") - diff(P, "peer", "floor+peer-sql");
+  const sqlLead = sqlGap > 0.05 && sqlGap >= codeGap / 2;
   return `
 
 **The peer, split the same way.** Its own SQL, replayed by the floor's JavaScript, costs ${d(P, "floor+peer-sql", "floor")} / ${d(G, "floor+peer-sql", "floor")} ms over
 the floor's (users-edge's: ${d(P, "floor+sql", "floor")} / ${d(G, "floor+sql", "floor")}); everything else the peer does — Hono's routing, zod's parsing,
 the permission rules, rendering — costs ${d(P, "peer", "floor+peer-sql")} / ${d(G, "peer", "floor+peer-sql")} ms beyond the floor's JavaScript making its very calls,
-where users-edge's wasm costs ${d(P, "users-edge", "host-only")} / ${d(G, "users-edge", "host-only")}. So where the peer is ahead, it is not by its SQL but because a small
+where users-edge's wasm costs ${d(P, "users-edge", "host-only")} / ${d(G, "users-edge", "host-only")}. ${sqlLead ? "In this run the peer's lighter SQL is as much of its lead on a PATCH as its code is (each a difference of targets, ±0.15 ms); beyond the SQL" : "So where the peer is ahead, it is not by its SQL but"}, a small
 JIT-compiled TypeScript handler, run once per request, costs less than the Rust core's code run once per request,
 although that code runs in ${ms(R.wasm_side?.patch_us / 1000)} / ${ms(R.wasm_side?.get_us / 1000)} ms in a hot loop. A side measurement (by hand, not in this report)
 points the same way: the wasm-loop Worker driven once per HTTP request, with no storage at all, spent 0.12–0.21 ms
@@ -1226,9 +1230,11 @@ and most of the spread is the shared machine's.
    96.7 KiB above, less the tables; it hand-rolls what the brief asks a maintained crate for), and (b) splitting the
    deployment: the dialects' request path in one Worker, SCIM and the operator API (and the feed's consumer) in a
    second one behind the same routes. Neither was done: both are decisions about the product, not the shell.
-2. **The Rust code a request runs, once per request.** ${R.load["PATCH c=16"]["floor+peer-sql"] ? `The SQL is not what keeps users-edge behind the peer:
-   replayed by the same JavaScript, the peer's own statements cost ${ms(diff(R.load["PATCH c=16"], "floor+peer-sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+peer-sql", "floor"))} ms over the floor's
-   and users-edge's (with the event's snapshot of the user and its per-org \`seq\`, the feed's design) ${ms(diff(R.load["PATCH c=16"], "floor+sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+sql", "floor"))}.
+2. **The Rust code a request runs, once per request.** ${R.load["PATCH c=16"]["floor+peer-sql"] ? `Replayed by the same JavaScript, the peer's own statements cost
+   ${ms(diff(R.load["PATCH c=16"], "floor+peer-sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+peer-sql", "floor"))} ms over the floor's and users-edge's (with the event's snapshot of the user and its per-org
+   \`seq\`, the feed's design) ${ms(diff(R.load["PATCH c=16"], "floor+sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+sql", "floor"))}. Each is a difference of two targets (±0.15 ms from run to run): in the two
+   runs that measured both (18:05 and 21:12 UTC), users-edge's PATCH statements cost 0.01 and 0.11 ms more than the
+   peer's, and for a GET neither side was steadily the cheaper. So the SQL is at most a small part of the gap.
    ` : ""}What is left is the wasm's cost in the request path, several times its cost in a loop ("The peer, split the
    same way"). It might shrink with a request path that touches less code and data, but the one step of that kind
    taken (the row decoder above: a tenth less code touched per request) moved the CPU by less than one run

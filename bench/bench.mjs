@@ -1232,9 +1232,21 @@ and most of the spread is the shared machine's.
    second one behind the same routes. Neither was done: both are decisions about the product, not the shell.
 2. **The Rust code a request runs, once per request.** ${R.load["PATCH c=16"]["floor+peer-sql"] ? `Replayed by the same JavaScript, the peer's own statements cost
    ${ms(diff(R.load["PATCH c=16"], "floor+peer-sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+peer-sql", "floor"))} ms over the floor's and users-edge's (with the event's snapshot of the user and its per-org
-   \`seq\`, the feed's design) ${ms(diff(R.load["PATCH c=16"], "floor+sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+sql", "floor"))}. Each is a difference of two targets (±0.15 ms from run to run): in the two
-   runs that measured both (18:05 and 21:12 UTC), users-edge's PATCH statements cost 0.01 and 0.11 ms more than the
-   peer's, and for a GET neither side was steadily the cheaper. So the SQL is at most a small part of the gap.
+   \`seq\`, the feed's design) ${ms(diff(R.load["PATCH c=16"], "floor+sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+sql", "floor"))}. Each is a difference of two targets (±0.15 ms from run to run).
+   Measured tighter by hand (\`node bench/sql-ab.mjs\`: the same replays, one Worker per variant, alternating 2 s
+   windows at c=16; two runs of 16 windows for PATCH, one for GET, 2026-11-28 ~21:55 UTC), as the median paired
+   difference to users-edge's own call:
+   - the peer's PATCH call: −0.02 and −0.15 ms; its GET call: +0.09 ms (it reads 43 columns, users-edge 22);
+   - users-edge's PATCH without the D1 session: −0.02 and +0.01 ms; its GET: −0.03 ms — the Sessions API costs
+     nothing measurable here;
+   - users-edge's PATCH batch without its second statement, the audit event: −0.24 and −0.21 ms; the peer's
+     without its own: −0.23 and −0.18 ms (so its own event statement cost 0.21 and 0.03 ms); users-edge's event
+     without the user's snapshot: −0.07 ms (one run).
+   So the SQL is at most a small part of the gap, and what users-edge's PATCH SQL costs here is mostly the
+   simulator's price per statement: its event, the batch's second statement, is about 7% of a PATCH's CPU. An
+   \`AFTER UPDATE\` trigger writing the event from the row would take that statement out of the batch and save about
+   that much here. It was not done: on Cloudflare it moves no Worker CPU (D1 runs the SQL either way), it would split
+   how the audit trail is written between statements and a trigger, and a GET has no second statement to drop.
    ` : ""}What is left is the wasm's cost in the request path, several times its cost in a loop ("The peer, split the
    same way"). It might shrink with a request path that touches less code and data, but the one step of that kind
    taken (the row decoder above: a tenth less code touched per request) moved the CPU by less than one run

@@ -17,6 +17,7 @@ import os from "node:os";
 import { start, seed, KEYS, SEED, COMPAT_DATE, cpuSeconds } from "./lib/serve.mjs";
 import { instrument, hostOnly, timed } from "./lib/instrument.mjs";
 import { chart } from "./lib/chart.mjs";
+import { PATCH_BODY, SELF, TICKS, measure, median, userPath } from "./lib/load.mjs";
 import { profileDuring, selfTimes, wasmParts } from "./lib/profile.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -27,18 +28,12 @@ const REPS = Number(process.env.BENCH_REPS ?? (QUICK ? 2 : 8));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1 : 2));
 const COLD_REPS = QUICK ? 2 : 5;
 const PW_REPS = QUICK ? 2 : 5;
-const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
 const startedAt = Date.now();
 // Miniflare resolves a script's modules below the working directory: the earlier build is copied in.
 const BEFORE = process.env.BENCH_BEFORE ? resolve(process.env.BENCH_BEFORE) : null;
 const BEFORE_DIR = join(OUT, "before");
 
 const log = (...a) => console.error(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)}s]`, ...a);
-const median = (xs) => {
-  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const r2 = (x, d = 2) => (Number.isFinite(x) ? Number(x.toFixed(d)) : null);
 
 // ---- targets -----------------------------------------------------------------------------------
@@ -62,9 +57,6 @@ for (const [name, t] of Object.entries(TARGETS)) {
   if (!existsSync(t.scriptPath)) throw new Error(`${name}: ${t.scriptPath} is missing (run bench/run.sh, which builds it)`);
 }
 
-const PATCH_BODY = JSON.stringify({ user: { based_in: "Paris, FR" } });
-const SELF = 2; // the regular user, acting on itself with its own key
-const userPath = (id) => `/api/v1/users/${id}`;
 
 async function freshState(name) {
   const dir = join(OUT, "state", name);
@@ -271,40 +263,7 @@ async function roundTrips(servers) {
   return out;
 }
 
-// ---- 5. load: wrk, interleaved -----------------------------------------------------------------
-function wrk({ url, method, conns, seconds }) {
-  return new Promise((resolve, reject) => {
-    const args = ["-t1", `-c${conns}`, `-d${seconds}s`, "--timeout", "10s", "-s", join(BENCH, "lib/wrk.lua"), url];
-    const env = { ...process.env, BENCH_METHOD: method, BENCH_KEY: KEYS.user, BENCH_BODY: method === "PATCH" ? PATCH_BODY : "" };
-    const p = spawn("wrk", args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("error", reject);
-    p.on("close", (code) => {
-      const line = stdout.split("\n").find((l) => l.startsWith("BENCH_JSON "));
-      if (code !== 0 || !line) return reject(new Error(`wrk exited ${code}: ${stderr || stdout}`));
-      resolve(JSON.parse(line.slice("BENCH_JSON ".length)));
-    });
-  });
-}
-
-async function measure(server, method, conns, seconds) {
-  const cpu0 = cpuSeconds(server.pid, TICKS);
-  const r = await wrk({ url: server.url + userPath(SELF), method, conns, seconds });
-  const cpu1 = cpuSeconds(server.pid, TICKS);
-  return {
-    rps: r.requests / (r.duration_us / 1e6),
-    p50_ms: r.p50_us / 1000,
-    p99_ms: r.p99_us / 1000,
-    requests: r.requests,
-    errors: r.connect + r.read + r.write + r.timeout,
-    non2xx: r.status,
-    cpu_ms_per_req: r.requests ? ((cpu1 - cpu0) * 1000) / r.requests : NaN,
-  };
-}
-
+// ---- 5. load: wrk, interleaved (lib/load.mjs) -------------------------------------------------
 const SCENARIOS = [
   { op: "PATCH", c: 1 },
   { op: "PATCH", c: 16 },

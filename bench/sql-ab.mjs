@@ -8,18 +8,16 @@
 //
 // Prints each variant's median CPU per request and its median paired difference to users-edge's call as
 // recorded. A by-hand diagnostic (BENCHMARKS.md quotes a run); `make bench` does not run it.
-import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KEYS, cpuSeconds, seed, start } from "./lib/serve.mjs";
+import { measure, median } from "./lib/load.mjs";
+import { seed, start } from "./lib/serve.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
-const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString());
 const METHOD = process.env.M ?? "PATCH";
 const WINDOWS = Number(process.env.N ?? 16);
-const BODY = METHOD === "PATCH" ? JSON.stringify({ user: { based_in: "Paris, FR" } }) : "";
 
 const R = JSON.parse(readFileSync(join(BENCH, "results.json"), "utf8"));
 if (!R.floorReplay?.[METHOD] || !R.peerReplay?.[METHOD]) throw new Error("bench/results.json has no recorded D1 calls: run `make bench` first");
@@ -46,21 +44,12 @@ const VARIANTS = {
     : {}),
 };
 
-function measure(server, seconds) {
-  const cpu0 = cpuSeconds(server.pid, TICKS);
-  const args = ["-t1", "-c16", `-d${seconds}s`, "--timeout", "10s", "-s", join(BENCH, "lib/wrk.lua"), server.url + "/api/v1/users/2"];
-  const out = spawnSync("wrk", args, { env: { ...process.env, BENCH_METHOD: METHOD, BENCH_KEY: KEYS.user, BENCH_BODY: BODY } });
-  const line = out.stdout.toString().split("\n").find((l) => l.startsWith("BENCH_JSON "));
-  if (!line) throw new Error(`wrk failed: ${out.stderr}`);
-  const r = JSON.parse(line.slice("BENCH_JSON ".length));
-  if (r.status) throw new Error(`${r.status} non-2xx answers: a variant's SQL failed`);
-  return ((cpuSeconds(server.pid, TICKS) - cpu0) * 1000) / r.requests;
+/** CPU ms per request of one 2 s (or `seconds`) window at c=16; a variant whose SQL fails stops the run. */
+async function cpuPerRequest(server, seconds) {
+  const m = await measure(server, METHOD, 16, seconds);
+  if (m.non2xx) throw new Error(`${m.non2xx} non-2xx answers: a variant's SQL failed`);
+  return m.cpu_ms_per_req;
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const servers = {};
 for (const [i, [name, calls]] of Object.entries(VARIANTS).entries()) {
@@ -71,9 +60,9 @@ for (const [i, [name, calls]] of Object.entries(VARIANTS).entries()) {
   await seed(servers[name].mf, ROOT);
 }
 try {
-  for (const s of Object.values(servers)) measure(s, 1); // warm-up
+  for (const s of Object.values(servers)) await cpuPerRequest(s, 1); // warm-up
   const samples = Object.fromEntries(Object.keys(servers).map((name) => [name, []]));
-  for (let w = 0; w < WINDOWS; w++) for (const [name, s] of Object.entries(servers)) samples[name].push(measure(s, 2));
+  for (let w = 0; w < WINDOWS; w++) for (const [name, s] of Object.entries(servers)) samples[name].push(await cpuPerRequest(s, 2));
   const base = samples["users-edge"];
   console.log(`${METHOD}, c=16, ${WINDOWS} alternating windows of 2 s (workerd CPU ms/req)`);
   for (const [name, xs] of Object.entries(samples)) {

@@ -243,9 +243,6 @@ impl<'de> Visitor<'de> for Flag {
     fn visit_u64<E: de::Error>(self, n: u64) -> Result<bool, E> {
         Ok(n != 0)
     }
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<bool, E> {
-        Ok(n != 0.0)
-    }
     /// serde_json with `arbitrary_precision` hands a number that is not an integer over as a map.
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
         let n = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;

@@ -1,0 +1,56 @@
+// The load driver every benchmark run shares: wrk against one user's URL, and the workerd CPU it
+// cost per request (from /proc), so that bench.mjs and the by-hand diagnostics measure alike.
+import { execFileSync, spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { KEYS, cpuSeconds } from "./serve.mjs";
+
+const LIB = dirname(fileURLToPath(import.meta.url));
+export const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
+/** The PATCH every load run sends: the regular user changing its own `based_in`. */
+export const PATCH_BODY = JSON.stringify({ user: { based_in: "Paris, FR" } });
+/** The regular user, acting on itself with its own key. */
+export const SELF = 2;
+export const userPath = (id) => `/api/v1/users/${id}`;
+
+/** The median of the finite values (NaN for none). */
+export const median = (xs) => {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** One wrk run (lib/wrk.lua: the user's key, the PATCH body); its `BENCH_JSON` summary. */
+function wrk({ url, method, conns, seconds }) {
+  return new Promise((resolve, reject) => {
+    const args = ["-t1", `-c${conns}`, `-d${seconds}s`, "--timeout", "10s", "-s", join(LIB, "wrk.lua"), url];
+    const env = { ...process.env, BENCH_METHOD: method, BENCH_KEY: KEYS.user, BENCH_BODY: method === "PATCH" ? PATCH_BODY : "" };
+    const p = spawn("wrk", args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("error", reject);
+    p.on("close", (code) => {
+      const line = stdout.split("\n").find((l) => l.startsWith("BENCH_JSON "));
+      if (code !== 0 || !line) return reject(new Error(`wrk exited ${code}: ${stderr || stdout}`));
+      resolve(JSON.parse(line.slice("BENCH_JSON ".length)));
+    });
+  });
+}
+
+/** Load `server` (from serve.mjs `start`) with `method` on the user's own URL for `seconds`. */
+export async function measure(server, method, conns, seconds) {
+  const cpu0 = cpuSeconds(server.pid, TICKS);
+  const r = await wrk({ url: server.url + userPath(SELF), method, conns, seconds });
+  const cpu1 = cpuSeconds(server.pid, TICKS);
+  return {
+    rps: r.requests / (r.duration_us / 1e6),
+    p50_ms: r.p50_us / 1000,
+    p99_ms: r.p99_us / 1000,
+    requests: r.requests,
+    errors: r.connect + r.read + r.write + r.timeout,
+    non2xx: r.status,
+    cpu_ms_per_req: r.requests ? ((cpu1 - cpu0) * 1000) / r.requests : NaN,
+  };
+}

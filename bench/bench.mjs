@@ -527,8 +527,56 @@ async function wasmSide(trace) {
     for (let i = 0; i < (QUICK ? 2 : 7); i++) for (const m of ["PATCH", "GET"]) xs[m].push(await run(m, n));
     for (const m of ["PATCH", "GET"]) out[`${m.toLowerCase()}_us`] = r2(median(xs[m]), 1);
     out.samples_us = { PATCH: xs.PATCH.map((x) => r2(x, 1)), GET: xs.GET.map((x) => r2(x, 1)) };
+    Object.assign(out, await coldCaches(s.url));
   } finally {
     await s.mf.dispose();
+  }
+  return out;
+}
+
+/** The last-level cache's size in MiB (Linux sysfs; 8 if it cannot be read). */
+function lastLevelCacheMiB() {
+  try {
+    const text = readFileSync("/sys/devices/system/cpu/cpu0/cache/index3/size", "utf8").trim();
+    const m = text.match(/^(\d+)([KM])$/);
+    if (m) return Math.max(1, Math.round(Number(m[1]) / (m[2] === "K" ? 1024 : 1)));
+  } catch {
+    // no sysfs cache description (a container may hide it): assume a common size
+  }
+  return 8;
+}
+
+/**
+ * The wasm loop with the caches emptied before each request (bench/wasm-loop `evict`): the
+ * last-level cache's size of other memory written first, then the same with the wasm's own linear
+ * memory read back in. Timed inside the wasm calls by the host's clock, µs per request, median of
+ * repetitions. If the first matches 4c and the second is no cheaper, a request pays for its code
+ * coming back into the caches, not for its data.
+ */
+async function coldCaches(url) {
+  const mib = lastLevelCacheMiB();
+  const n = QUICK ? 100 : 500;
+  const inside = async (method, warm) => {
+    const r = await fetch(`${url}/?method=${method}&n=${n}&evict=${mib}${warm ? "&warm=memory" : ""}`);
+    const text = await r.text();
+    if (r.status !== 200) throw new Error(`wasm loop ${method} (evict): ${text}`);
+    const j = JSON.parse(text);
+    return { us: (j.inside_ms * 1000) / j.n, memory: j.memory_bytes };
+  };
+  const out = { evict_mib: mib };
+  for (const m of ["PATCH", "GET"]) {
+    const cold = [];
+    const warm = [];
+    let memory = 0;
+    for (let i = 0; i < (QUICK ? 2 : 7); i++) {
+      cold.push((await inside(m, false)).us);
+      const w = await inside(m, true);
+      warm.push(w.us);
+      memory = w.memory;
+    }
+    out[`${m.toLowerCase()}_evicted_us`] = r2(median(cold), 1);
+    out[`${m.toLowerCase()}_evicted_memory_warm_us`] = r2(median(warm), 1);
+    out.memory_kib = Math.round(memory / 1024);
   }
   return out;
 }
@@ -794,6 +842,10 @@ function splitRows(R) {
   const wp = R.wasm_in_path;
   rows.push(["4c. … time inside the wasm calls of real requests, by the host's clock (c=16)", ms(wp?.patch_ms), ms(wp?.get_ms)]);
   rows.push(["4d. … the same calls in a hot loop, nothing else running (\`bench/wasm-loop\`, CPU)", ms(ws?.patch_us / 1000), ms(ws?.get_us / 1000)]);
+  if (ws?.patch_evicted_us) {
+    rows.push([`4d′. … the same loop with ${ws.evict_mib} MiB of other memory (the last-level cache's size) written before each request, by the host's clock`, ms(ws.patch_evicted_us / 1000), ms(ws.get_evicted_us / 1000)]);
+    rows.push([`4d″. … as 4d′, with the wasm's whole memory (${ws.memory_kib} KiB) then read back in: what is left cold is its code`, ms(ws.patch_evicted_memory_warm_us / 1000), ms(ws.get_evicted_memory_warm_us / 1000)]);
+  }
   rows.push(["4e. … the Rust core alone, natively (\`bench/pipeline-native\`, canned rows)", ms(np.patch_us / 1000), ms(np.get_us / 1000)]);
   rows.push(["Worker's own (1 + 4, and the client half of 2 that cannot be told apart locally)", ...both((L) => L.noop.cpu_ms_per_req + diff(L, "users-edge", "floor+sql"))]);
   rows.push(["local simulators, at most (2 + 3): on Cloudflare this runs in D1 and KV, not in the Worker", ...both((L) => diff(L, "floor+sql", "noop"))]);
@@ -1025,11 +1077,32 @@ JIT-compiled TypeScript handler, run once per request, costs less than the Rust 
 although that code runs in ${ms(R.wasm_side?.patch_us / 1000)} / ${ms(R.wasm_side?.get_us / 1000)} ms in a hot loop. A side measurement (by hand, not in this report)
 points the same way: the wasm-loop Worker driven once per HTTP request, with no storage at all, spent 0.12–0.21 ms
 more CPU per PATCH than the same Worker answering at once (3 runs), against 0.07–0.09 ms per iteration in its loop;
-four iterations per request cost 0.09–0.11 ms each. What a request pays for is the code and data it brings back
-into the caches (about 205 KB of wasm function bodies for one PATCH, by V8's lazy compilation), so the next step for
-the CPU targets is a request path that touches less of it, not fewer crossings. The first step of that kind (the row
-decoder below: 225 KB before) moved the CPU by less than one run moves, so that explanation is not yet borne out by a
-change that pays.`;
+four iterations per request cost 0.09–0.11 ms each. What a request pays for is the code it brings back into the
+caches (4d′ and 4d″: about 205 KB of wasm function bodies for one PATCH, by V8's lazy compilation), so the next step for
+the CPU targets is a request path that runs less code, not fewer crossings. The one step of that kind taken (the row
+decoder below: 225 KB before) moved the CPU by less than one run moves; a tenth less code would save about a tenth of
+4b, which is less than one run moves.`;
+}
+
+/**
+ * What the wasm loop with its caches emptied says (4d′, 4d″ against 4c and 4d), when this run measured it: whether the
+ * wasm's cost in the request path is its code coming back into the caches, and whether its data has a part in it.
+ */
+function coldFinding(R) {
+  const ws = R.wasm_side;
+  const wip = R.wasm_in_path;
+  if (!ws?.patch_evicted_us || !wip) return "";
+  const f = (us) => ms(us / 1000);
+  // How far a real request (4c) sits from the warm loop (4d) towards the one with its caches emptied (4d′).
+  const way = (inPath, warmUs, coldUs) => pct((inPath - warmUs / 1000) / ((coldUs - warmUs) / 1000));
+  const dataFree = ws.patch_evicted_memory_warm_us >= 0.85 * ws.patch_evicted_us && ws.get_evicted_memory_warm_us >= 0.85 * ws.get_evicted_us;
+  return ` Why: run once per request, between the runtime's and the simulators' work, the wasm finds its code out of the
+caches. The same loop with ${ws.evict_mib} MiB of other memory (this machine's last-level cache) written before each request
+takes ${f(ws.patch_evicted_us)} / ${f(ws.get_evicted_us)} ms inside the wasm calls (4d′); a real request's ${ms(wip.patch_ms)} / ${ms(wip.get_ms)} ms (4c) lies ${way(wip.patch_ms, ws.patch_us, ws.patch_evicted_us)} / ${way(wip.get_ms, ws.get_us, ws.get_evicted_us)} of the
+way from the warm loop (4d) to that. Reading the wasm's whole linear memory (${ws.memory_kib} KiB) back in before each request
+leaves ${f(ws.patch_evicted_memory_warm_us)} / ${f(ws.get_evicted_memory_warm_us)} ms (4d″)${dataFree ? ": its data is not what costs, its code is" : ""}. So what a request pays for is
+mostly how much code it runs (V8's machine code for the about 205 / 151 KB of function bodies a PATCH / GET touches),
+not how many times it crosses the boundary, nor how many instructions it executes once the code is in the caches.`;
 }
 
 /** The written findings; figures come from this run. */
@@ -1056,10 +1129,7 @@ storage calls (floor+sql). Beyond such a Worker it spends ${ms(ownP)} ms (PATCH)
 host accounts for ${ms(hostP)} / ${ms(hostG)} ms of that (host-only − floor+sql: reading the request, the ${totalCrossings(cr, "PATCH")} / ${totalCrossings(cr, "GET")} boundary
 crossings' JavaScript side, the extra response headers), its wasm for ${ms(wasmP)} / ${ms(wasmG)} ms (users-edge − host-only). By the
 host's own clock the wasm calls of a real request take ${ms(wip.patch_ms)} / ${ms(wip.get_ms)} ms, against ${ms(R.wasm_side?.patch_us / 1000)} / ${ms(R.wasm_side?.get_us / 1000)} ms for the
-same calls in a hot loop and ${ms(R.native_pipeline.patch_us / 1000)} / ${ms(R.native_pipeline.get_us / 1000)} ms for the Rust natively. Run once per request, between the
-runtime's and the simulators' work, the wasm's code runs cold — in the loop too, the first hundred iterations cost about
-four times the steady state (a side measurement) — which suggests that what a request pays for is how much code it runs
-(reading the row, rendering), not how many times it crosses the boundary. The design's SQL (the guard that
+same calls in a hot loop and ${ms(R.native_pipeline.patch_us / 1000)} / ${ms(R.native_pipeline.get_us / 1000)} ms for the Rust natively.${coldFinding(R)} The design's SQL (the guard that
 re-checks the key in D1, the audit event that is also the change feed's outbox and carries a snapshot of the user) costs ${ms(sqlP)} / ${ms(sqlG)} ms over the floor's
 minimal statements here, where SQLite runs in the same process; on Cloudflare that work runs in D1, not in the Worker.
 The peer issues a lighter variant of the same SQL (an audit row without the snapshot and \`seq\`, a guard that checks fewer
@@ -1162,6 +1232,14 @@ and most of the spread is the shared machine's.
   JavaScript is already optimised: users-edge and the peer from a cold isolate over 20 alternating 2 s windows of
   PATCH at c=16. Both are slower in the first two windows only; from the third on, users-edge ÷ peer per window
   moves between 0.95× and 1.17× with no drift. The bench's 8 repetitions already run well past that point.
+- *Builds that trade code size against speed, measured in the request path* (2026-11-29; \`bench/build-ab.mjs\`: each
+  build a Worker of its own, alternating 2 s windows at c=16, 12 per build, median of the paired ratios): \`opt-level\`
+  3 for everything is 0.97× and 1.00× the "s" build's CPU per PATCH in two runs, 0.99× and 1.00× per GET, for 95 KiB
+  more gzip (with \`wasm-opt -O3\` as well: GET 0.98×); \`opt-level\` 2: PATCH 1.00×; \`"z"\` (36 KiB gzip smaller):
+  PATCH 1.02×, GET 1.02×. In a hot loop 3 and 2 were 30% faster and "z" 55% slower; in the request path, where the
+  code comes back into the caches on every request, the gain and the loss both nearly vanish. Kept "s".
+- *\`talc\` as the allocator* in place of Rust's default dlmalloc (the allocator was 14–17% of the loop's profile): same
+  size, PATCH 1.02×, GET 1.00× in the request path (\`bench/build-ab.mjs\`, as above). Not adopted.
 - *Replies as UTF-8 bytes (\`TextEncoder\`) instead of strings*: wasm-bindgen copies an ASCII string in with a JIT-compiled
   loop, which the profile showed at 5% of the loop; bytes were no faster (GET 90 vs 87 µs/req under load); kept strings.
 
@@ -1206,10 +1284,11 @@ and most of the spread is the shared machine's.
    \`AFTER UPDATE\` trigger writing the event from the row would take that statement out of the batch and save about
    that much here. It was not done: on Cloudflare it moves no Worker CPU (D1 runs the SQL either way), it would split
    how the audit trail is written between statements and a trigger, and a GET has no second statement to drop.
-   ` : ""}What is left is the wasm's cost in the request path, several times its cost in a loop ("The peer, split the
-   same way"). It might shrink with a request path that touches less code and data, but the one step of that kind
-   taken (the row decoder above: a tenth less code touched per request) moved the CPU by less than one run
-   moves. What is left is spread thin: the async state machines of the update and of key resolution (13 and 10 KB),
+   ` : ""}What is left is the wasm's cost in the request path, several times its cost in a loop: the cost of its code
+   coming back into the caches on every request (4d′ and 4d″ above). It shrinks only with a request path that runs
+   less code; the one step of that kind taken (the row decoder above: a tenth less code touched per request) moved
+   the CPU by less than one run moves, and builds that trade code size against speed move it by 3% or less either way
+   (\`opt-level\` 3, 2 and "z", measured in the request path with \`bench/build-ab.mjs\`; see "Tried"). What is left is spread thin: the async state machines of the update and of key resolution (13 and 10 KB),
    the generic reader and patch machinery every dialect shares, the JSON maps of a request body, the shell's
    stepping. Closing a 5–10% gap this way means reworking the core's hot path as a whole (a dialect's read and update
    specialised to its own columns), not the shell, with no measurement yet that promises the gap closes.

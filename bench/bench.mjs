@@ -1139,11 +1139,13 @@ key fields, 43 columns back where users-edge now reads the 22 HiEnergy renders).
 changes to the code moved them. Three full runs on the same wasm before the row decoder (2026-11-28, 15:53, 16:34 and
 18:05 UTC) gave, at c=16: PATCH ÷ floor+sql 1.07×, 1.15× and 1.16×, GET ÷ floor+sql 1.09×, 1.05× and 1.10×,
 PATCH ÷ peer 1.03×, 1.08× and 1.09×, GET ÷ peer 1.01×, 1.00× and 1.00×, cold start 1.31×, 1.40× and 1.46× the floor's.
-Two with it (20:55, with the previous build as a target of the same run, and 21:12 UTC, recorded here): PATCH ÷
-floor+sql 1.08× and 1.05×, GET ÷ floor+sql 1.07× and 1.05×, PATCH ÷ peer 1.05× and 1.02×, GET ÷ peer 1.05× and
-1.00×, cold start 1.42× and 1.47×. The time inside the wasm calls (4c) was 0.163 / 0.104, 0.162 / 0.107 and
-0.176 / 0.125 ms before, 0.192 / 0.139 and 0.201 / 0.115 ms after: the code's own cost is steadier than the ratios,
-and most of the spread is the shared machine's.
+Four with it, on the same wasm (2026-11-28 20:55, with the previous build as a target of the same run, and 21:12 UTC;
+2026-11-29 00:52 and 01:05 UTC, the last recorded here): PATCH ÷ floor+sql 1.08×, 1.05×, 1.06× and 1.05×, GET ÷
+floor+sql 1.07×, 1.05×, 1.26× and 1.03×, PATCH ÷ peer 1.05×, 1.02×, 1.08× and 1.00×, GET ÷ peer 1.05×, 1.00×, 1.07×
+and 1.02×, cold start 1.42×, 1.47×, 1.36× and 1.41×. The time inside the wasm calls (4c) was 0.163 / 0.104,
+0.162 / 0.107 and 0.176 / 0.125 ms before, 0.192 / 0.139, 0.201 / 0.115, 0.198 / 0.126 and 0.171 / 0.118 ms after: the
+code's own cost is steadier than the ratios, and most of the spread is the shared machine's. In both runs that
+measured it, 4c lay 71–76% of the way from the warm loop (4d) to the loop with its caches emptied (4d′).
 
 **What changed in the shell (issue 13).**
 - One crossing per step instead of one per header, column, promise and closure: the JavaScript host

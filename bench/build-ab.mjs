@@ -8,11 +8,10 @@
 //
 // Prints each build's median CPU per request and its median paired ratio to the first build
 // (PEER=1 also runs the peer, which `make bench` must have bundled into bench/.out/peer).
-import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, rmSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { measure, median } from "./lib/load.mjs";
-import { seed, start } from "./lib/serve.mjs";
+import { alternate, median } from "./lib/load.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -36,32 +35,11 @@ if (process.env.PEER === "1") {
   builds.push(["peer", { scriptPath: peer, bindings: { PBKDF2_ITERATIONS: "100000" } }]);
 }
 
-/** CPU ms per request of one window at c=16; a build answering anything but 2xx stops the run. */
-async function cpuPerRequest(server, seconds) {
-  const m = await measure(server, METHOD, 16, seconds);
-  if (m.non2xx) throw new Error(`${m.non2xx} non-2xx answers`);
-  return m.cpu_ms_per_req;
-}
-
-const servers = {};
-for (const [i, [name, target]] of builds.entries()) {
-  const dir = join(BENCH, ".out/state", `build-ab-${i}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  servers[name] = await start(target, dir);
-  await seed(servers[name].mf, ROOT);
-}
-try {
-  for (const s of Object.values(servers)) for (let w = 0; w < 3; w++) await cpuPerRequest(s, 1); // warm-up
-  const samples = Object.fromEntries(Object.keys(servers).map((name) => [name, []]));
-  for (let w = 0; w < WINDOWS; w++) for (const [name, s] of Object.entries(servers)) samples[name].push(await cpuPerRequest(s, 2));
-  const [first] = Object.keys(samples);
-  console.log(`${METHOD}, c=16, ${WINDOWS} alternating windows of 2 s (workerd CPU ms/req; ratio paired window by window)`);
-  for (const [name, xs] of Object.entries(samples)) {
-    const ratios = xs.map((x, i) => x / samples[first][i]).sort((a, b) => a - b);
-    const q = (p) => ratios[Math.floor(p * (ratios.length - 1))];
-    console.log(`  ${name.padEnd(24)} ${median(xs).toFixed(3)}   ÷ ${first}: ${median(ratios).toFixed(3)} (${q(0.25).toFixed(2)}–${q(0.75).toFixed(2)})`);
-  }
-} finally {
-  for (const s of Object.values(servers)) await s.mf.dispose();
+const samples = await alternate("build-ab", Object.fromEntries(builds), METHOD, WINDOWS, 3);
+const [first] = Object.keys(samples);
+console.log(`${METHOD}, c=16, ${WINDOWS} alternating windows of 2 s (workerd CPU ms/req; ratio paired window by window)`);
+for (const [name, xs] of Object.entries(samples)) {
+  const ratios = xs.map((x, i) => x / samples[first][i]).sort((a, b) => a - b);
+  const q = (p) => ratios[Math.floor(p * (ratios.length - 1))];
+  console.log(`  ${name.padEnd(24)} ${median(xs).toFixed(3)}   ÷ ${first}: ${median(ratios).toFixed(3)} (${q(0.25).toFixed(2)}–${q(0.75).toFixed(2)})`);
 }

@@ -8,14 +8,12 @@
 //
 // Prints each variant's median CPU per request and its median paired difference to users-edge's call as
 // recorded. A by-hand diagnostic (BENCHMARKS.md quotes a run); `make bench` does not run it.
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { measure, median } from "./lib/load.mjs";
-import { seed, start } from "./lib/serve.mjs";
+import { alternate, median } from "./lib/load.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
-const ROOT = dirname(BENCH);
 const METHOD = process.env.M ?? "PATCH";
 const WINDOWS = Number(process.env.N ?? 16);
 
@@ -44,31 +42,14 @@ const VARIANTS = {
     : {}),
 };
 
-/** CPU ms per request of one 2 s (or `seconds`) window at c=16; a variant whose SQL fails stops the run. */
-async function cpuPerRequest(server, seconds) {
-  const m = await measure(server, METHOD, 16, seconds);
-  if (m.non2xx) throw new Error(`${m.non2xx} non-2xx answers: a variant's SQL failed`);
-  return m.cpu_ms_per_req;
-}
-
-const servers = {};
-for (const [i, [name, calls]] of Object.entries(VARIANTS).entries()) {
-  const dir = join(BENCH, ".out/state", `sql-ab-${i}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  servers[name] = await start({ scriptPath: join(BENCH, "floor/worker.js"), bindings: { FLOOR_SQL: "full", FLOOR_REPLAY: JSON.stringify(calls) } }, dir);
-  await seed(servers[name].mf, ROOT);
-}
-try {
-  for (const s of Object.values(servers)) await cpuPerRequest(s, 1); // warm-up
-  const samples = Object.fromEntries(Object.keys(servers).map((name) => [name, []]));
-  for (let w = 0; w < WINDOWS; w++) for (const [name, s] of Object.entries(servers)) samples[name].push(await cpuPerRequest(s, 2));
-  const base = samples["users-edge"];
-  console.log(`${METHOD}, c=16, ${WINDOWS} alternating windows of 2 s (workerd CPU ms/req)`);
-  for (const [name, xs] of Object.entries(samples)) {
-    const paired = median(xs.map((x, i) => x - base[i]));
-    console.log(`  ${name.padEnd(48)} ${median(xs).toFixed(3)}   − users-edge's call: ${paired >= 0 ? "+" : ""}${paired.toFixed(3)}`);
-  }
-} finally {
-  for (const s of Object.values(servers)) await s.mf.dispose();
+const targets = Object.fromEntries(
+  Object.entries(VARIANTS).map(([name, calls]) => [name, { scriptPath: join(BENCH, "floor/worker.js"), bindings: { FLOOR_SQL: "full", FLOOR_REPLAY: JSON.stringify(calls) } }]),
+);
+// A variant whose SQL fails answers 5xx, which stops the run.
+const samples = await alternate("sql-ab", targets, METHOD, WINDOWS, 1);
+const base = samples["users-edge"];
+console.log(`${METHOD}, c=16, ${WINDOWS} alternating windows of 2 s (workerd CPU ms/req)`);
+for (const [name, xs] of Object.entries(samples)) {
+  const paired = median(xs.map((x, i) => x - base[i]));
+  console.log(`  ${name.padEnd(48)} ${median(xs).toFixed(3)}   − users-edge's call: ${paired >= 0 ? "+" : ""}${paired.toFixed(3)}`);
 }

@@ -1,11 +1,13 @@
 // The load driver every benchmark run shares: wrk against one user's URL, and the workerd CPU it
 // cost per request (from /proc), so that bench.mjs and the by-hand diagnostics measure alike.
 import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KEYS, cpuSeconds } from "./serve.mjs";
+import { KEYS, cpuSeconds, seed, start } from "./serve.mjs";
 
 const LIB = dirname(fileURLToPath(import.meta.url));
+const BENCH = dirname(LIB);
 export const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
 /** The PATCH every load run sends: the regular user changing its own `based_in`. */
 export const PATCH_BODY = JSON.stringify({ user: { based_in: "Paris, FR" } });
@@ -53,4 +55,34 @@ export async function measure(server, method, conns, seconds) {
     non2xx: r.status,
     cpu_ms_per_req: r.requests ? ((cpu1 - cpu0) * 1000) / r.requests : NaN,
   };
+}
+
+/**
+ * The by-hand A/B runs (sql-ab.mjs, build-ab.mjs): each of `targets` (name → a serve.mjs target) started as a
+ * Worker of its own on freshly seeded state, given `warmups` 1 s windows, then loaded with `method` at c=16 in
+ * `windows` alternating 2 s windows, so that the machine's drift falls on all alike. Returns each target's CPU
+ * ms per request, window by window; any answer but 2xx stops the run.
+ */
+export async function alternate(label, targets, method, windows, warmups) {
+  const servers = {};
+  const cpuPerRequest = async (server, seconds) => {
+    const m = await measure(server, method, 16, seconds);
+    if (m.non2xx) throw new Error(`${m.non2xx} non-2xx answers`);
+    return m.cpu_ms_per_req;
+  };
+  try {
+    for (const [i, [name, target]] of Object.entries(targets).entries()) {
+      const dir = join(BENCH, ".out/state", `${label}-${i}`);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      servers[name] = await start(target, dir);
+      await seed(servers[name].mf, dirname(BENCH));
+    }
+    for (const s of Object.values(servers)) for (let w = 0; w < warmups; w++) await cpuPerRequest(s, 1);
+    const samples = Object.fromEntries(Object.keys(servers).map((name) => [name, []]));
+    for (let w = 0; w < windows; w++) for (const [name, s] of Object.entries(servers)) samples[name].push(await cpuPerRequest(s, 2));
+    return samples;
+  } finally {
+    for (const s of Object.values(servers)) await s.mf.dispose();
+  }
 }

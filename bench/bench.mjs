@@ -534,6 +534,71 @@ async function wasmSide(trace) {
   return out;
 }
 
+/**
+ * Each Worker's own code per request, its storage answered from memory (bench/own-loop): the
+ * target's script behind a harness that records one real request's KV and D1 answers, then replays
+ * them to n requests timed by the host's clock, with warm caches and with the last-level cache's
+ * size of other memory written before each request. The noop and the floor set the scale. Rounds
+ * alternate the targets; µs per request, median of rounds, and users-edge ÷ peer paired per round.
+ */
+async function ownCode() {
+  const harness = (name, target) => {
+    const dir = join(OUT, "own-loop", name);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    cpSync(join(BENCH, "own-loop/worker.mjs"), join(dir, "index.js"));
+    // The target's folder as it is (its wasm, glue or stand-in beside it), behind one re-export.
+    cpSync(dirname(target.scriptPath), join(dir, "t"), { recursive: true, filter: (f) => !f.endsWith(".map") && !f.includes("/assets") });
+    writeFileSync(join(dir, "target.js"), `export { default } from "./t/${target.scriptPath.split("/").pop()}";\n`);
+    const bindings = { ...(target.bindings ?? {}), KEY: KEYS.user, PATCH_BODY };
+    return { scriptPath: join(dir, "index.js"), wasm: true, bindings };
+  };
+  // host-only: users-edge's host with the stand-in for its wasm (when the run traced one).
+  const names = ["noop", "floor", "peer", "users-edge", ...(TARGETS["host-only"] ? ["host-only"] : [])];
+  const servers = {};
+  const mib = lastLevelCacheMiB();
+  const n = { warm: QUICK ? 300 : 2000, emptied: QUICK ? 100 : 400 };
+  const out = { evict_mib: mib, n_warm: n.warm, n_emptied: n.emptied };
+  const calls = {};
+  try {
+    for (const name of names) {
+      servers[name] = await startSeeded(`own-${name}`, harness(name, TARGETS[name]));
+      for (const m of ["PATCH", "GET"]) {
+        // Twice: the first request of an isolate fills what it caches (users-edge's configuration).
+        for (let i = 0; i < 2; i++) {
+          const rec = await (await fetch(`${servers[name].url}/record?method=${m}`)).json();
+          if (rec.status !== 200) throw new Error(`own loop ${name} ${m}: the real request answered ${rec.status}`);
+          calls[`${name} ${m}`] = rec.answers;
+        }
+      }
+    }
+    const run = async (name, m, evict, count) => {
+      const r = await fetch(`${servers[name].url}/?method=${m}&n=${count}&evict=${evict}`);
+      const text = await r.text();
+      if (r.status !== 200) throw new Error(`own loop ${name} ${m}: ${text}`);
+      const j = JSON.parse(text);
+      if (j.status !== 200) throw new Error(`own loop ${name} ${m}: replayed requests answered ${j.status}`);
+      // Every replayed request made (at least) the storage calls the real one made.
+      if (j.answers < j.n * calls[`${name} ${m}`]) throw new Error(`own loop ${name} ${m}: ${j.answers} answers for ${j.n} requests`);
+      return (j.inside_ms * 1000) / j.n;
+    };
+    for (const name of names) for (const m of ["PATCH", "GET"]) await run(name, m, 0, 300);
+    for (const [kind, evict] of [["warm", 0], ["emptied", mib]]) {
+      for (const m of ["PATCH", "GET"]) {
+        const xs = Object.fromEntries(names.map((name) => [name, []]));
+        for (let i = 0; i < (QUICK ? 2 : 7); i++) for (const name of names) xs[name].push(await run(name, m, evict, n[kind]));
+        const key = `${m.toLowerCase()}_${kind}`;
+        out[key] = Object.fromEntries(names.map((name) => [name, r2(median(xs[name]), 1)]));
+        // users-edge's own code ÷ the peer's: each beyond the noop of the same round.
+        out[key].ratio = r2(median(xs["users-edge"].map((u, i) => (u - xs.noop[i]) / (xs.peer[i] - xs.noop[i]))), 2);
+      }
+    }
+  } finally {
+    for (const s of Object.values(servers)) await s.mf.dispose();
+  }
+  return out;
+}
+
 /** The last-level cache's size in MiB (Linux sysfs; 8 if it cannot be read). */
 function lastLevelCacheMiB() {
   try {
@@ -732,7 +797,17 @@ On what each Worker spends itself — its CPU per request with the local simulat
 out (the runtime's share of a request, plus the target beyond the floor's JavaScript replaying that very call:
 users-edge's through floor+sql, the peer's through floor+peer-sql) — users-edge uses ${x(p)} (PATCH) and
 ${x(g)} (GET) the peer's, at c=16. This is not one of the targets (they are set on the whole workerd process), and it is
-a ratio of differences of targets, so it swings more from run to run; see "Where a request's CPU goes".`;
+a ratio of differences of targets, so it swings more from run to run; see "Where a request's CPU goes".${ownDirect(R)}`;
+}
+
+/** The direct measurement of the Workers' own code (bench/own-loop), in one sentence. */
+function ownDirect(R) {
+  const o = R.own_code;
+  if (!o || o.error) return "";
+  return ` Measured
+directly instead — each Worker's script with its storage answered from memory ("The Worker's own code" below) —
+users-edge's own code costs ${x(o.patch_warm.ratio)} (PATCH) and ${x(o.get_warm.ratio)} (GET) the peer's with warm caches, ${x(o.patch_emptied.ratio)} and
+${x(o.get_emptied.ratio)} with the caches emptied before each request.`;
 }
 
 /** users-edge's cold start over the floor's, split by the diagnostic targets (when they ran). */
@@ -941,7 +1016,7 @@ run to run on this machine (a negative one is noise); the clocked and looped mea
 ${table(["", "PATCH", "GET"], splitRows(R))}
 
 ${wasmProfileSection(R)}
-## Measured (medians of ${env.reps} interleaved runs of ${env.seconds} s each)
+${ownCodeSection(R)}## Measured (medians of ${env.reps} interleaved runs of ${env.seconds} s each)
 
 ${table(
   ["scenario", "target", "req/s", "p50 ms", "p99 ms", "CPU ms/req", "req/s per run", "non-2xx", "socket errors"],
@@ -1035,6 +1110,57 @@ same count as the floor and the peer.
 `);
   md.push(FINDINGS(R));
   return md.join("\n");
+}
+
+/**
+ * Each Worker's own code, its storage answered from memory (bench/own-loop): µs per request per
+ * target, the parts of users-edge's, and users-edge's own ÷ the peer's, warm and with the caches
+ * emptied before each request.
+ */
+function ownCodeSection(R) {
+  const o = R.own_code;
+  if (!o || o.error) return "";
+  const cols = ["patch_warm", "get_warm", "patch_emptied", "get_emptied"];
+  const us = (v) => (Number.isFinite(v) ? v.toFixed(0) : "n/a");
+  const row = (label, f) => [label, ...cols.map((c) => us(f(o[c])))];
+  const rows = [
+    row("noop: the harness's request and body read, and a Worker that answers at once", (c) => c.noop),
+    row("floor: one KV get, one D1 statement, the row as JSON", (c) => c.floor),
+    row("peer", (c) => c.peer),
+    row("users-edge", (c) => c["users-edge"]),
+  ];
+  const split = o.get_warm["host-only"] !== undefined;
+  if (split) rows.push(row("users-edge's host alone (host-only: the stand-in hands out the wasm's steps)", (c) => c["host-only"]));
+  rows.push(row("the peer's own code (peer − noop)", (c) => c.peer - c.noop));
+  rows.push(row("users-edge's own code (users-edge − noop)", (c) => c["users-edge"] - c.noop));
+  if (split) {
+    rows.push(row("… its JavaScript host (host-only − noop)", (c) => c["host-only"] - c.noop));
+    rows.push(row("… its wasm, glue included (users-edge − host-only)", (c) => c["users-edge"] - c["host-only"]));
+  }
+  rows.push(["**users-edge's own code ÷ the peer's** (median of the rounds' ratios)", ...cols.map((c) => x(o[c].ratio))]);
+  const ws = R.wasm_side;
+  const wasmWarm = (m) => o[`${m}_warm`]["users-edge"] - o[`${m}_warm`]["host-only"];
+  const loopNote = split && ws?.patch_us
+    ? ` Its wasm costs ${us(wasmWarm("patch"))} / ${us(wasmWarm("get"))} µs per PATCH / GET here, against ${us(ws.patch_us)} / ${us(ws.get_us)} µs in the hot loop of
+4d, where nothing runs between two requests: even with warm caches, the host's and the runtime's code in between
+evict enough of the wasm's for each request to pay for bringing it back.`
+    : "";
+  return `## The Worker's own code (its storage answered from memory)
+
+What Cloudflare bills a Worker for is its own CPU, not D1's or KV's. \`bench/own-loop\` measures exactly that part:
+each target's script runs behind a harness that makes one real request, notes what KV and D1 answered, then hands
+those answers back from memory to ${o.n_warm ?? "n"} requests in a row (the storage clients' calls are made; the
+simulators never run) and times each from the call of the Worker's \`fetch\` to its response's body read, by the
+host's clock. "Emptied": ${o.evict_mib} MiB of other memory written before each request, as under load. µs per
+request, median of rounds that alternate the targets; every row beyond the noop is that Worker's own code plus
+a fixed harness cost the noop row carries.
+
+${table(["µs per request", "PATCH, warm", "GET, warm", "PATCH, caches emptied", "GET, caches emptied"], rows)}
+
+This is a direct measurement, unlike "users-edge's own ÷ the peer's own" above, which is a ratio of differences of
+whole-process targets.${loopNote}
+
+`;
 }
 
 /** 4d opened up: shares of the wasm side's sampled time, from the profiled loop. */
@@ -1474,6 +1600,8 @@ async function main() {
   R.wasm_in_path = await wasmInPath();
   log("the wasm side alone, in workerd (bench/wasm-loop)");
   R.wasm_side = R.crossings.trace ? await wasmSide(R.crossings.trace) : null;
+  log("each Worker's own code, storage answered from memory (bench/own-loop)");
+  R.own_code = await ownCode();
   log("where the wasm side's time goes (V8 profile of the same loop, function names kept)");
   R.wasm_profile = R.crossings.trace ? await wasmProfile(R.crossings.trace) : null;
   log("the Rust pipeline natively (canned KV/D1)");

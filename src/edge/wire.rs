@@ -5,11 +5,12 @@
 //! ```text
 //! request  (bytes)  METHOD \n PATH?QUERY \n BODY-STATE \n name:value \n … \n \n BODY
 //! step out (string) {"op":"kv.get",…}                      a call for the host to make, or
-//!                   {"op":"respond","status":…,"headers":[…],"later":[…],"log":[…]} \n BODY
+//!                   {"op":"respond","status":…,"headers":{…},"later":[…],"log":[…]} \n BODY
 //!                   {"op":"done","later":[…],"log":[…]}    the end of a queue or cron task
 //! reply in (string) v<value> | n (null) | e<error message>
 //! ```
 //!
+//! A response's headers are an object of name → value, or `[[name, value], …]` when a name repeats.
 //! BODY-STATE is `b` (the body follows, possibly empty) or `u` (the host could not read it).
 //! `later` lists calls the host makes after the response, under `waitUntil` (a key's
 //! `last_used_at`, the feed's kick); `log` lists internal failures for the Workers console.
@@ -178,7 +179,7 @@ impl Aftermath {
 /// The final step of a request: status, headers and the aftermath as one JSON line, then the
 /// body as it is.
 pub fn encode_response(resp: &Response, after: &Aftermath) -> String {
-    let headers = serde_json::to_string(&resp.headers).unwrap_or_else(|_| "[]".into());
+    let headers = headers_json(&resp.headers);
     let mut out = String::with_capacity(64 + headers.len() + resp.body.len());
     out.push_str("{\"op\":\"respond\",\"status\":");
     out.push_str(&resp.status.to_string());
@@ -192,6 +193,21 @@ pub fn encode_response(resp: &Response, after: &Aftermath) -> String {
         Err(_) => out.push_str(&String::from_utf8_lossy(&resp.body)),
     }
     out
+}
+
+/// The response's headers as a JSON object, which the host hands to `new Response` as it is: workerd
+/// turns a record into headers about twice as fast as the same pairs as a list (BENCHMARKS.md, "The
+/// Worker's own code"). A name that comes twice keeps the list of pairs, so that each value is sent.
+fn headers_json(headers: &[(String, String)]) -> String {
+    struct Record<'a>(&'a [(String, String)]);
+    impl serde::Serialize for Record<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+        }
+    }
+    let repeated = headers.iter().enumerate().any(|(i, (name, _))| headers[..i].iter().any(|(seen, _)| seen == name));
+    let json = if repeated { serde_json::to_string(headers) } else { serde_json::to_string(&Record(headers)) };
+    json.unwrap_or_else(|_| "[]".into())
 }
 
 /// The final step of a queue or cron task.
@@ -321,9 +337,17 @@ mod tests {
         let head: serde_json::Value = serde_json::from_str(head).unwrap();
         assert_eq!(head["op"], "respond");
         assert_eq!(head["status"], 201);
-        assert_eq!(head["headers"], serde_json::json!([["content-type", "application/json"], ["etag", "\"1\""]]));
+        assert_eq!(head["headers"], serde_json::json!({"content-type": "application/json", "etag": "\"1\""}));
         assert!(head.get("later").is_none() && head.get("log").is_none(), "left out when empty");
         assert_eq!(body, r#"{"a":"b\nc"}"#);
+    }
+
+    #[test]
+    fn a_header_named_twice_keeps_both_values_as_pairs() {
+        let resp = Response::empty(204).with_header("vary", "origin").with_header("vary", "accept");
+        let out = encode_response(&resp, &Aftermath::default());
+        let head: serde_json::Value = serde_json::from_str(out.trim_end()).unwrap();
+        assert_eq!(head["headers"], serde_json::json!([["vary", "origin"], ["vary", "accept"]]));
     }
 
     #[test]

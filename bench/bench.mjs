@@ -1385,9 +1385,8 @@ start 1.49× and 1.41×; 4c 0.148 / 0.126 ms in the second.
   code comes back into the caches on every request, the gain and the loss both nearly vanish. Set against the Worker's
   own code alone (\`bench/own-loop\`, 2026-11-29, this session's code, 9 and 7 alternating rounds): \`opt-level\` 3 runs
   users-edge's own code 11% / 12% faster per GET / PATCH with warm caches and 4% / 12% with them emptied (the recorded
-  run's noop taken out) — CPU that
-  Cloudflare would bill — for a wasm 22% larger raw (1451 KiB) and 100 KiB larger gzip (594 KiB), which moves the
-  size and cold-start targets further off. Kept "s"; the trade is the product's to make, and this is its price.
+  run's noop taken out) — CPU that Cloudflare would bill — for a wasm 22% larger raw (1451 KiB) and 100 KiB larger
+  gzip (594 KiB), which moves the size and cold-start targets further off. Kept "s"; the trade is the product's to make, and this is its price.
 - *\`talc\` as the allocator* in place of Rust's default dlmalloc (the allocator was 14–17% of the loop's profile): same
   size, PATCH 1.02×, GET 1.00× in the request path (\`bench/build-ab.mjs\`, as above). Not adopted.
 - *Replies as UTF-8 bytes (\`TextEncoder\`) instead of strings*: wasm-bindgen copies an ASCII string in with a JIT-compiled

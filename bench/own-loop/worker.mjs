@@ -82,6 +82,7 @@ function replaying(by) {
   return { kv: { get: () => Promise.resolve(next("kv.get")) }, db, used };
 }
 
+/** The benchmark's request: the user's own GET, or its PATCH of `based_in`, with its key. */
 function request(method, env) {
   const headers = { "x-api-key": env.KEY };
   if (method === "PATCH") headers["content-type"] = "application/json";
@@ -118,8 +119,8 @@ async function loop(method, n, evict, env) {
     inside += performance.now() - t1;
     status = res.status;
   }
-  const loop = performance.now() - t0;
-  return new Response(JSON.stringify({ n, loop_ms: loop, inside_ms: inside, status, answers: used.n }));
+  const elapsed = performance.now() - t0;
+  return new Response(JSON.stringify({ n, loop_ms: elapsed, inside_ms: inside, status, answers: used.n }));
 }
 
 export default {

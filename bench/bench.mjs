@@ -558,7 +558,8 @@ async function ownCode() {
   const servers = {};
   const mib = lastLevelCacheMiB();
   const n = { warm: QUICK ? 500 : 3000, emptied: QUICK ? 200 : 600 };
-  const out = { evict_mib: mib, n_warm: n.warm, n_emptied: n.emptied };
+  const rounds = QUICK ? 2 : 7;
+  const out = { evict_mib: mib, n_warm: n.warm, n_emptied: n.emptied, rounds };
   const calls = {};
   try {
     for (const name of names) {
@@ -587,7 +588,7 @@ async function ownCode() {
     for (const [kind, evict] of [["warm", 0], ["emptied", mib]]) {
       for (const m of ["PATCH", "GET"]) {
         const xs = Object.fromEntries(names.map((name) => [name, []]));
-        for (let i = 0; i < (QUICK ? 2 : 7); i++) for (const name of names) xs[name].push(await run(name, m, evict, n[kind]));
+        for (let i = 0; i < rounds; i++) for (const name of names) xs[name].push(await run(name, m, evict, n[kind]));
         const key = `${m.toLowerCase()}_${kind}`;
         out[key] = Object.fromEntries(names.map((name) => [name, r2(median(xs[name]), 1)]));
         // users-edge's own code ÷ the peer's: each beyond the noop of the same round.
@@ -1156,7 +1157,7 @@ those answers back from memory to ${o.n_warm ?? "n"} requests in a row (${o.n_em
 written before each request, as under load). The storage clients' calls are made; the simulators never run. The
 host's clock advances in 1 ms steps here, too coarse for one request: warm, the whole loop is timed; emptied, each
 request's time from its \`fetch\` to its body read is added up (0 or 1 ms each, fair over hundreds), leaving the
-emptying out. µs per request, median of ${QUICK ? 2 : 7} rounds that alternate the targets. The first rows include the
+emptying out. µs per request, median of ${o.rounds ?? 7} rounds that alternate the targets. The first rows include the
 harness's own work (building each request, reading each response), which the noop row — a Worker that answers at
 once — carries alone; the rows below them take it out.
 

@@ -268,6 +268,7 @@ UNSTATABLE = (
     "keys must be 1 to 64 characters",
     # RFC 8265's repertoire and one-script rule, beyond what a pattern says.
     "(rfc 8265)",
+    "must be written in one script",
     # An imported hash the verifier could not check, or dearer than the default to verify.
     "hashedpassword.hash: must be a bcrypt",
     "costs more to verify than",

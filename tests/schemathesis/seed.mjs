@@ -9,17 +9,15 @@
 // id too. The demo keys 1 and 2 stay as targets any run may revoke.
 //
 // The operator API can also deactivate and delete users, and an admin's key may do it to anyone in
-// its org, itself included. So scripts/schemathesis.sh runs the user key first (it can change
-// nothing but uma's own profile), then the admin key (which must not lose uma, whom nobody needs
-// any more, but must keep its own user and key: hooks.py's filter_case), then the operator token
-// (which nothing can revoke). And the fixture has users to spare, named by the operator API's path
-// examples in openapi.json:
+// its org, itself included. So each of the three runs gets its own copy of this fixture
+// (scripts/schemathesis.sh), the admin run must keep its own user and key (hooks.py's
+// filter_case), and the fixture has users to spare, named by the operator API's path examples in
+// openapi.json:
 // - 73400331, in the demo org, and 73400342, in a second org: the examples of DELETE. The admin run
-//   deletes the first and is refused the second (404: another org); the operator run then finds the
-//   first gone (404) and deletes the second.
+//   deletes the first and is refused the second (404: another org); the operator run deletes both.
 // - 73400341, in the second org: with uma, the example of the other /admin/v1/users/{id} operations.
-//   The admin run gets 404 for it (another org); the operator run still has it when the admin run
-//   has deleted or deactivated uma.
+//   The admin run gets 404 for it (another org); the operator run reaches it whatever it has done
+//   to uma.
 //
 // ZITADEL, Upsun, Konstantly and SCIM name users by UUID, which a generator never guesses. So the
 // demo users get fixed UUIDs, the ones openapi.json gives as path examples (Upsun's own examples

@@ -51,10 +51,11 @@ rm -f "$REPORT_DIR"/*.xml "$REPORT_DIR"/*.filtered.tsv "$REPORT_DIR"/*.log "$REP
 
 step() { printf '\033[1m[schemathesis]\033[0m %s\n' "$*"; }
 
-# One free port per run, all bound at once so that no two are the same.
+# Two free ports per run, its server's and its inspector's, all bound at once so that no two are
+# the same (wrangler's default inspector port, 9229, would be taken by whichever server starts first).
 read -r -a PORTS <<< "$(python3 -c '
 import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+socks = [socket.socket() for _ in range(2 * int(sys.argv[1]))]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))' "${#RUNS[@]}")"
 
@@ -118,12 +119,13 @@ i=0
 for name in "${RUNS[@]}"; do
   cp -a "$STATE/fixture" "$STATE/$name"
   BASE[$name]="http://127.0.0.1:${PORTS[$i]}"
-  i=$((i + 1))
   step "wrangler dev for '$name' on ${BASE[$name]}"
-  setsid npx wrangler dev --config "$STATE/wrangler.json" --ip 127.0.0.1 --port "${BASE[$name]##*:}" \
-    --persist-to "$STATE/$name" --var "ADMIN_TOKEN:$OPERATOR_TOKEN" --var "PBKDF2_ITERATIONS:1000" \
+  setsid npx wrangler dev --config "$STATE/wrangler.json" --ip 127.0.0.1 --port "${PORTS[$i]}" \
+    --inspector-ip 127.0.0.1 --inspector-port "${PORTS[$((i + 1))]}" --persist-to "$STATE/$name" \
+    --var "ADMIN_TOKEN:$OPERATOR_TOKEN" --var "PBKDF2_ITERATIONS:1000" \
     --show-interactive-dev-session=false > "$STATE/$name/wrangler.log" 2>&1 < /dev/null &
   SERVER_PID[$name]=$!
+  i=$((i + 2))
 done
 
 wait_ready() {

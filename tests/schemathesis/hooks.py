@@ -36,8 +36,8 @@ is right although the request is well formed:
 
 * Value rules a JSON Schema cannot state: a display text with an invisible or bidi control
   character (the schema's patterns exclude control characters, not the Unicode format ones a
-  probe used to spoof names), a username outside RFC 8265's repertoire or mixing scripts, a
-  ZITADEL `urlTemplate` that is not an RFC 3986 URI once rendered, an imported hash the verifier
+  probe used to spoof names), a username outside RFC 8265's repertoire, against its Bidi Rule,
+  mixing scripts or with a combining mark that forms no letter, a ZITADEL `urlTemplate` that is not an RFC 3986 URI once rendered, an imported hash the verifier
   cannot check or that costs more than the default to verify, and Konstantly `attributes` keys
   beyond the length limit at a nested depth. Dropped only when every error named is one of these.
 
@@ -266,9 +266,12 @@ UNSTATABLE = (
     "invisible or text-direction",
     "urltemplate: must be an absolute http(s) url",
     "keys must be 1 to 64 characters",
-    # RFC 8265's repertoire and one-script rule, beyond what a pattern says.
+    # RFC 8265's repertoire, its Bidi Rule (RFC 5893), and the one-script and no-stray-mark rules,
+    # beyond what a pattern says.
     "(rfc 8265)",
+    "(rfc 5893)",
     "must be written in one script",
+    "combining mark that forms no letter",
     # An imported hash the verifier could not check, or dearer than the default to verify.
     "hashedpassword.hash: must be a bcrypt",
     "costs more to verify than",

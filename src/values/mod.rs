@@ -78,6 +78,14 @@ pub struct ExternalId(i64);
 
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
+/// A JSON number as JSON Schema's `integer` counts it. JSON has one number type: `42.0` and
+/// `4.2e1` are the integer 42, so a whole number written with a fraction or an exponent is that
+/// integer. `None` for a fraction, or for such a form past what a double holds exactly.
+pub fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    let exact = |f: f64| f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64;
+    n.as_i64().or_else(|| n.as_f64().filter(|f| exact(*f)).map(|f| f as i64))
+}
+
 impl ExternalId {
     pub fn new(n: i64) -> Result<Self, String> {
         if (0..=MAX_SAFE_INTEGER).contains(&n) {
@@ -93,10 +101,7 @@ impl ExternalId {
 
 impl FromJson for ExternalId {
     fn from_json(value: &Value) -> Result<Self, String> {
-        // JSON has one number type: `42.0` and `4.2e1` are the integer 42 (as JSON Schema's
-        // `integer` says), so a whole number written with a fraction or exponent is accepted.
-        let whole = |f: f64| f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64;
-        match value.as_i64().or_else(|| value.as_f64().filter(|f| whole(*f)).map(|f| f as i64)) {
+        match value.as_number().and_then(whole_number) {
             Some(n) => Self::new(n),
             None => Err(format!("must be an integer between 0 and {MAX_SAFE_INTEGER}")),
         }

@@ -225,6 +225,12 @@ fn listing_pages_with_a_stable_cursor_and_matches_case_insensitively() {
     assert!(!String::from_utf8_lossy(&first.raw.body).contains("password_hash"));
     let bad = page("&limit=201&cursor=zz");
     assert_eq!(bad.status, 422);
+    // An integer written with a fraction is that integer, as in the JSON bodies (JSON Schema's
+    // `integer`); a fraction that is not whole is still refused.
+    let floats = c.svc.operator("GET", &format!("/users?org_id={}.0&limit=3.0", c.org), None);
+    assert_eq!((floats.status, ids(&floats)), (200, ids(&page("&limit=3"))), "{}", floats.body);
+    let half = c.svc.operator("GET", &format!("/users?org_id={}&limit=2.5", c.org), None);
+    assert_eq!((half.status, half.body["errors"][0]["field"].as_str()), (422, Some("limit")), "{}", half.body);
     let own = c.with_key(Some(&c.admin_key), "GET", "/users?limit=200", None);
     assert_eq!(own.status, 200, "{}", own.body);
     assert_eq!((own.status, ids(&own).len()), (200, 6), "an admin key lists its own org: {}", own.body);

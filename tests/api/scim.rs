@@ -351,6 +351,8 @@ fn listing_pages_filters_and_projections() {
     assert_eq!((past["totalResults"].as_i64(), past["Resources"].as_array().map(Vec::len)), (Some(5), Some(0)));
     let zero = c.list("count=0");
     assert_eq!(zero["totalResults"], 7, "two admins-and-users of org A plus five");
+    let floats = c.list(&format!("filter={}&startIndex=2.0&count=2e0", q("userName sw \"lu\"")));
+    assert_eq!(floats["Resources"], page["Resources"], "a whole number with a fraction or exponent is that integer");
     // Integers of any size are integers (schemathesis sent these): clamped, never refused.
     for huge in ["count=-9223372036854776000", "count=9223372036854775999&startIndex=-99999999999999999999"] {
         let r = c.scim("GET", &format!("/Users?{huge}"), None);

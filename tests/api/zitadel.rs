@@ -43,6 +43,9 @@ fn update_human_user_on_both_transports() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body["changeDate"].is_string());
     assert_eq!(c.stored()["nick_name"], "M");
+    // An enum by number, written as JSON Schema's integer may be (`3.0` is 3: GENDER_DIVERSE).
+    let r = c.rest(&c.user_key, json!({"profile": {"givenName": "Min", "familyName": "Mouse", "gender": 3.0}}));
+    assert_eq!((r.status, c.stored()["gender"].as_str()), (200, Some("diverse")), "{}", r.body);
     assert_eq!(c.stored()["given_name"], "Min", "a partial update leaves the rest");
     // The integer id as a decimal string names the user too.
     let auth = format!("Bearer {}", c.user_key);

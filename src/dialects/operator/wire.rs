@@ -4,11 +4,12 @@ use crate::dialects::{NullMeans, Reader};
 use crate::error::Failure;
 use crate::feed::endpoint::WebhookUrl;
 use crate::feed::event::EventFilter;
+use crate::http::query_integer;
 use crate::model::{utc_millis_of, KeyRequest, NewUser, PasswordChange, Patch, Scope, Scopes, User, UserListing, UserPatch};
 use crate::store::keys::Owner;
 use crate::values::{
-    Attributes, ConsentMethod, CountryCode, Date, Email, ExternalId, Gender, HttpUrl, LanguageTag, LongText, Phone, ShortText,
-    TimeZone, Timestamp, Username, MAX_SAFE_INTEGER,
+    whole_number, Attributes, ConsentMethod, CountryCode, Date, Email, ExternalId, Gender, HttpUrl, LanguageTag, LongText, Phone,
+    ShortText, TimeZone, Timestamp, Username, MAX_SAFE_INTEGER,
 };
 use base64::Engine;
 use serde_json::{json, Value};
@@ -165,10 +166,8 @@ fn scopes(v: &Value) -> Result<Scopes, String> {
 pub fn parse_rotation(body: Value) -> Result<u32, Failure> {
     let mut r = object(body)?;
     let max = crate::pipeline::MAX_OVERLAP_SECONDS;
-    // A whole-number float (`3600.0`) is an integer to JSON Schema, and so here.
-    let whole = |v: &Value| v.as_u64().or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64));
-    let overlap = r.with("overlap_seconds", |v| match whole(v) {
-        Some(n) if n <= u64::from(max) => Ok(n as u32),
+    let overlap = r.with("overlap_seconds", |v| match v.as_number().and_then(whole_number).map(u32::try_from) {
+        Some(Ok(n)) if n <= max => Ok(n),
         _ => Err(format!("must be an integer from 0 to {max}")),
     });
     finish(r, Some(overlap.unwrap_or(0)))
@@ -177,7 +176,7 @@ pub fn parse_rotation(body: Value) -> Result<u32, Failure> {
 /// `?user_id=` and/or `?org_id=` (an admin key may give neither: its own org). With both, the
 /// user's keys, if the user is in that org.
 pub fn parse_key_listing(query: &[(String, String)], own_org: Option<i64>) -> Result<(Owner, Option<i64>), Failure> {
-    let id = |v: &str| v.parse::<i64>().ok().filter(|n| (1..=MAX_SAFE_INTEGER).contains(n));
+    let id = |v: &str| query_integer(v).filter(|n| (1..=MAX_SAFE_INTEGER).contains(n));
     let (mut user, mut org) = (None, None);
     let mut errors = Vec::new();
     for (name, value) in query {
@@ -224,9 +223,7 @@ pub fn parse_listing(query: &[(String, String)], default_org: Option<i64>) -> Re
         match name.as_str() {
             "org_id" => {
                 // Bounded like every id here: D1 carries numbers as doubles.
-                org = value
-                    .parse::<i64>()
-                    .ok()
+                org = query_integer(value)
                     .filter(|n| (1..=MAX_SAFE_INTEGER).contains(n))
                     .or_else(|| bad(&mut errors, "org_id", &format!("must be an integer from 1 to {MAX_SAFE_INTEGER}")))
             }
@@ -236,8 +233,8 @@ pub fn parse_listing(query: &[(String, String)], default_org: Option<i64>) -> Re
             "username" => {
                 listing.username = Some(Username::parse(value).map_or_else(|_| value.to_lowercase(), |u| u.canonical_key()))
             }
-            "limit" => match value.parse::<u32>() {
-                Ok(n) if (1..=UserListing::MAX_LIMIT).contains(&n) => listing.limit = n,
+            "limit" => match query_integer(value).and_then(|n| u32::try_from(n).ok()) {
+                Some(n) if (1..=UserListing::MAX_LIMIT).contains(&n) => listing.limit = n,
                 _ => errors.push(crate::error::FieldError::new(
                     "limit",
                     format!("must be an integer from 1 to {}", UserListing::MAX_LIMIT),
@@ -379,6 +376,12 @@ mod key_tests {
         assert_eq!(parse_rotation(json!({"overlap_seconds": 3600.0})).unwrap(), 3600);
         assert!(parse_rotation(json!({"overlap_seconds": 3600.5})).is_err());
         assert!(parse_rotation(json!({"overlap_seconds": 604801})).is_err());
+        assert!(parse_rotation(json!({"overlap_seconds": -1.0})).is_err());
+        // A replay's seq is an integer however it is written, like every integer here.
+        assert_eq!(parse_replay(json!({"from_seq": 3.0})).unwrap(), 3);
+        assert_eq!(parse_replay(json!({"from_seq": 3e0})).unwrap(), 3);
+        assert!(parse_replay(json!({"from_seq": 3.5})).is_err());
+        assert!(parse_replay(json!({"from_seq": -1})).is_err());
     }
 }
 
@@ -389,24 +392,17 @@ pub fn parse_feed_query(query: &[(String, String)], own_org: Option<i64>) -> Res
     for (name, value) in query {
         match name.as_str() {
             "org_id" => {
-                org = value
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .or_else(|| bad(&mut errors, "org_id", "must be a positive integer"))
+                org = query_integer(value).filter(|n| *n > 0).or_else(|| bad(&mut errors, "org_id", "must be a positive integer"))
             }
             "after" => {
-                after = value
-                    .parse::<i64>()
-                    .ok()
+                after = query_integer(value)
                     .filter(|n| *n >= 0)
                     .or_else(|| bad(&mut errors, "after", "must be a seq (an integer ≥ 0)"))
                     .unwrap_or(0)
             }
             "limit" => {
-                limit = value
-                    .parse::<u32>()
-                    .ok()
+                limit = query_integer(value)
+                    .and_then(|n| u32::try_from(n).ok())
                     .filter(|n| (1..=500).contains(n))
                     .or_else(|| bad(&mut errors, "limit", "must be an integer from 1 to 500"))
                     .unwrap_or(100)
@@ -447,7 +443,9 @@ pub fn parse_new_webhook(body: Value, own_org: Option<i64>, allow_http: bool) ->
 /// `{from_seq}` for a replay.
 pub fn parse_replay(body: Value) -> Result<i64, Failure> {
     let mut r = object(body)?;
-    let from = r.with("from_seq", |v| v.as_i64().filter(|n| *n >= 0).ok_or_else(|| "must be a seq (an integer ≥ 0)".to_string()));
+    let from = r.with("from_seq", |v| {
+        v.as_number().and_then(whole_number).filter(|n| *n >= 0).ok_or_else(|| "must be a seq (an integer ≥ 0)".to_string())
+    });
     if from.is_none() && !r.has_error("from_seq") {
         r.error("from_seq", "is required");
     }

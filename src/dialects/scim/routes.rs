@@ -209,12 +209,13 @@ fn whole_number(n: &serde_json::Number) -> Option<i64> {
     n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
 }
 
-/// A query parameter's integer, of any size (saturating, as `whole_number`).
+/// A query parameter's integer: digits of any size (saturating, as `whole_number`), or a whole
+/// number written with a fraction or an exponent (`http::query_integer`).
 fn whole_text(v: &str) -> Option<i64> {
     let v = v.trim();
     let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+        return crate::http::query_integer(v);
     }
     Some(v.parse::<i64>().unwrap_or(if v.starts_with('-') { i64::MIN } else { i64::MAX }))
 }

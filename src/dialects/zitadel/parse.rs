@@ -46,7 +46,7 @@ fn gender(r: &mut Reader, key: &str) -> Patch<Gender> {
     };
     let name = match &v {
         Value::String(s) => s.strip_prefix("GENDER_").unwrap_or(s).to_string(),
-        Value::Number(n) => match n.as_u64() {
+        Value::Number(n) => match crate::values::whole_number(n) {
             Some(0) => "UNSPECIFIED".into(),
             Some(1) => "FEMALE".into(),
             Some(2) => "MALE".into(),

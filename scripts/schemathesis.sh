@@ -47,7 +47,7 @@ REPORT_DIR="${REPORT_DIR:-$ROOT/target/schemathesis}"
 STATE="$(mktemp -d "${TMPDIR:-/tmp}/users-edge-schemathesis.XXXXXX")"
 OPERATOR_TOKEN="op_$(node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("base64url"))')"
 mkdir -p "$REPORT_DIR"
-rm -f "$REPORT_DIR"/*.xml "$REPORT_DIR"/*.filtered.tsv "$REPORT_DIR"/*.log "$REPORT_DIR"/*.rc
+rm -f "$REPORT_DIR"/*.xml "$REPORT_DIR"/*.filtered.tsv "$REPORT_DIR"/*.log
 
 step() { printf '\033[1m[schemathesis]\033[0m %s\n' "$*"; }
 

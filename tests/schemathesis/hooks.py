@@ -37,9 +37,10 @@ is right although the request is well formed:
 * Value rules a JSON Schema cannot state: a display text with an invisible or bidi control
   character (the schema's patterns exclude control characters, not the Unicode format ones a
   probe used to spoof names), a username outside RFC 8265's repertoire, against its Bidi Rule,
-  mixing scripts or with a combining mark that forms no letter, a ZITADEL `urlTemplate` that is not an RFC 3986 URI once rendered, an imported hash the verifier
-  cannot check or that costs more than the default to verify, and Konstantly `attributes` keys
-  beyond the length limit at a nested depth. Dropped only when every error named is one of these.
+  mixing scripts or with a combining mark that forms no letter, a ZITADEL `urlTemplate` that is
+  not an RFC 3986 URI once rendered, an imported hash the verifier cannot check or that costs
+  more than the default to verify, and Konstantly `attributes` keys beyond the length limit at a
+  nested depth. Dropped only when every error named is one of these.
 
 One exception to "a deleted resource is gone" (ST301, use_after_free), which is right by design:
 

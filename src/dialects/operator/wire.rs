@@ -173,10 +173,14 @@ pub fn parse_rotation(body: Value) -> Result<u32, Failure> {
     finish(r, Some(overlap.unwrap_or(0)))
 }
 
+/// An id in a query: an integer from 1, bounded like every id here, as D1 carries numbers as doubles.
+fn query_id(text: &str) -> Option<i64> {
+    query_integer(text).filter(|n| (1..=MAX_SAFE_INTEGER).contains(n))
+}
+
 /// `?user_id=` and/or `?org_id=` (an admin key may give neither: its own org). With both, the
 /// user's keys, if the user is in that org.
 pub fn parse_key_listing(query: &[(String, String)], own_org: Option<i64>) -> Result<(Owner, Option<i64>), Failure> {
-    let id = |v: &str| query_integer(v).filter(|n| (1..=MAX_SAFE_INTEGER).contains(n));
     let (mut user, mut org) = (None, None);
     let mut errors = Vec::new();
     for (name, value) in query {
@@ -188,7 +192,7 @@ pub fn parse_key_listing(query: &[(String, String)], own_org: Option<i64>) -> Re
                 continue;
             }
         };
-        match id(value) {
+        match query_id(value) {
             Some(n) => *slot = Some(n),
             None => errors.push(crate::error::FieldError::new(name, format!("must be an integer from 1 to {MAX_SAFE_INTEGER}"))),
         }
@@ -222,9 +226,7 @@ pub fn parse_listing(query: &[(String, String)], default_org: Option<i64>) -> Re
     for (name, value) in query {
         match name.as_str() {
             "org_id" => {
-                // Bounded like every id here: D1 carries numbers as doubles.
-                org = query_integer(value)
-                    .filter(|n| (1..=MAX_SAFE_INTEGER).contains(n))
+                org = query_id(value)
                     .or_else(|| bad(&mut errors, "org_id", &format!("must be an integer from 1 to {MAX_SAFE_INTEGER}")))
             }
             // Matched on the canonical key, like uniqueness; a value that isn't an address or a

@@ -202,14 +202,15 @@ fn search_pairs(req: &Request) -> Result<Vec<(String, String)>, ScimError> {
 }
 
 /// A JSON number with no fraction, as JSON Schema's `integer` counts it (`5` and `5.0`), of any
-/// size: beyond i64 it saturates, as `startIndex` and `count` are clamped anyway (RFC 7644
-/// §3.4.2.4: a count above the maximum is the maximum; below 1, a start index is 1).
-fn whole_number(n: &serde_json::Number) -> Option<i64> {
+/// size (unlike `values::whole_number`, which stops at 2^53): beyond i64 it saturates, as
+/// `startIndex` and `count` are clamped anyway (RFC 7644 §3.4.2.4: a count above the maximum is
+/// the maximum; below 1, a start index is 1).
+fn saturating_whole(n: &serde_json::Number) -> Option<i64> {
     // Rust's float-to-integer cast saturates at i64's bounds.
     n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
 }
 
-/// A query parameter's integer: digits of any size (saturating, as `whole_number`), or a whole
+/// A query parameter's integer: digits of any size (saturating, as `saturating_whole`), or a whole
 /// number written with a fraction or an exponent (`http::query_integer`).
 fn whole_text(v: &str) -> Option<i64> {
     let v = v.trim();
@@ -227,7 +228,9 @@ fn search_member(name: &str, v: Value) -> Result<Option<String>, ScimError> {
         (_, Value::Null) => Ok(None),
         ("filter" | "sortBy" | "sortOrder", Value::String(s)) => Ok(Some(s)),
         ("filter" | "sortBy" | "sortOrder", _) => wrong("a string"),
-        ("startIndex" | "count", Value::Number(n)) if whole_number(&n).is_some() => Ok(whole_number(&n).map(|i| i.to_string())),
+        ("startIndex" | "count", Value::Number(n)) if saturating_whole(&n).is_some() => {
+            Ok(saturating_whole(&n).map(|i| i.to_string()))
+        }
         ("startIndex" | "count", _) => wrong("an integer"),
         ("attributes" | "excludedAttributes", Value::String(s)) => Ok(Some(s)),
         ("attributes" | "excludedAttributes", Value::Array(items)) => {

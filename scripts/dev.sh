@@ -12,7 +12,7 @@ grep -q '^ADMIN_TOKEN=' .dev.vars || echo "ADMIN_TOKEN=\"$(secret)\"" >> .dev.va
 # Verification codes are derived from their event under CODE_SECRET, so webhooks can carry them.
 grep -q '^CODE_SECRET=' .dev.vars || echo "CODE_SECRET=\"$(secret)\"" >> .dev.vars
 npx wrangler d1 migrations apply DB --local --persist-to "$PERSIST" > /dev/null
-node scripts/seed-demo.mjs "$PERSIST"
+PORT="$PORT" node scripts/seed-demo.mjs "$PERSIST"
 echo "  Operator token (ADMIN_TOKEN, from .dev.vars): $(sed -n 's/^ADMIN_TOKEN="\(.*\)"$/\1/p' .dev.vars)"
 echo
 echo "  Webhooks may point at http://localhost here (ALLOW_HTTP_WEBHOOKS=true); the Cron sweep runs"

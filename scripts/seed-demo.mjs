@@ -36,12 +36,14 @@ INSERT INTO api_keys (digest, prefix, user_id, org_id, role, created_at) VALUES
 }
 
 const keys = JSON.parse(readFileSync(saved, "utf8"));
+// The port `make dev` serves on (scripts/dev.sh passes its PORT).
+const port = process.env.PORT ?? "8787";
 console.log(`
   Demo org seeded in local D1 (${persist}). API keys (keep them; only their digests are stored):
     admin  (user 1, ada@demo.example): ${keys.admin.key}
     user   (user 2, uma@demo.example): ${keys.user.key}
 
   Try the HiEnergy seed request:
-    curl -X PATCH http://127.0.0.1:8787/api/v1/users/2 -H "X-Api-Key: ${keys.user.key}" \\
+    curl -X PATCH http://127.0.0.1:${port}/api/v1/users/2 -H "X-Api-Key: ${keys.user.key}" \\
       -H "Content-Type: application/json" -d '{"user": {"given_name": "New", "family_name": "Name", "based_in": "Paris, FR"}}'
 `);

@@ -19,7 +19,8 @@
 # tests/schemathesis/hooks.py (well-formed requests that are rightly refused: a taken email in
 # HiEnergy's 422 / Konstantly's 400, a ZITADEL proof that can't be guessed or a stale If-Match,
 # an Upsun id an inferred link filled with an integer, a listing cursor the server never gave out
-# or the operator's listing without its org, a SCIM filter that does not parse, a SCIM email or
+# or the operator's listing (of users, keys, feed events or webhooks, or a new webhook) without
+# its org, a webhook URL the endpoint rules refuse (a host that is not public, say), a SCIM filter that does not parse, a SCIM email or
 # primary flag that depends on the other values, a SCIM value filter that matches nothing; a
 # deleted user's audit trail that stays readable; the admin run never deleting, deactivating or
 # demoting itself, in the examples phase too) and tests/schemathesis/seed.mjs
@@ -100,12 +101,18 @@ USER_UUID="$(node -p "require('$KEYS').user.user_uuid")"
 # The servers serve the build just made: wrangler.toml without its [build] command, whose
 # `rm -rf build` would pull the worker from under the servers already running. Its paths are made
 # absolute, since wrangler reads a configuration's paths from the configuration's own folder.
+# And they deliver nothing: no consumer of the feed's queue, no Cron sweep. The runs subscribe
+# webhooks on whatever public https hosts they draw, and a delivery would POST to them from this
+# machine. Delivery is the workerd tests' and the soak's to test (tests/worker/feed.test.mjs,
+# bench/soak.mjs); here every request still commits its event and asks the queue for a dispatch.
 node --input-type=module -e '
 import { experimental_readRawConfig } from "wrangler";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 const { rawConfig: c } = experimental_readRawConfig({ config: "wrangler.toml" });
 delete c.build;
+delete c.queues.consumers;
+delete c.triggers;
 c.main = resolve(c.main);
 c.assets.directory = resolve(c.assets.directory);
 for (const d of c.d1_databases) d.migrations_dir = resolve(d.migrations_dir);

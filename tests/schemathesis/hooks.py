@@ -32,7 +32,12 @@ is right although the request is well formed:
   required"). The parameter is optional by schema because it is for the keys; a schema cannot make
   it required for one credential only. Dropped only when the request had no `org_id` and only
   these two refusals are named. The key listing likewise: the operator names a `user_id` or an
-  `org_id` (422 "give user_id or org_id" when it names neither).
+  `org_id` (422 "give user_id or org_id" when it names neither), and so do the change feed's
+  listings (`GET /admin/v1/events`, `GET /admin/v1/webhooks`) and a new webhook's body.
+* A new webhook's `url` refused by the endpoint rules: `https://` on a public host (no loopback,
+  private, link-local or reserved address, no local or single-label name), parsed as WHATWG
+  parses a URL, without credentials or a fragment, at most 2048 bytes as stored. The schema says
+  `^https://`; which hosts are public, and what the URL parser takes, no pattern states.
 
 * Value rules a JSON Schema cannot state: a display text with an invisible or bidi control
   character (the schema's patterns exclude control characters, not the Unicode format ones a
@@ -97,6 +102,9 @@ ZITADEL_OPERATIONS = {
 }
 UPSUN_OPERATIONS = {"GET /users/{user_id}", "PATCH /users/{user_id}"}
 LIST_USERS = "GET /admin/v1/users"
+# The change feed's listings, which name an org like the user listing (an admin key may leave it out).
+FEED_LISTINGS = {"GET /admin/v1/events", "GET /admin/v1/webhooks"}
+CREATE_WEBHOOK = "POST /admin/v1/webhooks"
 USER_EVENTS = "GET /admin/v1/users/{id}/events"
 # (field, message) of the listing's refusals of a drawn cursor and of a missing org.
 UNISSUED_CURSOR = ("cursor", "is not a cursor this API gave out")
@@ -176,6 +184,16 @@ def _listing_refusal_only(body, case) -> bool:
         allowed.add(ORG_REQUIRED)
     named = {(e.get("field"), e.get("message")) for e in body["errors"] if isinstance(e, dict)}
     return len(named) == len(body["errors"]) and named <= allowed
+
+
+def _webhook_refusal_only(body, case) -> bool:
+    """A new webhook refused for its `url` alone (any of the endpoint rules), or for a missing
+    `org_id` when the request named none (left it out, or sent `null`, which reads as absent)."""
+    if not isinstance(body, dict) or not isinstance(body.get("errors"), list) or not body["errors"]:
+        return False
+    named = [(e.get("field"), e.get("message")) for e in body["errors"] if isinstance(e, dict)]
+    no_org = not isinstance(case.body, dict) or case.body.get("org_id") is None  # absent or null
+    return len(named) == len(body["errors"]) and all(f == "url" or (no_org and (f, m) == ORG_REQUIRED) for f, m in named)
 
 
 def _demotes(case, where) -> bool:
@@ -361,8 +379,10 @@ def _keep(failure, case, response) -> bool:
         return not _only_taken(_json(response), HIENERGY_TAKEN)
     if label == "PATCH /openapi/v1/users/{userId}" and response.status_code == 400:
         return not _only_taken(_json(response), KONSTANTLY_TAKEN)
-    if label == LIST_USERS and response.status_code == 422:
+    if label in (LIST_USERS, *FEED_LISTINGS) and response.status_code == 422:
         return not _listing_refusal_only(_json(response), case)
+    if label == CREATE_WEBHOOK and response.status_code == 422:
+        return not _webhook_refusal_only(_json(response), case)
     if label == "GET /admin/v1/api-keys" and response.status_code == 422:
         # The operator has no org of its own: it names a user or an org (an admin key needn't).
         errors = (_json(response) or {}).get("errors") or []

@@ -384,6 +384,24 @@ mod key_tests {
         assert_eq!(parse_replay(json!({"from_seq": 3e0})).unwrap(), 3);
         assert!(parse_replay(json!({"from_seq": 3.5})).is_err());
         assert!(parse_replay(json!({"from_seq": -1})).is_err());
+        // Positions in the feed and its org are bounded like every id: what a double holds exactly.
+        assert_eq!(parse_replay(json!({"from_seq": MAX_SAFE_INTEGER})).unwrap(), MAX_SAFE_INTEGER);
+        assert!(parse_replay(json!({"from_seq": MAX_SAFE_INTEGER + 1})).is_err());
+        let feed = |pairs: &[(&str, &str)]| {
+            let owned: Vec<_> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            parse_feed_query(&owned, None)
+        };
+        assert_eq!(
+            feed(&[("org_id", "1"), ("after", "9007199254740991"), ("limit", "500")]).unwrap(),
+            (1, MAX_SAFE_INTEGER, 500)
+        );
+        let Err(Failure::Invalid(errors)) =
+            feed(&[("org_id", "9007199254740992"), ("after", "9007199254740992"), ("limit", "501")])
+        else {
+            panic!("out of range")
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["org_id", "after", "limit"]);
     }
 }
 
@@ -394,14 +412,10 @@ pub fn parse_feed_query(query: &[(String, String)], own_org: Option<i64>) -> Res
     for (name, value) in query {
         match name.as_str() {
             "org_id" => {
-                org = query_integer(value).filter(|n| *n > 0).or_else(|| bad(&mut errors, "org_id", "must be a positive integer"))
+                org = query_id(value)
+                    .or_else(|| bad(&mut errors, "org_id", &format!("must be an integer from 1 to {MAX_SAFE_INTEGER}")))
             }
-            "after" => {
-                after = query_integer(value)
-                    .filter(|n| *n >= 0)
-                    .or_else(|| bad(&mut errors, "after", "must be a seq (an integer ≥ 0)"))
-                    .unwrap_or(0)
-            }
+            "after" => after = query_integer(value).and_then(seq).or_else(|| bad(&mut errors, "after", SEQ)).unwrap_or(0),
             "limit" => {
                 limit = query_integer(value)
                     .and_then(|n| u32::try_from(n).ok())
@@ -442,12 +456,17 @@ pub fn parse_new_webhook(body: Value, own_org: Option<i64>, allow_http: bool) ->
     finish(r, value)
 }
 
+/// What a position in the feed may be: a `seq`, or 0 for before the first.
+const SEQ: &str = "must be a seq (an integer from 0 to 9007199254740991)";
+
+fn seq(n: i64) -> Option<i64> {
+    Some(n).filter(|n| (0..=MAX_SAFE_INTEGER).contains(n))
+}
+
 /// `{from_seq}` for a replay.
 pub fn parse_replay(body: Value) -> Result<i64, Failure> {
     let mut r = object(body)?;
-    let from = r.with("from_seq", |v| {
-        v.as_number().and_then(whole_number).filter(|n| *n >= 0).ok_or_else(|| "must be a seq (an integer ≥ 0)".to_string())
-    });
+    let from = r.with("from_seq", |v| v.as_number().and_then(whole_number).and_then(seq).ok_or_else(|| SEQ.to_string()));
     if from.is_none() && !r.has_error("from_seq") {
         r.error("from_seq", "is required");
     }

@@ -6,6 +6,7 @@
 pub mod hienergy;
 pub mod konstantly;
 pub mod operator;
+pub mod paths;
 pub mod problem;
 mod reader;
 pub mod scim;

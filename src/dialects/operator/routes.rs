@@ -1,6 +1,10 @@
 //! The operator API's routes and how each becomes a pipeline call.
 
 use super::{render_error, wire, RULES};
+use crate::dialects::paths::{
+    self, Path,
+    Seg::{Lit, Param},
+};
 use crate::dialects::respond;
 use crate::error::{Failure, HttpError, Refusal};
 use crate::http::{json_body, parse_if_match, Request, Response};
@@ -11,7 +15,7 @@ use serde_json::json;
 
 /// `/admin/v1/...`: orgs, users, API keys, audit events.
 pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Response {
-    let Some(allowed) = allowed_methods(rest) else {
+    let Some(allowed) = paths::allowed(PATHS, rest) else {
         return render_error(&Failure::NotFound.into());
     };
     if !allowed.split(", ").any(|m| m == req.method) {
@@ -20,25 +24,24 @@ pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -
     respond(cx, route(cx, req, rest).await, render_error)
 }
 
-/// The methods a path of this API supports (for 405 and its `Allow`), or `None` for no such path.
-fn allowed_methods(rest: &[&str]) -> Option<&'static str> {
-    match rest {
-        ["orgs"] => Some("POST"),
-        ["api-keys"] => Some("GET, POST"),
-        ["api-keys", _, "rotate"] => Some("POST"),
-        ["users"] => Some("GET, POST"),
-        ["users", _] => Some("GET, PATCH, DELETE"),
-        ["users", _, "deactivate" | "reactivate"] => Some("POST"),
-        ["users", _, "events"] => Some("GET"),
-        ["api-keys", _] => Some("DELETE"),
-        ["events"] => Some("GET"),
-        ["webhooks"] => Some("GET, POST"),
-        ["webhooks", _] => Some("DELETE"),
-        ["webhooks", _, "deliveries"] => Some("GET"),
-        ["webhooks", _, "replay"] => Some("POST"),
-        _ => None,
-    }
-}
+/// Every path of this API below `/admin/v1/` and the methods it supports (for 405 and its
+/// `Allow`); openapi.json documents each (`paths_are_documented`).
+const PATHS: &[Path] = &[
+    (&[Lit("orgs")], "POST"),
+    (&[Lit("api-keys")], "GET, POST"),
+    (&[Lit("api-keys"), Param], "DELETE"),
+    (&[Lit("api-keys"), Param, Lit("rotate")], "POST"),
+    (&[Lit("users")], "GET, POST"),
+    (&[Lit("users"), Param], "GET, PATCH, DELETE"),
+    (&[Lit("users"), Param, Lit("deactivate")], "POST"),
+    (&[Lit("users"), Param, Lit("reactivate")], "POST"),
+    (&[Lit("users"), Param, Lit("events")], "GET"),
+    (&[Lit("events")], "GET"),
+    (&[Lit("webhooks")], "GET, POST"),
+    (&[Lit("webhooks"), Param], "DELETE"),
+    (&[Lit("webhooks"), Param, Lit("deliveries")], "GET"),
+    (&[Lit("webhooks"), Param, Lit("replay")], "POST"),
+];
 
 /// Operations whose one statement re-checks an admin key in D1 itself (its guard): a success
 /// costs one KV read and one D1 call. Every other operation asks D1 about the key first.
@@ -197,5 +200,13 @@ async fn feed<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest
             Ok(Response::json(202, &json!({ "from_seq": from })))
         }
         _ => Err(Failure::NotFound.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_are_documented() {
+        crate::dialects::paths::documented::matches("/admin/v1/", super::PATHS, &[]);
     }
 }

@@ -2,8 +2,11 @@
 //!
 //! Production endpoints must be `https://` on a public host: IP literals in loopback, private,
 //! link-local (cloud metadata at 169.254.169.254), CGNAT, multicast, reserved or documentation
-//! ranges are refused (IANA's special-purpose registries, RFC 6890), and so are `localhost`,
-//! single-label names and special-use suffixes (RFC 6761, 6762, 8375). Every spelling the `url`
+//! ranges are refused (IANA's special-purpose registries, RFC 6890), and so are single-label names
+//! and the suffixes that name a local network: `localhost` (RFC 6761), `local` (RFC 6762),
+//! `home.arpa` (RFC 8375), and the common `internal` and `localdomain`. RFC 6761's other reserved
+//! names (`test`, `invalid`, `example`) are let through: no resolver answers for them, so they
+//! reach nothing, which is all this check is for. Every spelling the `url`
 //! crate normalises (WHATWG: `2130706433`, `0x7f.1`, `0177.0.0.1`, percent-encoded or full-width
 //! hosts, IPv4-mapped IPv6) is judged after normalisation, so none slips through.
 //!
@@ -88,7 +91,7 @@ fn public_host(host: &Host<&str>) -> Result<(), String> {
 }
 
 /// Names that never leave the local network: single labels (resolved through search domains) and
-/// the special-use suffixes.
+/// the suffixes of local networks.
 fn public_name(name: &str) -> bool {
     const LOCAL_SUFFIXES: [&str; 5] = ["localhost", "local", "internal", "localdomain", "home.arpa"];
     let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();

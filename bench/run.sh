@@ -46,7 +46,7 @@ rm -f bench/.out-peer-build.log
 
 step "building the native PBKDF2 bench (as is, and with portable SHA-256)"
 cargo build --quiet --release --locked --manifest-path bench/pbkdf2-native/Cargo.toml
-cargo build --quiet --release --locked --features soft --manifest-path bench/pbkdf2-native/Cargo.toml \
+RUSTFLAGS='--cfg sha2_backend="soft"' cargo build --quiet --release --locked --manifest-path bench/pbkdf2-native/Cargo.toml \
   --target-dir bench/pbkdf2-native/target/soft
 
 step "building the native pipeline timer (users-edge's Rust with canned KV/D1 answers)"

@@ -23,7 +23,7 @@ if [ "${WASM_OPT:-1}" = 1 ]; then
   # about 12% faster than after -O1 for 8 KB more gzip; -Oz is no smaller than -Os, and rustc's
   # opt-level 2 (30% faster) or "z" (40 KB smaller, 50% slower) cost too much on the other side
   # (BENCHMARKS.md, "Tried").
-  "$WASM_OPT_BIN" -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+  "$WASM_OPT_BIN" -Os --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
     --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
     build/bindgen/glue_bg.wasm -o build/index_bg.wasm
 else

@@ -3,8 +3,7 @@
 //! production WebCrypto refuses more than 100,000 PBKDF2 iterations.
 
 use crate::model::NewPassword;
-use password_hash::{PasswordHasher, SaltString};
-use pbkdf2::{Algorithm, Params, Pbkdf2};
+use base64::Engine;
 
 pub const MIN_CHARS: usize = 8;
 pub const MAX_CHARS: usize = 256;
@@ -33,15 +32,16 @@ pub fn parse_new(s: &str) -> Result<NewPassword, String> {
     Ok(NewPassword(s.to_string()))
 }
 
-/// Hash with a fresh 16-byte salt. Fails only on out-of-range parameters, which config parsing
-/// already rules out.
+/// Hash with a fresh 16-byte salt into a PHC string, `$pbkdf2-sha256$i=<rounds>,l=32$<salt>$<hash>`
+/// (salt and hash in PHC's B64). Fails only on zero rounds, which config parsing already rules out.
 pub fn hash(password: &NewPassword, salt: &[u8; 16], iterations: u32) -> Result<String, String> {
-    let salt = SaltString::encode_b64(salt).map_err(|e| e.to_string())?;
-    let params = Params { rounds: iterations, output_length: 32 };
-    Pbkdf2
-        .hash_password_customized(password.0.as_bytes(), Some(Algorithm::Pbkdf2Sha256.ident()), None, params, &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    if iterations == 0 {
+        return Err("PBKDF2 needs at least 1 round".into());
+    }
+    let mut out = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.0.as_bytes(), salt, iterations, &mut out);
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+    Ok(format!("$pbkdf2-sha256$i={iterations},l=32${}${}", b64.encode(salt), b64.encode(out)))
 }
 
 /// A stored password hash, parsed into exactly what verification needs. Import and `verify` both
@@ -167,7 +167,6 @@ fn is_decimal(s: &str) -> bool {
 
 /// PHC's B64: the standard alphabet, no padding, canonical trailing bits.
 fn b64_decode(s: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
     base64::engine::general_purpose::STANDARD_NO_PAD.decode(s).ok()
 }
 

@@ -68,7 +68,7 @@ pub fn code_from(random: &[u8]) -> Option<String> {
 /// The code an event carries: HMAC-SHA256 of the event's id under `CODE_SECRET`, so that the
 /// change feed can deliver it (again, on a retry) while D1 holds only its digest.
 pub fn code_for_event(secret: &str, event_id: &str) -> Option<String> {
-    use hmac::{Hmac, Mac};
+    use hmac::{Hmac, KeyInit, Mac};
     let mut bytes = Vec::with_capacity(64);
     for counter in [1u8, 2] {
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).ok()?;

@@ -1,5 +1,5 @@
 //! `pbkdf2-native ITERATIONS REPS` — time PBKDF2-HMAC-SHA256 (32-byte output, 16-byte salt) with
-//! RustCrypto `pbkdf2` 0.12.2 + `sha2` 0.10, the crates users-edge runs inside its wasm, natively.
+//! RustCrypto `pbkdf2` 0.13 + `sha2` 0.11, the crates users-edge runs inside its wasm, natively.
 //! Prints one JSON line: {"iterations", "reps", "median_ms", "min_ms", "samples_ms"}.
 use std::time::Instant;
 

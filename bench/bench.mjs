@@ -1277,9 +1277,17 @@ and 1.02×, cold start 1.42×, 1.47×, 1.36× and 1.41×. The time inside the wa
 0.162 / 0.107 and 0.176 / 0.125 ms before, 0.192 / 0.139, 0.201 / 0.115, 0.198 / 0.126 and 0.171 / 0.118 ms after: the
 code's own cost is steadier than the ratios, and most of the spread is the shared machine's. In both runs that
 measured it, 4c lay 71–76% of the way from the warm loop (4d) to the loop with its caches emptied (4d′). Two more
-with the headers crossing as a record (2026-11-29 03:13 and 03:42 UTC, the last recorded here): PATCH ÷ floor+sql
+with the headers crossing as a record (2026-11-29 03:13 and 03:42 UTC): PATCH ÷ floor+sql
 1.06× and 1.07×, GET ÷ floor+sql 1.01× and 1.02×, PATCH ÷ peer 1.08× and 1.08×, GET ÷ peer 1.00× and 1.05×, cold
-start 1.49× and 1.41×; 4c 0.148 / 0.126 ms in the second.
+start 1.49× and 1.41×; 4c 0.148 / 0.126 ms in the second. The run recorded here (2026-11-29 09:07 UTC, with
+WebAssembly SIMD and sha2 0.11) ran on another machine of the same kind: an AMD EPYC with 32 MiB of last-level cache
+where the earlier ones had 8 MiB, on which every target spends about half the CPU per request. There the runtime and
+the simulators cost half as much, so each Worker's own code is a larger share of a request, and the peer's small
+JIT-compiled handler pulls further ahead (its own code, warm: 1.81× / 1.56×, where the earlier machine gave 1.09× /
+1.23×), while users-edge comes closer to a bare Worker making its calls (÷ floor+sql 1.02× / 1.04×, both met). Set
+against each other right after it on that machine (\`bench/build-ab.mjs\`, 12 alternating windows of 2 s per build),
+the same code without SIMD spent 1.025× (GET) and 1.008× (PATCH) this build's CPU per request, and the peer 0.97×
+and 0.99× (medians of the paired ratios; the run's own 1.14× for GET is at the top of how far runs move).
 
 **What changed in the shell (issue 13).**
 - One crossing per step instead of one per header, column, promise and closure: the JavaScript host
@@ -1345,8 +1353,9 @@ start 1.49× and 1.41×; 4c 0.148 / 0.126 ms in the second.
   where the split above can only subtract whole-process targets ("The Worker's own code").
 - The wasm is built with WebAssembly SIMD (\`-C target-feature=+simd128\`, \`.cargo/config.toml\`; V8, so workerd and
   Cloudflare, run it), and the hash crates are sha2 0.11 / hmac 0.13 / pbkdf2 0.13, whose SHA-256 has a SIMD backend
-  for it: a 600,000-round PBKDF2 hash takes 285 ms instead of 490 ms in a node loop over the real wasm (1.7×), and in a
-  standalone wasm of just the hash 282 ms with SIMD against 514 ms for sha2 0.10 without. The PHC string a new password
+  for it: a 600,000-round PBKDF2 hash over the real wasm in node, builds interleaved, takes 450–565 ms with sha2 0.10,
+  400–445 ms with sha2 0.11 alone and 285–345 ms with its SIMD backend too: about 1.6× faster in all (the run recorded
+  here measures 363 ms in workerd, where the earlier, slower machine measured 797 ms before). The PHC string a new password
   is stored as is written by hand (the parser was already ours), so \`password-hash\` left the wasm; with SIMD's
   smaller code the wasm is 38 KiB raw and 12 KiB gzip smaller. The request path is unchanged within a node loop's noise.
 
@@ -1458,8 +1467,8 @@ start 1.49× and 1.41×; 4c 0.148 / 0.126 ms in the second.
    takes 45 ms). Both shrink only with the code itself (item 1), and with how much of it one request touches (see
    \`app::apart\` above).
 4. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and
-   ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI. The wasm now runs sha2 0.11's SIMD backend (see "What changed"; 1.7× faster
-   than sha2 0.10's portable code in the same wasm), and the hash crates build at \`opt-level = 3\`; what is left
+   ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI. The wasm now runs sha2 0.11's SIMD backend (see "What changed"; about 1.6× faster
+   than sha2 0.10 in the same wasm), and the hash crates build at \`opt-level = 3\`; what is left
    against native is the SHA instructions wasm does not have. A hand-written loop over sha2 0.10's compression
    function had narrowed it by 4% and was not adopted (see \`Tried\`).
 `;

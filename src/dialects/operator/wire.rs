@@ -415,7 +415,9 @@ pub fn parse_feed_query(query: &[(String, String)], own_org: Option<i64>) -> Res
                 org = query_id(value)
                     .or_else(|| bad(&mut errors, "org_id", &format!("must be an integer from 1 to {MAX_SAFE_INTEGER}")))
             }
-            "after" => after = query_integer(value).and_then(seq).or_else(|| bad(&mut errors, "after", SEQ)).unwrap_or(0),
+            "after" => {
+                after = query_integer(value).and_then(seq).or_else(|| bad(&mut errors, "after", &not_a_seq())).unwrap_or(0)
+            }
             "limit" => {
                 limit = query_integer(value)
                     .and_then(|n| u32::try_from(n).ok())
@@ -456,17 +458,19 @@ pub fn parse_new_webhook(body: Value, own_org: Option<i64>, allow_http: bool) ->
     finish(r, value)
 }
 
-/// What a position in the feed may be: a `seq`, or 0 for before the first.
-const SEQ: &str = "must be a seq (an integer from 0 to 9007199254740991)";
-
+/// A position in the feed: a `seq`, or 0 for before the first.
 fn seq(n: i64) -> Option<i64> {
     Some(n).filter(|n| (0..=MAX_SAFE_INTEGER).contains(n))
+}
+
+fn not_a_seq() -> String {
+    format!("must be a seq (an integer from 0 to {MAX_SAFE_INTEGER})")
 }
 
 /// `{from_seq}` for a replay.
 pub fn parse_replay(body: Value) -> Result<i64, Failure> {
     let mut r = object(body)?;
-    let from = r.with("from_seq", |v| v.as_number().and_then(whole_number).and_then(seq).ok_or_else(|| SEQ.to_string()));
+    let from = r.with("from_seq", |v| v.as_number().and_then(whole_number).and_then(seq).ok_or_else(not_a_seq));
     if from.is_none() && !r.has_error("from_seq") {
         r.error("from_seq", "is required");
     }

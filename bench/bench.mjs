@@ -221,6 +221,10 @@ const PARITY = [
   ["unknown id", { method: "GET", path: userPath(999), key: KEYS.admin }, 404],
   ["DELETE", { method: "DELETE", path: userPath(SELF), key: KEYS.admin }, 405],
   ["taken email (another user's)", { method: "PATCH", path: userPath(SELF), key: KEYS.admin, body: { user: { email: "otto@bench.example" } } }, 422],
+  ["expired key", { path: userPath(SELF), key: KEYS.expired }, 401],
+  ["key scoped to another API", { path: userPath(SELF), key: KEYS.scoped }, 403],
+  ["admin GET deleted user", { path: userPath(5), key: KEYS.admin }, 404],
+  ["admin PATCH deleted user", { method: "PATCH", path: userPath(5), key: KEYS.admin, body: { user: { name: "Back" } } }, 404],
 ];
 
 async function parity(servers) {
@@ -1203,7 +1207,7 @@ function peerOwnFinding(R) {
 **The peer, split the same way.** Its own SQL, replayed by the floor's JavaScript, costs ${d(P, "floor+peer-sql", "floor")} / ${d(G, "floor+peer-sql", "floor")} ms over
 the floor's (users-edge's: ${d(P, "floor+sql", "floor")} / ${d(G, "floor+sql", "floor")}); everything else the peer does — Hono's routing, zod's parsing,
 the permission rules, rendering — costs ${d(P, "peer", "floor+peer-sql")} / ${d(G, "peer", "floor+peer-sql")} ms beyond the floor's JavaScript making its very calls,
-where users-edge's wasm costs ${d(P, "users-edge", "host-only")} / ${d(G, "users-edge", "host-only")}. ${sqlLead ? "In this run the peer's lighter SQL is as much of its lead on a PATCH as its code is (each a difference of targets, ±0.15 ms); beyond the SQL" : "So where the peer is ahead, it is not by its SQL but"}, a small
+where users-edge's wasm costs ${d(P, "users-edge", "host-only")} / ${d(G, "users-edge", "host-only")}. ${sqlLead ? "In this run the peer's SQL replays cheaper than users-edge's by as much as its code leads (each a difference of targets, ±0.15 ms); beyond the SQL" : "So where the peer is ahead, it is not by its SQL but"}, a small
 JIT-compiled TypeScript handler, run once per request, costs less than the Rust core's code run once per request,
 although that code runs in ${ms(R.wasm_side?.patch_us / 1000)} / ${ms(R.wasm_side?.get_us / 1000)} ms in a hot loop. A side measurement (by hand, not in this report)
 points the same way: the wasm-loop Worker driven once per HTTP request, with no storage at all, spent 0.12–0.21 ms
@@ -1263,8 +1267,9 @@ host's own clock the wasm calls of a real request take ${ms(wip.patch_ms)} / ${m
 same calls in a hot loop and ${ms(R.native_pipeline.patch_us / 1000)} / ${ms(R.native_pipeline.get_us / 1000)} ms for the Rust natively.${coldFinding(R)} The design's SQL (the guard that
 re-checks the key in D1, the audit event that is also the change feed's outbox and carries a snapshot of the user) costs ${ms(sqlP)} / ${ms(sqlG)} ms over the floor's
 minimal statements here, where SQLite runs in the same process; on Cloudflare that work runs in D1, not in the Worker.
-The peer issues a lighter variant of the same SQL (an audit row without the snapshot and \`seq\`, a guard that checks fewer
-key fields, 43 columns back where users-edge now reads the 22 HiEnergy renders).${peerOwnFinding(R)}
+The peer issues the same statements, guard and outbox row (since 2026-11-29 09:50 UTC: before, it wrote an audit row
+without the snapshot and \`seq\` and its guard checked fewer key fields), but reads 43 columns where users-edge reads the
+22 HiEnergy renders.${peerOwnFinding(R)}
 
 **How far one run is from the next.** The ratios of CPU per request move between full runs by more than the last
 changes to the code moved them. Three full runs on the same wasm before the row decoder (2026-11-28, 15:53, 16:34 and
@@ -1279,15 +1284,21 @@ code's own cost is steadier than the ratios, and most of the spread is the share
 measured it, 4c lay 71–76% of the way from the warm loop (4d) to the loop with its caches emptied (4d′). Two more
 with the headers crossing as a record (2026-11-29 03:13 and 03:42 UTC): PATCH ÷ floor+sql
 1.06× and 1.07×, GET ÷ floor+sql 1.01× and 1.02×, PATCH ÷ peer 1.08× and 1.08×, GET ÷ peer 1.00× and 1.05×, cold
-start 1.49× and 1.41×; 4c 0.148 / 0.126 ms in the second. The run recorded here (2026-11-29 09:07 UTC, with
-WebAssembly SIMD and sha2 0.11) ran on another machine of the same kind: an AMD EPYC with 32 MiB of last-level cache
+start 1.49× and 1.41×; 4c 0.148 / 0.126 ms in the second. The run at 2026-11-29 09:07 UTC (with WebAssembly
+SIMD and sha2 0.11) ran on another machine of the same kind: an AMD EPYC with 32 MiB of last-level cache
 where the earlier ones had 8 MiB, on which every target spends about half the CPU per request. There the runtime and
 the simulators cost half as much, so each Worker's own code is a larger share of a request, and the peer's small
 JIT-compiled handler pulls further ahead (its own code, warm: 1.81× / 1.56×, where the earlier machine gave 1.09× /
 1.23×), while users-edge comes closer to a bare Worker making its calls (÷ floor+sql 1.02× / 1.04×, both met). Set
 against each other right after it on that machine (\`bench/build-ab.mjs\`, 12 alternating windows of 2 s per build),
 the same code without SIMD spent 1.025× (GET) and 1.008× (PATCH) this build's CPU per request, and the peer 0.97×
-and 0.99× (medians of the paired ratios; the run's own 1.14× for GET is at the top of how far runs move).
+and 0.99× (medians of the paired ratios; the run's own 1.14× for GET is at the top of how far runs move). The run
+recorded here (09:50 UTC, the same build) is the first with the peer doing the same job again: its guard re-checks
+expiry, scopes, the key's user and role and deleted users, its audit row is the feed's outbox row (type, event id,
+per-org \`seq\`, the user's snapshot), and four parity cases that it failed before (an expired key, a key scoped to
+another API, a deleted user read and written) answer alike. There PATCH ÷ peer is 0.97× and GET ÷ peer 1.04×, while
+÷ floor+sql is 1.18× and 1.14× where the 09:07 run of the same build gave 1.02× and 1.04×: on this machine too, one
+run moves by more than a tenth.
 
 **What changed in the shell (issue 13).**
 - One crossing per step instead of one per header, column, promise and closure: the JavaScript host
@@ -1437,8 +1448,8 @@ and 0.99× (medians of the paired ratios; the run's own 1.14× for GET is at the
    ${ms(diff(R.load["PATCH c=16"], "floor+peer-sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+peer-sql", "floor"))} ms over the floor's and users-edge's (with the event's snapshot of the user and its per-org
    \`seq\`, the feed's design) ${ms(diff(R.load["PATCH c=16"], "floor+sql", "floor"))} / ${ms(diff(R.load["GET c=16"], "floor+sql", "floor"))}. Each is a difference of two targets (±0.15 ms from run to run).
    Measured tighter by hand (\`node bench/sql-ab.mjs\`: the same replays, one Worker per variant, alternating 2 s
-   windows at c=16; two runs of 16 windows for PATCH, one for GET, 2026-11-28 ~21:55 UTC), as the median paired
-   difference to users-edge's own call:
+   windows at c=16; two runs of 16 windows for PATCH, one for GET, 2026-11-28 ~21:55 UTC, when the peer still wrote
+   a lighter audit row and guard), as the median paired difference to users-edge's own call:
    - the peer's PATCH call: −0.02 and −0.15 ms; its GET call: +0.09 ms (it reads 43 columns, users-edge 22);
    - users-edge's PATCH without the D1 session: −0.02 and +0.01 ms; its GET: −0.03 ms — the Sessions API costs
      nothing measurable here;

@@ -26,14 +26,25 @@ export const SEED = {
     { id: 2, org_id: 1, uuid: "5a3f0c8e-0000-4000-8000-000000000002", email: "uma@bench.example", name: "Uma User", admin: 0 },
     { id: 3, org_id: 1, uuid: "5a3f0c8e-0000-4000-8000-000000000003", email: "otto@bench.example", name: "Otto Other", admin: 0 },
     { id: 4, org_id: 2, uuid: "5a3f0c8e-0000-4000-8000-000000000004", email: "eve@elsewhere.example", name: "Eve Elsewhere", admin: 0 },
+    // Deleted: the tombstone a delete leaves (its ids kept, personal fields erased), which no read may return.
+    { id: 5, org_id: 1, uuid: "5a3f0c8e-0000-4000-8000-000000000005", email: "", name: null, admin: 0, deleted_at: "2026-01-02T00:00:00.000Z" },
   ],
   keys: [
     { id: 1, user_id: 1, role: "admin", key: makeKey("admin") },
     { id: 2, user_id: 2, role: "user", key: makeKey("user") },
     { id: 3, user_id: 3, role: "user", key: makeKey("other") },
+    // Uma's keys that must not work here: one past its expiry, one scoped to another API (Upsun).
+    { id: 4, user_id: 2, role: "user", key: makeKey("expired"), expires_at: "2026-01-01T00:00:00.000Z" },
+    { id: 5, user_id: 2, role: "user", key: makeKey("scoped"), scopes: ["upsun"] },
   ],
 };
-export const KEYS = { admin: SEED.keys[0].key, user: SEED.keys[1].key, other: SEED.keys[2].key };
+export const KEYS = {
+  admin: SEED.keys[0].key,
+  user: SEED.keys[1].key,
+  other: SEED.keys[2].key,
+  expired: SEED.keys[3].key,
+  scoped: SEED.keys[4].key,
+};
 
 /** Apply migrations/*.sql and insert the cast into D1, and the key cache entries into KV. */
 export async function seed(mf, root) {
@@ -48,19 +59,21 @@ export async function seed(mf, root) {
   }
   for (const u of SEED.users) {
     await db
-      .prepare("INSERT INTO users (id, uuid, org_id, email, name, admin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(u.id, u.uuid, u.org_id, u.email, u.name, u.admin, now, now)
+      .prepare("INSERT INTO users (id, uuid, org_id, email, name, admin, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(u.id, u.uuid, u.org_id, u.email, u.name, u.admin, now, now, u.deleted_at ?? null)
       .run();
   }
   const kv = await mf.getKVNamespace("API_KEYS");
   for (const k of SEED.keys) {
     const u = SEED.users.find((x) => x.id === k.user_id);
     const digest = sha256(k.key);
+    const scopes = k.scopes ? JSON.stringify(k.scopes) : null;
     await db
-      .prepare("INSERT INTO api_keys (id, digest, prefix, user_id, org_id, role, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .bind(k.id, digest, k.key.slice(0, 11), k.user_id, u.org_id, k.role, now)
+      .prepare("INSERT INTO api_keys (id, digest, prefix, user_id, org_id, role, created_at, scopes, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(k.id, digest, k.key.slice(0, 11), k.user_id, u.org_id, k.role, now, scopes, k.expires_at ?? null)
       .run();
-    const principal = { key_id: k.id, user_id: k.user_id, user_uuid: u.uuid, org_id: u.org_id, role: k.role };
+    // The cache entry as users-edge writes it (the peer reads the same one).
+    const principal = { key_id: k.id, user_id: k.user_id, user_uuid: u.uuid, org_id: u.org_id, role: k.role, scopes: k.scopes ?? null, expires_at: k.expires_at ?? null };
     await kv.put(`key:${digest}`, JSON.stringify(principal));
   }
 }

@@ -1,8 +1,9 @@
 // The peer: what a team would usually write for HiEnergy's `PATCH|GET /api/v1/users/{id}` on
 // Workers — Hono for routing, zod for validation, D1 + KV directly. Same tables, same KV cache
-// entry (`key:<sha256 hex>` → principal JSON), same validation and permission rules, same wire
-// format, and the same one-batch guarded write + audit event as users-edge, so the benchmark
-// compares implementations of one design rather than two designs.
+// entry (`key:<sha256 hex>` → principal JSON, with the key's scopes and expiry), same validation and
+// permission rules, same wire format, and the same one-batch guarded write + audit event (which is
+// also the change feed's outbox row) as users-edge, so the benchmark compares implementations of
+// one design rather than two designs.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 
@@ -26,7 +27,18 @@ interface KVNamespace {
 type Env = { DB: D1Database; API_KEYS: KVNamespace; PBKDF2_ITERATIONS?: string };
 
 type Role = "admin" | "user";
-type Principal = { key_id: number; user_id: number; user_uuid: string; org_id: number; role: Role };
+/** The KV cache entry, as users-edge writes it: a key's owner, role, scopes (null: every API) and expiry. */
+type Principal = {
+  key_id: number;
+  user_id: number;
+  user_uuid: string;
+  org_id: number;
+  role: Role;
+  scopes?: string[] | null;
+  expires_at?: string | null;
+};
+/** A key found valid at `checked_at`; the guard re-checks it in D1 against that same instant. */
+type Caller = Principal & { checked_at: string };
 type Row = Record<string, unknown>;
 
 // ---- errors in HiEnergy's shape ---------------------------------------------------------------
@@ -163,9 +175,45 @@ linkedin_profile_url, picture, company, website, country, bio, timezone, admin, 
 publisher_id, agency_id, network_id, advertiser_id, payment_date, company_type, publisher_type,
 role_alias, from_api, attributes, password_hash IS NOT NULL AS password_set, password_change_required,
 deactivated, consented_at, consent_method, version, created_at, updated_at`;
+// The key, re-checked in D1 in the same statement as the read or write: not revoked or expired,
+// still its user's with the role and scopes the cache says, its user active, not deleted, in the org.
 const GUARD = `EXISTS (SELECT 1 FROM api_keys k JOIN users c ON c.id = k.user_id
-WHERE k.id = ? AND k.revoked_at IS NULL AND c.deactivated = 0 AND c.org_id = ?
+WHERE k.id = ? AND k.user_id = ? AND k.role = ? AND k.scopes IS ? AND k.revoked_at IS NULL
+AND (k.expires_at IS NULL OR k.expires_at > ?) AND c.deactivated = 0 AND c.deleted_at IS NULL AND c.org_id = ?
 AND (k.role = 'user' OR c.admin = 1))`;
+/** The scopes as D1 stores them: the JSON list, or NULL for every API. */
+const scopesOf = (who: Caller) => (who.scopes ? JSON.stringify(who.scopes) : null);
+const guardParams = (who: Caller) => [
+  who.key_id,
+  who.user_id,
+  who.role,
+  scopesOf(who),
+  who.checked_at,
+  who.org_id,
+];
+
+/** Whether a key's scopes let it call HiEnergy (`read`: GETs only, on every API it names, or all). */
+function permits(scopes: string[] | null | undefined, read: boolean): boolean {
+  if (!scopes) return true;
+  const readOnly = scopes.includes("read");
+  if (readOnly && !read) return false;
+  const apis = scopes.filter((s) => s !== "read");
+  return apis.length === 0 ? readOnly : apis.includes("hienergy");
+}
+
+/** A user as a change left it, for the feed (never the password hash: only whether there is one). */
+const SNAPSHOT = `json_object('id', id, 'uuid', uuid, 'org_id', org_id,
+'org_uuid', (SELECT uuid FROM orgs WHERE orgs.id = users.org_id), 'username', username, 'email', email,
+'email_verified', email_verified, 'phone', phone, 'phone_verified', phone_verified, 'name', name,
+'given_name', given_name, 'family_name', family_name, 'nick_name', nick_name, 'preferred_language', preferred_language,
+'gender', gender, 'role_title', role_title, 'based_in', based_in, 'linkedin_profile_url', linkedin_profile_url,
+'picture', picture, 'company', company, 'website', website, 'country', country, 'bio', bio, 'timezone', timezone,
+'admin', admin, 'auth0_uid', auth0_uid, 'publisher_id', publisher_id, 'agency_id', agency_id, 'network_id', network_id,
+'advertiser_id', advertiser_id, 'payment_date', payment_date, 'company_type', company_type,
+'publisher_type', publisher_type, 'role_alias', role_alias, 'from_api', from_api, 'attributes', attributes,
+'password_set', password_hash IS NOT NULL, 'password_change_required', password_change_required,
+'deactivated', deactivated, 'consented_at', consented_at, 'consent_method', consent_method,
+'external_id', external_id, 'scim', scim, 'version', version, 'created_at', created_at, 'updated_at', updated_at)`;
 
 const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
 const sha256hex = async (s: string) => hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
@@ -190,37 +238,49 @@ class Timings {
 type Vars = { timings: Timings };
 type C = Context<{ Bindings: Env; Variables: Vars }>;
 
-async function authenticate(c: C): Promise<Principal> {
+async function authenticate(c: C): Promise<Caller> {
   const bearer = c.req.header("authorization")?.match(/^bearer\s+(.+)$/i)?.[1]?.trim();
   const key = c.req.header("x-api-key")?.trim() || bearer;
   if (!key || !KEY_RE.test(key)) throw unauthorized();
   const digest = await sha256hex(key);
   const t = c.get("timings");
-  const cached = (await t.time("kv", "get", () => c.env.API_KEYS.get(`key:${digest}`, { type: "json", cacheTtl: 60 }))) as Principal | null;
-  if (cached) return cached;
-  const row = await t.time("d1", "query", () =>
-    c.env.DB.prepare(
-      `SELECT k.id AS key_id, k.user_id AS user_id, u.uuid AS user_uuid, k.org_id AS org_id, k.role AS role
-       FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.digest = ? AND k.revoked_at IS NULL AND u.deactivated = 0`,
-    )
-      .bind(digest)
-      .first<Principal>(),
-  );
-  if (!row) throw unauthorized();
-  await t.time("kv", "put", () => c.env.API_KEYS.put(`key:${digest}`, JSON.stringify(row)));
-  return row;
+  const now = new Date().toISOString();
+  let who = (await t.time("kv", "get", () => c.env.API_KEYS.get(`key:${digest}`, { type: "json", cacheTtl: 60 }))) as Principal | null;
+  if (!who) {
+    const row = await t.time("d1", "query", () =>
+      c.env.DB.prepare(
+        `SELECT k.id AS key_id, k.user_id AS user_id, u.uuid AS user_uuid, k.org_id AS org_id, k.role AS role,
+         k.scopes AS scopes, k.expires_at AS expires_at
+         FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.digest = ? AND k.revoked_at IS NULL
+         AND (k.expires_at IS NULL OR k.expires_at > ?) AND u.deactivated = 0 AND u.deleted_at IS NULL`,
+      )
+        .bind(digest, now)
+        .first<Omit<Principal, "scopes"> & { scopes: string | null }>(),
+    );
+    if (!row) throw unauthorized();
+    who = { ...row, scopes: row.scopes ? (JSON.parse(row.scopes) as string[]) : null };
+    const entry = JSON.stringify(who);
+    await t.time("kv", "put", () => c.env.API_KEYS.put(`key:${digest}`, entry));
+  }
+  if (who.expires_at && who.expires_at <= now) throw unauthorized();
+  if (!permits(who.scopes, c.req.method === "GET" || c.req.method === "HEAD")) {
+    throw new HttpError(403, "forbidden", "This API key's scopes do not allow this request");
+  }
+  return { ...who, checked_at: now };
 }
 
 /** Why a guarded statement matched nothing: key first, then target, then version. */
-async function diagnose(c: C, who: Principal, id: number): Promise<"revoked" | "demoted" | "absent" | "present"> {
+async function diagnose(c: C, who: Caller, id: number): Promise<"revoked" | "demoted" | "absent" | "present"> {
   const row = await c.get("timings").time("d1", "query", () =>
     c.env.DB.prepare(
-      `SELECT (SELECT CASE WHEN k.revoked_at IS NOT NULL OR c.deactivated <> 0 OR c.org_id <> ? THEN 'revoked'
-       WHEN k.role = 'admin' AND c.admin = 0 THEN 'demoted' ELSE 'ok' END
-       FROM api_keys k JOIN users c ON c.id = k.user_id WHERE k.id = ?) AS key_state,
-       (SELECT version FROM users WHERE id = ? AND org_id = ?) AS version`,
+      `SELECT (SELECT CASE WHEN k.user_id = ? AND k.role = ? AND c.org_id = ? AND k.role = 'admin' AND c.admin = 0
+       AND c.deactivated = 0 AND c.deleted_at IS NULL THEN 'demoted'
+       WHEN k.revoked_at IS NOT NULL OR c.deactivated <> 0 OR c.deleted_at IS NOT NULL OR k.user_id <> ? OR k.role <> ?
+       OR k.scopes IS NOT ? OR (k.expires_at IS NOT NULL AND k.expires_at <= ?) THEN 'revoked' ELSE 'ok' END
+       FROM api_keys k JOIN users c ON c.id = k.user_id WHERE k.id = ? AND c.org_id = ?) AS key_state,
+       (SELECT version FROM users WHERE id = ? AND org_id = ? AND deleted_at IS NULL) AS version`,
     )
-      .bind(who.org_id, who.key_id, id, who.org_id)
+      .bind(who.user_id, who.role, who.org_id, who.user_id, who.role, scopesOf(who), who.checked_at, who.key_id, who.org_id, id, who.org_id)
       .first<{ key_state: string | null; version: number | null }>(),
   );
   if (row?.key_state === "demoted") return "demoted";
@@ -241,7 +301,7 @@ function failureFor(state: Awaited<ReturnType<typeof diagnose>>, present: HttpEr
   }
 }
 
-async function authorize(c: C, who: Principal, id: number, touched: string[]) {
+async function authorize(c: C, who: Caller, id: number, touched: string[]) {
   if (who.role === "user" && id !== who.user_id) {
     throw failureFor(await diagnose(c, who, id), new HttpError(403, "forbidden", "You may only update your own user"));
   }
@@ -254,10 +314,10 @@ async function authorize(c: C, who: Principal, id: number, touched: string[]) {
   }
 }
 
-async function readGuarded(c: C, who: Principal, id: number): Promise<Row> {
+async function readGuarded(c: C, who: Caller, id: number): Promise<Row> {
   const row = await c.get("timings").time("d1", "query", () =>
-    c.env.DB.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ? AND org_id = ? AND ${GUARD}`)
-      .bind(id, who.org_id, who.key_id, who.org_id)
+    c.env.DB.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ? AND deleted_at IS NULL AND org_id = ? AND ${GUARD}`)
+      .bind(id, who.org_id, ...guardParams(who))
       .first(),
   );
   if (!row) throw failureFor(await diagnose(c, who, id), new HttpError(412, "precondition_failed", "The user has changed since the version in If-Match"));
@@ -388,12 +448,16 @@ app.patch("/api/v1/users/:id", async (c) => {
   const versionSql = Array.isArray(ifMatch) ? ` AND version IN (${ifMatch.map(() => "?").join(", ")})` : "";
   const update = c.env.DB.prepare(
     `UPDATE users SET ${sets.join(", ")}, version = version + 1, updated_at = ?, last_write = ?
-     WHERE id = ? AND org_id = ?${versionSql} AND ${GUARD} RETURNING ${USER_COLUMNS}`,
-  ).bind(...params, now, tag, id, who.org_id, ...(Array.isArray(ifMatch) ? ifMatch : []), who.key_id, who.org_id);
+     WHERE id = ? AND deleted_at IS NULL AND org_id = ?${versionSql} AND ${GUARD} RETURNING ${USER_COLUMNS}`,
+  ).bind(...params, now, tag, id, who.org_id, ...(Array.isArray(ifMatch) ? ifMatch : []), ...guardParams(who));
+  // The audit event is also the change feed's outbox row: its type, id, per-org seq and the user as
+  // the change left it, written only if the update was.
   const event = c.env.DB.prepare(
-    `INSERT INTO user_events (user_id, org_id, actor_key_id, action, dialect, fields, version, at)
-     SELECT id, org_id, ?, 'update', 'hienergy', ?, version, ? FROM users WHERE id = ? AND last_write = ?`,
-  ).bind(who.key_id, JSON.stringify(touched), now, id, tag);
+    `INSERT INTO user_events (user_id, org_id, actor_key_id, actor_user_id, action, type, dialect, fields, detail, event_id, at, version, seq, data)
+     SELECT id, org_id, ?, ?, 'update', 'user.updated', 'hienergy', ?, NULL, ?, ?, version,
+     (SELECT COALESCE(MAX(e.seq), 0) + 1 FROM user_events e WHERE e.org_id = users.org_id), ${SNAPSHOT}
+     FROM users WHERE id = ? AND last_write = ?`,
+  ).bind(who.key_id, who.user_id, JSON.stringify(touched), crypto.randomUUID(), now, id, tag);
 
   let results: D1Result[];
   try {

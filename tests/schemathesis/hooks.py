@@ -173,8 +173,18 @@ def _zitadel_stale_if_match(body, case) -> bool:
     return isinstance(body, dict) and body.get("code") in (9, "failed_precondition")
 
 
-def _listing_refusal_only(body, case) -> bool:
+def _problem_errors(body):
+    """The (field, message) pairs of an RFC 9457 body's `errors`, or None when it names none or an
+    entry is not an object."""
     if not isinstance(body, dict) or not isinstance(body.get("errors"), list) or not body["errors"]:
+        return None
+    named = [(e.get("field"), e.get("message")) for e in body["errors"] if isinstance(e, dict)]
+    return named if len(named) == len(body["errors"]) else None
+
+
+def _listing_refusal_only(body, case) -> bool:
+    named = _problem_errors(body)
+    if named is None:
         return False
     query = case.query or {}
     allowed = set()
@@ -182,18 +192,17 @@ def _listing_refusal_only(body, case) -> bool:
         allowed.add(UNISSUED_CURSOR)
     if "org_id" not in query:
         allowed.add(ORG_REQUIRED)
-    named = {(e.get("field"), e.get("message")) for e in body["errors"] if isinstance(e, dict)}
-    return len(named) == len(body["errors"]) and named <= allowed
+    return len(set(named)) == len(named) and set(named) <= allowed
 
 
 def _webhook_refusal_only(body, case) -> bool:
     """A new webhook refused for its `url` alone (any of the endpoint rules), or for a missing
     `org_id` when the request named none (left it out, or sent `null`, which reads as absent)."""
-    if not isinstance(body, dict) or not isinstance(body.get("errors"), list) or not body["errors"]:
+    named = _problem_errors(body)
+    if named is None:
         return False
-    named = [(e.get("field"), e.get("message")) for e in body["errors"] if isinstance(e, dict)]
     no_org = not isinstance(case.body, dict) or case.body.get("org_id") is None  # absent or null
-    return len(named) == len(body["errors"]) and all(f == "url" or (no_org and (f, m) == ORG_REQUIRED) for f, m in named)
+    return all(f == "url" or (no_org and (f, m) == ORG_REQUIRED) for f, m in named)
 
 
 def _demotes(case, where) -> bool:

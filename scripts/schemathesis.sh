@@ -22,7 +22,8 @@
 # or the operator's listing (of users, keys, feed events or webhooks, or a new webhook) without
 # its org, a webhook URL the endpoint rules refuse (a host that is not public, say), a SCIM
 # filter that does not parse, a SCIM email or primary flag that depends on the other values, a
-# SCIM value filter that matches nothing; a deleted user's audit trail that stays readable; the
+# SCIM value filter that matches nothing; a body of only white space, which reads as `{}`; a deleted
+# user's audit trail that stays readable; the
 # admin run never deleting, deactivating or demoting itself, in the examples phase too) and
 # tests/schemathesis/seed.mjs
 # (fixed UUIDs for the demo users, users to spare for the lifecycle operations, the document's

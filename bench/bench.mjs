@@ -225,26 +225,46 @@ const PARITY = [
   ["key scoped to another API", { path: userPath(SELF), key: KEYS.scoped }, 403],
   ["admin GET deleted user", { path: userPath(5), key: KEYS.admin }, 404],
   ["admin PATCH deleted user", { method: "PATCH", path: userPath(5), key: KEYS.admin, body: { user: { name: "Back" } } }, 404],
+  // D1 sessions: a read at the bookmark of the client's own write; one D1 never issued (well formed:
+  // it is tried, refused, and the read runs again unconstrained); one that is not a bookmark at all.
+  ["GET at the bookmark of own write", { path: userPath(SELF), key: KEYS.user, echoWrite: true }, 200],
+  ["GET at a bookmark D1 never issued", { path: userPath(SELF), key: KEYS.user, headers: { "x-d1-bookmark": "0000007b-0000b26e-00001538-0c3e" } }, 200],
+  ["GET with a malformed bookmark", { path: userPath(SELF), key: KEYS.user, headers: { "x-d1-bookmark": "not a bookmark" } }, 200],
 ];
+
+/** The bookmark a server returns for the user's own write (the seed example's field). */
+async function bookmarkOfWrite(url) {
+  const r = await call(url, userPath(SELF), { method: "PATCH", key: KEYS.user, body: JSON.stringify({ user: { based_in: "Paris, FR" } }) });
+  return r.headers.get("x-d1-bookmark") ?? "";
+}
 
 async function parity(servers) {
   const rows = [];
   for (const [label, req, expected] of PARITY) {
     const row = { case: label, expected };
     for (const name of ["users-edge", "peer"]) {
+      const echoed = req.echoWrite ? { "x-d1-bookmark": await bookmarkOfWrite(servers[name].url) } : {};
       const r = await call(servers[name].url, req.path, {
         method: req.method ?? "GET",
         key: req.key,
-        headers: req.headers,
+        headers: { ...req.headers, ...echoed },
         body: req.rawBody ?? (req.body === undefined ? undefined : JSON.stringify(req.body)),
       });
-      row[name] = { status: r.status, errors: r.json?.errors ? Object.keys(r.json.errors).sort() : null, error: r.json?.error ?? null };
+      // Every answer reports the session: a bookmark once D1 was asked, and the header exposed to browsers.
+      const session = `${r.headers.has("x-d1-bookmark") ? "bookmark" : "none"}/${r.headers.get("access-control-expose-headers") ?? "-"}`;
+      row[name] = { status: r.status, errors: r.json?.errors ? Object.keys(r.json.errors).sort() : null, error: r.json?.error ?? null, session };
     }
-    row.same = row["users-edge"].status === row.peer.status && JSON.stringify(row["users-edge"].errors) === JSON.stringify(row.peer.errors);
+    row.same =
+      row["users-edge"].status === row.peer.status &&
+      JSON.stringify(row["users-edge"].errors) === JSON.stringify(row.peer.errors) &&
+      row["users-edge"].session === row.peer.session;
     rows.push(row);
   }
   return rows;
 }
+
+/** A parity answer as the report shows it: status, the fields its errors name, the session it reports. */
+const answered = (a) => `${a.status}${a.errors ? " " + a.errors.join(",") : ""}${a.session ? ` (${a.session.startsWith("bookmark") ? "bookmark" : "no bookmark"})` : ""}`;
 
 // ---- 4. Server-Timing: round trips per request -------------------------------------------------
 function timingNames(h) {
@@ -453,20 +473,25 @@ async function peerD1Calls() {
     wrapper,
     `import peer from "./index.js";
 function recording(db, calls) {
+  // The peer opens one D1 session per request, as users-edge does: each call notes where it started.
+  return { withSession: (start) => session(db.withSession(start), start, calls) };
+}
+function session(db, start, calls) {
   // A statement, prepared or bound: each way it runs notes the call, then runs the real one.
   const statement = (sql, real, params = []) => ({
     real, sql, params,
     bind: (...values) => statement(sql, real.bind(...values), values),
-    first: (...a) => (calls.push({ op: "d1.first", sql, params }), real.first(...a)),
-    all: () => (calls.push({ op: "d1.all", sql, params }), real.all()),
-    run: () => (calls.push({ op: "d1.run", sql, params }), real.run()),
+    first: (...a) => (calls.push({ op: "d1.first", session: start, sql, params }), real.first(...a)),
+    all: () => (calls.push({ op: "d1.all", session: start, sql, params }), real.all()),
+    run: () => (calls.push({ op: "d1.run", session: start, sql, params }), real.run()),
   });
   return {
     prepare: (sql) => statement(sql, db.prepare(sql)),
     batch: (stmts) => {
-      calls.push({ op: "d1.batch", statements: stmts.map((s) => ({ sql: s.sql, params: s.params })) });
+      calls.push({ op: "d1.batch", session: start, statements: stmts.map((s) => ({ sql: s.sql, params: s.params })) });
       return db.batch(stmts.map((s) => s.real));
     },
+    getBookmark: () => db.getBookmark(),
   };
 }
 export default {
@@ -1104,8 +1129,12 @@ limit (30 s default).
 
 ${table(
   ["case", "expected", "users-edge", "peer", "same"],
-  R.parity.map((r) => [r.case, String(r.expected), `${r["users-edge"].status}${r["users-edge"].errors ? " " + r["users-edge"].errors.join(",") : ""}`, `${r.peer.status}${r.peer.errors ? " " + r.peer.errors.join(",") : ""}`, r.same ? "✓" : "✗"]),
+  R.parity.map((r) => [r.case, String(r.expected), answered(r["users-edge"]), answered(r.peer), r.same ? "✓" : "✗"]),
 )}
+
+Each answer is compared on its status, the fields its errors name, and what it reports of the D1 session (whether it
+carries \`X-D1-Bookmark\`, and that header's exposure to browsers).
+
 
 ## Round trips (from each response's \`Server-Timing\`)
 
@@ -1576,6 +1605,20 @@ function soakSection() {
   return m ? `\n${m[0]}` : "";
 }
 
+/** BENCH_PARITY_ONLY=1: the parity cases and round trips alone, printed; nothing is written. */
+async function parityOnly() {
+  const servers = {};
+  for (const name of MAIN.filter((n) => n === "users-edge" || n === "peer")) servers[name] = await startSeeded(name);
+  try {
+    const rows = await parity(servers);
+    for (const r of rows) console.log(`${r.same ? "✓" : "✗"} ${r.case}: users-edge ${answered(r["users-edge"])}, peer ${answered(r.peer)}`);
+    console.log(JSON.stringify(await roundTrips(servers)));
+    if (rows.some((r) => !r.same)) process.exitCode = 1;
+  } finally {
+    for (const s of Object.values(servers)) await s.mf.dispose();
+  }
+}
+
 async function main() {
   if (process.env.BENCH_REPORT_ONLY === "1") {
     const R = JSON.parse(readFileSync(join(BENCH, "results.json"), "utf8"));
@@ -1584,6 +1627,7 @@ async function main() {
     return;
   }
   rmSync(join(OUT, "state"), { recursive: true, force: true });
+  if (process.env.BENCH_PARITY_ONLY === "1") return parityOnly();
   const pkg = (p) => JSON.parse(readFileSync(p, "utf8")).version;
   const R = {
     env: {

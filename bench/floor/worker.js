@@ -34,7 +34,7 @@ async function replay(call, db) {
     if (!made.has(p)) made.set(p, p.includes("-") ? crypto.randomUUID() : crypto.randomUUID().replaceAll("-", ""));
     return made.get(p);
   };
-  // users-edge opens a D1 session per request; the peer (recorded without one) uses the binding itself.
+  // users-edge and the peer open a D1 session per request, where the recording says.
   const session = call.session ? db.withSession(call.session) : db;
   if (call.op === "d1.first") return await session.prepare(call.sql).bind(...call.params.map(fresh)).first();
   if (call.op === "d1.all") return (await session.prepare(call.sql).bind(...call.params.map(fresh)).all()).results[0];

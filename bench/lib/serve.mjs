@@ -59,8 +59,9 @@ export async function seed(mf, root) {
   }
   for (const u of SEED.users) {
     await db
-      .prepare("INSERT INTO users (id, uuid, org_id, email, name, admin, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(u.id, u.uuid, u.org_id, u.email, u.name, u.admin, now, now, u.deleted_at ?? null)
+      // A live user's address is compared on its key (the unique index is on it, migration 0007); a tombstone has none.
+      .prepare("INSERT INTO users (id, uuid, org_id, email, email_key, name, admin, created_at, updated_at, deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(u.id, u.uuid, u.org_id, u.email, u.deleted_at ? null : u.email.toLowerCase(), u.name, u.admin, now, now, u.deleted_at ?? null)
       .run();
   }
   const kv = await mf.getKVNamespace("API_KEYS");

@@ -1,30 +1,36 @@
 // The peer: what a team would usually write for HiEnergy's `PATCH|GET /api/v1/users/{id}` on
 // Workers — Hono for routing, zod for validation, D1 + KV directly. Same tables, same KV cache
 // entry (`key:<sha256 hex>` → principal JSON, with the key's scopes and expiry), same validation and
-// permission rules, same wire format, and the same one-batch guarded write + audit event (which is
-// also the change feed's outbox row) as users-edge, so the benchmark compares implementations of
-// one design rather than two designs.
+// permission rules, same wire format, the same one-batch guarded write + audit event (which is
+// also the change feed's outbox row) and the same D1 sessions (read replication: a read starts
+// anywhere or at the client's `X-D1-Bookmark`, a write at the primary, every response reports the
+// bookmark) as users-edge, so the benchmark compares implementations of one design rather than two.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 
 // ---- minimal binding types (esbuild strips types; no @cloudflare/workers-types needed) --------
 interface D1Result<T = Record<string, unknown>> {
   results: T[];
+  meta?: { served_by_region?: string; served_by_primary?: boolean };
 }
 interface D1PreparedStatement {
   bind(...values: unknown[]): D1PreparedStatement;
   first<T = Record<string, unknown>>(): Promise<T | null>;
   all<T = Record<string, unknown>>(): Promise<D1Result<T>>;
 }
-interface D1Database {
+interface D1DatabaseSession {
   prepare(sql: string): D1PreparedStatement;
   batch<T = Record<string, unknown>>(stmts: D1PreparedStatement[]): Promise<D1Result<T>[]>;
+  getBookmark(): string | null;
+}
+interface D1Database {
+  withSession(start: string): D1DatabaseSession;
 }
 interface KVNamespace {
   get(key: string, opts: { type: "json"; cacheTtl?: number }): Promise<unknown>;
   put(key: string, value: string): Promise<void>;
 }
-type Env = { DB: D1Database; API_KEYS: KVNamespace; PBKDF2_ITERATIONS?: string };
+type Env = { DB: D1Database; API_KEYS: KVNamespace; PBKDF2_ITERATIONS?: string; READ_CONSISTENCY?: string };
 
 type Role = "admin" | "user";
 /** The KV cache entry, as users-edge writes it: a key's owner, role, scopes (null: every API) and expiry. */
@@ -71,11 +77,20 @@ const email = z
   .string({ error: (i) => (i.input === null ? "must not be null" : "must be a valid email address") })
   .max(254, "must be a valid email address")
   .refine((s) => s.trim() === s, "must be a valid email address")
-  .pipe(z.email(msg("must be a valid email address")))
-  .transform((s) => {
-    const at = s.lastIndexOf("@");
-    return s.slice(0, at) + "@" + s.slice(at + 1).toLowerCase();
-  });
+  .pipe(z.email(msg("must be a valid email address")));
+
+/**
+ * What two addresses are compared by (users-edge's email_key): the domain in IDNA ASCII form, as
+ * the URL parser gives it; the local part in NFKC, case-folded (lower ∘ upper ∘ lower folds `ß`
+ * to `ss` as full case folding does). The address itself is stored as the client wrote it.
+ */
+function emailKey(address: string): string {
+  const at = address.lastIndexOf("@");
+  const local = address.slice(0, at).normalize("NFKC").toLowerCase().toUpperCase().toLowerCase();
+  const domain = address.slice(at + 1);
+  const ascii = URL.canParse(`http://${domain}/`) ? new URL(`http://${domain}/`).hostname : domain.toLowerCase();
+  return `${local}@${ascii}`;
+}
 
 const httpUrl = z
   .string(msg("must be an absolute http(s) URL"))
@@ -222,12 +237,15 @@ const KEY_RE = /^ue_[A-Za-z0-9_-]{43}$/;
 /** Server-Timing, like users-edge: every KV and D1 call made. */
 class Timings {
   private items: string[] = [];
-  async time<T>(name: string, desc: string, f: () => Promise<T>): Promise<T> {
+  async time<T>(name: string, desc: string, f: () => Promise<T>, note: (r: T) => string = () => ""): Promise<T> {
     const t = Date.now();
+    let r: T | undefined;
     try {
-      return await f();
+      r = await f();
+      return r;
     } finally {
-      this.items.push(`${name};desc="${desc}";dur=${(Date.now() - t).toFixed(1)}`);
+      const served = r === undefined ? "" : note(r);
+      this.items.push(`${name};desc="${desc}${served}";dur=${(Date.now() - t).toFixed(1)}`);
     }
   }
   header() {
@@ -235,8 +253,60 @@ class Timings {
   }
 }
 
-type Vars = { timings: Timings };
+type Vars = { timings: Timings; start: string; db: D1DatabaseSession };
 type C = Context<{ Bindings: Env; Variables: Vars }>;
+
+// ---- D1 sessions (read replication) ------------------------------------------------------------
+/** A bookmark as D1 formats it: groups of lower-case hex digits joined by dashes; far longer is not one. */
+const isBookmark = (b: string | null | undefined): b is string =>
+  !!b && b.length <= 128 && b.split("-").every((g) => /^[0-9a-f]+$/.test(g));
+
+/** Reads outside the operator API may start anywhere, or at the client's bookmark; all else at the primary. */
+function sessionStart(c: C): string {
+  const read = c.req.method === "GET" || c.req.method === "HEAD";
+  const strict = (c.env.READ_CONSISTENCY ?? "").trim();
+  if (!read || (strict !== "" && strict.toLowerCase() !== "nearest")) return "first-primary";
+  const bookmark = c.req.header("x-d1-bookmark")?.trim();
+  return isBookmark(bookmark) ? bookmark : "first-unconstrained";
+}
+
+/** ` (WEUR, replica)`: which D1 served a call, where the runtime says (local D1 never does). */
+function servedNote(r: D1Result | D1Result[]): string {
+  const meta = (Array.isArray(r) ? r[0] : r)?.meta;
+  const region = meta?.served_by_region?.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 32);
+  const role = meta?.served_by_primary === undefined ? undefined : meta.served_by_primary ? "primary" : "replica";
+  const parts = [region, role].filter(Boolean);
+  return parts.length ? ` (${parts.join(", ")})` : "";
+}
+
+/**
+ * One D1 call in the request's session, timed. D1 may refuse a bookmark it never issued: the read
+ * then runs again unconstrained, so a forged bookmark costs a retry, never a 5xx.
+ */
+async function d1<R extends D1Result | D1Result[]>(c: C, desc: string, run: (db: D1DatabaseSession) => Promise<R>): Promise<R> {
+  return c.get("timings").time(
+    "d1",
+    desc,
+    async () => {
+      try {
+        return await run(c.get("db"));
+      } catch (e) {
+        if (!isBookmark(c.get("start"))) throw e;
+        c.set("start", "first-unconstrained");
+        c.set("db", c.env.DB.withSession("first-unconstrained"));
+        return await run(c.get("db"));
+      }
+    },
+    servedNote,
+  );
+}
+
+/** The bookmark to report (the session's latest, else the client's own) and its CORS exposure. */
+function reportSession(c: C, res: Response) {
+  const bookmark = c.get("db")?.getBookmark() ?? c.get("start");
+  if (isBookmark(bookmark)) res.headers.set("x-d1-bookmark", bookmark);
+  res.headers.set("access-control-expose-headers", "X-D1-Bookmark");
+}
 
 async function authenticate(c: C): Promise<Caller> {
   const bearer = c.req.header("authorization")?.match(/^bearer\s+(.+)$/i)?.[1]?.trim();
@@ -247,16 +317,17 @@ async function authenticate(c: C): Promise<Caller> {
   const now = new Date().toISOString();
   let who = (await t.time("kv", "get", () => c.env.API_KEYS.get(`key:${digest}`, { type: "json", cacheTtl: 60 }))) as Principal | null;
   if (!who) {
-    const row = await t.time("d1", "query", () =>
-      c.env.DB.prepare(
+    const found = await d1(c, "query", (db) =>
+      db.prepare(
         `SELECT k.id AS key_id, k.user_id AS user_id, u.uuid AS user_uuid, k.org_id AS org_id, k.role AS role,
          k.scopes AS scopes, k.expires_at AS expires_at
          FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.digest = ? AND k.revoked_at IS NULL
          AND (k.expires_at IS NULL OR k.expires_at > ?) AND u.deactivated = 0 AND u.deleted_at IS NULL`,
       )
         .bind(digest, now)
-        .first<Omit<Principal, "scopes"> & { scopes: string | null }>(),
+        .all<Omit<Principal, "scopes"> & { scopes: string | null }>(),
     );
+    const row = found.results[0];
     if (!row) throw unauthorized();
     who = { ...row, scopes: row.scopes ? (JSON.parse(row.scopes) as string[]) : null };
     const entry = JSON.stringify(who);
@@ -271,8 +342,8 @@ async function authenticate(c: C): Promise<Caller> {
 
 /** Why a guarded statement matched nothing: key first, then target, then version. */
 async function diagnose(c: C, who: Caller, id: number): Promise<"revoked" | "demoted" | "absent" | "present"> {
-  const row = await c.get("timings").time("d1", "query", () =>
-    c.env.DB.prepare(
+  const found = await d1(c, "query", (db) =>
+    db.prepare(
       `SELECT (SELECT CASE WHEN k.user_id = ? AND k.role = ? AND c.org_id = ? AND k.role = 'admin' AND c.admin = 0
        AND c.deactivated = 0 AND c.deleted_at IS NULL THEN 'demoted'
        WHEN k.revoked_at IS NOT NULL OR c.deactivated <> 0 OR c.deleted_at IS NOT NULL OR k.user_id <> ? OR k.role <> ?
@@ -281,8 +352,9 @@ async function diagnose(c: C, who: Caller, id: number): Promise<"revoked" | "dem
        (SELECT version FROM users WHERE id = ? AND org_id = ? AND deleted_at IS NULL) AS version`,
     )
       .bind(who.user_id, who.role, who.org_id, who.user_id, who.role, scopesOf(who), who.checked_at, who.key_id, who.org_id, id, who.org_id)
-      .first<{ key_state: string | null; version: number | null }>(),
+      .all<{ key_state: string | null; version: number | null }>(),
   );
+  const row = found.results[0];
   if (row?.key_state === "demoted") return "demoted";
   if (row?.key_state !== "ok") return "revoked";
   return row.version == null ? "absent" : "present";
@@ -315,11 +387,12 @@ async function authorize(c: C, who: Caller, id: number, touched: string[]) {
 }
 
 async function readGuarded(c: C, who: Caller, id: number): Promise<Row> {
-  const row = await c.get("timings").time("d1", "query", () =>
-    c.env.DB.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ? AND deleted_at IS NULL AND org_id = ? AND ${GUARD}`)
+  const found = await d1(c, "query", (db) =>
+    db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ? AND deleted_at IS NULL AND org_id = ? AND ${GUARD}`)
       .bind(id, who.org_id, ...guardParams(who))
-      .first(),
+      .all(),
   );
+  const row = found.results[0];
   if (!row) throw failureFor(await diagnose(c, who, id), new HttpError(412, "precondition_failed", "The user has changed since the version in If-Match"));
   return row;
 }
@@ -401,7 +474,11 @@ const app = new Hono<{ Bindings: Env; Variables: Vars }>();
 
 app.use("*", async (c, next) => {
   c.set("timings", new Timings());
+  const start = sessionStart(c);
+  c.set("start", start);
+  c.set("db", c.env.DB.withSession(start));
   await next();
+  reportSession(c, c.res);
   c.header("server-timing", c.get("timings").header());
   c.header("x-content-type-options", "nosniff");
   c.header("cache-control", "no-store");
@@ -438,6 +515,12 @@ app.patch("/api/v1/users/:id", async (c) => {
     sets.push(`${field} = ?`);
     params.push(typeof value === "boolean" ? Number(value) : value);
   }
+  // A new address: compared on its key, unverified unless it stays the same, no expiring claim.
+  const newKey = patch.email === undefined ? null : emailKey(patch.email);
+  if (newKey !== null) {
+    sets.push("email_key = ?", "email_claim_until = NULL", "email_verified = CASE WHEN email = ? THEN email_verified ELSE 0 END");
+    params.push(newKey, patch.email);
+  }
   if (patch.password !== undefined) {
     const iterations = Number(c.env.PBKDF2_ITERATIONS ?? "100000");
     sets.push("password_hash = ?");
@@ -446,28 +529,38 @@ app.patch("/api/v1/users/:id", async (c) => {
   const now = new Date().toISOString();
   const tag = hex(crypto.getRandomValues(new Uint8Array(16)).buffer);
   const versionSql = Array.isArray(ifMatch) ? ` AND version IN (${ifMatch.map(() => "?").join(", ")})` : "";
-  const update = c.env.DB.prepare(
+  const db = c.get("db");
+  const update = db.prepare(
     `UPDATE users SET ${sets.join(", ")}, version = version + 1, updated_at = ?, last_write = ?
      WHERE id = ? AND deleted_at IS NULL AND org_id = ?${versionSql} AND ${GUARD} RETURNING ${USER_COLUMNS}`,
   ).bind(...params, now, tag, id, who.org_id, ...(Array.isArray(ifMatch) ? ifMatch : []), ...guardParams(who));
   // The audit event is also the change feed's outbox row: its type, id, per-org seq and the user as
   // the change left it, written only if the update was.
-  const event = c.env.DB.prepare(
+  const event = db.prepare(
     `INSERT INTO user_events (user_id, org_id, actor_key_id, actor_user_id, action, type, dialect, fields, detail, event_id, at, version, seq, data)
      SELECT id, org_id, ?, ?, 'update', 'user.updated', 'hienergy', ?, NULL, ?, ?, version,
      (SELECT COALESCE(MAX(e.seq), 0) + 1 FROM user_events e WHERE e.org_id = users.org_id), ${SNAPSHOT}
      FROM users WHERE id = ? AND last_write = ?`,
   ).bind(who.key_id, who.user_id, JSON.stringify(touched), crypto.randomUUID(), now, id, tag);
 
+  // Another user's expired, unverified claim on the address gives way first, in the target's org.
+  const release = newKey === null ? [] : [
+    db.prepare(
+      `UPDATE users SET email_key = NULL WHERE email_key = ? AND email_verified = 0 AND email_claim_until IS NOT NULL
+       AND email_claim_until <= ? AND deleted_at IS NULL AND org_id = (SELECT org_id FROM users WHERE id = ? AND deleted_at IS NULL
+       AND org_id = ? AND ${GUARD})`,
+    ).bind(newKey, now, id, who.org_id, ...guardParams(who)),
+  ];
+
   let results: D1Result[];
   try {
-    results = await c.get("timings").time("d1", "batch", () => c.env.DB.batch([update, event]));
+    results = await d1(c, "batch", (session) => session.batch([...release, update, event]));
   } catch (e) {
     const m = String((e as Error).message) + " " + String(((e as Error).cause as Error | undefined)?.message ?? "");
     if (m.includes("UNIQUE constraint failed") && m.includes("users.email")) throw invalid({ email: ["has already been taken"] });
     throw e;
   }
-  const row = results[0]?.results[0];
+  const row = results[release.length]?.results[0];
   if (!row) {
     throw failureFor(await diagnose(c, who, id), new HttpError(412, "precondition_failed", "The user has changed since the version in If-Match"));
   }
@@ -484,6 +577,7 @@ app.onError((err, c) => {
   if (e.errors) body.errors = e.errors;
   const res = c.json(body, e.status as 400, e.headers);
   res.headers.set("server-timing", c.get("timings")?.header() ?? "");
+  if (c.get("db")) reportSession(c, res);
   return res;
 });
 

@@ -19,6 +19,7 @@ import { instrument, hostOnly, timed } from "./lib/instrument.mjs";
 import { chart } from "./lib/chart.mjs";
 import { PATCH_BODY, SELF, TICKS, measure, median, userPath } from "./lib/load.mjs";
 import { profileDuring, selfTimes, wasmParts } from "./lib/profile.mjs";
+import { touched, touchedTable } from "./touched.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, "..");
@@ -739,6 +740,17 @@ async function wasmProfile(trace) {
   return out;
 }
 
+/** This build again with its function names (scripts/build.sh, KEEP_NAMES=1), and what a traced request touches in it. */
+function touchedCode(trace) {
+  const dir = join(OUT, "named");
+  try {
+    execFileSync("bash", [join(ROOT, "scripts/build.sh")], { cwd: ROOT, env: { ...process.env, BUILD_DIR: dir, KEEP_NAMES: "1" }, stdio: ["ignore", "ignore", "inherit"] });
+    return touched(dir, trace);
+  } catch (e) {
+    return { error: String(e.message).split("\n")[0] };
+  }
+}
+
 // ---- 8. the Rust logic alone, natively --------------------------------------------------------
 function pipelineNative() {
   const bin = join(BENCH, "pipeline-native/target/release/pipeline-native");
@@ -1049,6 +1061,7 @@ count a call as 0 or 1 ms: their sums over hundreds of requests are fair, to wit
 ${table(["", "PATCH", "GET"], splitRows(R))}
 
 ${wasmProfileSection(R)}
+${touchedSection(R)}
 ${ownCodeSection(R)}## Measured (medians of ${env.reps} interleaved runs of ${env.seconds} s each)
 
 ${table(
@@ -1203,6 +1216,25 @@ whole-process targets.${loopNote}
 `;
 }
 
+/** `165 / 110 KB`: the function bodies a PATCH / GET touches, measured in this run (bench/touched.mjs). */
+function touchedKB(R) {
+  const t = R.touched;
+  if (!t || t.error) return "a six-figure number of bytes";
+  return `${(t.PATCH.body / 1000).toFixed(0)} / ${(t.GET.body / 1000).toFixed(0)} KB`;
+}
+
+/** The code a request touches, as measured in this run. */
+function touchedSection(R) {
+  const t = R.touched;
+  if (!t || t.error) return `The code a request touches: not measured in this run (${t?.error ?? "no trace"}).`;
+  return `The code a request touches (\`bench/touched.mjs\`: the traced request replayed through a fresh instance of a copy of
+this build that keeps its function names, in node, with V8 reporting each function as it compiles it — V8 compiles a
+wasm function on its first call, so what the first request compiles is what a request runs):
+
+${touchedTable(t)}
+`;
+}
+
 /** 4d opened up: shares of the wasm side's sampled time, from the profiled loop. */
 function wasmProfileSection(R) {
   const wp = R.wasm_profile;
@@ -1242,7 +1274,7 @@ although that code runs in ${ms(R.wasm_side?.patch_us / 1000)} / ${ms(R.wasm_sid
 points the same way: the wasm-loop Worker driven once per HTTP request, with no storage at all, spent 0.12–0.21 ms
 more CPU per PATCH than the same Worker answering at once (3 runs), against 0.07–0.09 ms per iteration in its loop;
 four iterations per request cost 0.09–0.11 ms each. What a request pays for is the code it brings back into the
-caches (4d′ and 4d″: about 205 KB of wasm function bodies for one PATCH, by V8's lazy compilation), so the next step for
+caches (4d′ and 4d″: ${touchedKB(R).split(" / ")[0]} KB of wasm function bodies for one PATCH, by V8's lazy compilation), so the next step for
 the CPU targets is a request path that runs less code, not fewer crossings. The one step of that kind taken (the row
 decoder below: 225 KB before) took away a tenth of that code, which at most saves about a tenth of 4b: less than one
 run moves, and indeed not seen.`;
@@ -1265,7 +1297,7 @@ caches. The same loop with ${ws.evict_mib} MiB of other memory (this machine's l
 takes ${f(ws.patch_evicted_us)} / ${f(ws.get_evicted_us)} ms inside the wasm calls (4d′); a real request's ${ms(wip.patch_ms)} / ${ms(wip.get_ms)} ms (4c) lies ${way(wip.patch_ms, ws.patch_us, ws.patch_evicted_us)} / ${way(wip.get_ms, ws.get_us, ws.get_evicted_us)} of the
 way from the warm loop (4d) to that. Reading the wasm's whole linear memory (${ws.memory_kib} KiB) back in before each request
 leaves ${f(ws.patch_evicted_memory_warm_us)} / ${f(ws.get_evicted_memory_warm_us)} ms (4d″)${dataFree ? ": its data is not what costs, its code is" : ""}. So what a request pays for is
-mostly how much code it runs (V8's machine code for the about 205 / 151 KB of function bodies a PATCH / GET touches),
+mostly how much code it runs (V8's machine code for the ${touchedKB(R)} of function bodies a PATCH / GET touches),
 not how many times it crosses the boundary, nor how many instructions it executes once the code is in the caches.`;
 }
 
@@ -1503,7 +1535,7 @@ run moves by more than a tenth.
    size (loading the module: a module of the same size holding only data loads about as slowly; most of that is
    Miniflare encoding the module in node before workerd starts, and ${R.moduleLoad ? (R.moduleLoad.users_edge_ms - R.moduleLoad.empty_ms).toFixed(0) : "n/a"} ms is workerd's own) and the code the first
    request touches (V8 compiles each function on its first call; in node, the first PATCH through a fresh instance
-   compiles about 205 KB of function bodies and takes 12–17 ms, the next ones under 0.5 ms; compiling everything up front
+   compiles ${touchedKB(R).split(" / ")[0]} KB of function bodies and takes 12–17 ms, the next ones under 0.5 ms; compiling everything up front
    takes 45 ms). Both shrink only with the code itself (item 1), and with how much of it one request touches (see
    \`app::apart\` above).
 4. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and
@@ -1517,8 +1549,7 @@ run moves by more than a tenth.
 /**
  * How much the CPU targets ask of the wasm, by this run's own numbers: what users-edge must shed to be at 0.95× the
  * peer, against what its wasm costs in the request path (4b) and the part of it beyond the same calls in a hot loop
- * (4b − 4d). The code one request touches (205 / 151 KB of function bodies for a PATCH / GET) is measured by hand,
- * in node, from V8's lazy compilation.
+ * (4b − 4d). The code one request touches is measured by bench/touched.mjs, in node, from V8's lazy compilation.
  */
 function leftBudget(R) {
   const P = R.load["PATCH c=16"];
@@ -1532,7 +1563,7 @@ function leftBudget(R) {
   return `By this run's own numbers (medians): to be at ${TARGET.cpuVsPeer}× the peer, users-edge must shed ${ms(nP)} / ${ms(nG)} ms per
    PATCH / GET (${share(nP, P)} / ${share(nG, G)} of its CPU). Its wasm's whole cost in the request path (4b) is ${ms(wP)} / ${ms(wG)} ms,
    of which ${ms(wP - ws.patch_us / 1000)} / ${ms(wG - ws.get_us / 1000)} is beyond the same calls in a hot loop (4b − 4d): the part that would follow how much code a
-   request touches (about 205 / 151 KB of function bodies, by hand in node). Halving that code would save, if the
+   request touches (${touchedKB(R)} of function bodies, by \`bench/touched.mjs\`). Halving that code would save, if the
    cost follows it, about half of the latter; the target asks for ${nP > wP || nG > wG ? "more than the wasm costs at all" : `${pct(Math.max(nP / wP, nG / wG))} of everything the wasm costs`}.`;
 }
 
@@ -1700,6 +1731,8 @@ async function main() {
   R.own_code = await ownCode();
   log("where the wasm side's time goes (V8 profile of the same loop, function names kept)");
   R.wasm_profile = R.crossings.trace ? await wasmProfile(R.crossings.trace) : null;
+  log("the code a request touches (a copy of the build that keeps its function names)");
+  R.touched = R.crossings.trace ? touchedCode(R.crossings.trace) : null;
   log("the Rust pipeline natively (canned KV/D1)");
   R.native_pipeline = pipelineNative();
   R.elapsed_s = Math.round((Date.now() - startedAt) / 1000);

@@ -1263,12 +1263,19 @@ function peerOwnFinding(R) {
   const sqlGap = diff(P, "floor+sql", "floor+peer-sql");
   const codeGap = diff(P, "users-edge", "host-only") - diff(P, "peer", "floor+peer-sql");
   const sqlLead = sqlGap > 0.05 && sqlGap >= codeGap / 2;
+  // Whether, by these differences, users-edge's wasm costs less than the peer's own code for both methods.
+  const wasmBehind = [P, G].every((L) => diff(L, "users-edge", "host-only") < diff(L, "peer", "floor+peer-sql"));
+  const lead = wasmBehind
+    ? "In this run, by these differences of targets (each ±0.15 ms), users-edge's wasm costs less than the peer's own code; measured directly (below), with warm caches it costs more. Either way"
+    : sqlLead
+      ? "In this run the peer's SQL replays cheaper than users-edge's by as much as its code leads (each a difference of targets, ±0.15 ms); beyond the SQL"
+      : "So where the peer is ahead, it is not by its SQL but";
   return `
 
 **The peer, split the same way.** Its own SQL, replayed by the floor's JavaScript, costs ${d(P, "floor+peer-sql", "floor")} / ${d(G, "floor+peer-sql", "floor")} ms over
 the floor's (users-edge's: ${d(P, "floor+sql", "floor")} / ${d(G, "floor+sql", "floor")}); everything else the peer does — Hono's routing, zod's parsing,
 the permission rules, rendering — costs ${d(P, "peer", "floor+peer-sql")} / ${d(G, "peer", "floor+peer-sql")} ms beyond the floor's JavaScript making its very calls,
-where users-edge's wasm costs ${d(P, "users-edge", "host-only")} / ${d(G, "users-edge", "host-only")}. ${sqlLead ? "In this run the peer's SQL replays cheaper than users-edge's by as much as its code leads (each a difference of targets, ±0.15 ms); beyond the SQL" : "So where the peer is ahead, it is not by its SQL but"}, a small
+where users-edge's wasm costs ${d(P, "users-edge", "host-only")} / ${d(G, "users-edge", "host-only")}. ${lead}, a small
 JIT-compiled TypeScript handler, run once per request, costs less than the Rust core's code run once per request,
 although that code runs in ${ms(R.wasm_side?.patch_us / 1000)} / ${ms(R.wasm_side?.get_us / 1000)} ms in a hot loop. A side measurement (by hand, not in this report)
 points the same way: the wasm-loop Worker driven once per HTTP request, with no storage at all, spent 0.12–0.21 ms
@@ -1276,7 +1283,7 @@ more CPU per PATCH than the same Worker answering at once (3 runs), against 0.07
 four iterations per request cost 0.09–0.11 ms each. What a request pays for is the code it brings back into the
 caches (4d′ and 4d″: ${touchedKB(R).split(" / ")[0]} KB of wasm function bodies for one PATCH, by V8's lazy compilation), so the next step for
 the CPU targets is a request path that runs less code, not fewer crossings. The one step of that kind taken (the row
-decoder below: 225 KB before) took away a tenth of that code, which at most saves about a tenth of 4b: less than one
+decoder below) took away a tenth of that code, which at most saves about a tenth of 4b: less than one
 run moves, and indeed not seen.`;
 }
 
@@ -1329,8 +1336,8 @@ same calls in a hot loop and ${ms(R.native_pipeline.patch_us / 1000)} / ${ms(R.n
 re-checks the key in D1, the audit event that is also the change feed's outbox and carries a snapshot of the user) costs ${ms(sqlP)} / ${ms(sqlG)} ms over the floor's
 minimal statements here, where SQLite runs in the same process; on Cloudflare that work runs in D1, not in the Worker.
 The peer issues the same statements, guard and outbox row (since 2026-11-29 09:50 UTC: before, it wrote an audit row
-without the snapshot and \`seq\` and its guard checked fewer key fields), but reads 43 columns where users-edge reads the
-22 HiEnergy renders.${peerOwnFinding(R)}
+without the snapshot and \`seq\` and its guard checked fewer key fields) in the same D1 sessions, reporting the same
+bookmark (since 11:06 UTC), but reads 43 columns where users-edge reads the 22 HiEnergy renders.${peerOwnFinding(R)}
 
 **How far one run is from the next.** The ratios of CPU per request move between full runs by more than the last
 changes to the code moved them. Three full runs on the same wasm before the row decoder (2026-11-28, 15:53, 16:34 and
@@ -1359,7 +1366,11 @@ expiry, scopes, the key's user and role and deleted users, its audit row is the 
 per-org \`seq\`, the user's snapshot), and four parity cases that it failed before (an expired key, a key scoped to
 another API, a deleted user read and written) answer alike. There PATCH ÷ peer is 0.97× and GET ÷ peer 1.04×, while
 ÷ floor+sql is 1.18× and 1.14× where the 09:07 run of the same build gave 1.02× and 1.04×: on this machine too, one
-run moves by more than a tenth.
+run moves by more than a tenth. The run recorded here (11:06 UTC, the same wasm) is the first with the peer also
+opening D1 sessions as users-edge does (a read anywhere or at the client's bookmark, a write at the primary, the
+bookmark on every answer) and keying a new email as users-edge does; three parity cases check the sessions. Every
+target ran faster than at 09:50 (users-edge 1.52 / 1.49 ms per PATCH / GET, where it took 1.91 / 1.76), and PATCH ÷
+peer is 0.97× again, GET ÷ peer 0.93×, ÷ floor+sql 1.04× and 1.00×.
 
 **What changed in the shell (issue 13).**
 - One crossing per step instead of one per header, column, promise and closure: the JavaScript host
@@ -1430,6 +1441,19 @@ run moves by more than a tenth.
   here measures 363 ms in workerd, where the earlier, slower machine measured 797 ms before). The PHC string a new password
   is stored as is written by hand (the parser was already ours), so \`password-hash\` left the wasm; with SIMD's
   smaller code the wasm is 38 KiB raw and 12 KiB gzip smaller. The request path is unchanged within a node loop's noise.
+
+- The peer does the whole job of issue 13 too: it opens one D1 session per request where users-edge does (\`first-
+  unconstrained\` or the client's well-formed \`X-D1-Bookmark\` for a read, retried unconstrained if D1 refuses that
+  bookmark; \`first-primary\` for a write), answers with the session's bookmark and its CORS exposure, and names the D1
+  that served in \`Server-Timing\`. A new email is stored as sent and compared on its key, as users-edge does
+  (\`email_key\`, the verified flag dropped, a stale claim released in the same batch). The bench's seed now sets the
+  seeded users' \`email_key\`, which it had left empty since migration 0007: the "taken email" parity case had
+  answered 200 in both Workers and now refuses (422) in both, as it says. Parity compares what each answer reports of
+  the session too, and three cases check it (a read at the bookmark of the client's own write, at one D1 never
+  issued, and with a malformed one): 26/26.
+- \`bench/touched.mjs\` measures the code a request touches (the table under "Where a request's CPU goes"), which
+  earlier reports gave from a measurement by hand; \`scripts/build.sh\` builds a copy that keeps its function names
+  (\`BUILD_DIR\`, \`KEEP_NAMES=1\`) with the same code section, byte for byte.
 
 **Tried, and did not help (or could not be used).**
 - *Taking the key's SHA-256 out of the request path* (a build whose digest is a constant, for measurement only), since

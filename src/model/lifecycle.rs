@@ -119,6 +119,20 @@ impl UserListing {
     pub const DEFAULT_LIMIT: u32 = 50;
 }
 
+/// A page of orgs, in id order; pages hold as many as a user listing's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgListing {
+    /// Only orgs with an id above this one (the cursor of the previous page).
+    pub after_id: Option<i64>,
+    pub limit: u32,
+}
+
+impl Default for OrgListing {
+    fn default() -> Self {
+        Self { after_id: None, limit: UserListing::DEFAULT_LIMIT }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

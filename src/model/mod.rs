@@ -8,7 +8,7 @@ mod scim_document;
 mod user;
 
 pub use key::{utc_millis, utc_millis_of, KeyRequest, Scope, Scopes};
-pub use lifecycle::{Action, CodeKind, NewUser, UserListing};
+pub use lifecycle::{Action, CodeKind, NewUser, OrgListing, UserListing};
 pub use patch::{NewPassword, NewSecret, PasswordChange, Patch, Proof, UserPatch, Verification};
 pub use scim_document::ScimDocument;
 pub use user::{Shown, User, ALWAYS_SHOWN};

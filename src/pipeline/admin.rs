@@ -4,7 +4,7 @@
 use super::auth::{cache_principal, principal_of};
 use crate::apikey::{self, NewKey};
 use crate::error::Failure;
-use crate::model::{KeyRequest, Principal, Scopes, Shown, Target};
+use crate::model::{KeyRequest, OrgListing, Principal, Scopes, Shown, Target};
 use crate::platform::{Ctx, Platform};
 use crate::store::keys::{NewKeyRow, Owner};
 use crate::store::{events, keys, orgs, Row, RowExt};
@@ -23,6 +23,28 @@ pub async fn create_org<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, name: Sho
     }
     let stmt = orgs::insert(&super::new_uuid(cx)?, name.as_str(), &super::now_rfc3339(cx));
     cx.query(stmt).await?.into_iter().next().ok_or_else(|| Failure::Internal("insert returned nothing".into()))
+}
+
+/// A page of orgs, and the id to continue after when there is more: every org for the
+/// operator, its own for an admin key.
+pub async fn list_orgs<P: Platform>(
+    cx: &Ctx<'_, P>,
+    who: &Principal,
+    q: &OrgListing,
+) -> Result<(Vec<Row>, Option<i64>), Failure> {
+    let mut rows = cx.query(orgs::list(org_scope(who), q.after_id, q.limit)).await?;
+    let more = rows.len() > q.limit as usize;
+    rows.truncate(q.limit as usize);
+    let next_after = if more { rows.last().and_then(|r| r.int("id")) } else { None };
+    Ok((rows, next_after))
+}
+
+/// One org: any for the operator; for an admin key its own, and every other one is 404.
+pub async fn read_org<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i64) -> Result<Row, Failure> {
+    if org_scope(who).is_some_and(|own| own != id) {
+        return Err(Failure::NotFound);
+    }
+    cx.query(orgs::get(id)).await?.into_iter().next().ok_or(Failure::NotFound)
 }
 
 /// A key just issued: the key itself (shown once) and its stored row.

@@ -12,7 +12,9 @@ mod guard;
 mod lifecycle;
 mod plan;
 
-pub use admin::{create_key, create_org, list_events, list_keys, revoke_key, rotate_key, IssuedKey, MAX_OVERLAP_SECONDS};
+pub use admin::{
+    create_key, create_org, list_events, list_keys, list_orgs, read_org, revoke_key, rotate_key, IssuedKey, MAX_OVERLAP_SECONDS,
+};
 pub use auth::{authenticate_key, authenticate_operator_or_key, ensure_key_holds, presented_key};
 pub use codes::{request_password_reset, verify_contact, RETRY_AFTER_SECONDS};
 pub use groups::{

@@ -237,6 +237,53 @@ fn listing_pages_with_a_stable_cursor_and_matches_case_insensitively() {
 }
 
 #[test]
+fn orgs_are_listed_a_page_at_a_time_and_read_by_id_within_reach() {
+    let c = cast();
+    let more: Vec<i64> = (0..3).map(|i| c.svc.org(&format!("More {i}"))).collect();
+    let ids = |r: &Reply| r.body["orgs"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect::<Vec<_>>();
+    // The operator walks every org, two at a time, each once, in id order.
+    let mut seen = Vec::new();
+    let mut query = "/orgs?limit=2".to_string();
+    loop {
+        let page = c.svc.operator("GET", &query, None);
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(ids(&page).len() <= 2);
+        seen.extend(ids(&page));
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => query = format!("/orgs?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [vec![c.org, c.other_org], more.clone()].concat());
+    let one = c.svc.operator("GET", &format!("/orgs/{}", more[1]), None);
+    assert_eq!((one.status, one.body["name"].as_str()), (200, Some("More 1")), "{}", one.body);
+    let keys: Vec<&str> = one.body.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["created_at", "id", "name", "uuid"]);
+    assert_eq!(c.svc.operator("GET", "/orgs/999999", None).status, 404);
+
+    // An admin key sees its own org alone; another org is 404, as a missing one is.
+    let own = c.with_key(Some(&c.admin_key), "GET", "/orgs", None);
+    assert_eq!((own.status, ids(&own), &own.body["next_cursor"]), (200, vec![c.org], &Value::Null), "{}", own.body);
+    assert_eq!(c.with_key(Some(&c.admin_key), "GET", &format!("/orgs/{}", c.org), None).status, 200);
+    assert_eq!(c.with_key(Some(&c.admin_key), "GET", &format!("/orgs/{}", c.other_org), None).status, 404);
+    // A user's key may not read orgs at all; no key is 401.
+    assert_eq!(c.with_key(Some(&c.user_key), "GET", "/orgs", None).status, 403);
+    assert_eq!(c.with_key(Some(&c.user_key), "GET", &format!("/orgs/{}", c.org), None).status, 403);
+    assert_eq!(c.with_key(None, "GET", "/orgs", None).status, 401);
+
+    // Every bad parameter is named; a user listing's cursor is not an org listing's.
+    let users_cursor = c.svc.operator("GET", &format!("/users?org_id={}&limit=1", c.org), None).body["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bad = c.svc.operator("GET", &format!("/orgs?limit=0&cursor={users_cursor}&org_id=1"), None);
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let named: Vec<&str> = bad.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(named, ["limit", "cursor", "org_id"]);
+    assert_eq!(c.svc.operator("DELETE", &format!("/orgs/{}", c.org), None).status, 405);
+}
+
+#[test]
 fn create_with_an_admin_key_is_audited_for_its_own_org_only() {
     let c = cast();
     let r =

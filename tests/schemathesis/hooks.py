@@ -23,10 +23,10 @@ is right although the request is well formed:
   responses (API keys, events) to Upsun's `{user_id}`, a UUID by schema, and 400 ("must be a
   UUID") is the documented answer. Inferred links are otherwise useful, so they stay on.
 
-* The operator API's user listing refusing a `cursor` it never gave out. A cursor is opaque (any
-  string by schema) and only the server makes real ones, so a drawn one is refused like a guessed
-  ZITADEL code: 422 naming `cursor` ("is not a cursor this API gave out"). Real cursors reach the
-  listing through the document's `NextPage` link.
+* The operator API's user and org listings refusing a `cursor` they never gave out. A cursor is
+  opaque (any string by schema) and only the server makes real ones, so a drawn one is refused like
+  a guessed ZITADEL code: 422 naming `cursor` ("is not a cursor this API gave out"). Real cursors
+  reach each listing through the document's `NextPage` link.
 * The same listing without `org_id` for the operator token: an org admin's key lists its own org
   when `org_id` is left out, the operator has no org of its own and must name one (422 "org_id is
   required"). The parameter is optional by schema because it is for the keys; a schema cannot make
@@ -110,6 +110,7 @@ ZITADEL_OPERATIONS = {
 }
 UPSUN_OPERATIONS = {"GET /users/{user_id}", "PATCH /users/{user_id}"}
 LIST_USERS = "GET /admin/v1/users"
+LIST_ORGS = "GET /admin/v1/orgs"
 # The change feed's listings, which name an org like the user listing (an admin key may leave it out).
 FEED_LISTINGS = {"GET /admin/v1/events", "GET /admin/v1/webhooks"}
 CREATE_WEBHOOK = "POST /admin/v1/webhooks"
@@ -403,7 +404,7 @@ def _keep(failure, case, response) -> bool:
         return not _only_taken(_json(response), HIENERGY_TAKEN)
     if label == "PATCH /openapi/v1/users/{userId}" and response.status_code == 400:
         return not _only_taken(_json(response), KONSTANTLY_TAKEN)
-    if label in (LIST_USERS, *FEED_LISTINGS) and response.status_code == 422:
+    if label in (LIST_USERS, LIST_ORGS, *FEED_LISTINGS) and response.status_code == 422:
         return not _listing_refusal_only(_json(response), case)
     if label == CREATE_WEBHOOK and response.status_code == 422:
         return not _webhook_refusal_only(_json(response), case)

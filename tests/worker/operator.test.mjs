@@ -47,6 +47,30 @@ test("POST /orgs → 201 {id, uuid, name, created_at}", async () => {
   assert.deepEqual(row, r.data);
 });
 
+test("GET /orgs pages through every org for the operator; GET /orgs/{id} reads one as created", async () => {
+  const created = await w.operator("POST", "/orgs", { name: "Listed Ltd." });
+  assert.equal(created.status, 201, created.text);
+  const all = (await w.db.prepare("SELECT id FROM orgs ORDER BY id").all()).results.map((o) => o.id);
+  const seen = [];
+  let path = "/orgs?limit=1";
+  for (;;) {
+    const page = await w.operator("GET", path);
+    assert.equal(page.status, 200, page.text);
+    assert.equal(page.data.orgs.length <= 1, true);
+    seen.push(...page.data.orgs.map((o) => o.id));
+    if (page.data.next_cursor === null) break;
+    path = `/orgs?limit=1&cursor=${encodeURIComponent(page.data.next_cursor)}`;
+  }
+  assert.deepEqual(seen, all);
+  const one = await w.operator("GET", `/orgs/${created.data.id}`);
+  assert.equal(one.status, 200, one.text);
+  assert.deepEqual(one.data, created.data);
+  problem(await w.operator("GET", "/orgs/987654321"), 404);
+  const bad = await w.operator("GET", "/orgs?limit=500&cursor=nope");
+  problem(bad, 422);
+  assert.deepEqual(bad.data.errors.map((e) => e.field), ["limit", "cursor"]);
+});
+
 test("POST /orgs: missing, blank, too long or extra fields → 422 naming each", async () => {
   const before = (await w.db.prepare("SELECT COUNT(*) AS n FROM orgs").first()).n;
   for (const [json, fields] of [
@@ -353,7 +377,13 @@ test("an org admin's key: users, keys, events in its own org; 404 for another or
   problem(await call("POST", "/api-keys", { auth, json: { user_id: B.user.id } }), 404);
   assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE user_id = ?").bind(B.user.id).first()).n, keysBefore);
 
-  // Orgs are the operator's alone.
+  // An admin key reads its own org; every other org is 404 to it, and creating one is the operator's alone.
+  const listed = await call("GET", "/orgs", { auth });
+  assert.equal(listed.status, 200, listed.text);
+  assert.deepEqual(listed.data.orgs.map((o) => o.id), [A.org.id]);
+  assert.equal((await call("GET", `/orgs/${A.org.id}`, { auth })).status, 200);
+  problem(await call("GET", `/orgs/${B.org.id}`, { auth }), 404);
+  problem(await call("GET", "/orgs", { headers: { "x-api-key": A.userKey } }), 403);
   const orgsBefore = (await w.db.prepare("SELECT COUNT(*) AS n FROM orgs").first()).n;
   problem(await call("POST", "/orgs", { auth, json: { name: "Admin's Own Org" } }), 403);
   assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM orgs").first()).n, orgsBefore);
@@ -371,7 +401,10 @@ test("revoking another org's key with an admin key → 404; the key stays valid"
 // ---------------------------------------------------------------- transport errors
 
 test("operator API: 405 for a wrong method, 404 for unknown paths, 415/400/413 for bad bodies", async () => {
-  problem(await w.operator("GET", "/orgs"), 405);
+  const orgs405 = await w.operator("PUT", "/orgs", { name: "x" });
+  problem(orgs405, 405);
+  assert.equal(orgs405.headers.get("allow"), "GET, HEAD, POST");
+  problem(await w.operator("DELETE", `/orgs/${A.org.id}`), 405);
   problem(await w.operator("PUT", `/users/${A.user.id}`, { name: "x" }), 405);
   problem(await w.operator("GET", `/users/${A.user.id}/deactivate`), 405);
   problem(await w.operator("GET", "/nothing-here"), 404);

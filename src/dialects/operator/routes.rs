@@ -27,7 +27,8 @@ pub async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -
 /// Every path of this API below `/admin/v1/` and the methods it supports (for 405 and its
 /// `Allow`); openapi.json documents each (`paths_are_documented`).
 const PATHS: &[Path] = &[
-    (&[Lit("orgs")], "POST"),
+    (&[Lit("orgs")], "GET, POST"),
+    (&[Lit("orgs"), Param], "GET"),
     (&[Lit("api-keys")], "GET, POST"),
     (&[Lit("api-keys"), Param], "DELETE"),
     (&[Lit("api-keys"), Param, Lit("rotate")], "POST"),
@@ -103,6 +104,15 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Re
             let name = wire::parse_new_org(json_body(req)?)?;
             let org = pipeline::create_org(cx, &who, name).await?;
             Ok(Response::json(201, &serde_json::Value::Object(org.into_map())))
+        }
+        ("GET", ["orgs"]) => {
+            let listing = wire::parse_org_listing(&req.query_pairs())?;
+            let (orgs, next_after) = pipeline::list_orgs(cx, &who, &listing).await?;
+            Ok(Response::json(200, &wire::render_orgs(orgs, next_after)))
+        }
+        ("GET", ["orgs", org_id]) => {
+            let org = pipeline::read_org(cx, &who, id(org_id)?).await?;
+            Ok(Response::json(200, &serde_json::Value::Object(org.into_map())))
         }
         ("POST", ["api-keys"]) => {
             let request = wire::parse_new_key(json_body(req)?)?;

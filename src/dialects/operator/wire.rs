@@ -5,7 +5,9 @@ use crate::error::Failure;
 use crate::feed::endpoint::WebhookUrl;
 use crate::feed::event::EventFilter;
 use crate::http::query_integer;
-use crate::model::{utc_millis_of, KeyRequest, NewUser, PasswordChange, Patch, Scope, Scopes, User, UserListing, UserPatch};
+use crate::model::{
+    utc_millis_of, KeyRequest, NewUser, OrgListing, PasswordChange, Patch, Scope, Scopes, User, UserListing, UserPatch,
+};
 use crate::store::keys::Owner;
 use crate::values::{
     whole_number, Attributes, ConsentMethod, CountryCode, Date, Email, ExternalId, Gender, HttpUrl, LanguageTag, LongText, Phone,
@@ -207,15 +209,63 @@ pub fn parse_key_listing(query: &[(String, String)], own_org: Option<i64>) -> Re
     }
 }
 
-/// A page cursor is opaque to clients: the last id of the page, base64url-encoded.
-pub fn cursor_for(after_id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("u{after_id}"))
+/// What a page cursor walks: its first letter, so one listing's cursor is not another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Users,
+    Orgs,
 }
 
-fn parse_cursor(s: &str) -> Option<i64> {
+impl Listing {
+    fn tag(self) -> char {
+        match self {
+            Self::Users => 'u',
+            Self::Orgs => 'o',
+        }
+    }
+}
+
+/// A page cursor is opaque to clients: the listing and the last id of the page, base64url-encoded.
+pub fn cursor_for(listing: Listing, after_id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}{after_id}", listing.tag()))
+}
+
+fn parse_cursor(listing: Listing, s: &str) -> Option<i64> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()?;
     let text = std::str::from_utf8(&bytes).ok()?;
-    text.strip_prefix('u')?.parse().ok().filter(|n| *n >= 0)
+    text.strip_prefix(listing.tag())?.parse().ok().filter(|n| *n >= 0)
+}
+
+/// `limit`, from 1 to a page's most.
+fn page_limit(value: &str) -> Result<u32, crate::error::FieldError> {
+    match query_integer(value).and_then(|n| u32::try_from(n).ok()) {
+        Some(n) if (1..=UserListing::MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(crate::error::FieldError::new("limit", format!("must be an integer from 1 to {}", UserListing::MAX_LIMIT))),
+    }
+}
+
+/// `?limit=&cursor=`: a page of orgs.
+pub fn parse_org_listing(query: &[(String, String)]) -> Result<OrgListing, Failure> {
+    let mut errors = Vec::new();
+    let mut listing = OrgListing::default();
+    for (name, value) in query {
+        match name.as_str() {
+            "limit" => match page_limit(value) {
+                Ok(n) => listing.limit = n,
+                Err(e) => errors.push(e),
+            },
+            "cursor" => {
+                listing.after_id =
+                    parse_cursor(Listing::Orgs, value).or_else(|| bad(&mut errors, "cursor", "is not a cursor this API gave out"))
+            }
+            other => errors.push(crate::error::FieldError::new(other, "is not a recognised parameter")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(listing)
+    } else {
+        Err(Failure::Invalid(errors))
+    }
 }
 
 /// `?org_id=&email=&username=&limit=&cursor=`. An admin key may leave out `org_id` (its own org).
@@ -235,15 +285,13 @@ pub fn parse_listing(query: &[(String, String)], default_org: Option<i64>) -> Re
             "username" => {
                 listing.username = Some(Username::parse(value).map_or_else(|_| value.to_lowercase(), |u| u.canonical_key()))
             }
-            "limit" => match query_integer(value).and_then(|n| u32::try_from(n).ok()) {
-                Some(n) if (1..=UserListing::MAX_LIMIT).contains(&n) => listing.limit = n,
-                _ => errors.push(crate::error::FieldError::new(
-                    "limit",
-                    format!("must be an integer from 1 to {}", UserListing::MAX_LIMIT),
-                )),
+            "limit" => match page_limit(value) {
+                Ok(n) => listing.limit = n,
+                Err(e) => errors.push(e),
             },
             "cursor" => {
-                listing.after_id = parse_cursor(value).or_else(|| bad(&mut errors, "cursor", "is not a cursor this API gave out"))
+                listing.after_id = parse_cursor(Listing::Users, value)
+                    .or_else(|| bad(&mut errors, "cursor", "is not a cursor this API gave out"))
             }
             other => errors.push(crate::error::FieldError::new(other, "is not a recognised parameter")),
         }
@@ -271,8 +319,14 @@ fn bad<T>(errors: &mut Vec<crate::error::FieldError>, field: &str, message: &str
 pub fn render_page(users: &[User], next_after: Option<i64>) -> Value {
     json!({
         "users": users.iter().map(User::canonical_json).collect::<Vec<_>>(),
-        "next_cursor": next_after.map(cursor_for),
+        "next_cursor": next_after.map(|id| cursor_for(Listing::Users, id)),
     })
+}
+
+/// A page of orgs as the API shows it.
+pub fn render_orgs(orgs: Vec<crate::store::Row>, next_after: Option<i64>) -> Value {
+    let orgs: Vec<Value> = orgs.into_iter().map(|o| Value::Object(o.into_map())).collect();
+    json!({ "orgs": orgs, "next_cursor": next_after.map(|id| cursor_for(Listing::Orgs, id)) })
 }
 
 #[cfg(test)]
@@ -335,7 +389,8 @@ mod tests {
     #[test]
     fn listing_parameters_and_cursors() {
         let q = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
-        let l = parse_listing(&q(&[("org_id", "3"), ("limit", "10"), ("cursor", &cursor_for(42))]), None).unwrap();
+        let l =
+            parse_listing(&q(&[("org_id", "3"), ("limit", "10"), ("cursor", &cursor_for(Listing::Users, 42))]), None).unwrap();
         assert_eq!((l.org_id, l.limit, l.after_id), (3, 10, Some(42)));
         assert_eq!(parse_listing(&q(&[]), Some(7)).unwrap().org_id, 7);
         let Err(Failure::Invalid(errors)) = parse_listing(&q(&[("limit", "500"), ("cursor", "nope!"), ("offset", "3")]), None)

@@ -1361,7 +1361,7 @@ JIT-compiled handler pulls further ahead (its own code, warm: 1.81× / 1.56×, w
 against each other right after it on that machine (\`bench/build-ab.mjs\`, 12 alternating windows of 2 s per build),
 the same code without SIMD spent 1.025× (GET) and 1.008× (PATCH) this build's CPU per request, and the peer 0.97×
 and 0.99× (medians of the paired ratios; the run's own 1.14× for GET is at the top of how far runs move). The run
-recorded here (09:50 UTC, the same build) is the first with the peer doing the same job again: its guard re-checks
+at 09:50 UTC (the same build) is the first with the peer doing the same job again: its guard re-checks
 expiry, scopes, the key's user and role and deleted users, its audit row is the feed's outbox row (type, event id,
 per-org \`seq\`, the user's snapshot), and four parity cases that it failed before (an expired key, a key scoped to
 another API, a deleted user read and written) answer alike. There PATCH ÷ peer is 0.97× and GET ÷ peer 1.04×, while
@@ -1442,8 +1442,8 @@ build (the operator API's org reads added; the request path unchanged); which ru
 - The wasm is built with WebAssembly SIMD (\`-C target-feature=+simd128\`, \`.cargo/config.toml\`; V8, so workerd and
   Cloudflare, run it), and the hash crates are sha2 0.11 / hmac 0.13 / pbkdf2 0.13, whose SHA-256 has a SIMD backend
   for it: a 600,000-round PBKDF2 hash over the real wasm in node, builds interleaved, takes 450–565 ms with sha2 0.10,
-  400–445 ms with sha2 0.11 alone and 285–345 ms with its SIMD backend too: about 1.6× faster in all (the run recorded
-  here measures 363 ms in workerd, where the earlier, slower machine measured 797 ms before). The PHC string a new password
+  400–445 ms with sha2 0.11 alone and 285–345 ms with its SIMD backend too: about 1.6× faster in all (full runs
+  measure about 240–360 ms in workerd on this machine, where the earlier, slower one measured 797 ms before). The PHC string a new password
   is stored as is written by hand (the parser was already ours), so \`password-hash\` left the wasm; with SIMD's
   smaller code the wasm is 38 KiB raw and 12 KiB gzip smaller. The request path is unchanged within a node loop's noise.
 

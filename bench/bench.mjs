@@ -227,7 +227,7 @@ const PARITY = [
   ["admin GET deleted user", { path: userPath(5), key: KEYS.admin }, 404],
   ["admin PATCH deleted user", { method: "PATCH", path: userPath(5), key: KEYS.admin, body: { user: { name: "Back" } } }, 404],
   // D1 sessions: a read at the bookmark of the client's own write; one D1 never issued (well formed:
-  // it is tried, refused, and the read runs again unconstrained); one that is not a bookmark at all.
+  // it is tried, and if D1 refuses it the read runs again unconstrained); one that is not a bookmark at all.
   ["GET at the bookmark of own write", { path: userPath(SELF), key: KEYS.user, echoWrite: true }, 200],
   ["GET at a bookmark D1 never issued", { path: userPath(SELF), key: KEYS.user, headers: { "x-d1-bookmark": "0000007b-0000b26e-00001538-0c3e" } }, 200],
   ["GET with a malformed bookmark", { path: userPath(SELF), key: KEYS.user, headers: { "x-d1-bookmark": "not a bookmark" } }, 200],
@@ -1216,11 +1216,11 @@ whole-process targets.${loopNote}
 `;
 }
 
-/** `165 / 110 KB`: the function bodies a PATCH / GET touches, measured in this run (bench/touched.mjs). */
-function touchedKB(R) {
+/** `165 / 110 KB`: the function bodies a request of each method touches, measured in this run (bench/touched.mjs). */
+function touchedKB(R, ...methods) {
   const t = R.touched;
-  if (!t || t.error) return "a six-figure number of bytes";
-  return `${(t.PATCH.body / 1000).toFixed(0)} / ${(t.GET.body / 1000).toFixed(0)} KB`;
+  if (!t || t.error) return "(not measured in this run)";
+  return `${methods.map((m) => (t[m].body / 1000).toFixed(0)).join(" / ")} KB`;
 }
 
 /** The code a request touches, as measured in this run. */
@@ -1281,7 +1281,7 @@ although that code runs in ${ms(R.wasm_side?.patch_us / 1000)} / ${ms(R.wasm_sid
 points the same way: the wasm-loop Worker driven once per HTTP request, with no storage at all, spent 0.12–0.21 ms
 more CPU per PATCH than the same Worker answering at once (3 runs), against 0.07–0.09 ms per iteration in its loop;
 four iterations per request cost 0.09–0.11 ms each. What a request pays for is the code it brings back into the
-caches (4d′ and 4d″: ${touchedKB(R).split(" / ")[0]} KB of wasm function bodies for one PATCH, by V8's lazy compilation), so the next step for
+caches (4d′ and 4d″: ${touchedKB(R, "PATCH")} of wasm function bodies for one PATCH, by V8's lazy compilation), so the next step for
 the CPU targets is a request path that runs less code, not fewer crossings. The one step of that kind taken (the row
 decoder below) took away a tenth of that code, which at most saves about a tenth of 4b: less than one
 run moves, and indeed not seen.`;
@@ -1304,7 +1304,7 @@ caches. The same loop with ${ws.evict_mib} MiB of other memory (this machine's l
 takes ${f(ws.patch_evicted_us)} / ${f(ws.get_evicted_us)} ms inside the wasm calls (4d′); a real request's ${ms(wip.patch_ms)} / ${ms(wip.get_ms)} ms (4c) lies ${way(wip.patch_ms, ws.patch_us, ws.patch_evicted_us)} / ${way(wip.get_ms, ws.get_us, ws.get_evicted_us)} of the
 way from the warm loop (4d) to that. Reading the wasm's whole linear memory (${ws.memory_kib} KiB) back in before each request
 leaves ${f(ws.patch_evicted_memory_warm_us)} / ${f(ws.get_evicted_memory_warm_us)} ms (4d″)${dataFree ? ": its data is not what costs, its code is" : ""}. So what a request pays for is
-mostly how much code it runs (V8's machine code for the ${touchedKB(R)} of function bodies a PATCH / GET touches),
+mostly how much code it runs (V8's machine code for the ${touchedKB(R, "PATCH", "GET")} of function bodies a PATCH / GET touches),
 not how many times it crosses the boundary, nor how many instructions it executes once the code is in the caches.`;
 }
 
@@ -1564,7 +1564,7 @@ build (the operator API's org reads added; the request path unchanged); which ru
    size (loading the module: a module of the same size holding only data loads about as slowly; most of that is
    Miniflare encoding the module in node before workerd starts, and ${R.moduleLoad ? (R.moduleLoad.users_edge_ms - R.moduleLoad.empty_ms).toFixed(0) : "n/a"} ms is workerd's own) and the code the first
    request touches (V8 compiles each function on its first call; in node, the first PATCH through a fresh instance
-   compiles ${touchedKB(R).split(" / ")[0]} KB of function bodies and takes 12–17 ms, the next ones under 0.5 ms; compiling everything up front
+   compiles ${touchedKB(R, "PATCH")} of function bodies and takes 12–17 ms, the next ones under 0.5 ms; compiling everything up front
    takes 45 ms). Both shrink only with the code itself (item 1), and with how much of it one request touches (see
    \`app::apart\` above).
 4. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and
@@ -1592,7 +1592,7 @@ function leftBudget(R) {
   return `By this run's own numbers (medians): to be at ${TARGET.cpuVsPeer}× the peer, users-edge must shed ${ms(nP)} / ${ms(nG)} ms per
    PATCH / GET (${share(nP, P)} / ${share(nG, G)} of its CPU). Its wasm's whole cost in the request path (4b) is ${ms(wP)} / ${ms(wG)} ms,
    of which ${ms(wP - ws.patch_us / 1000)} / ${ms(wG - ws.get_us / 1000)} is beyond the same calls in a hot loop (4b − 4d): the part that would follow how much code a
-   request touches (${touchedKB(R)} of function bodies, by \`bench/touched.mjs\`). Halving that code would save, if the
+   request touches (${touchedKB(R, "PATCH", "GET")} of function bodies, by \`bench/touched.mjs\`). Halving that code would save, if the
    cost follows it, about half of the latter; the target asks for ${nP > wP || nG > wG ? "more than the wasm costs at all" : `${pct(Math.max(nP / wP, nG / wG))} of everything the wasm costs`}.`;
 }
 
@@ -1668,7 +1668,7 @@ function soakSection() {
 /** BENCH_PARITY_ONLY=1: the parity cases and round trips alone, printed; nothing is written. */
 async function parityOnly() {
   const servers = {};
-  for (const name of MAIN.filter((n) => n === "users-edge" || n === "peer")) servers[name] = await startSeeded(name);
+  for (const name of ["users-edge", "peer"]) servers[name] = await startSeeded(name);
   try {
     const rows = await parity(servers);
     for (const r of rows) console.log(`${r.same ? "✓" : "✗"} ${r.case}: users-edge ${answered(r["users-edge"])}, peer ${answered(r.peer)}`);

@@ -236,12 +236,27 @@ fn parse_cursor(listing: Listing, s: &str) -> Option<i64> {
     text.strip_prefix(listing.tag())?.parse().ok().filter(|n| *n >= 0)
 }
 
-/// `limit`, from 1 to a page's most.
-fn page_limit(value: &str) -> Result<u32, crate::error::FieldError> {
-    match query_integer(value).and_then(|n| u32::try_from(n).ok()) {
-        Some(n) if (1..=UserListing::MAX_LIMIT).contains(&n) => Ok(n),
-        _ => Err(crate::error::FieldError::new("limit", format!("must be an integer from 1 to {}", UserListing::MAX_LIMIT))),
+/// `limit` (1 to a page's most) and `cursor` (one `listing` gave out), the parameters every page
+/// takes, into `limit` and `after_id`; false for any other parameter.
+fn page_param(
+    listing: Listing,
+    (name, value): (&str, &str),
+    limit: &mut u32,
+    after_id: &mut Option<i64>,
+    errors: &mut Vec<crate::error::FieldError>,
+) -> bool {
+    match name {
+        "limit" => match query_integer(value).and_then(|n| u32::try_from(n).ok()) {
+            Some(n) if (1..=UserListing::MAX_LIMIT).contains(&n) => *limit = n,
+            _ => errors
+                .push(crate::error::FieldError::new("limit", format!("must be an integer from 1 to {}", UserListing::MAX_LIMIT))),
+        },
+        "cursor" => {
+            *after_id = parse_cursor(listing, value).or_else(|| bad(errors, "cursor", "is not a cursor this API gave out"))
+        }
+        _ => return false,
     }
+    true
 }
 
 /// `?limit=&cursor=`: a page of orgs.
@@ -249,16 +264,8 @@ pub fn parse_org_listing(query: &[(String, String)]) -> Result<OrgListing, Failu
     let mut errors = Vec::new();
     let mut listing = OrgListing::default();
     for (name, value) in query {
-        match name.as_str() {
-            "limit" => match page_limit(value) {
-                Ok(n) => listing.limit = n,
-                Err(e) => errors.push(e),
-            },
-            "cursor" => {
-                listing.after_id =
-                    parse_cursor(Listing::Orgs, value).or_else(|| bad(&mut errors, "cursor", "is not a cursor this API gave out"))
-            }
-            other => errors.push(crate::error::FieldError::new(other, "is not a recognised parameter")),
+        if !page_param(Listing::Orgs, (name, value), &mut listing.limit, &mut listing.after_id, &mut errors) {
+            errors.push(crate::error::FieldError::new(name, "is not a recognised parameter"));
         }
     }
     if errors.is_empty() {
@@ -285,15 +292,11 @@ pub fn parse_listing(query: &[(String, String)], default_org: Option<i64>) -> Re
             "username" => {
                 listing.username = Some(Username::parse(value).map_or_else(|_| value.to_lowercase(), |u| u.canonical_key()))
             }
-            "limit" => match page_limit(value) {
-                Ok(n) => listing.limit = n,
-                Err(e) => errors.push(e),
-            },
-            "cursor" => {
-                listing.after_id = parse_cursor(Listing::Users, value)
-                    .or_else(|| bad(&mut errors, "cursor", "is not a cursor this API gave out"))
+            other => {
+                if !page_param(Listing::Users, (other, value), &mut listing.limit, &mut listing.after_id, &mut errors) {
+                    errors.push(crate::error::FieldError::new(other, "is not a recognised parameter"));
+                }
             }
-            other => errors.push(crate::error::FieldError::new(other, "is not a recognised parameter")),
         }
     }
     match org.or(default_org) {

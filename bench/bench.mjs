@@ -1386,8 +1386,11 @@ users-edge does; three parity cases check the sessions. Two full runs of the sam
 met); at 11:34 every target ran slower (users-edge 2.18 / 1.68 ms, the peer 1.85 / 1.57, the floor 1.71 / 1.52), and
 the same ratios were 1.12×, 1.07×, 1.24× and 1.19× (none met). When the shared machine is slower, users-edge loses
 more than the JavaScript Workers (+43% per PATCH against the peer's +25% and the floor's +33%), as code that must
-come back into the caches would. The run recorded here (11:51 UTC) is the next one after those two, on the final
-build (the operator API's org reads added; the request path unchanged); which run is recorded was not chosen.
+come back into the caches would. The next run, at 11:51 UTC (the operator API's org reads added; the request path
+unchanged), gave PATCH ÷ peer 0.96×, GET ÷ peer 1.04×, ÷ floor+sql 1.11× and 1.07×, and a cold start of 1.22× by the
+ratio of the medians (1.28× paired by round, as cold starts are read now). The run recorded here (13:15 UTC) is the
+only one of the stop after it, on a build whose request path is the same (it carries one base64 where it carried
+two); which run is recorded was not chosen.
 
 **What changed in the shell (issue 13).**
 - One crossing per step instead of one per header, column, promise and closure: the JavaScript host
@@ -1593,9 +1596,12 @@ build (the operator API's org reads added; the request path unchanged); which ru
    size (loading the module: a module of the same size holding only data loads about as slowly; most of that is
    Miniflare encoding the module in node before workerd starts, and ${R.moduleLoad ? (R.moduleLoad.users_edge_ms - R.moduleLoad.empty_ms).toFixed(0) : "n/a"} ms is workerd's own) and the code the first
    request touches (V8 compiles each function on its first call; in node, the first PATCH through a fresh instance
-   compiles ${touchedKB(R, "PATCH")} of function bodies and takes 12–17 ms, the next ones under 0.5 ms; compiling everything up front
-   takes 45 ms). Both shrink only with the code itself (item 1), and with how much of it one request touches (see
-   \`app::apart\` above).
+   compiles ${touchedKB(R, "PATCH")} of function bodies and takes 6–7 ms, the next ones under 0.5 ms; compiling everything up front
+   (\`--no-wasm-lazy-compilation\`) adds about 14 ms to loading the module and leaves 1.3 ms for the first request;
+   2026-11-29). Both shrink only with the code itself (item 1), and with how much of it one request touches (see
+   \`app::apart\` above). What users-edge adds is a number of milliseconds, not a share: the ratio also moves with how
+   fast the floor itself starts (at 11:51 users-edge took 31 ms more than a floor that took 140 ms, 1.28× paired; in
+   the run recorded here ${(R.cold["users-edge"].total_ms - R.cold.floor.total_ms).toFixed(0)} ms more than one that took ${R.cold.floor.total_ms.toFixed(0)} ms, ${x(coldVsFloor(R).median)}).
 4. **PBKDF2** costs ${p600.wasm_in_workerd_ms} ms per 600000-iteration hash in wasm, ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_portable_ms), 1)} the same portable Rust natively and
    ${x(ratio(p600.wasm_in_workerd_ms, p600.native_rust_ms), 1)} native with SHA-NI. The wasm now runs sha2 0.11's SIMD backend (see "What changed"; about 1.6× faster
    than sha2 0.10 in the same wasm), and the hash crates build at \`opt-level = 3\`; what is left

@@ -2,6 +2,7 @@
 //! org; an admin key only on its own (others are 404, as everywhere).
 
 use super::auth::{cache_principal, principal_of};
+use super::guard::{checked_read, checked_reads, refused};
 use crate::apikey::{self, NewKey};
 use crate::error::Failure;
 use crate::model::{KeyRequest, OrgListing, Principal, Scopes, Shown, Target};
@@ -32,7 +33,7 @@ pub async fn list_orgs<P: Platform>(
     who: &Principal,
     q: &OrgListing,
 ) -> Result<(Vec<Row>, Option<i64>), Failure> {
-    let mut rows = cx.query(orgs::list(org_scope(who), q.after_id, q.limit)).await?;
+    let mut rows = checked_read(cx, who, orgs::list(org_scope(who), q.after_id, q.limit)).await?;
     let more = rows.len() > q.limit as usize;
     rows.truncate(q.limit as usize);
     let next_after = if more { rows.last().and_then(|r| r.int("id")) } else { None };
@@ -42,9 +43,9 @@ pub async fn list_orgs<P: Platform>(
 /// One org: any for the operator; for an admin key its own, and every other one is 404.
 pub async fn read_org<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i64) -> Result<Row, Failure> {
     if org_scope(who).is_some_and(|own| own != id) {
-        return Err(Failure::NotFound);
+        return Err(refused(cx, who, Failure::NotFound).await);
     }
-    cx.query(orgs::get(id)).await?.into_iter().next().ok_or(Failure::NotFound)
+    checked_read(cx, who, orgs::get(id)).await?.into_iter().next().ok_or(Failure::NotFound)
 }
 
 /// A key just issued: the key itself (shown once) and its stored row.
@@ -149,11 +150,11 @@ pub async fn list_keys<P: Platform>(
     };
     if let (Some(own), Some(asked)) = (own, asked) {
         if own != asked {
-            return Err(Failure::NotFound);
+            return Err(refused(cx, who, Failure::NotFound).await);
         }
     }
     let scope = own.or(org);
-    let rows = cx.query(keys::list(owner, scope)).await?;
+    let rows = checked_read(cx, who, keys::list(owner, scope)).await?;
     if rows.is_empty() {
         // No keys, or no such user/org within reach: a user must exist to have none (its org
         // is all that is read of it).
@@ -178,7 +179,7 @@ fn key_json(mut row: Row) -> Row {
 /// stays readable: its tombstone still answers.
 pub async fn list_events<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, user_id: i64) -> Result<Vec<serde_json::Value>, Failure> {
     let org = org_scope(who);
-    let mut results = cx.batch(vec![events::user_known(user_id, org), events::for_user(user_id, org)]).await?;
+    let mut results = checked_reads(cx, who, vec![events::user_known(user_id, org), events::for_user(user_id, org)]).await?;
     if results.first().is_none_or(Vec::is_empty) {
         return Err(Failure::NotFound);
     }

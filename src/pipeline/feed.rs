@@ -5,6 +5,7 @@
 //! whose hand-off failed is still `enqueued_at IS NULL`, and the next sweep picks it up.
 
 use super::codes::code_for_event;
+use super::guard::{checked_read, checked_reads, refused};
 use crate::error::Failure;
 use crate::feed::endpoint::WebhookUrl;
 use crate::feed::event::{delivery_body, EventFilter, EventType};
@@ -18,9 +19,10 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
 /// The org a caller may read or subscribe to: any for the operator, its own for a key.
-fn within_reach(who: &Principal, org_id: i64) -> Result<(), Failure> {
+/// Another org's feed is not there for an admin key (404, after its key is checked).
+async fn within_reach<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, org_id: i64) -> Result<(), Failure> {
     match who {
-        Principal::Key(k) if k.org_id != org_id => Err(Failure::NotFound),
+        Principal::Key(k) if k.org_id != org_id => Err(refused(cx, who, Failure::NotFound).await),
         _ => Ok(()),
     }
 }
@@ -40,8 +42,8 @@ pub async fn pull<P: Platform>(
     after: i64,
     limit: u32,
 ) -> Result<(Vec<Value>, i64), Failure> {
-    within_reach(who, org_id)?;
-    let rows = cx.query(events::feed(org_id, after, limit)).await?;
+    within_reach(cx, who, org_id).await?;
+    let rows = checked_read(cx, who, events::feed(org_id, after, limit)).await?;
     let next = rows.last().and_then(|r| r.int("seq")).unwrap_or(after);
     Ok((rows.iter().map(|r| render(r, None)).collect(), next))
 }
@@ -114,7 +116,7 @@ pub async fn subscribe<P: Platform>(
     url: &WebhookUrl,
     types: &EventFilter,
 ) -> Result<(Row, Secret), Failure> {
-    within_reach(who, org_id)?;
+    within_reach(cx, who, org_id).await?;
     let secret = Secret::generate(&cx.random::<32>()?);
     let types_json = types.types().map(|_| serde_json::to_string(types).unwrap_or_default());
     let by = crate::store::keys::issuer(who);
@@ -139,8 +141,8 @@ fn webhook_json(mut row: Row) -> Row {
 }
 
 pub async fn list_webhooks<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, org_id: i64) -> Result<Vec<Row>, Failure> {
-    within_reach(who, org_id)?;
-    Ok(cx.query(stored::list_webhooks(org_id)).await?.into_iter().map(webhook_json).collect())
+    within_reach(cx, who, org_id).await?;
+    Ok(checked_read(cx, who, stored::list_webhooks(org_id)).await?.into_iter().map(webhook_json).collect())
 }
 
 /// Unsubscribe; nothing more is delivered to the endpoint.
@@ -154,7 +156,7 @@ pub async fn delete_webhook<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i
 
 /// An endpoint's deliveries: attempts, status, last error; newest first.
 pub async fn deliveries<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i64) -> Result<Vec<Row>, Failure> {
-    let mut results = cx.batch(vec![stored::webhook(id, org_of(who)), stored::deliveries(id, 200)]).await?;
+    let mut results = checked_reads(cx, who, vec![stored::webhook(id, org_of(who)), stored::deliveries(id, 200)]).await?;
     if results.first().is_none_or(Vec::is_empty) {
         return Err(Failure::NotFound);
     }

@@ -7,6 +7,7 @@ use crate::model::{Field, KeyPrincipal, Principal, Shown, Target, User};
 use crate::platform::{Ctx, Platform};
 use crate::policy::{Denial, Rules};
 use crate::store::guard::{self as store_guard, KeyState};
+use crate::store::{Row, Stmt};
 
 /// What D1 says about a caller and a target.
 pub(crate) enum Probe {
@@ -80,6 +81,42 @@ pub(crate) async fn key_holds<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal) 
     match state {
         KeyState::Valid => Ok(()),
         other => Err(key_failure(other)),
+    }
+}
+
+/// Reads with no caller guard of their own (listings, an org, a feed page), in one D1 call: for a
+/// key, the statement that re-checks it runs first in the same batch — one transaction, so on
+/// the same copy of the data — and the reads' rows count only if the key still holds there.
+pub(crate) async fn checked_reads<P: Platform>(
+    cx: &Ctx<'_, P>,
+    who: &Principal,
+    reads: Vec<Stmt>,
+) -> Result<Vec<Vec<Row>>, Failure> {
+    let Principal::Key(key) = who else { return Ok(cx.batch(reads).await?) };
+    let mut statements = Vec::with_capacity(reads.len() + 1);
+    statements.push(store_guard::key_state(key));
+    statements.extend(reads);
+    let mut results = cx.batch(statements).await?.into_iter();
+    match store_guard::read_probe(results.next().unwrap_or_default()).0 {
+        KeyState::Valid => Ok(results.collect()),
+        state => Err(key_failure(state)),
+    }
+}
+
+/// One read with no caller guard of its own: see `checked_reads`.
+pub(crate) async fn checked_read<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, read: Stmt) -> Result<Vec<Row>, Failure> {
+    match who {
+        Principal::Operator => Ok(cx.query(read).await?),
+        Principal::Key(_) => Ok(checked_reads(cx, who, vec![read]).await?.pop().unwrap_or_default()),
+    }
+}
+
+/// A refusal decided from what the key's cached entry says (another org's id), before any
+/// statement ran: a key D1 no longer honours learns that first, as it would from a guarded one.
+pub(crate) async fn refused<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, failure: Failure) -> Failure {
+    match who {
+        Principal::Key(key) => key_holds(cx, key).await.err().unwrap_or(failure),
+        Principal::Operator => failure,
     }
 }
 

@@ -303,10 +303,41 @@ fn an_admin_key_change_is_one_kv_read_and_one_d1_call_and_a_stale_cache_still_ho
     let r = c.with_key(Some(&c.admin_key), "PATCH", &c.user_path(), Some(json!({"nick_name": "timed"})));
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.timing_names(), ["kv", "d1"], "the key guard rides in the UPDATE itself");
+    let hook = c.svc.operator("POST", "/webhooks", Some(json!({"org_id": c.org, "url": "https://hooks.example/in"})));
+    assert_eq!(hook.status, 201, "{}", hook.body);
+    let reads = [
+        "/orgs".to_string(),
+        format!("/orgs/{}", c.org),
+        format!("/api-keys?org_id={}", c.org),
+        format!("/users/{}/events", c.user_id),
+        format!("/events?org_id={}", c.org),
+        format!("/webhooks?org_id={}", c.org),
+        format!("/webhooks/{}/deliveries", hook.body["id"]),
+    ];
+    for p in &reads {
+        let r = c.with_key(Some(&c.admin_key), "GET", p, None);
+        assert_eq!(r.status, 200, "GET {p}: {}", r.body);
+        assert_eq!(r.timing_names(), ["kv", "d1"], "GET {p}: the key's re-check rides in the read's batch");
+    }
+    // Another org's org, keys and feed answer 404 to a key that holds; once it no longer holds, 401 first.
+    let elsewhere = [
+        format!("/orgs/{}", c.other_org),
+        format!("/api-keys?org_id={}", c.other_org),
+        format!("/events?org_id={}", c.other_org),
+        format!("/webhooks?org_id={}", c.other_org),
+    ];
+    for p in &elsewhere {
+        assert_eq!(c.with_key(Some(&c.admin_key), "GET", p, None).status, 404, "GET {p}");
+    }
     // Revoke the admin key in D1 only (the KV entry stays): every operation still refuses it.
     c.svc.platform.sql("UPDATE api_keys SET revoked_at = '2025-01-01T00:00:00.000Z' WHERE role = 'admin'");
     let events = c.svc.event_count();
     let path = c.user_path();
+    for p in reads.iter().chain(&elsewhere) {
+        let r = c.with_key(Some(&c.admin_key), "GET", p, None);
+        assert_eq!(r.status, 401, "GET {p}: {}", r.body);
+        assert!(r.body.get("orgs").is_none() && r.body.get("events").is_none(), "GET {p}: {}", r.body);
+    }
     for (method, p, body) in [
         ("GET", path.clone(), None),
         ("PATCH", path.clone(), Some(json!({"nick_name": "stale"}))),

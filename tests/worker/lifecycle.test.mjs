@@ -482,6 +482,10 @@ test("a deactivated admin's key is refused on the operator API at once (401), an
   problem(await as(boss.key, "GET", path), 401);
   problem(await as(boss.key, "PATCH", path, { json: { nick_name: "by a ghost" } }), 401);
   problem(await as(boss.key, "GET", `/users?org_id=${A.org.id}`), 401);
+  // Reads whose key check rides in their own batch, and one aimed at another org.
+  for (const read of ["/orgs", `/orgs/${A.org.id}`, `/events?org_id=${A.org.id}`, `/api-keys?user_id=${boss.user.id}`, `/orgs/${B.org.id}`]) {
+    problem(await as(boss.key, "GET", read), 401);
+  }
   problem(await as(boss.key, "POST", "/users", { json: { org_id: A.org.id, email: "ghost-made@acme.test" } }), 401);
   assert.equal(await w.db.prepare("SELECT id FROM users WHERE email = 'ghost-made@acme.test'").first(), null);
   await unchanged(A.other.id, snap);
@@ -734,6 +738,16 @@ test("Server-Timing: a PATCH by an admin key is exactly one kv and one d1 call; 
   const bad = await as(A.adminKey, "PATCH", `/users/${m.user.id}`, { json: { country: "XX" } });
   assert.equal(bad.status, 422);
   assert.ok(!timingNames(bad.headers).includes("d1"), bad.headers.get("server-timing"));
+});
+
+test("Server-Timing: an admin key's reads re-check it in the same D1 batch: one kv and one d1 call", async () => {
+  const m = await member(A);
+  for (const path of ["/orgs", `/orgs/${A.org.id}`, `/api-keys?user_id=${m.user.id}`, `/users/${m.user.id}/events`, `/events?org_id=${A.org.id}`]) {
+    const r = await as(A.adminKey, "GET", path);
+    assert.equal(r.status, 200, `${path}: ${r.text}`);
+    assert.deepEqual(timingNames(r.headers), ["kv", "d1"], `${path}: ${r.headers.get("server-timing")}`);
+    assert.match(r.headers.get("server-timing"), /^kv;desc="get";dur=[\d.]+, d1;desc="batch";dur=[\d.]+$/, path);
+  }
 });
 
 // ---------------------------------------------------------------- secrets

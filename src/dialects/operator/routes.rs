@@ -44,8 +44,9 @@ const PATHS: &[Path] = &[
     (&[Lit("webhooks"), Param, Lit("replay")], "POST"),
 ];
 
-/// Operations whose one statement re-checks an admin key in D1 itself (its guard): a success
-/// costs one KV read and one D1 call. Every other operation asks D1 about the key first.
+/// Operations that re-check an admin key in their own D1 call — a write's guard, or a read's probe
+/// in the same batch: a success costs one KV read and one D1 call. Every other operation (the
+/// writes without a guard) asks D1 about the key first.
 fn carries_guard(method: &str, rest: &[&str]) -> bool {
     matches!(
         (method, rest),
@@ -54,6 +55,9 @@ fn carries_guard(method: &str, rest: &[&str]) -> bool {
             | ("GET" | "POST", ["users"])
             | ("POST", ["api-keys"])
             | ("POST", ["api-keys", _, "rotate"])
+            // Reads that re-check the key in their own batch (pipeline::guard::checked_reads).
+            | ("GET", ["orgs"] | ["orgs", _] | ["api-keys"] | ["users", _, "events"] | ["events"] | ["webhooks"])
+            | ("GET", ["webhooks", _, "deliveries"])
     )
 }
 

@@ -130,9 +130,11 @@ pub async fn rotate_key<P: Platform>(
 /// entry. Revoking twice is fine.
 pub async fn revoke_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, key_id: i64) -> Result<(), Failure> {
     let now = super::now_rfc3339(cx);
-    let batch = vec![keys::revoke(org_scope(who), key_id, &now), events::key_revoked(who, &super::new_uuid(cx)?, key_id, &now)];
+    let batch = vec![keys::revoke(who, key_id, &now), events::key_revoked(who, &super::new_uuid(cx)?, key_id, &now)];
     let results = cx.batch(batch).await?;
-    let digest = results.first().and_then(|r| r.first()).and_then(|r| r.text("digest")).ok_or(Failure::NotFound)?;
+    let Some(digest) = results.first().and_then(|r| r.first()).and_then(|r| r.text("digest")) else {
+        return Err(refused(cx, who, Failure::NotFound).await);
+    };
     cx.kv_delete(&apikey::kv_key(&digest)).await.map_err(Failure::from)
 }
 

@@ -101,7 +101,7 @@ fn note_use<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal) {
 /// The operator API takes the `ADMIN_TOKEN` as a bearer token, or an admin's API key with the
 /// `admin` scope. D1 re-checks the key (the cache may be stale): in the guard of a write's
 /// statement, in a probe batched with a read's (`guard::checked_reads`), or with `key_holds`
-/// first for a write without a guard (the routes decide).
+/// first where neither is (the routes decide).
 pub async fn authenticate_operator_or_key<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Result<Principal, Failure> {
     if let (Some(token), Some(expected)) = (req.bearer(), cx.config().admin_token.as_deref()) {
         if apikey::secrets_equal(token, expected) {

@@ -13,7 +13,7 @@ use crate::feed::schedule::{after_attempt, Next};
 use crate::feed::signature::{self, Secret};
 use crate::model::{Principal, User};
 use crate::platform::{Ctx, Platform};
-use crate::store::feed::{self as stored, Outcome};
+use crate::store::feed::{self as stored, NewWebhook, Outcome};
 use crate::store::{events, Row, RowExt};
 use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
@@ -119,17 +119,18 @@ pub async fn subscribe<P: Platform>(
     within_reach(cx, who, org_id).await?;
     let secret = Secret::generate(&cx.random::<32>()?);
     let types_json = types.types().map(|_| serde_json::to_string(types).unwrap_or_default());
-    let by = crate::store::keys::issuer(who);
-    let stmt = stored::insert_webhook(
-        &super::new_uuid(cx)?,
+    let (uuid, by) = (super::new_uuid(cx)?, crate::store::keys::issuer(who));
+    let new = NewWebhook {
+        uuid: &uuid,
         org_id,
-        url.as_str(),
-        types_json.as_deref(),
-        secret.as_str(),
-        &by,
-        &super::now_rfc3339(cx),
-    );
-    let row = cx.query(stmt).await?.into_iter().next().ok_or(Failure::NotFound)?;
+        url: url.as_str(),
+        event_types: types_json.as_deref(),
+        secret: secret.as_str(),
+        by: &by,
+    };
+    let Some(row) = cx.query(stored::insert_webhook(who, &new, &super::now_rfc3339(cx))).await?.into_iter().next() else {
+        return Err(refused(cx, who, Failure::NotFound).await);
+    };
     Ok((webhook_json(row), secret))
 }
 
@@ -147,9 +148,9 @@ pub async fn list_webhooks<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, org_id
 
 /// Unsubscribe; nothing more is delivered to the endpoint.
 pub async fn delete_webhook<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i64) -> Result<(), Failure> {
-    let results = cx.batch(stored::delete_webhook(id, org_of(who), &super::now_rfc3339(cx))).await?;
+    let results = cx.batch(stored::delete_webhook(who, id, &super::now_rfc3339(cx))).await?;
     if results.first().is_none_or(Vec::is_empty) {
-        return Err(Failure::NotFound);
+        return Err(refused(cx, who, Failure::NotFound).await);
     }
     Ok(())
 }
@@ -165,11 +166,10 @@ pub async fn deliveries<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i64) 
 
 /// Deliver again every event from `from_seq` on to one endpoint (same event ids: receivers dedupe).
 pub async fn replay<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i64, from_seq: i64) -> Result<(), Failure> {
-    let results = cx.query(stored::webhook(id, org_of(who))).await?;
-    if results.is_empty() {
-        return Err(Failure::NotFound);
+    let results = cx.batch(stored::replay(who, id, from_seq, &super::now_rfc3339(cx))).await?;
+    if results.first().is_none_or(Vec::is_empty) {
+        return Err(refused(cx, who, Failure::NotFound).await);
     }
-    cx.batch(stored::replay(id, from_seq, &super::now_rfc3339(cx))).await?;
     cx.platform.kick(0);
     Ok(())
 }

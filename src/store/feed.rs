@@ -1,21 +1,44 @@
 //! The change feed's tables: webhook endpoints and their deliveries. The events themselves are
 //! the outbox rows of `user_events` (see `events`).
 
+use super::guard::caller_scope;
 use super::{SqlValue, Stmt};
+use crate::model::Principal;
 
 /// What a webhook listing returns: never the secret.
 const WEBHOOK_COLUMNS: &str = "id, uuid, org_id, url, event_types, after_seq, created_at, created_by";
 
 /// A new endpoint for an org; it receives the events committed after it (the org's current seq).
-pub fn insert_webhook(uuid: &str, org_id: i64, url: &str, event_types: Option<&str>, secret: &str, by: &str, now: &str) -> Stmt {
+/// Lands only within the caller's reach (see `caller_scope`).
+pub fn insert_webhook(who: &Principal, new: &NewWebhook, now: &str) -> Stmt {
+    let mut params = vec![
+        new.uuid.into(),
+        new.url.into(),
+        new.event_types.into(),
+        new.secret.into(),
+        now.into(),
+        new.by.into(),
+        new.org_id.into(),
+    ];
+    let scope = caller_scope(who, "orgs.id", &mut params);
     Stmt::new(
         format!(
             "INSERT INTO webhooks (uuid, org_id, url, event_types, secret, after_seq, created_at, created_by) \
              SELECT ?, id, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM user_events WHERE org_id = orgs.id), ?, ? \
-             FROM orgs WHERE id = ? RETURNING {WEBHOOK_COLUMNS}"
+             FROM orgs WHERE id = ?{scope} RETURNING {WEBHOOK_COLUMNS}"
         ),
-        vec![uuid.into(), url.into(), event_types.into(), secret.into(), now.into(), by.into(), org_id.into()],
+        params,
     )
+}
+
+/// A webhook to be written: who asked (`by`: a key id or `operator`), and where it posts.
+pub struct NewWebhook<'a> {
+    pub uuid: &'a str,
+    pub org_id: i64,
+    pub url: &'a str,
+    pub event_types: Option<&'a str>,
+    pub secret: &'a str,
+    pub by: &'a str,
 }
 
 pub fn list_webhooks(org_id: i64) -> Stmt {
@@ -39,11 +62,11 @@ fn org_scope(org: Option<i64>) -> (&'static str, Vec<SqlValue>) {
     }
 }
 
-/// Unsubscribe: nothing more is delivered to it (pending deliveries fail with a note).
-pub fn delete_webhook(id: i64, org: Option<i64>, now: &str) -> Vec<Stmt> {
-    let (scope, scope_params) = org_scope(org);
+/// Unsubscribe: nothing more is delivered to it (pending deliveries fail with a note). Lands
+/// only within the caller's reach.
+pub fn delete_webhook(who: &Principal, id: i64, now: &str) -> Vec<Stmt> {
     let mut params = vec![now.into(), id.into()];
-    params.extend(scope_params);
+    let scope = caller_scope(who, "org_id", &mut params);
     vec![
         Stmt::new(format!("UPDATE webhooks SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL{scope} RETURNING id"), params),
         Stmt::new(
@@ -160,24 +183,41 @@ pub fn record(delivery_id: i64, outcome: &Outcome, now: &str) -> Stmt {
 
 /// Replay: deliver again every event of the webhook's org from `from_seq` on (new attempts,
 /// same event ids, so receivers dedupe).
-pub fn replay(webhook_id: i64, from_seq: i64, now: &str) -> Vec<Stmt> {
-    let matching = "FROM user_events e JOIN webhooks w ON w.org_id = e.org_id WHERE w.id = ? AND w.deleted_at IS NULL \
-                    AND e.seq >= ? AND e.type IS NOT NULL \
-                    AND (w.event_types IS NULL OR EXISTS (SELECT 1 FROM json_each(w.event_types) t WHERE t.value = e.type))";
+/// The webhook first (none within the caller's reach: nothing was replayed), then its
+/// deliveries from `from_seq` on set pending again and the missing ones added; each statement
+/// lands only within the caller's reach.
+pub fn replay(who: &Principal, webhook_id: i64, from_seq: i64, now: &str) -> Vec<Stmt> {
+    let matching = |params: &mut Vec<SqlValue>| {
+        params.push(webhook_id.into());
+        let scope = caller_scope(who, "w.org_id", params);
+        params.push(from_seq.into());
+        format!(
+            "FROM user_events e JOIN webhooks w ON w.org_id = e.org_id WHERE w.id = ? AND w.deleted_at IS NULL{scope} \
+             AND e.seq >= ? AND e.type IS NOT NULL \
+             AND (w.event_types IS NULL OR EXISTS (SELECT 1 FROM json_each(w.event_types) t WHERE t.value = e.type))"
+        )
+    };
+    let mut reset = vec![now.into(), webhook_id.into()];
+    let reset_from = matching(&mut reset);
+    let mut added = vec![now.into(), now.into()];
+    let added_from = matching(&mut added);
+    let mut found = vec![webhook_id.into()];
+    let scope = caller_scope(who, "org_id", &mut found);
     vec![
+        Stmt::new(format!("SELECT id FROM webhooks WHERE id = ? AND deleted_at IS NULL{scope}"), found),
         Stmt::new(
             format!(
                 "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL \
-                 WHERE webhook_id = ? AND event_row IN (SELECT e.id {matching})"
+                 WHERE webhook_id = ? AND event_row IN (SELECT e.id {reset_from})"
             ),
-            vec![now.into(), webhook_id.into(), webhook_id.into(), from_seq.into()],
+            reset,
         ),
         Stmt::new(
             format!(
                 "INSERT OR IGNORE INTO deliveries (webhook_id, event_row, status, next_attempt_at, created_at) \
-                 SELECT w.id, e.id, 'pending', ?, ? {matching} RETURNING id"
+                 SELECT w.id, e.id, 'pending', ?, ? {added_from} RETURNING id"
             ),
-            vec![now.into(), now.into(), webhook_id.into(), from_seq.into()],
+            added,
         ),
     ]
 }

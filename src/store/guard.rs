@@ -123,6 +123,18 @@ pub fn key_state(who: &KeyPrincipal) -> Stmt {
     probe(who, &Target::Id(-1))
 }
 
+/// For a statement on rows that are not users (keys, webhooks): ` AND {column} = ? AND <guard>`
+/// for a key — its own org's rows only, and only while it holds — and nothing for the operator.
+pub(super) fn caller_scope(who: &Principal, column: &str, params: &mut Vec<SqlValue>) -> String {
+    match who {
+        Principal::Operator => String::new(),
+        Principal::Key(k) => {
+            params.push(k.org_id.into());
+            format!(" AND {column} = ? AND {}", guard(k, params))
+        }
+    }
+}
+
 /// The caller guard alone (for statements whose target is not a user row: inserts, listings,
 /// key issue). Binds four values.
 pub(super) fn key_holds(who: &KeyPrincipal, params: &mut Vec<SqlValue>) -> &'static str {

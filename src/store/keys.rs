@@ -2,7 +2,7 @@
 //! and rotating are guarded in the statement that writes the key, so a revoked, expired or
 //! demoted issuer mints nothing whatever the KV cache says.
 
-use super::guard::{reach, written};
+use super::guard::{caller_scope, reach, written};
 use super::{SqlValue, Stmt};
 use crate::model::{Principal, Scopes, Target};
 
@@ -69,16 +69,7 @@ pub fn insert(who: &Principal, user: &Target, key: &NewKeyRow, now: &str) -> Stm
 pub fn rotate(who: &Principal, old_id: i64, key: &NewKeyRow, now: &str) -> Stmt {
     let mut params: Vec<SqlValue> =
         vec![key.digest.into(), key.prefix.into(), issuer(who).into(), now.into(), old_id.into(), now.into()];
-    let scope = match who {
-        Principal::Operator => String::new(),
-        Principal::Key(k) => {
-            params.push(k.org_id.into());
-            let mut guard_params = Vec::new();
-            let sql = super::guard::key_holds(k, &mut guard_params);
-            params.extend(guard_params);
-            format!(" AND o.org_id = ? AND {sql}")
-        }
-    };
+    let scope = caller_scope(who, "o.org_id", &mut params);
     Stmt::new(
         format!(
             "INSERT INTO api_keys (digest, prefix, name, scopes, expires_at, created_by, user_id, org_id, role, created_at, rotated_from) \
@@ -106,15 +97,9 @@ pub fn expire_rotated(old_id: i64, new_digest: &str, until: &str) -> Stmt {
 
 /// Revoke a key (idempotently); returns its digest so the cache entry can go too, and when it was
 /// revoked (now, the first time).
-pub fn revoke(org: Option<i64>, key_id: i64, now: &str) -> Stmt {
+pub fn revoke(who: &Principal, key_id: i64, now: &str) -> Stmt {
     let mut params = vec![now.into(), key_id.into()];
-    let scope = match org {
-        Some(org) => {
-            params.push(org.into());
-            " AND org_id = ?"
-        }
-        None => "",
-    };
+    let scope = caller_scope(who, "org_id", &mut params);
     Stmt::new(
         format!("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?{scope} RETURNING digest, revoked_at"),
         params,

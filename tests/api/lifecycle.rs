@@ -361,6 +361,65 @@ fn an_admin_key_change_is_one_kv_read_and_one_d1_call_and_a_stale_cache_still_ho
 }
 
 #[test]
+fn an_admin_keys_webhook_and_revocation_writes_are_one_d1_call_within_its_org_and_nothing_once_stale() {
+    let c = cast();
+    let webhooks = |org: i64| {
+        let n = c.svc.platform.sql(&format!("SELECT COUNT(*) AS n FROM webhooks WHERE org_id = {org} AND deleted_at IS NULL"));
+        n[0]["n"].as_i64().unwrap()
+    };
+    let keys_of = |org: i64| c.svc.operator("GET", &format!("/api-keys?org_id={org}"), None).body["api_keys"].clone();
+    let live_key = |org: i64| keys_of(org).as_array().unwrap().iter().find(|k| k["revoked_at"].is_null()).unwrap()["id"].clone();
+    let theirs = c.svc.operator("POST", "/webhooks", Some(json!({"org_id": c.other_org, "url": "https://b.example/in"})));
+    assert_eq!(theirs.status, 201, "{}", theirs.body);
+    let (their_hook, their_key) = (theirs.body["id"].clone(), live_key(c.other_org));
+
+    // Within its own org, each write is one KV read and one D1 call.
+    let admin = |method: &str, path: &str, body: Option<Value>| c.with_key(Some(&c.admin_key), method, path, body);
+    let made = admin("POST", "/webhooks", Some(json!({"org_id": c.org, "url": "https://a.example/in"})));
+    assert_eq!((made.status, made.timing_names()), (201, vec!["kv".to_string(), "d1".into()]), "{}", made.body);
+    let hook = made.body["id"].clone();
+    let replayed = admin("POST", &format!("/webhooks/{hook}/replay"), Some(json!({"from_seq": 1})));
+    assert_eq!((replayed.status, replayed.timing_names()), (202, vec!["kv".to_string(), "d1".into()]), "{}", replayed.body);
+    let (spare, _) = c.svc.user(c.org, "spare@a.test", json!({}));
+    let spare_key = keys_of(c.org).as_array().unwrap().iter().find(|k| k["user_id"] == spare["id"]).unwrap()["id"].clone();
+    let revoked = admin("DELETE", &format!("/api-keys/{spare_key}"), None);
+    // The third call is the revoked key's cache entry going (a KV delete), after D1 decided.
+    assert_eq!((revoked.status, revoked.timing_names()), (204, vec!["kv".to_string(), "d1".into(), "kv".into()]));
+    assert!(revoked.header("server-timing").unwrap().contains(r#"kv;desc="delete""#), "{:?}", revoked.header("server-timing"));
+    let gone = admin("DELETE", &format!("/webhooks/{hook}"), None);
+    assert_eq!((gone.status, gone.timing_names()), (204, vec!["kv".to_string(), "d1".into()]), "{}", gone.body);
+
+    // Another org's webhook and key are not there for it, and stay as they were.
+    let events = c.svc.event_count();
+    assert_eq!(admin("DELETE", &format!("/webhooks/{their_hook}"), None).status, 404);
+    assert_eq!(admin("POST", &format!("/webhooks/{their_hook}/replay"), Some(json!({"from_seq": 1}))).status, 404);
+    assert_eq!(admin("DELETE", &format!("/api-keys/{their_key}"), None).status, 404);
+    assert_eq!(admin("POST", "/webhooks", Some(json!({"org_id": c.other_org, "url": "https://a.example/x"}))).status, 404);
+    assert_eq!((webhooks(c.other_org), c.svc.event_count()), (1, events));
+    assert!(keys_of(c.other_org).as_array().unwrap().iter().all(|k| k["revoked_at"].is_null()));
+
+    // Revoked in D1 only (KV still has it): every one of these writes refuses it and writes nothing.
+    let own = c.svc.operator("POST", "/webhooks", Some(json!({"org_id": c.org, "url": "https://a.example/again"})));
+    let own_hook = own.body["id"].clone();
+    c.svc.platform.sql("UPDATE api_keys SET revoked_at = '2025-01-01T00:00:00.000Z' WHERE role = 'admin'");
+    let deliveries = c.svc.platform.sql("SELECT COUNT(*) AS n FROM deliveries")[0]["n"].clone();
+    let user_key = live_key(c.org);
+    for (method, p, body) in [
+        ("POST", "/webhooks".to_string(), Some(json!({"org_id": c.org, "url": "https://a.example/stale"}))),
+        ("POST", format!("/webhooks/{own_hook}/replay"), Some(json!({"from_seq": 1}))),
+        ("DELETE", format!("/webhooks/{own_hook}"), None),
+        ("DELETE", format!("/api-keys/{user_key}"), None),
+        ("DELETE", format!("/webhooks/{their_hook}"), None),
+    ] {
+        let r = admin(method, &p, body);
+        assert_eq!(r.status, 401, "{method} {p}: {}", r.body);
+    }
+    assert_eq!((webhooks(c.org), webhooks(c.other_org), c.svc.event_count()), (1, 1, events));
+    assert_eq!(c.svc.platform.sql("SELECT COUNT(*) AS n FROM deliveries")[0]["n"], deliveries);
+    assert!(keys_of(c.org).as_array().unwrap().iter().any(|k| k["id"] == user_key && k["revoked_at"].is_null()));
+}
+
+#[test]
 fn a_create_event_names_the_email_first_then_what_was_given() {
     let c = cast();
     let body = json!({"org_id": c.org, "email": "e@a.test", "username": "e", "name": "E", "admin": false, "from_api": true});

@@ -45,8 +45,9 @@ const PATHS: &[Path] = &[
 ];
 
 /// Operations that re-check an admin key in their own D1 call — a write's guard, or a read's probe
-/// in the same batch: a success costs one KV read and one D1 call. Every other operation (the
-/// writes without a guard) asks D1 about the key first.
+/// in the same batch: a success costs one KV read and one D1 call. Every other request (creating
+/// an org, which is the operator's alone, and paths that do not exist) asks D1 about the key
+/// first, so a key D1 no longer honours learns 401 before anything else.
 fn carries_guard(method: &str, rest: &[&str]) -> bool {
     matches!(
         (method, rest),
@@ -55,6 +56,9 @@ fn carries_guard(method: &str, rest: &[&str]) -> bool {
             | ("GET" | "POST", ["users"])
             | ("POST", ["api-keys"])
             | ("POST", ["api-keys", _, "rotate"])
+            | ("DELETE", ["api-keys", _])
+            | ("POST", ["webhooks"] | ["webhooks", _, "replay"])
+            | ("DELETE", ["webhooks", _])
             // Reads that re-check the key in their own batch (pipeline::guard::checked_reads).
             | ("GET", ["orgs"] | ["orgs", _] | ["api-keys"] | ["users", _, "events"] | ["events"] | ["webhooks"])
             | ("GET", ["webhooks", _, "deliveries"])

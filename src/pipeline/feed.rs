@@ -18,8 +18,8 @@ use crate::store::{events, Row, RowExt};
 use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
-/// The org a caller may read or subscribe to: any for the operator, its own for a key.
-/// Another org's feed is not there for an admin key (404, after its key is checked).
+/// The org a caller may read or subscribe to: any for the operator, its own for a key (another
+/// org's is 404 to it, once D1 says the key holds).
 async fn within_reach<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, org_id: i64) -> Result<(), Failure> {
     match who {
         Principal::Key(k) if k.org_id != org_id => Err(refused(cx, who, Failure::NotFound).await),

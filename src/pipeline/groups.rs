@@ -7,8 +7,9 @@ use super::guard::key_holds;
 use crate::error::Failure;
 use crate::feed::event::EventType;
 use crate::http::Precondition;
-use crate::model::{KeyPrincipal, User};
+use crate::model::{KeyPrincipal, Principal, Target, User};
 use crate::platform::{Ctx, Platform};
+use crate::policy::Rules;
 use crate::store::filter::Fragment;
 use crate::store::groups::{self as store, GroupRow};
 use crate::store::{scim, Row, RowExt};
@@ -110,7 +111,7 @@ fn row_of(state: &GroupState) -> (String, GroupRow<'_>) {
     (members_json, GroupRow { display_name: &state.display_name, external_id: state.external_id.as_deref() })
 }
 
-/// Create a group with its members, in one batch.
+/// Create a group with its members, in one batch that also reads it back.
 pub async fn create_group<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, state: &GroupState) -> Result<Group, Failure> {
     let (members_json, row) = row_of(state);
     let (uuid, w) = (super::new_uuid(cx)?, super::Write::new(cx)?);
@@ -118,16 +119,24 @@ pub async fn create_group<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, stat
         store::insert(who, &uuid, &row, &w.now, &w.tag),
         store::add_members(&uuid, &w.tag, &members_json),
         store::written_event(&uuid, &w.tag, who, &group_event(&w, EventType::GroupCreated), &w.now),
+        store::select(who, &uuid),
     ];
     let results = cx.batch(batch).await.map_err(write_error)?;
     if results.first().is_none_or(Vec::is_empty) {
         key_holds(cx, who).await?;
         return Err(Failure::NotFound);
     }
-    read_group(cx, who, &uuid).await
+    written_group(&results)
 }
 
-/// Replace a group's name, external id and members at once (PUT, and PATCH after applying it).
+/// The group as the last statement of its write's batch read it back.
+fn written_group(results: &[Vec<Row>]) -> Result<Group, Failure> {
+    let row = results.last().and_then(|rows| rows.first());
+    group_of(row.ok_or_else(|| Failure::Internal("a group write's batch did not read it back".into()))?)
+}
+
+/// Replace a group's name, external id and members at once (PUT, and PATCH after applying it), in
+/// one batch that also reads it back.
 pub async fn replace_group<P: Platform>(
     cx: &Ctx<'_, P>,
     who: &KeyPrincipal,
@@ -142,13 +151,14 @@ pub async fn replace_group<P: Platform>(
         store::clear_members(uuid, &w.tag),
         store::add_members(uuid, &w.tag, &members_json),
         store::written_event(uuid, &w.tag, who, &group_event(&w, EventType::GroupUpdated), &w.now),
+        store::select(who, uuid),
     ];
     let results = cx.batch(batch).await.map_err(write_error)?;
     if results.first().is_none_or(Vec::is_empty) {
         read_group(cx, who, uuid).await?;
         return Err(Failure::PreconditionFailed);
     }
-    read_group(cx, who, uuid).await
+    written_group(&results)
 }
 
 /// Delete a group (its members stay users).
@@ -226,8 +236,15 @@ pub async fn list_scim_users<P: Platform>(
     Ok(ListPage { total, items })
 }
 
-/// The groups a user (already read within the caller's reach) is in.
-pub async fn groups_of_user<P: Platform>(cx: &Ctx<'_, P>, user_uuid: &str) -> Result<Vec<Member>, Failure> {
-    let rows = cx.query(scim::groups_of_user(user_uuid)).await?;
-    Ok(rows.iter().filter_map(|r| Some(Member { value: r.text("uuid")?, display: r.text("display_name"), own: false })).collect())
+/// A user as SCIM shows it: the user, read as `read_user` reads it, and the groups it is in, in
+/// one D1 call.
+pub async fn read_user_and_groups<P: Platform>(
+    cx: &Ctx<'_, P>,
+    rules: &Rules,
+    who: &Principal,
+    target: &Target,
+) -> Result<(User, Vec<Member>), Failure> {
+    let (user, rows) = super::lifecycle::read_user_with(cx, rules, who, target, scim::groups_of_user(target)).await?;
+    let groups = rows.iter().filter_map(|r| Some(Member { value: r.text("uuid")?, display: r.text("display_name"), own: false }));
+    Ok((user, groups.collect()))
 }

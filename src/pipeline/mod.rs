@@ -18,7 +18,7 @@ pub use admin::{
 pub use auth::{authenticate_key, authenticate_operator_or_key, ensure_key_holds, presented_key};
 pub use codes::{request_password_reset, verify_contact, RETRY_AFTER_SECONDS};
 pub use groups::{
-    create_group, delete_group, groups_of_user, list_groups, list_scim_users, read_group, replace_group, Group, GroupState,
+    create_group, delete_group, list_groups, list_scim_users, read_group, read_user_and_groups, replace_group, Group, GroupState,
     ListPage, Listing, Member, ScimUser,
 };
 pub use lifecycle::{create_user, delete_user, list_users, read_user, set_deactivated, Page};

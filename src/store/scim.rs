@@ -7,7 +7,7 @@ use super::filter::{Column, ColumnType, Fragment, SubColumn};
 use super::guard::key_holds;
 use super::{users::COLUMNS, SqlValue, Stmt};
 use crate::model::filter::AttrPath;
-use crate::model::KeyPrincipal;
+use crate::model::{KeyPrincipal, Target};
 
 const CI: ColumnType = ColumnType::Text { case_exact: false };
 const CE: ColumnType = ColumnType::Text { case_exact: true };
@@ -178,10 +178,16 @@ fn users_where(who: &KeyPrincipal, filter: Option<&Fragment>) -> (String, Vec<Sq
 }
 
 /// The groups of one user (`uuid`, `display_name`), in the order they were made.
-pub fn groups_of_user(user_uuid: &str) -> Stmt {
+pub fn groups_of_user(user: &Target) -> Stmt {
+    let (column, value) = match user {
+        Target::Id(id) => ("u.id", SqlValue::Int(*id)),
+        Target::Uuid(uuid) => ("u.uuid", SqlValue::Text(uuid.clone())),
+    };
     Stmt::new(
-        "SELECT g.uuid, g.display_name FROM group_members m JOIN groups g ON g.id = m.group_id \
-         JOIN users u ON u.id = m.user_id WHERE u.uuid = ? AND u.deleted_at IS NULL ORDER BY g.id",
-        vec![user_uuid.into()],
+        format!(
+            "SELECT g.uuid, g.display_name FROM group_members m JOIN groups g ON g.id = m.group_id \
+             JOIN users u ON u.id = m.user_id WHERE {column} = ? AND u.deleted_at IS NULL ORDER BY g.id"
+        ),
+        vec![value],
     )
 }

@@ -763,3 +763,64 @@ fn a_blank_body_is_invalid_syntax_not_an_empty_request() {
     assert_eq!(send("POST", "/Users/.search", b"").1["totalResults"], 2, "the org's admin and uma");
     assert_eq!(send("POST", "/Users", b"").0, 400, "a user needs a body");
 }
+
+/// What each SCIM operation costs in storage round trips on success: one KV read, and one D1
+/// call — two where the change is computed from the current resource (a user's PUT and PATCH, a
+/// group's PATCH: read, then write at the version read).
+#[test]
+fn a_scim_success_is_one_kv_read_and_one_d1_call_or_two_for_read_then_write() {
+    let c = cast();
+    let u = c.create(json!({"schemas": [USER_URN], "userName": "timed", "emails": [{"value": "timed@a.test", "primary": true}]}));
+    let id = u["id"].as_str().unwrap().to_string();
+    let g = c.scim("POST", "/Groups", Some(json!({"displayName": "Timed", "members": [{"value": id}]})));
+    assert_eq!(g.body["members"][0]["value"], json!(id), "{}", g.body);
+    let gid = g.body["id"].as_str().unwrap().to_string();
+    let replace = |v: &str| json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "displayName", "value": v}]});
+    for (method, path, body, d1) in [
+        ("POST", "/Users".to_string(), Some(json!({"schemas": [USER_URN], "userName": "timed2"})), 1),
+        ("GET", format!("/Users/{id}"), None, 1),
+        ("GET", format!("/Users?filter={}", q("userName eq \"timed\"")), None, 1),
+        ("PUT", format!("/Users/{id}"), Some(json!({"schemas": [USER_URN], "userName": "timed", "displayName": "T"})), 2),
+        ("PATCH", format!("/Users/{id}"), Some(replace("T2")), 2),
+        ("POST", "/Groups".to_string(), Some(json!({"displayName": "Other"})), 1),
+        ("GET", format!("/Groups/{gid}"), None, 1),
+        ("GET", "/Groups".to_string(), None, 1),
+        ("PATCH", format!("/Groups/{gid}"), Some(replace("Timed 2")), 2),
+        ("PUT", format!("/Groups/{gid}"), Some(json!({"displayName": "Timed 3", "members": [{"value": id}]})), 1),
+        ("DELETE", format!("/Groups/{gid}"), None, 1),
+        ("DELETE", format!("/Users/{id}"), None, 1),
+    ] {
+        let r = c.scim(method, &path, body);
+        assert!(r.status < 300, "{method} {path}: {} {}", r.status, r.body);
+        let names = r.timing_names();
+        assert_eq!(names.iter().filter(|n| *n == "kv").count(), 1, "{method} {path}: {names:?}");
+        assert_eq!(names.iter().filter(|n| *n == "d1").count(), d1, "{method} {path}: {names:?}");
+    }
+}
+
+/// The user's groups read in the same D1 call as the user, and a group read back by the batch
+/// that wrote it, are what is stored.
+#[test]
+fn a_scim_user_carries_its_groups_and_a_group_write_answers_what_it_wrote() {
+    let c = cast();
+    let u = c.create(json!({"schemas": [USER_URN], "userName": "member"}));
+    let id = u["id"].as_str().unwrap();
+    assert_eq!(u["groups"], json!(null), "a new user is in no group: {u}");
+    let g = c.scim("POST", "/Groups", Some(json!({"displayName": "Crew", "members": [{"value": id}]})));
+    assert_eq!((g.status, g.body["displayName"].clone(), g.body["members"][0]["value"].clone()), (201, json!("Crew"), json!(id)));
+    let gid = g.body["id"].as_str().unwrap();
+    let groups = &c.get(id)["groups"];
+    assert_eq!(
+        (groups[0]["value"].as_str(), groups[0]["display"].as_str(), groups.as_array().map(Vec::len)),
+        (Some(gid), Some("Crew"), Some(1))
+    );
+    let put = c.scim("PUT", &format!("/Groups/{gid}"), Some(json!({"displayName": "Crew 2", "members": []})));
+    assert_eq!(
+        (put.status, put.body["displayName"].clone(), put.body["meta"]["version"].clone()),
+        (200, json!("Crew 2"), json!("\"2\"")),
+        "{}",
+        put.body
+    );
+    assert_eq!(put.body["members"], c.scim("GET", &format!("/Groups/{gid}"), None).body["members"]);
+    assert_eq!(c.get(id)["groups"], json!(null), "{}", c.get(id));
+}

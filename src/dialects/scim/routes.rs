@@ -325,8 +325,7 @@ async fn user_item<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &KeyPrincip
     let pre = parse_if_match(req.header("if-match"));
     match req.method.as_str() {
         "GET" => {
-            let user = pipeline::read_user(cx, &RULES, &principal, &target).await?;
-            let groups = pipeline::groups_of_user(cx, &user.uuid).await?;
+            let (user, groups) = pipeline::read_user_and_groups(cx, &RULES, &principal, &target).await?;
             let v = Projection::parse(&req.query_pairs())?.apply(&USER, wire::user_json(&user, &groups, base));
             Ok(with_etag(200, &v, user.version))
         }
@@ -363,8 +362,7 @@ async fn update_user<P: Platform>(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let user = pipeline::read_user(cx, &RULES, who, target).await?;
-        let groups = pipeline::groups_of_user(cx, &user.uuid).await?;
+        let (user, groups) = pipeline::read_user_and_groups(cx, &RULES, who, target).await?;
         let patch = change(&user, &groups)?;
         let precondition = pre.clone().or(Some(Precondition::Versions(vec![user.version])));
         let cmd = UpdateCommand { target: target.clone(), patch, precondition };

@@ -112,10 +112,7 @@ pub async fn rotate_key<P: Platform>(
     ];
     let mut results = cx.batch(batch).await?;
     let Some(row) = results.first_mut().and_then(Vec::pop) else {
-        return Err(match who {
-            Principal::Key(k) => super::guard::key_holds(cx, k).await.err().unwrap_or(Failure::NotFound),
-            Principal::Operator => Failure::NotFound,
-        });
+        return Err(refused(cx, who, Failure::NotFound).await);
     };
     // The old key's cache entry learns its new expiry (elsewhere the guard enforces it anyway).
     if let Some(old) = results.get(1).and_then(|r| r.first()) {

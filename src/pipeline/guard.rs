@@ -111,8 +111,8 @@ pub(crate) async fn checked_read<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, 
     }
 }
 
-/// A refusal decided from what the key's cached entry says (another org's id), before any
-/// statement ran: a key D1 no longer honours learns that first, as it would from a guarded one.
+/// A refusal decided without D1 saying why (another org's id in the key's cached entry, or a
+/// guarded statement that matched nothing): a key D1 no longer honours learns that first.
 pub(crate) async fn refused<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, failure: Failure) -> Failure {
     match who {
         Principal::Key(key) => key_holds(cx, key).await.err().unwrap_or(failure),

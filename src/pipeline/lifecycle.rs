@@ -1,7 +1,7 @@
 //! The user lifecycle beyond updates: read, create, deactivate and reactivate, delete, list.
 //! Every change is one batch with its audit event; see docs/ARCHITECTURE.md, "Lifecycle".
 
-use super::guard::{authorize, explain_miss, read_within_reach};
+use super::guard::{authorize, explain_miss, read_within_reach, refused};
 use super::plan::{commit, hash_new, Plan};
 use super::Write;
 use crate::apikey;
@@ -75,10 +75,7 @@ pub async fn create_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Prin
     let mut results = super::batch_after(cx, release, batch).await?;
     match results.first_mut().and_then(|r| r.pop()) {
         Some(row) => super::user_of(&row),
-        None => Err(match who {
-            Principal::Key(k) => super::guard::key_holds(cx, k).await.err().unwrap_or(Failure::NotFound),
-            Principal::Operator => Failure::NotFound,
-        }),
+        None => Err(refused(cx, who, Failure::NotFound).await),
     }
 }
 

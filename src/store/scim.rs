@@ -4,7 +4,7 @@
 //! expressions and `?` placeholders.
 
 use super::filter::{Column, ColumnType, Fragment, SubColumn};
-use super::guard::key_holds;
+use super::guard::{key_holds, target};
 use super::{users::COLUMNS, SqlValue, Stmt};
 use crate::model::filter::AttrPath;
 use crate::model::{KeyPrincipal, Target};
@@ -179,15 +179,13 @@ fn users_where(who: &KeyPrincipal, filter: Option<&Fragment>) -> (String, Vec<Sq
 
 /// The groups of one user (`uuid`, `display_name`), in the order they were made.
 pub fn groups_of_user(user: &Target) -> Stmt {
-    let (column, value) = match user {
-        Target::Id(id) => ("u.id", SqlValue::Int(*id)),
-        Target::Uuid(uuid) => ("u.uuid", SqlValue::Text(uuid.clone())),
-    };
+    let mut params = Vec::new();
+    let user_sql = target(user, &mut params);
     Stmt::new(
         format!(
             "SELECT g.uuid, g.display_name FROM group_members m JOIN groups g ON g.id = m.group_id \
-             JOIN users u ON u.id = m.user_id WHERE {column} = ? AND u.deleted_at IS NULL ORDER BY g.id"
+             WHERE m.user_id = (SELECT id FROM users WHERE {user_sql}) ORDER BY g.id"
         ),
-        vec![value],
+        params,
     )
 }

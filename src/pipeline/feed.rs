@@ -5,7 +5,7 @@
 //! whose hand-off failed is still `enqueued_at IS NULL`, and the next sweep picks it up.
 
 use super::codes::code_for_event;
-use super::guard::{checked_read, checked_reads, refused};
+use super::guard::{checked_read, checked_reads, org_within_reach, refused};
 use crate::error::Failure;
 use crate::feed::endpoint::WebhookUrl;
 use crate::feed::event::{delivery_body, EventFilter, EventType};
@@ -17,15 +17,6 @@ use crate::store::feed::{self as stored, NewWebhook, Outcome};
 use crate::store::{events, Row, RowExt};
 use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
-
-/// The org a caller may read or subscribe to: any for the operator, its own for a key (another
-/// org's is 404 to it, once D1 says the key holds).
-async fn within_reach<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, org_id: i64) -> Result<(), Failure> {
-    match who {
-        Principal::Key(k) if k.org_id != org_id => Err(refused(cx, who, Failure::NotFound).await),
-        _ => Ok(()),
-    }
-}
 
 fn org_of(who: &Principal) -> Option<i64> {
     match who {
@@ -42,7 +33,7 @@ pub async fn pull<P: Platform>(
     after: i64,
     limit: u32,
 ) -> Result<(Vec<Value>, i64), Failure> {
-    within_reach(cx, who, org_id).await?;
+    org_within_reach(cx, who, org_id).await?;
     let rows = checked_read(cx, who, events::feed(org_id, after, limit)).await?;
     let next = rows.last().and_then(|r| r.int("seq")).unwrap_or(after);
     Ok((rows.iter().map(|r| render(r, None)).collect(), next))
@@ -116,7 +107,7 @@ pub async fn subscribe<P: Platform>(
     url: &WebhookUrl,
     types: &EventFilter,
 ) -> Result<(Row, Secret), Failure> {
-    within_reach(cx, who, org_id).await?;
+    org_within_reach(cx, who, org_id).await?;
     let secret = Secret::generate(&cx.random::<32>()?);
     let types_json = types.types().map(|_| serde_json::to_string(types).unwrap_or_default());
     let (uuid, by) = (super::new_uuid(cx)?, crate::store::keys::issuer(who));
@@ -142,7 +133,7 @@ fn webhook_json(mut row: Row) -> Row {
 }
 
 pub async fn list_webhooks<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, org_id: i64) -> Result<Vec<Row>, Failure> {
-    within_reach(cx, who, org_id).await?;
+    org_within_reach(cx, who, org_id).await?;
     Ok(checked_read(cx, who, stored::list_webhooks(org_id)).await?.into_iter().map(webhook_json).collect())
 }
 

@@ -120,6 +120,15 @@ pub(crate) async fn refused<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, failu
     }
 }
 
+/// The org a caller may act in: any for the operator, its own for a key. Another org's is 404 to
+/// a key, once D1 says the key holds (else the key's own 401, as from a guarded statement).
+pub(crate) async fn org_within_reach<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, org_id: i64) -> Result<(), Failure> {
+    match who {
+        Principal::Key(k) if k.org_id != org_id => Err(refused(cx, who, Failure::NotFound).await),
+        _ => Ok(()),
+    }
+}
+
 /// The target as the caller may see it (the fields `shown`), or why not.
 pub(crate) async fn read_within_reach<P: Platform>(
     cx: &Ctx<'_, P>,

@@ -1,7 +1,7 @@
 //! The user lifecycle beyond updates: read, create, deactivate and reactivate, delete, list.
 //! Every change is one batch with its audit event; see docs/ARCHITECTURE.md, "Lifecycle".
 
-use super::guard::{authorize, explain_miss, read_within_reach, refused};
+use super::guard::{authorize, explain_miss, org_within_reach, read_within_reach, refused};
 use super::plan::{commit, hash_new, Plan};
 use super::Write;
 use crate::apikey;
@@ -38,17 +38,10 @@ pub async fn read_user_with<P: Platform>(
 }
 
 /// The org a caller may act in: any for the operator, its own for a key (others are 404).
-fn org_within_reach(who: &Principal, org_id: i64) -> Result<(), Failure> {
-    match who {
-        Principal::Key(k) if k.org_id != org_id => Err(Failure::NotFound),
-        _ => Ok(()),
-    }
-}
-
 /// Create a user: one INSERT that lands only if the org exists (and the caller's key still
 /// holds), with its `create` event.
 pub async fn create_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Principal, new: NewUser) -> Result<User, Failure> {
-    org_within_reach(who, new.org_id)?;
+    org_within_reach(cx, who, new.org_id).await?;
     let touched = new.patch.touched();
     let recorded = new.event_fields();
     if let Principal::Key(k) = who {
@@ -152,7 +145,7 @@ pub struct Page {
 
 /// List an org's live users in id order (a stable keyset, never OFFSET).
 pub async fn list_users<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, q: &UserListing) -> Result<Page, Failure> {
-    org_within_reach(who, q.org_id)?;
+    org_within_reach(cx, who, q.org_id).await?;
     let rows = cx.query(users::list(who, q)).await?;
     let mut users: Vec<User> = rows.iter().map(super::user_of).collect::<Result<_, _>>()?;
     let more = users.len() > q.limit as usize;

@@ -329,6 +329,11 @@ fn an_admin_key_change_is_one_kv_read_and_one_d1_call_and_a_stale_cache_still_ho
     for p in &elsewhere {
         assert_eq!(c.with_key(Some(&c.admin_key), "GET", p, None).status, 404, "GET {p}");
     }
+    // So do another org's user listing and a user created in it.
+    let other_users = format!("/users?org_id={}", c.other_org);
+    let into_other = json!({"org_id": c.other_org, "email": "elsewhere@a.test"});
+    assert_eq!(c.with_key(Some(&c.admin_key), "GET", &other_users, None).status, 404);
+    assert_eq!(c.with_key(Some(&c.admin_key), "POST", "/users", Some(into_other.clone())).status, 404);
     // Revoke the admin key in D1 only (the KV entry stays): every operation still refuses it.
     c.svc.platform.sql("UPDATE api_keys SET revoked_at = '2025-01-01T00:00:00.000Z' WHERE role = 'admin'");
     let events = c.svc.event_count();
@@ -345,6 +350,8 @@ fn an_admin_key_change_is_one_kv_read_and_one_d1_call_and_a_stale_cache_still_ho
         ("DELETE", path.clone(), None),
         ("GET", "/users".to_string(), None),
         ("POST", "/users".to_string(), Some(json!({"org_id": c.org, "email": "stale@a.test"}))),
+        ("GET", other_users.clone(), None),
+        ("POST", "/users".to_string(), Some(into_other.clone())),
         ("GET", format!("{path}/events"), None),
         ("POST", "/api-keys".to_string(), Some(json!({"user_id": c.user_id}))),
         ("DELETE", "/api-keys/3".to_string(), None),

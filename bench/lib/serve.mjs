@@ -2,12 +2,24 @@
 // in a folder, and seed the same data into any of them. Every target of the benchmark goes
 // through this one function, so runtime, storage and settings are identical.
 import { Miniflare } from "miniflare";
+import childProcess from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { statements } from "../../tests/worker/support.mjs";
 
 export const COMPAT_DATE = "2026-04-26";
+
+// When Miniflare spawns workerd: the Workers runtime's own start. What `new Miniflare` does before that is
+// assembling and encoding workerd's configuration in node, which a deployment never runs, and which grows
+// with every module's size times the configuration that follows it (its capnp arena regrows by copying
+// itself whole: cloudflare/workers-sdk#15271). Miniflare looks `spawn` up on the module when it calls it.
+let workerdSpawnedAt = null;
+const spawn = childProcess.spawn;
+childProcess.spawn = function (command, ...rest) {
+  if (/workerd/.test(String(command))) workerdSpawnedAt = performance.now();
+  return spawn.call(this, command, ...rest);
+};
 
 
 const sha256 = (s) => createHash("sha256").update(s).digest("hex");
@@ -107,6 +119,7 @@ export function cpuSeconds(pid, ticksPerSecond) {
  */
 export async function start(target, persistDir) {
   const before = workerdChildren();
+  workerdSpawnedAt = null;
   const t0 = performance.now();
   const mf = new Miniflare({
     modules: true,
@@ -131,5 +144,6 @@ export async function start(target, persistDir) {
   const url = await mf.ready;
   const readyMs = performance.now() - t0;
   const pids = [...workerdChildren()].filter((p) => !before.has(p));
-  return { mf, url: url.href.replace(/\/$/, ""), pid: pids[0], t0, readyMs, inspectorPort: target.inspectorPort };
+  const spawnedAt = workerdSpawnedAt;
+  return { mf, url: url.href.replace(/\/$/, ""), pid: pids[0], t0, spawnedAt, readyMs, inspectorPort: target.inspectorPort };
 }

@@ -8,6 +8,17 @@ use crate::error::Failure;
 use crate::store::{DbError, Row, Stmt};
 use std::cell::RefCell;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A future compiled apart from the one that awaits it, behind a pointer. V8 compiles a wasm
+/// function on its first call, and an `async fn` awaited in place is inlined into its caller's
+/// state machine: a path most requests never take (a cache miss, a refusal, a password change)
+/// would otherwise be compiled, and brought into the caches, by every request that passes by it.
+/// The cost: one allocation when the path is taken.
+pub fn apart<'a, T>(f: impl Future<Output = T> + 'a) -> Pin<Box<dyn Future<Output = T> + 'a>> {
+    Box::pin(f)
+}
 
 /// Why a platform call (KV, a rate limiter, a queue, a webhook POST, the assets, the CSPRNG)
 /// failed. D1's failures are `DbError`, which the store reads for unique violations. The text is

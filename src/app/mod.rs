@@ -5,9 +5,7 @@
 use crate::dialects::{hienergy, konstantly, operator, problem, scim, upsun, zitadel};
 use crate::error::Failure;
 use crate::http::{Request, Response};
-use crate::platform::{Ctx, Platform};
-use std::future::Future;
-use std::pin::Pin;
+use crate::platform::{apart, Ctx, Platform};
 
 /// Serve one request. Always answers; the `Server-Timing` header lists every KV and D1 call.
 pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
@@ -61,6 +59,10 @@ pub async fn dispatch<P: Platform>(platform: &P) -> usize {
 
 async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
     let segments = req.segments();
+    // Each dialect's handling is a future of its own (`apart`): awaited in place, every dialect's
+    // state machine was one function of about 110 KB that V8 compiled whole for any request and,
+    // once hot, recompiled with its optimising compiler (140-310 ms of CPU per isolate for that
+    // one function, in node; BENCHMARKS.md).
     match segments.as_slice() {
         ["api", "v1", "users", id] => apart(hienergy::serve(cx, req, id)).await,
         ["admin", "v1", rest @ ..] => apart(operator::serve(cx, req, rest)).await,
@@ -81,14 +83,6 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
         }
         _ => Response::problem(404, &problem::body(404, "Not Found", "No such endpoint")),
     }
-}
-
-/// A dialect's handling as a future of its own, behind a pointer: without it, every dialect's
-/// state machine is inlined into one function of about 110 KB that V8 compiles whole for any
-/// request and, once hot, recompiles with its optimising compiler (140-310 ms of CPU per isolate
-/// for that one function, in node; BENCHMARKS.md). The cost: one allocation per request.
-fn apart<'a>(f: impl Future<Output = Response> + 'a) -> Pin<Box<dyn Future<Output = Response> + 'a>> {
-    Box::pin(f)
 }
 
 /// The OpenAPI 3.1 document, kept out of the wasm: it is a static asset of the deployment

@@ -7,7 +7,7 @@ use crate::apikey;
 use crate::error::Failure;
 use crate::http::Request;
 use crate::model::{KeyPrincipal, Principal, Role, Scope, Scopes};
-use crate::platform::{Ctx, Platform};
+use crate::platform::{apart, Ctx, Platform};
 use crate::policy::Denial;
 use crate::store::{keys, RowExt};
 use std::cell::RefCell;
@@ -53,6 +53,11 @@ async fn resolve<P: Platform>(cx: &Ctx<'_, P>, key: &str, now: &str) -> Result<K
             return Ok(p);
         }
     }
+    apart(from_d1(cx, digest, now)).await
+}
+
+/// A cache miss: D1 answers, and the cache is refilled.
+async fn from_d1<P: Platform>(cx: &Ctx<'_, P>, digest: String, now: &str) -> Result<KeyPrincipal, Failure> {
     let row = cx.query(keys::principal_by_digest(&digest, now)).await?.into_iter().next().ok_or(Failure::Unauthenticated)?;
     let principal = principal_of(&row).ok_or(Failure::Unauthenticated)?;
     cache_principal(cx, &digest, &principal).await;

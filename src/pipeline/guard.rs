@@ -4,7 +4,7 @@
 
 use crate::error::Failure;
 use crate::model::{Field, KeyPrincipal, Principal, Shown, Target, User};
-use crate::platform::{Ctx, Platform};
+use crate::platform::{apart, Ctx, Platform};
 use crate::policy::{Denial, Rules};
 use crate::store::guard::{self as store_guard, KeyState};
 use crate::store::{Row, Stmt};
@@ -66,7 +66,7 @@ pub(crate) async fn authorize<P: Platform>(
     let Principal::Key(key) = who else { return Ok(()) };
     match rules.authorize(key.role, target.is(key), touched, proof_given) {
         Ok(()) => Ok(()),
-        Err(Denial::NotSelf) => Err(match probe(cx, key, target).await? {
+        Err(Denial::NotSelf) => Err(match apart(probe(cx, key, target)).await? {
             Probe::TargetPresent => Failure::Forbidden(Denial::NotSelf),
             Probe::TargetAbsent => Failure::NotFound,
             Probe::Key(state) => key_failure(state),

@@ -10,7 +10,7 @@ use crate::error::{Failure, ProofKind};
 use crate::http::Precondition;
 use crate::model::{Action, CodeKind, Field, NewSecret, PasswordChange, Principal, Proof, Target, User, UserPatch, Verification};
 use crate::password;
-use crate::platform::{Ctx, Platform};
+use crate::platform::{apart, Ctx, Platform};
 use crate::policy::Rules;
 use crate::store::users::{self, Condition, Update};
 use crate::store::Stmt;
@@ -61,7 +61,7 @@ pub async fn update_user<P: Platform>(
         return Err(Failure::ProofNotAccepted(kind));
     }
     if touched.is_empty() {
-        let user = super::guard::read_within_reach(cx, who, &cmd.target, rules.shown).await?;
+        let user = apart(super::guard::read_within_reach(cx, who, &cmd.target, rules.shown)).await?;
         return match &cmd.precondition {
             Some(Precondition::Versions(vs)) if !vs.contains(&user.version) => Err(Failure::PreconditionFailed),
             _ => Ok(Updated { user, email_code: None, phone_code: None }),
@@ -76,7 +76,7 @@ pub async fn update_user<P: Platform>(
         plan.after.push(crate::store::keys::retire_admin_keys(&cmd.target, &w.tag, &w.now));
     }
     if let Some(change) = &cmd.patch.password {
-        password_step(cx, who, &cmd.target, &w, change, &mut plan).await?;
+        apart(password_step(cx, who, &cmd.target, &w, change, &mut plan)).await?;
     }
     contact_step(cx, &cmd, who, rules.dialect, &w, &mut plan).await?;
     let event = (action_of(&cmd.patch), rules.dialect, touched.as_slice());
@@ -132,7 +132,7 @@ async fn contact_step<P: Platform>(
             }
             let sends = matches!(v, Verification::Send { .. });
             if sends {
-                codes::limit_sends(cx, who, target, &value).await?;
+                apart(codes::limit_sends(cx, who, target, &value)).await?;
                 // An address that already has a live code keeps it: no second message.
                 plan.after.push(crate::store::codes::retire_other(target, &w.tag, kind, &value, &w.now));
                 plan.after.push(crate::store::codes::insert_unless_live(target, &w.tag, &code.row(), &w.now));
@@ -225,7 +225,7 @@ pub(crate) async fn commit<P: Platform>(
         plan.codes.into_iter().filter(|(_, at)| results.get(*at).is_some_and(|r| !r.is_empty())).map(|(c, _)| c).collect();
     match results.first_mut().and_then(|rows| rows.pop()) {
         Some(row) => Ok((super::user_of(&row)?, stored)),
-        None => Err(match (explain_miss(cx, who, target).await, plan.proof) {
+        None => Err(match (apart(explain_miss(cx, who, target)).await, plan.proof) {
             // Everything else held, so the proof's condition failed: a concurrent change won.
             (Failure::PreconditionFailed, Some(kind)) if pre.is_none() => Failure::ProofRejected(kind),
             (other, _) => other,
@@ -242,7 +242,7 @@ async fn deliver<P: Platform>(cx: &Ctx<'_, P>, user: User, new_codes: Vec<NewCod
                 CodeKind::Phone => out.phone_code = Some(code.plain),
                 _ => out.email_code = Some(code.plain),
             },
-            Verification::Send { .. } => codes::send(cx, &out.user, &code).await?,
+            Verification::Send { .. } => apart(codes::send(cx, &out.user, &code)).await?,
         }
     }
     Ok(out)

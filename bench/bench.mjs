@@ -1414,12 +1414,17 @@ unchanged), gave PATCH ÷ peer 0.96×, GET ÷ peer 1.04×, ÷ floor+sql 1.11× a
 ratio of the medians (1.28× paired by round, as cold starts are read now). In the next stop, at 13:15 UTC (one base64
 where there were two; the request path the same), they were 1.04×, 1.00×, 1.16× and 1.04×, cold start 1.37×. That
 stop's last run, at 14:10 UTC, on its final build (the operator API and SCIM make fewer D1 round trips; HiEnergy's
-request path unchanged), met all four CPU targets: 0.94×, 0.91×, 1.02× and 1.01×, cold start 1.32×. The run
-recorded here (15:23 UTC, the next stop: a stale key naming another org is refused in one more place, off the
-benchmarked path, and the cold start is read from workerd's spawn) gave 0.99×, 0.98×, 1.02× and 1.08×: one of the
-four. With runs of the same request path moving by 10–15% (PATCH ÷ peer 0.97×, 1.12×, 0.96×, 1.04×, 0.94× and
-0.99× in six runs on 2026-11-29, GET ÷ peer 0.93×, 1.07×, 1.04×, 1.00×, 0.91× and 0.98×), users-edge's CPU sits
-at the targets, not safely under them.
+request path unchanged), met all four CPU targets: 0.94×, 0.91×, 1.02× and 1.01×, cold start 1.32×. In the next
+stop, at 15:23 UTC (a stale key naming another org refused in one more place, off the benchmarked path; the cold
+start read from workerd's spawn), they were 0.99×, 0.98×, 1.02× and 1.08× (one of the four), cold start 1.202×. The
+run recorded here (15:51 UTC) is that stop's last, on its final build (paths most requests never take compiled
+apart: a PATCH compiles 154 KiB of function bodies where it compiled 161), recorded as planned before it ran: it
+met the cold start (1.18×) and none of the four CPU targets (1.03×, 1.02×, 1.12×, 1.07×), with every wasm figure
+slower than at 15:23 (4c 0.098 / 0.050 ms against 0.071 / 0.046; the loop with its caches emptied, 4d′, 0.102 /
+0.050 against 0.060 / 0.042), as on a machine whose caches are under more pressure. With runs of the same request
+path moving by 10–15% (PATCH ÷ peer 0.97×, 1.12×, 0.96×, 1.04×, 0.94×, 0.99× and 1.03× in seven runs on
+2026-11-29, GET ÷ peer 0.93×, 1.07×, 1.04×, 1.00×, 0.91×, 0.98× and 1.02×), users-edge's CPU sits at the targets,
+not safely under them.
 
 **What changed in the shell (issue 13).**
 - One crossing per step instead of one per header, column, promise and closure: the JavaScript host
@@ -1451,7 +1456,7 @@ at the targets, not safely under them.
   flags are read as integers before any float parse (with serde_json's \`arbitrary_precision\`, \`as_f64\` parses
   text). Wasm side in a node loop over the traced replies, this session's start → end: PATCH 125 → 81–95, GET 73 →
   40–45 µs/req (the spread is between runs on this machine).
-- Each dialect's handling is a future of its own behind a pointer (\`app::apart\`), where every dialect's state
+- Each dialect's handling is a future of its own behind a pointer (\`platform::apart\`, in the router), where every dialect's state
   machine used to be inlined into one ~110 KB function. A request now compiles only its dialect's code on first use
   and V8 re-optimises smaller functions once they are hot. In node (V8 11), over the traced HiEnergy requests: the
   first PATCH through a fresh instance compiles 244 KB of function bodies instead of 342 KB and takes 15–17 ms instead
@@ -1509,6 +1514,12 @@ at the targets, not safely under them.
   \`allocate\` is the largest item in a CPU profile of \`new Miniflare\` for users-edge, about 30 ms a start), so that
   time grows with the module's size and is no part of a deployed Worker's cold start. Both readings stay in the
   tables; 15 rounds where there were 9.
+- Paths most requests never take are compiled apart (\`platform::apart\`, which was \`app::apart\`): a key's cache miss,
+  a NotSelf probe, an empty patch's read, a password change, a send's rate limit, a missed UPDATE's explanation, a
+  code's send. An awaited \`async fn\` is inlined into its caller's state machine, and V8 compiles a wasm function
+  whole on its first call, so each of these was compiled (and, under load, brought back into the caches) by every
+  PATCH: the update's state machine went from 14.4 to 7.9 KB, and a PATCH's first request compiles 154 KiB of
+  function bodies where it compiled 161 (GET: 107 KiB, unchanged). The wasm: 1.4 KiB raw and 0.4 KiB gzip more.
 - The cold start's target is read as the CPU targets are, as a paired ratio: each round starts every target once,
   one after the other, and the figure is the median over rounds of users-edge's time over the floor's in the same
   round (the ratio of the two medians, reported before, read 1.22× for the run whose rounds give 1.28×); 9 rounds
@@ -1551,7 +1562,7 @@ at the targets, not safely under them.
 - *\`opt-level = "z"\` for users-edge's own crate, \`"s"\` for every dependency* (this session): 28.4 KiB gzip smaller
   (471.7 KiB), but the wasm side runs 1.45–1.6× slower (node loop, 3 runs each: PATCH 142–155 vs 97–103 µs/req, GET
   72–76 vs 47–48): serde's code for users-edge's own types is generated in users-edge's crate, so it gets "z" too.
-- *Boxing each operator route's pipeline future* (as \`app::apart\` does per dialect), to shrink the operator API's
+- *Boxing each operator route's pipeline future* (as the router does per dialect with \`platform::apart\`), to shrink the operator API's
   52 KB state machine: 0.5 KB larger raw, 0.07 KB smaller gzip. The code is the routes', not the state machine's.
 - *A longer warm-up*, in case 1 s per method leaves the wasm on V8's baseline compiler (Liftoff) while the peer's
   JavaScript is already optimised: users-edge and the peer from a cold isolate over 20 alternating 2 s windows of
@@ -1639,7 +1650,7 @@ at the targets, not safely under them.
    on first call, each function the first request touches (${touchedKB(R, "PATCH")} of function bodies for a PATCH; in node that first
    PATCH takes 6–7 ms and the next ones under 0.5 ms; compiling everything up front, \`--no-wasm-lazy-compilation\`,
    adds about 14 ms to loading the module and leaves 1.3 ms for the first request, 2026-11-29). Both shrink only with
-   the code itself (item 1) and with how much of it one request touches (see \`app::apart\` above). Read from
+   the code itself (item 1) and with how much of it one request touches (see \`platform::apart\` above). Read from
    \`new Miniflare\`, as reports before 2026-11-29 15:30 UTC did, the cold start also counts Miniflare encoding the
    module into workerd's configuration in node (${R.cold["users-edge"].config_ms.toFixed(0)} ms for users-edge, ${R.cold.floor.config_ms.toFixed(0)} for the floor), which grows with the
    module's size times the configuration after it (cloudflare/workers-sdk#15271, open) and which no deployment runs.

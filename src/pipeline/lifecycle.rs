@@ -37,7 +37,6 @@ pub async fn read_user_with<P: Platform>(
     }
 }
 
-/// The org a caller may act in: any for the operator, its own for a key (others are 404).
 /// Create a user: one INSERT that lands only if the org exists (and the caller's key still
 /// holds), with its `create` event.
 pub async fn create_user<P: Platform>(cx: &Ctx<'_, P>, rules: &Rules, who: &Principal, new: NewUser) -> Result<User, Failure> {

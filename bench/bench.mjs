@@ -1636,9 +1636,9 @@ not safely under them.
    how the audit trail is written between statements and a trigger, and a GET has no second statement to drop.
    ` : ""}What is left is the wasm's cost in the request path, several times its cost in a loop: the cost of its code
    coming back into the caches on every request (4d′ and 4d″ above). It shrinks only with a request path that runs
-   less code; the one step of that kind taken (the row decoder above: a tenth less code touched per request) moved
-   the CPU by less than one run moves, and builds that trade code size against speed move it by 3% or less either way
-   (\`opt-level\` 3, 2 and "z", measured in the request path with \`bench/build-ab.mjs\`; see "Tried"). What is left is spread thin: the async state machines of the update and of key resolution (13 and 10 KB),
+   less code; the row decoder above (a tenth less code touched per request) moved the CPU by less than one run moves;
+   compiling rare paths apart (\`platform::apart\`: 4% less code for a PATCH) was not measured on its own, and builds that trade code size against speed move it by 3% or less either way
+   (\`opt-level\` 3, 2 and "z", measured in the request path with \`bench/build-ab.mjs\`; see "Tried"). What is left is spread thin: the async state machines of key resolution and the update (9 and 8 KB),
    the generic reader and patch machinery every dialect shares, the JSON maps of a request body, the shell's
    stepping. Closing a 5–10% gap this way means reworking the core's hot path as a whole (a dialect's read and update
    specialised to its own columns), not the shell, with no measurement yet that promises the gap closes.

@@ -1520,6 +1520,8 @@ not safely under them.
   whole on its first call, so each of these was compiled (and, under load, brought back into the caches) by every
   PATCH: the update's state machine went from 14.4 to 7.9 KB, and a PATCH's first request compiles 154 KiB of
   function bodies where it compiled 161 (GET: 107 KiB, unchanged). The wasm: 1.4 KiB raw and 0.4 KiB gzip more.
+  Set against the build before it, it moves the CPU per request by less than \`bench/build-ab.mjs\` can resolve
+  (see "Left" 2).
 - The cold start's target is read as the CPU targets are, as a paired ratio: each round starts every target once,
   one after the other, and the figure is the median over rounds of users-edge's time over the floor's in the same
   round (the ratio of the two medians, reported before, read 1.22× for the run whose rounds give 1.28×); 9 rounds
@@ -1637,7 +1639,9 @@ not safely under them.
    ` : ""}What is left is the wasm's cost in the request path, several times its cost in a loop: the cost of its code
    coming back into the caches on every request (4d′ and 4d″ above). It shrinks only with a request path that runs
    less code; the row decoder above (a tenth less code touched per request) moved the CPU by less than one run moves;
-   compiling rare paths apart (\`platform::apart\`: 4% less code for a PATCH) was not measured on its own, and builds that trade code size against speed move it by 3% or less either way
+   compiling rare paths apart (\`platform::apart\`: 4% less code for a PATCH) moved it by nothing \`bench/build-ab.mjs\`
+   could resolve (the build without it ÷ the build with it, median of 16–24 alternating 2 s windows: PATCH 0.95×,
+   1.02× and 1.03×; GET 0.90×, 0.97×, 0.99×, 1.08× and 0.97×; 2026-11-29 16:17–16:27 UTC), and builds that trade code size against speed move it by 3% or less either way
    (\`opt-level\` 3, 2 and "z", measured in the request path with \`bench/build-ab.mjs\`; see "Tried"). What is left is spread thin: the async state machines of key resolution and the update (9 and 8 KB),
    the generic reader and patch machinery every dialect shares, the JSON maps of a request body, the shell's
    stepping. Closing a 5–10% gap this way means reworking the core's hot path as a whole (a dialect's read and update

@@ -205,6 +205,16 @@ pub enum Principal {
     Key(KeyPrincipal),
 }
 
+impl Principal {
+    /// The one org a key acts in; none (every org) for the operator.
+    pub fn own_org(&self) -> Option<i64> {
+        match self {
+            Principal::Operator => None,
+            Principal::Key(k) => Some(k.org_id),
+        }
+    }
+}
+
 /// How a request names the user it acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {

@@ -2,7 +2,7 @@
 //! org; an admin key only on its own (others are 404, as everywhere).
 
 use super::auth::{cache_principal, principal_of};
-use super::guard::{checked_read, checked_reads, refused};
+use super::guard::{checked_read, checked_reads, org_within_reach, refused};
 use crate::apikey::{self, NewKey};
 use crate::error::Failure;
 use crate::model::{KeyRequest, OrgListing, Principal, Scopes, Shown, Target};
@@ -10,13 +10,6 @@ use crate::platform::{Ctx, Platform};
 use crate::store::keys::{NewKeyRow, Owner};
 use crate::store::{events, keys, orgs, Row, RowExt};
 use crate::values::ShortText;
-
-fn org_scope(who: &Principal) -> Option<i64> {
-    match who {
-        Principal::Operator => None,
-        Principal::Key(k) => Some(k.org_id),
-    }
-}
 
 pub async fn create_org<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, name: ShortText) -> Result<Row, Failure> {
     if *who != Principal::Operator {
@@ -33,7 +26,7 @@ pub async fn list_orgs<P: Platform>(
     who: &Principal,
     q: &OrgListing,
 ) -> Result<(Vec<Row>, Option<i64>), Failure> {
-    let mut rows = checked_read(cx, who, orgs::list(org_scope(who), q.after_id, q.limit)).await?;
+    let mut rows = checked_read(cx, who, orgs::list(who.own_org(), q.after_id, q.limit)).await?;
     let more = rows.len() > q.limit as usize;
     rows.truncate(q.limit as usize);
     let next_after = if more { rows.last().and_then(|r| r.int("id")) } else { None };
@@ -42,9 +35,7 @@ pub async fn list_orgs<P: Platform>(
 
 /// One org: any for the operator; for an admin key its own, and every other one is 404.
 pub async fn read_org<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i64) -> Result<Row, Failure> {
-    if org_scope(who).is_some_and(|own| own != id) {
-        return Err(refused(cx, who, Failure::NotFound).await);
-    }
+    org_within_reach(cx, who, id).await?;
     checked_read(cx, who, orgs::get(id)).await?.into_iter().next().ok_or(Failure::NotFound)
 }
 
@@ -142,17 +133,14 @@ pub async fn list_keys<P: Platform>(
     owner: Owner,
     org: Option<i64>,
 ) -> Result<Vec<Row>, Failure> {
-    let own = org_scope(who);
     let asked = match owner {
         Owner::Org(o) => Some(o),
         Owner::User(_) => org,
     };
-    if let (Some(own), Some(asked)) = (own, asked) {
-        if own != asked {
-            return Err(refused(cx, who, Failure::NotFound).await);
-        }
+    if let Some(asked) = asked {
+        org_within_reach(cx, who, asked).await?;
     }
-    let scope = own.or(org);
+    let scope = who.own_org().or(org);
     let rows = checked_read(cx, who, keys::list(owner, scope)).await?;
     if rows.is_empty() {
         // No keys, or no such user/org within reach: a user must exist to have none (its org
@@ -177,7 +165,7 @@ fn key_json(mut row: Row) -> Row {
 /// The audit trail of one user, newest first (at most 100 events). A deleted user's history
 /// stays readable: its tombstone still answers.
 pub async fn list_events<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, user_id: i64) -> Result<Vec<serde_json::Value>, Failure> {
-    let org = org_scope(who);
+    let org = who.own_org();
     let mut results = checked_reads(cx, who, vec![events::user_known(user_id, org), events::for_user(user_id, org)]).await?;
     if results.first().is_none_or(Vec::is_empty) {
         return Err(Failure::NotFound);

@@ -18,13 +18,6 @@ use crate::store::{events, Row, RowExt};
 use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
-fn org_of(who: &Principal) -> Option<i64> {
-    match who {
-        Principal::Key(k) => Some(k.org_id),
-        Principal::Operator => None,
-    }
-}
-
 /// One page of an org's feed after `after`, and the `seq` to continue after.
 pub async fn pull<P: Platform>(
     cx: &Ctx<'_, P>,
@@ -148,7 +141,7 @@ pub async fn delete_webhook<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i
 
 /// An endpoint's deliveries: attempts, status, last error; newest first.
 pub async fn deliveries<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i64) -> Result<Vec<Row>, Failure> {
-    let mut results = checked_reads(cx, who, vec![stored::webhook(id, org_of(who)), stored::deliveries(id, 200)]).await?;
+    let mut results = checked_reads(cx, who, vec![stored::webhook(id, who.own_org()), stored::deliveries(id, 200)]).await?;
     if results.first().is_none_or(Vec::is_empty) {
         return Err(Failure::NotFound);
     }

@@ -91,13 +91,6 @@ fn issued_response(issued: pipeline::IssuedKey) -> Response {
     Response::json(201, &body)
 }
 
-fn own_org(who: &Principal) -> Option<i64> {
-    match who {
-        Principal::Key(k) => Some(k.org_id),
-        Principal::Operator => None,
-    }
-}
-
 fn user_response(status: u16, user: &User) -> Response {
     Response::json(status, &user.canonical_json()).with_header("etag", user.etag())
 }
@@ -131,7 +124,7 @@ async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request, rest: &[&str]) -> Re
             Ok(issued_response(pipeline::rotate_key(cx, &who, id(key_id)?, overlap).await?))
         }
         ("GET", ["api-keys"]) => {
-            let (owner, org) = wire::parse_key_listing(&req.query_pairs(), own_org(&who))?;
+            let (owner, org) = wire::parse_key_listing(&req.query_pairs(), who.own_org())?;
             let keys = pipeline::list_keys(cx, &who, owner, org).await?;
             Ok(Response::json(200, &json!({ "api_keys": keys })))
         }
@@ -150,7 +143,7 @@ async fn users<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, res
     let pre = parse_if_match(req.header("if-match"));
     match (req.method.as_str(), rest) {
         ("GET", ["users"]) => {
-            let listing = wire::parse_listing(&req.query_pairs(), own_org(who))?;
+            let listing = wire::parse_listing(&req.query_pairs(), who.own_org())?;
             let page = pipeline::list_users(cx, who, &listing).await?;
             Ok(Response::json(200, &wire::render_page(&page.users, page.next_after)))
         }
@@ -191,18 +184,18 @@ async fn feed<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest
     use pipeline::feed;
     match (req.method.as_str(), rest) {
         ("GET", ["events"]) => {
-            let (org, after, limit) = wire::parse_feed_query(&req.query_pairs(), own_org(who))?;
+            let (org, after, limit) = wire::parse_feed_query(&req.query_pairs(), who.own_org())?;
             let (events, next) = feed::pull(cx, who, org, after, limit).await?;
             Ok(Response::json(200, &json!({ "events": events, "next": next })))
         }
         ("POST", ["webhooks"]) => {
-            let (org, url, types) = wire::parse_new_webhook(json_body(req)?, own_org(who), cx.config().allow_http_webhooks)?;
+            let (org, url, types) = wire::parse_new_webhook(json_body(req)?, who.own_org(), cx.config().allow_http_webhooks)?;
             let (mut row, secret) = feed::subscribe(cx, who, org, &url, &types).await?;
             row.insert("secret".into(), secret.as_str().into());
             Ok(Response::json(201, &serde_json::Value::Object(row.into_map())))
         }
         ("GET", ["webhooks"]) => {
-            let (org, _, _) = wire::parse_feed_query(&req.query_pairs(), own_org(who))?;
+            let (org, _, _) = wire::parse_feed_query(&req.query_pairs(), who.own_org())?;
             Ok(Response::json(200, &json!({ "webhooks": feed::list_webhooks(cx, who, org).await? })))
         }
         ("DELETE", ["webhooks", hook]) => {

@@ -8,7 +8,7 @@ use crate::error::Failure;
 use crate::model::{KeyRequest, OrgListing, Principal, Scopes, Shown, Target};
 use crate::platform::{Ctx, Platform};
 use crate::store::keys::{NewKeyRow, Owner};
-use crate::store::{events, keys, orgs, Row, RowExt};
+use crate::store::{events, keys, orgs, users, Row, RowExt};
 use crate::values::ShortText;
 
 pub async fn create_org<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, name: ShortText) -> Result<Row, Failure> {
@@ -141,15 +141,18 @@ pub async fn list_keys<P: Platform>(
         org_within_reach(cx, who, asked).await?;
     }
     let scope = who.own_org().or(org);
-    let rows = checked_read(cx, who, keys::list(owner, scope)).await?;
-    if rows.is_empty() {
-        // No keys, or no such user/org within reach: a user must exist to have none (its org
-        // is all that is read of it).
-        if let Owner::User(id) = owner {
-            let user = super::guard::read_within_reach(cx, who, &Target::Id(id), Shown::ESSENTIALS).await?;
-            if scope.is_some_and(|o| o != user.org_id) {
-                return Err(Failure::NotFound);
-            }
+    let mut reads = vec![keys::list(owner, scope)];
+    if let Owner::User(id) = owner {
+        // A user must exist to have no keys: the user is read in the same batch, so an empty
+        // listing costs no second round trip.
+        reads.push(users::select(who, &Target::Id(id), Shown::ESSENTIALS));
+    }
+    let mut results = checked_reads(cx, who, reads).await?.into_iter();
+    let rows = results.next().unwrap_or_default();
+    if rows.is_empty() && matches!(owner, Owner::User(_)) {
+        let user = results.next().and_then(|r| r.into_iter().next()).ok_or(Failure::NotFound)?;
+        if scope.is_some_and(|o| Some(o) != user.int("org_id")) {
+            return Err(Failure::NotFound);
         }
     }
     Ok(rows.into_iter().map(key_json).collect())

@@ -280,3 +280,30 @@ fn an_admin_key_issues_for_its_own_org_and_is_named_as_issuer() {
     let r = c.svc.call("GET", &format!("/admin/v1/api-keys?org_id={other}"), &[("authorization", &auth)], None);
     assert_eq!(r.status, 404);
 }
+
+#[test]
+fn a_user_without_keys_lists_none_in_one_d1_call_and_others_out_of_reach_stay_404() {
+    let c = cast();
+    let auth = format!("Bearer {}", c.admin_key);
+    let made = c.svc.operator("POST", "/users", Some(json!({"org_id": c.org, "email": "keyless@a.test"})));
+    assert_eq!(made.status, 201, "{}", made.body);
+    let keyless = made.body["id"].as_i64().unwrap();
+    let path = format!("/admin/v1/api-keys?user_id={keyless}");
+    let r = c.svc.call("GET", &path, &[("authorization", &auth)], None);
+    assert_eq!((r.status, &r.body["api_keys"]), (200, &json!([])), "{}", r.body);
+    assert_eq!(r.timing_names(), ["kv", "d1"], "the user is read in the listing's own batch");
+    let r = c.svc.operator("GET", &format!("/api-keys?user_id={keyless}"), None);
+    assert_eq!((r.status, r.timing_names()), (200, vec!["d1".to_string()]), "{}", r.body);
+    // Nobody there, somebody in another org, somebody deleted: 404 alike, for the admin key and
+    // for the operator naming another org than the user's.
+    let other_org = c.svc.org("B");
+    let (stranger, _) = c.svc.user(other_org, "keyless@b.test", json!({}));
+    let gone = c.svc.operator("POST", "/users", Some(json!({"org_id": c.org, "email": "gone@a.test"})));
+    assert_eq!(c.svc.operator("DELETE", &format!("/users/{}", gone.body["id"]), None).status, 204);
+    for user in [json!(999_999), stranger["id"].clone(), gone.body["id"].clone()] {
+        let r = c.svc.call("GET", &format!("/admin/v1/api-keys?user_id={user}"), &[("authorization", &auth)], None);
+        assert_eq!(r.status, 404, "user {user}: {}", r.body);
+    }
+    let r = c.svc.operator("GET", &format!("/api-keys?user_id={keyless}&org_id={other_org}"), None);
+    assert_eq!(r.status, 404, "{}", r.body);
+}

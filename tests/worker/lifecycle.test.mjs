@@ -742,7 +742,11 @@ test("Server-Timing: a PATCH by an admin key is exactly one kv and one d1 call; 
 
 test("Server-Timing: an admin key's reads re-check it in the same D1 batch: one kv and one d1 call", async () => {
   const m = await member(A);
-  for (const path of ["/orgs", `/orgs/${A.org.id}`, `/api-keys?user_id=${m.user.id}`, `/users/${m.user.id}/events`, `/events?org_id=${A.org.id}`]) {
+  // A user with no keys too: its empty listing reads the user in the same batch.
+  const keyless = await op("POST", "/users", { org_id: A.org.id, email: `keyless${Date.now()}@acme.test` });
+  assert.equal(keyless.status, 201, keyless.text);
+  const reads = ["/orgs", `/orgs/${A.org.id}`, `/api-keys?user_id=${m.user.id}`, `/api-keys?user_id=${keyless.data.id}`, `/users/${m.user.id}/events`, `/events?org_id=${A.org.id}`];
+  for (const path of reads) {
     const r = await as(A.adminKey, "GET", path);
     assert.equal(r.status, 200, `${path}: ${r.text}`);
     assert.deepEqual(timingNames(r.headers), ["kv", "d1"], `${path}: ${r.headers.get("server-timing")}`);

@@ -847,7 +847,26 @@ and KV simulators, which the floor, the peer and users-edge all pay alike (see "
 ≤ ${TARGET.cpuVsPeer}× the peer leaves users-edge ${room(p)} (PATCH) and ${room(g)} (GET) over the floor for everything the floor
 skips, its own SQL included.${below.length
     ? ` For ${below.join(" and ")}, ≤ ${TARGET.cpuVsPeer}× the peer is below the floor: no Worker making the same storage calls can meet it on this runtime, so the ÷ floor+sql target is the one that measures users-edge's own code.`
-    : ""}`;
+    : ""}${bareSqlLine(R)}`;
+}
+
+/**
+ * What users-edge would score against the peer with no code of its own beyond the floor's
+ * JavaScript: floor+sql (its very D1 call, replayed) ÷ peer. Where that is over the target, the
+ * target cannot be met with these statements, whatever the Worker's code costs.
+ */
+function bareSqlLine(R) {
+  const f = (k) => paired(R.load[k], "cpu_samples", "peer", "floor+sql");
+  const [p, g] = [f("PATCH c=16"), f("GET c=16")];
+  if (!p || !g) return "";
+  const over = [["PATCH", p], ["GET", g]].filter(([, r]) => r.median > TARGET.cpuVsPeer).map(([m]) => m);
+  const left = (r) => `${Math.round(100 * (TARGET.cpuVsPeer / r.median - 1))}%`;
+  return `
+
+A bare JavaScript Worker issuing users-edge's very D1 call (floor+sql) spends ${xr(p)} (PATCH) and ${xr(g)} (GET) the
+peer's CPU per request: what users-edge would score with no code of its own beyond the floor's few lines. ${over.length
+    ? `For ${over.join(" and ")} that is already over ${TARGET.cpuVsPeer}×: in this run no Worker making users-edge's storage calls meets the ÷ peer target, however little its own code costs; only cheaper SQL than the peer's could.`
+    : `So ≤ ${TARGET.cpuVsPeer}× the peer allows users-edge ${left(p)} (PATCH) and ${left(g)} (GET) over floor+sql for everything its own code does beyond those few lines (the ÷ floor+sql target allows ${Math.round(100 * (TARGET.cpuVsFloorSql - 1))}%).`}`;
 }
 
 /**

@@ -831,16 +831,27 @@ function table(header, rows) {
 const totalCrossings = (c, k) => (c && !c.error && c[k] ? c[k].imports + c[k].exports : NaN);
 
 /**
+ * A JavaScript stand-in's CPU per request over the peer's at c=16 (PATCH, GET), the methods where
+ * that is already over the ÷ peer target, and the room the target leaves over the stand-in.
+ */
+function standInVsPeer(R, standIn) {
+  const f = (k) => paired(R.load[k], "cpu_samples", "peer", standIn);
+  const [p, g] = [f("PATCH c=16"), f("GET c=16")];
+  if (!p || !g) return null;
+  const over = [["PATCH", p], ["GET", g]].filter(([, r]) => r.median > TARGET.cpuVsPeer).map(([m]) => m);
+  const room = (r) => `${Math.round(100 * (TARGET.cpuVsPeer / r.median - 1))}%`;
+  return { p, g, over, room };
+}
+
+/**
  * What the ÷ peer target asks, set against the floor: a Worker that makes the same two storage
  * calls and does nothing else. Where the floor itself is above the limit, no implementation
  * making those calls can meet it on this machine.
  */
 function floorBound(R) {
-  const f = (k) => paired(R.load[k], "cpu_samples", "peer", "floor");
-  const [p, g] = [f("PATCH c=16"), f("GET c=16")];
-  if (!p || !g) return "";
-  const below = [["PATCH", p], ["GET", g]].filter(([, r]) => r.median > TARGET.cpuVsPeer).map(([m]) => m);
-  const room = (r) => `${Math.round(100 * (TARGET.cpuVsPeer / r.median - 1))}%`;
+  const s = standInVsPeer(R, "floor");
+  if (!s) return "";
+  const { p, g, over: below, room } = s;
   return `For scale: the floor — one KV get and one minimal D1 statement, no validation, no policy, no audit — spends
 ${xr(p)} (PATCH) and ${xr(g)} (GET) the peer's CPU per request in this run. Most of every request here is the local D1
 and KV simulators, which the floor, the peer and users-edge all pay alike (see "Where a request's CPU goes"). So
@@ -856,11 +867,9 @@ skips, its own SQL included.${below.length
  * target cannot be met with these statements, whatever the Worker's code costs.
  */
 function bareSqlLine(R) {
-  const f = (k) => paired(R.load[k], "cpu_samples", "peer", "floor+sql");
-  const [p, g] = [f("PATCH c=16"), f("GET c=16")];
-  if (!p || !g) return "";
-  const over = [["PATCH", p], ["GET", g]].filter(([, r]) => r.median > TARGET.cpuVsPeer).map(([m]) => m);
-  const left = (r) => `${Math.round(100 * (TARGET.cpuVsPeer / r.median - 1))}%`;
+  const s = standInVsPeer(R, "floor+sql");
+  if (!s) return "";
+  const { p, g, over, room: left } = s;
   return `
 
 A bare JavaScript Worker issuing users-edge's very D1 call (floor+sql) spends ${xr(p)} (PATCH) and ${xr(g)} (GET) the

@@ -1658,7 +1658,11 @@ not safely under them.
      nothing measurable here;
    - users-edge's PATCH batch without its second statement, the audit event: −0.24 and −0.21 ms; the peer's
      without its own: −0.23 and −0.18 ms (so its own event statement cost 0.21 and 0.03 ms); users-edge's event
-     without the user's snapshot: −0.07 ms (one run).
+     without the user's snapshot: −0.07 ms (one run);
+   - users-edge's GET with no key guard at all: +0.01 ms, and with a cheaper guard for a user reading itself (the
+     key's user is the row read, so no join): +0.06 ms; the peer's GET call +0.03 ms (12 windows, 2026-11-29
+     17:16 UTC, the peer as it is now) — the guard that re-checks the key costs a read nothing this can resolve, so
+     a cheaper guard has nothing to save: the simulators' price is per statement and per row, not per condition.
    So the SQL is at most a small part of the gap, and what users-edge's PATCH SQL costs here is mostly the
    simulator's price per statement: its event, the batch's second statement, is about 7% of a PATCH's CPU. An
    \`AFTER UPDATE\` trigger writing the event from the row would take that statement out of the batch and save about

@@ -39,7 +39,22 @@ const VARIANTS = {
         }),
         "peer, UPDATE alone": variant(R.peerReplay, firstStatementOnly),
       }
-    : {}),
+    : {
+        // What any key guard costs a read, and whether a cheaper one for a user reading itself (the
+        // key's user is the row read, so no join) would buy anything.
+        "users-edge, no key guard at all": variant(R.floorReplay, (call) => {
+          call.sql = call.sql.replace(/ AND EXISTS \(.*\)$/s, "");
+          call.params = call.params.slice(0, 2);
+        }),
+        "users-edge, self-read guard without the join": variant(R.floorReplay, (call) => {
+          call.sql = call.sql.replace(
+            / AND EXISTS \(.*\)$/s,
+            " AND deactivated = 0 AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = ? AND k.user_id = users.id AND k.role = ? AND k.scopes IS ? AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?))",
+          );
+          const [id, org, keyId, , role, scopes, now] = call.params;
+          call.params = [id, org, keyId, role, scopes, now];
+        }),
+      }),
 };
 
 const targets = Object.fromEntries(

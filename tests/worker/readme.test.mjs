@@ -9,7 +9,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { startWorker, OPERATOR_TOKEN } from "./support.mjs";
+import { randomBytes, randomUUID } from "node:crypto";
+import { startWorker, statements, OPERATOR_TOKEN } from "./support.mjs";
+import { demoSeedSql } from "../../scripts/seed-demo.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const README = readFileSync(join(root, "README.md"), "utf8");
@@ -281,20 +283,20 @@ const ok = (s) => s >= 200 && s < 300;
 // ---------------------------------------------------------------- the seeded worker
 
 /**
- * `make dev`'s state (scripts/seed-demo.mjs): org 1 "Demo Org"; user 1 ada@demo.example, an admin;
- * user 2 uma@demo.example; a key for each. Seeded through the operator API on a fresh worker, so
- * the ids come out 1 and 2 and every derived column (the canonical email and username keys) is
- * the worker's own. The ZITADEL example sends a code, so the queue and its limiters are bound.
+ * `make dev`'s state, seeded by `make dev`'s own SQL (scripts/seed-demo.mjs): org 1 "Demo Org";
+ * user 1 ada@demo.example, an admin; user 2 uma@demo.example; a key for each, in D1 only (KV
+ * starts empty, as under `make dev`). The ZITADEL example sends a code, so the queue and its
+ * limiters are bound.
  */
 async function demo() {
   const w = await startWorker({ notifications: true });
   try {
-    const org = await w.createOrg("Demo Org");
-    const ada = await w.createUser({ org_id: org.id, username: "ada", email: "ada@demo.example", name: "Ada Admin", given_name: "Ada", family_name: "Admin", admin: true });
-    const uma = await w.createUser({ org_id: org.id, username: "uma", email: "uma@demo.example", name: "Uma User", given_name: "Uma", family_name: "User" });
-    assert.deepEqual([org.id, ada.id, uma.id], [1, 1, 2], "the examples name org 1 and users 1 and 2");
-    const adminKey = (await w.createKey(ada.id)).key;
-    const userKey = (await w.createKey(uma.id)).key;
+    const adminKey = "ue_" + randomBytes(32).toString("base64url");
+    const userKey = "ue_" + randomBytes(32).toString("base64url");
+    const sql = demoSeedSql({ now: new Date().toISOString(), uuids: [randomUUID(), randomUUID(), randomUUID()], adminKey, userKey });
+    for (const stmt of statements(sql)) await w.db.prepare(stmt).run();
+    const read = async (path) => (await w.operator("GET", path)).data;
+    const [org, ada, uma] = [await read("/orgs/1"), await read("/users/1"), await read("/users/2")];
     const origin = (await w.mf.ready).origin;
     return { w, org, ada, uma, adminKey, userKey, origin };
   } catch (e) {
@@ -302,6 +304,22 @@ async function demo() {
     throw e;
   }
 }
+
+test("make dev's demo users are found by email and username, and their addresses and names stay taken", async () => {
+  const d = await demo();
+  try {
+    const byEmail = await d.w.operator("GET", "/users?org_id=1&email=UMA@demo.example");
+    assert.deepEqual(byEmail.data.users.map((u) => u.id), [2], byEmail.text);
+    const byName = await d.w.operator("GET", "/users?org_id=1&username=Ada");
+    assert.deepEqual(byName.data.users.map((u) => u.id), [1], byName.text);
+    const again = await d.w.operator("POST", "/users", { org_id: 1, email: "uma@demo.example" });
+    assert.equal(again.status, 409, again.text);
+    const named = await d.w.operator("POST", "/users", { org_id: 1, email: "new@demo.example", username: "ADA" });
+    assert.equal(named.status, 409, named.text);
+  } finally {
+    await d.w.dispose();
+  }
+});
 
 /** Fill a command's variables (`$ADMIN_TOKEN`) and literal placeholders (`<user key>`) in. */
 function bind(words, vars, literals = {}) {

@@ -3,7 +3,7 @@
 //! admin's key; the key's org is the whole world (another org's groups are 404, never listed),
 //! and every statement carries the caller guard.
 
-use super::guard::key_holds;
+use super::guard::{key_checked_reads, key_holds};
 use crate::error::Failure;
 use crate::feed::event::EventType;
 use crate::http::Precondition;
@@ -12,7 +12,7 @@ use crate::platform::{Ctx, Platform};
 use crate::policy::Rules;
 use crate::store::filter::Fragment;
 use crate::store::groups::{self as store, GroupRow};
-use crate::store::{scim, Row, RowExt};
+use crate::store::{scim, Row, RowExt, Stmt};
 use serde_json::Value;
 
 /// A member of a group, or a group of a user: its UUID and what to call it.
@@ -193,26 +193,25 @@ fn write_error(e: crate::store::DbError) -> Failure {
     }
 }
 
-fn total(rows: &[Row]) -> Option<i64> {
-    rows.first().and_then(|r| r.int("total_results"))
-}
-
-async fn count_of<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, stmt: crate::store::Stmt) -> Result<i64, Failure> {
-    let n = cx.query(stmt).await?.first().and_then(|r| r.int("n")).unwrap_or(0);
-    if n == 0 {
-        // No match and a refused key look alike from here.
-        key_holds(cx, who).await?;
-    }
-    Ok(n)
+/// A listing's page and its total, read after the key's re-check in one D1 call: an empty page
+/// (a filter that matches nobody, as a provisioning client's lookup before a create mostly does)
+/// costs no more round trips than a full one.
+async fn page_and_total<P: Platform>(
+    cx: &Ctx<'_, P>,
+    who: &KeyPrincipal,
+    page: Stmt,
+    count: Stmt,
+) -> Result<(Vec<Row>, i64), Failure> {
+    let mut results = key_checked_reads(cx, who, vec![page, count]).await?.into_iter();
+    let rows = results.next().unwrap_or_default();
+    let total = results.next().and_then(|r| r.first().and_then(|r| r.int("n"))).unwrap_or(0);
+    Ok((rows, total))
 }
 
 /// A page of the org's groups.
 pub async fn list_groups<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, q: &Listing) -> Result<ListPage<Group>, Failure> {
-    let rows = cx.query(store::list(who, q.filter.as_ref(), q.offset, q.count)).await?;
-    let total = match total(&rows) {
-        Some(n) => n,
-        None => count_of(cx, who, store::count(who, q.filter.as_ref())).await?,
-    };
+    let filter = q.filter.as_ref();
+    let (rows, total) = page_and_total(cx, who, store::list(who, filter, q.offset, q.count), store::count(who, filter)).await?;
     let items = rows.iter().map(group_of).collect::<Result<_, _>>()?;
     Ok(ListPage { total, items })
 }
@@ -223,11 +222,9 @@ pub async fn list_scim_users<P: Platform>(
     who: &KeyPrincipal,
     q: &Listing,
 ) -> Result<ListPage<ScimUser>, Failure> {
-    let rows = cx.query(scim::list_users(who, q.filter.as_ref(), q.offset, q.count)).await?;
-    let total = match total(&rows) {
-        Some(n) => n,
-        None => count_of(cx, who, scim::count_users(who, q.filter.as_ref())).await?,
-    };
+    let filter = q.filter.as_ref();
+    let (rows, total) =
+        page_and_total(cx, who, scim::list_users(who, filter, q.offset, q.count), scim::count_users(who, filter)).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         let groups = members_of(row.get("scim_groups"));

@@ -93,6 +93,15 @@ pub(crate) async fn checked_reads<P: Platform>(
     reads: Vec<Stmt>,
 ) -> Result<Vec<Vec<Row>>, Failure> {
     let Principal::Key(key) = who else { return Ok(cx.batch(reads).await?) };
+    key_checked_reads(cx, key, reads).await
+}
+
+/// `checked_reads` for a caller known to be a key (SCIM's listings).
+pub(crate) async fn key_checked_reads<P: Platform>(
+    cx: &Ctx<'_, P>,
+    key: &KeyPrincipal,
+    reads: Vec<Stmt>,
+) -> Result<Vec<Vec<Row>>, Failure> {
     let mut statements = Vec::with_capacity(reads.len() + 1);
     statements.push(store_guard::key_state(key));
     statements.extend(reads);

@@ -1,7 +1,7 @@
 //! The user lifecycle beyond updates: read, create, deactivate and reactivate, delete, list.
 //! Every change is one batch with its audit event; see docs/ARCHITECTURE.md, "Lifecycle".
 
-use super::guard::{authorize, explain_miss, org_within_reach, read_within_reach, refused};
+use super::guard::{authorize, checked_read, explain_miss, org_within_reach, read_within_reach, refused};
 use super::plan::{commit, hash_new, Plan};
 use super::Write;
 use crate::apikey;
@@ -145,16 +145,12 @@ pub struct Page {
 /// List an org's live users in id order (a stable keyset, never OFFSET).
 pub async fn list_users<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, q: &UserListing) -> Result<Page, Failure> {
     org_within_reach(cx, who, q.org_id).await?;
-    let rows = cx.query(users::list(who, q)).await?;
+    // Read after the key's re-check, in one D1 call: an empty page (an email lookup that finds
+    // nobody) costs no second round trip.
+    let rows = checked_read(cx, who, users::list(q)).await?;
     let mut users: Vec<User> = rows.iter().map(super::user_of).collect::<Result<_, _>>()?;
     let more = users.len() > q.limit as usize;
     users.truncate(q.limit as usize);
     let next_after = if more { users.last().map(|u| u.id) } else { None };
-    if users.is_empty() {
-        if let Principal::Key(k) = who {
-            // An empty page and a refused key look alike from here.
-            super::guard::key_holds(cx, k).await?;
-        }
-    }
     Ok(Page { users, next_after })
 }

@@ -4,7 +4,7 @@
 //! expressions and `?` placeholders.
 
 use super::filter::{Column, ColumnType, Fragment, SubColumn};
-use super::guard::{key_holds, target};
+use super::guard::target;
 use super::{users::COLUMNS, SqlValue, Stmt};
 use crate::model::filter::AttrPath;
 use crate::model::{KeyPrincipal, Target};
@@ -153,19 +153,22 @@ FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = users.
 /// One page of an org's live users matching `filter`, in id order, each with its groups
 /// (`scim_groups`) and the number of matches (`total_results`, on every row).
 pub fn list_users(who: &KeyPrincipal, filter: Option<&Fragment>, offset: u32, limit: u32) -> Stmt {
-    let (mut sql, mut params) = users_where(who, filter);
-    sql = format!("SELECT {COLUMNS}, {USER_GROUPS} AS scim_groups, COUNT(*) OVER () AS total_results FROM users WHERE {sql}");
-    sql.push_str(" ORDER BY users.id LIMIT ? OFFSET ?");
+    let (sql, mut params) = users_where(who, filter);
     params.extend([i64::from(limit).into(), i64::from(offset).into()]);
-    Stmt::new(sql, params)
+    Stmt::new(
+        format!("SELECT {COLUMNS}, {USER_GROUPS} AS scim_groups FROM users WHERE {sql} ORDER BY users.id LIMIT ? OFFSET ?"),
+        params,
+    )
 }
 
-/// How many of an org's live users match `filter` (for a page past the end, or `count=0`).
+/// How many of an org's live users match `filter` (the listing's `totalResults`).
 pub fn count_users(who: &KeyPrincipal, filter: Option<&Fragment>) -> Stmt {
     let (sql, params) = users_where(who, filter);
     Stmt::new(format!("SELECT COUNT(*) AS n FROM users WHERE {sql}"), params)
 }
 
+/// The key's org's live users matching `filter`. No caller guard: the listing is read in one batch
+/// after the statement that re-checks the key (`pipeline::guard::key_checked_reads`).
 fn users_where(who: &KeyPrincipal, filter: Option<&Fragment>) -> (String, Vec<SqlValue>) {
     let mut params: Vec<SqlValue> = vec![who.org_id.into()];
     let mut sql = "users.org_id = ? AND users.deleted_at IS NULL".to_string();
@@ -173,7 +176,6 @@ fn users_where(who: &KeyPrincipal, filter: Option<&Fragment>) -> (String, Vec<Sq
         sql.push_str(&format!(" AND {}", f.sql));
         params.extend(f.params.iter().cloned());
     }
-    sql.push_str(&format!(" AND {}", key_holds(who, &mut params)));
     (sql, params)
 }
 

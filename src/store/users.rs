@@ -325,8 +325,9 @@ pub fn release_for_insert(who: &Principal, org_id: i64, email_key: &SqlValue, no
 }
 
 /// A page of live users in id order; one more row than `limit` is asked for, to know whether
-/// there is a next page.
-pub fn list(who: &Principal, q: &UserListing) -> Stmt {
+/// there is a next page. No caller guard: it is read after the key's re-check, in one batch
+/// (`pipeline::guard::checked_read`).
+pub fn list(q: &UserListing) -> Stmt {
     let mut params: Vec<SqlValue> = vec![q.org_id.into()];
     let mut sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = ? AND deleted_at IS NULL");
     if let Some(email) = &q.email {
@@ -340,11 +341,6 @@ pub fn list(who: &Principal, q: &UserListing) -> Stmt {
     if let Some(after) = q.after_id {
         sql.push_str(" AND id > ?");
         params.push(after.into());
-    }
-    if let Principal::Key(k) = who {
-        let mut guard_params = Vec::new();
-        sql.push_str(&format!(" AND {}", super::guard::key_holds(k, &mut guard_params)));
-        params.extend(guard_params);
     }
     sql.push_str(" ORDER BY id LIMIT ?");
     params.push(i64::from(q.limit + 1).into());

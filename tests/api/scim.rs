@@ -765,7 +765,7 @@ fn a_blank_body_is_invalid_syntax_not_an_empty_request() {
 }
 
 /// What each SCIM operation costs in storage round trips on success: one KV read, and one D1
-/// call — two where the change is computed from the current resource (a user's PUT and PATCH, a
+/// call (an empty listing too) — two where the change is computed from the current resource (a user's PUT and PATCH, a
 /// group's PATCH: read, then write at the version read).
 #[test]
 fn a_scim_success_is_one_kv_read_and_one_d1_call_or_two_for_read_then_write() {
@@ -780,6 +780,11 @@ fn a_scim_success_is_one_kv_read_and_one_d1_call_or_two_for_read_then_write() {
         ("POST", "/Users".to_string(), Some(json!({"schemas": [USER_URN], "userName": "timed2"})), 1),
         ("GET", format!("/Users/{id}"), None, 1),
         ("GET", format!("/Users?filter={}", q("userName eq \"timed\"")), None, 1),
+        // A lookup that finds nobody (a provisioning client's check before it creates) and a page
+        // past the end: their total comes in the same call.
+        ("GET", format!("/Users?filter={}", q("userName eq \"nobody\"")), None, 1),
+        ("GET", "/Users?startIndex=500&count=10".to_string(), None, 1),
+        ("GET", format!("/Groups?filter={}", q("displayName eq \"nobody\"")), None, 1),
         ("PUT", format!("/Users/{id}"), Some(json!({"schemas": [USER_URN], "userName": "timed", "displayName": "T"})), 2),
         ("PATCH", format!("/Users/{id}"), Some(replace("T2")), 2),
         ("POST", "/Groups".to_string(), Some(json!({"displayName": "Other"})), 1),
@@ -823,4 +828,26 @@ fn a_scim_user_carries_its_groups_and_a_group_write_answers_what_it_wrote() {
     );
     assert_eq!(put.body["members"], c.scim("GET", &format!("/Groups/{gid}"), None).body["members"]);
     assert_eq!(c.get(id)["groups"], json!(null), "{}", c.get(id));
+}
+
+/// A listing reads the key's state in its own batch: a key D1 no longer honours (its cached entry
+/// still in KV) gets 401 whether the page would have rows or none, and is shown nothing.
+#[test]
+fn a_listing_refuses_a_key_revoked_in_d1_alone_whether_or_not_anything_matches() {
+    let c = cast();
+    let paths = [
+        "/Users".to_string(),
+        format!("/Users?filter={}", q("userName eq \"nobody\"")),
+        "/Groups".to_string(),
+        format!("/Groups?filter={}", q("displayName eq \"nobody\"")),
+    ];
+    for p in &paths {
+        assert_eq!(c.scim("GET", p, None).status, 200, "GET {p} while the key holds");
+    }
+    c.svc.platform.sql("UPDATE api_keys SET revoked_at = '2025-01-01T00:00:00.000Z'");
+    for p in &paths {
+        let r = c.scim("GET", p, None);
+        assert_eq!(r.status, 401, "GET {p}: {}", r.body);
+        assert!(r.body.get("Resources").is_none(), "GET {p}: {}", r.body);
+    }
 }

@@ -6,7 +6,7 @@ use super::guard::{authorize, explain_miss};
 use super::Write;
 use crate::apikey;
 use crate::error::{Failure, ProofKind};
-use crate::model::{Action, CodeKind as Kind, Field, Principal, Target, User, Verification};
+use crate::model::{Action, CodeKind as Kind, Field, KeyPrincipal, Principal, Target, User, Verification};
 use crate::platform::{Ctx, Platform};
 use crate::policy::Rules;
 use crate::store::codes::{self as stored, NewCodeRow};
@@ -102,17 +102,21 @@ pub fn generate<P: Platform>(
     })
 }
 
-/// Count a message about to be sent, per target user, per recipient address and per org (each
-/// its own limiter); refuse once any says so. Keeps the operator's own sender from being used to
-/// flood a mailbox or pump SMS. The operator itself is not limited.
-pub async fn limit_sends<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target, recipient: &str) -> Result<(), Failure> {
+/// Count a message about to be sent, per target user, per recipient and per org (each its own
+/// limiter); refuse once any says so. Keeps the operator's own sender from being used to flood a
+/// mailbox or pump SMS. The operator itself is not limited. `recipient` is the address's canonical
+/// key, so that its spellings share one count; `None` is the user's own address (a reset link),
+/// counted under the user's name.
+pub async fn limit_sends<P: Platform>(
+    cx: &Ctx<'_, P>,
+    who: &Principal,
+    target: &Target,
+    recipient: Option<&str>,
+) -> Result<(), Failure> {
     let Principal::Key(k) = who else { return Ok(()) };
-    let target_key = match target {
-        Target::Id(id) => id.to_string(),
-        Target::Uuid(u) => u.clone(),
-    };
-    let recipient_key = apikey::digest(&recipient.to_lowercase());
-    for key in [format!("send-user:{target_key}"), format!("send-to:{recipient_key}"), format!("send-org:{}", k.org_id)] {
+    let user = user_bucket(k, target);
+    let recipient_key = apikey::digest(recipient.unwrap_or(&format!("reset:{user}")));
+    for key in [format!("send-user:{user}"), format!("send-to:{recipient_key}"), format!("send-org:{}", k.org_id)] {
         match cx.rate_limit(&key).await {
             Ok(true) => {}
             Ok(false) => return Err(Failure::RateLimited { retry_after: RETRY_AFTER_SECONDS }),
@@ -120,6 +124,18 @@ pub async fn limit_sends<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: 
         }
     }
     Ok(())
+}
+
+/// The target user's name in the send limiters. A key's own user is one bucket whichever way the
+/// path spells it (its id or its UUID). Another user (an admin's target) is named as the path
+/// names it: the limiter runs before D1 says who that is, so an admin alternating a user's two
+/// spellings has two buckets, under one org bucket.
+fn user_bucket(k: &KeyPrincipal, target: &Target) -> String {
+    match target {
+        _ if target.is(k) => k.user_id.to_string(),
+        Target::Id(id) => id.to_string(),
+        Target::Uuid(u) => u.to_ascii_lowercase(),
+    }
 }
 
 /// Count an attempt at a proof for a user; refuse once the limiter says so.
@@ -235,7 +251,7 @@ pub async fn request_password_reset<P: Platform>(
     let code = generate(cx, Kind::PasswordReset, None, verification, &w.event_id)?;
     if matches!(code.verification, Verification::Send { .. }) {
         // The recipient is the user's own address: the per-user limit is the per-recipient one.
-        limit_sends(cx, who, target, &format!("reset:{target:?}")).await?;
+        limit_sends(cx, who, target, None).await?;
     }
     let batch = vec![
         users::touch(who, target, &w.tag),

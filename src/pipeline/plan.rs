@@ -110,12 +110,24 @@ async fn contact_step<P: Platform>(
     plan: &mut Plan,
 ) -> Result<(), Failure> {
     let (target, patch) = (&cmd.target, &cmd.patch);
+    // Each contact as stored, and its key for the send limiters: an email's canonical key (its
+    // spellings are one mailbox); an E.164 number is its own.
     let contacts = [
-        (CodeKind::Email, patch.email.set().map(|e| e.as_str().to_string()), &patch.email_verified, &patch.email_verification),
-        (CodeKind::Phone, patch.phone.set().map(|p| p.as_str().to_string()), &patch.phone_verified, &patch.phone_verification),
+        (
+            CodeKind::Email,
+            patch.email.set().map(|e| (e.as_str().to_string(), e.canonical_key())),
+            &patch.email_verified,
+            &patch.email_verification,
+        ),
+        (
+            CodeKind::Phone,
+            patch.phone.set().map(|p| (p.as_str().to_string(), p.as_str().to_string())),
+            &patch.phone_verified,
+            &patch.phone_verification,
+        ),
     ];
-    for (kind, value, verified, verification) in contacts {
-        let Some(value) = value else { continue };
+    for (kind, contact, verified, verification) in contacts {
+        let Some((value, recipient)) = contact else { continue };
         if kind == CodeKind::Email && (verification.is_none() || !verified.is_keep()) {
             // Set without a code, or with its flag set by an admin: no expiring claim.
             plan.update.derived.push(("email_claim_until", crate::store::SqlValue::Null));
@@ -132,7 +144,7 @@ async fn contact_step<P: Platform>(
             }
             let sends = matches!(v, Verification::Send { .. });
             if sends {
-                apart(codes::limit_sends(cx, who, target, &value)).await?;
+                apart(codes::limit_sends(cx, who, target, Some(&recipient))).await?;
                 // An address that already has a live code keeps it: no second message.
                 plan.after.push(crate::store::codes::retire_other(target, &w.tag, kind, &value, &w.now));
                 plan.after.push(crate::store::codes::insert_unless_live(target, &w.tag, &code.row(), &w.now));

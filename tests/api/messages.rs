@@ -65,3 +65,36 @@ fn reset_links_to_oneself_are_limited_too() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count() as u32, ATTEMPT_LIMIT, "{statuses:?}");
     assert!(statuses[ATTEMPT_LIMIT as usize..].iter().all(|s| *s == 429));
 }
+
+/// The send limiters count a user and an address once, however the request spells them: a key's
+/// own user by its id or its UUID, an email by any spelling of the one mailbox (case, IDN or
+/// punycode, fullwidth). Counted apart, alternating spellings multiplied each limit.
+#[test]
+fn the_send_limits_count_one_user_and_one_mailbox_under_every_spelling() {
+    let (svc, uuid, key) = setup();
+    let id = svc.platform.sql(&format!("SELECT id FROM users WHERE uuid = '{uuid}'"))[0]["id"].as_i64().unwrap();
+    let auth = format!("Bearer {key}");
+    for target in [id.to_string(), uuid.clone(), uuid.to_uppercase()] {
+        let r = svc.call(
+            "POST",
+            &format!("/v2/users/{target}/password_reset"),
+            &[("authorization", &auth)],
+            Some(json!({"sendLink": {}})),
+        );
+        assert_eq!(r.status, 200, "{target}: {}", r.body);
+    }
+    let counts = |prefix: &str| -> Vec<u32> {
+        let attempts = svc.platform.attempts.borrow();
+        let mut v: Vec<u32> = attempts.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, n)| *n).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(counts("send-user:"), [3], "one bucket for the user, whichever way it is named");
+    assert_eq!(counts("send-to:"), [3], "a reset goes to the user's own address: one bucket");
+    svc.platform.attempts.borrow_mut().clear();
+    for email in ["v@münchen.example", "v@xn--mnchen-3ya.example", "V@MÜNCHEN.example"] {
+        assert_eq!(change_email(&svc, &uuid, &key, email).status, 200, "{email}");
+    }
+    assert_eq!(counts("send-to:"), [3], "one mailbox, one bucket");
+    assert_eq!(counts("send-user:"), [3]);
+}

@@ -30,6 +30,8 @@ pub enum Failure {
     Invalid(Vec<FieldError>),
     /// A unique field (email, username) is taken in the org.
     Conflict(Field),
+    /// The resource is in a state that allows this only once (a key already rotated).
+    StateConflict(&'static str),
     /// `If-Match` named a version that is no longer current.
     PreconditionFailed,
     /// A `currentPassword` or verification code that doesn't match (or has expired, or was used).

@@ -36,6 +36,9 @@ pub enum Denial {
     Fields(Vec<Field>),
     /// The key's scopes do not include this API (or it is a `read` key and this is a write).
     OutOfScope,
+    /// A key would be issued (or rotated) carrying more than the key asking for it: these of its
+    /// fields (`scopes`, `expires_at`) reach further than the caller's own.
+    BeyondIssuer(Vec<&'static str>),
 }
 
 impl Rules {

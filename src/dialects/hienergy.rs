@@ -223,6 +223,8 @@ pub fn render_error(r: &Refusal) -> Response {
             let names: Vec<&str> = fields.iter().map(|f| wire_name(*f)).collect();
             error(403, "forbidden", &format!("Only admins may change: {}", names.join(", ")), Some(field_errors(&errs)))
         }
+        Failure::Forbidden(Denial::BeyondIssuer(_)) => error(403, "forbidden", "Beyond what this API key may grant", None),
+        Failure::StateConflict(why) => error(409, "conflict", why, None),
         Failure::NotFound => error(404, "not_found", "User not found", None),
         Failure::Invalid(errors) => error(422, "validation_failed", "Validation failed", Some(field_errors(errors))),
         Failure::Conflict(field) => {

@@ -147,6 +147,7 @@ pub fn render_error(r: &Refusal) -> Response {
         Failure::Unauthenticated => error(401, "Invalid or missing API key"),
         Failure::Forbidden(_) | Failure::RoleNotHeld => error(403, "This API key may not manage users"),
         Failure::NotFound => error(404, "User not found"),
+        Failure::StateConflict(why) => error(409, why),
         Failure::Invalid(errors) => validation(errors),
         Failure::Conflict(field) => validation(&[FieldError::new(wire_name(*field), "Email already exists")]),
         Failure::PreconditionFailed => error(412, "The user has changed since the version in If-Match"),

@@ -57,6 +57,12 @@ pub fn render(r: &Refusal, style: &Style) -> Response {
             let names: Vec<&str> = fields.iter().map(|f| name(*f)).collect();
             (403, with_errors(body(403, "Forbidden", &format!("Only an admin may change: {}", names.join(", "))), &errors))
         }
+        Failure::Forbidden(Denial::BeyondIssuer(fields)) => {
+            let errors: Vec<FieldError> =
+                fields.iter().map(|f| FieldError::new(*f, "reaches further than the API key asking for it")).collect();
+            (403, with_errors(body(403, "Forbidden", "A key can only grant what it holds itself"), &errors))
+        }
+        Failure::StateConflict(why) => (409, body(409, "Conflict", why)),
         Failure::NotFound => (404, body(404, "Not Found", "No such resource")),
         Failure::Invalid(errors) => {
             let s = style.invalid_status;

@@ -78,6 +78,32 @@ impl Scopes {
         }
     }
 
+    /// Does every request `other` permits pass these scopes too? (What a key may grant: no more
+    /// than it holds, compared on what each permits, so `["hienergy","read"]` is within
+    /// `["hienergy"]`.)
+    pub fn covers(&self, other: &Scopes) -> bool {
+        Scope::ALL
+            .into_iter()
+            .filter(|s| *s != Scope::Read)
+            .all(|api| [true, false].into_iter().all(|read| !other.permit(api, read) || self.permit(api, read)))
+    }
+
+    /// Every stored spelling (`to_json`) of a scope list these scopes cover: what a key stored
+    /// with one of them may be rotated into by a key holding these. Empty when these are every
+    /// API (then nothing needs listing).
+    pub fn covered_spellings(&self) -> Vec<String> {
+        if self.0.is_none() {
+            return Vec::new();
+        }
+        (0u32..1 << Scope::ALL.len())
+            .map(|bits| {
+                Scopes::of(Scope::ALL.into_iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, s)| s).collect())
+            })
+            .filter(|candidate| self.covers(candidate))
+            .filter_map(|candidate| candidate.to_json())
+            .collect()
+    }
+
     /// The stored form: a JSON array, or NULL for every API.
     pub fn to_json(&self) -> Option<String> {
         self.0.as_ref().map(|l| serde_json::to_string(l).unwrap_or_else(|_| "[]".into()))
@@ -133,6 +159,40 @@ mod tests {
                 assert!(!none.permit(api, get));
             }
         }
+    }
+
+    #[test]
+    fn a_key_covers_what_permits_no_more_than_itself() {
+        use Scope::*;
+        let all = Scopes::all();
+        let admin = Scopes::of(vec![Admin]);
+        let hienergy = Scopes::of(vec![Hienergy]);
+        let hienergy_read = Scopes::of(vec![Read, Hienergy]);
+        let read = Scopes::of(vec![Read]);
+        assert!(all.covers(&all) && all.covers(&admin) && all.covers(&read));
+        assert!(!admin.covers(&all), "a restricted key does not cover every API");
+        assert!(!admin.covers(&hienergy) && admin.covers(&admin));
+        assert!(hienergy.covers(&hienergy_read), "read-only hienergy is within hienergy");
+        assert!(!hienergy_read.covers(&hienergy), "but not the other way round");
+        assert!(!hienergy.covers(&read), "read alone is a GET on every API");
+        assert!(read.covers(&hienergy_read) && !read.covers(&hienergy));
+        assert!(admin.covers(&Scopes::of(vec![])), "a key that can call nothing is within anything");
+    }
+
+    #[test]
+    fn covered_spellings_are_the_stored_forms_of_what_a_key_covers() {
+        use Scope::*;
+        assert!(Scopes::all().covered_spellings().is_empty());
+        let hienergy = Scopes::of(vec![Hienergy]).covered_spellings();
+        let mut expected = vec!["[]".to_string(), r#"["hienergy"]"#.into(), r#"["hienergy","read"]"#.into()];
+        expected.sort();
+        let mut got = hienergy.clone();
+        got.sort();
+        assert_eq!(got, expected);
+        let two = Scopes::of(vec![Admin, Scim]).covered_spellings();
+        assert!(two.contains(&Scopes::of(vec![Scim, Admin]).to_json().unwrap()));
+        assert!(two.contains(&Scopes::of(vec![Scim, Read]).to_json().unwrap()));
+        assert!(!two.iter().any(|s| s.contains("hienergy")));
     }
 
     #[test]

@@ -205,6 +205,23 @@ pub enum Principal {
     Key(KeyPrincipal),
 }
 
+impl KeyPrincipal {
+    /// What of a key to issue (its scopes, its expiry, as stored) would reach further than this
+    /// key: a key grants no more than it holds, and outlives it by no moment.
+    pub fn beyond(&self, scopes: &Scopes, expires_at: Option<&str>) -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        if !self.scopes.covers(scopes) {
+            fields.push("scopes");
+        }
+        if let Some(mine) = self.expires_at.as_deref() {
+            if expires_at.is_none_or(|theirs| theirs > mine) {
+                fields.push("expires_at");
+            }
+        }
+        fields
+    }
+}
+
 impl Principal {
     /// The one org a key acts in; none (every org) for the operator.
     pub fn own_org(&self) -> Option<i64> {

@@ -6,7 +6,9 @@ use super::guard::{checked_read, checked_reads, org_within_reach, refused};
 use crate::apikey::{self, NewKey};
 use crate::error::Failure;
 use crate::model::{KeyRequest, OrgListing, Principal, Scopes, Shown, Target};
+use crate::platform::apart;
 use crate::platform::{Ctx, Platform};
+use crate::policy::Denial;
 use crate::store::keys::{NewKeyRow, Owner};
 use crate::store::{events, keys, orgs, users, Row, RowExt};
 use crate::values::ShortText;
@@ -52,6 +54,12 @@ pub async fn create_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, req: KeyR
     let now = super::now_rfc3339(cx);
     if req.expires_at.as_deref().is_some_and(|at| at <= now.as_str()) {
         return Err(Failure::invalid("expires_at", "must be in the future"));
+    }
+    if let Principal::Key(k) = who {
+        let beyond = k.beyond(&req.scopes, req.expires_at.as_deref());
+        if !beyond.is_empty() {
+            return Err(refused(cx, who, Failure::Forbidden(Denial::BeyondIssuer(beyond))).await);
+        }
     }
     let key = apikey::generate(&cx.random::<32>()?);
     let target = Target::Id(req.user_id);
@@ -103,7 +111,7 @@ pub async fn rotate_key<P: Platform>(
     ];
     let mut results = cx.batch(batch).await?;
     let Some(row) = results.first_mut().and_then(Vec::pop) else {
-        return Err(refused(cx, who, Failure::NotFound).await);
+        return Err(refused(cx, who, apart(why_not_rotated(cx, who, old_id)).await).await);
     };
     // The old key's cache entry learns its new expiry (elsewhere the guard enforces it anyway).
     if let Some(old) = results.get(1).and_then(|r| r.first()) {
@@ -112,6 +120,31 @@ pub async fn rotate_key<P: Platform>(
         }
     }
     issued(cx, key, row).await
+}
+
+/// Why a rotation landed nothing: no such live key within reach (404), one already rotated (409),
+/// or one that reaches further than the key asking (403; its successor would inherit that).
+async fn why_not_rotated<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, old_id: i64) -> Failure {
+    let now = super::now_rfc3339(cx);
+    let rows = match cx.query(keys::rotation_state(who, old_id, &now)).await {
+        Ok(rows) => rows,
+        Err(e) => return e.into(),
+    };
+    let Some(old) = rows.first() else { return Failure::NotFound };
+    if old.int("rotated") == Some(1) {
+        return Failure::StateConflict("This key was already rotated: rotate its successor");
+    }
+    match who {
+        Principal::Key(k) => {
+            let beyond = k.beyond(&Scopes::from_json(old.text("scopes").as_deref()), old.text("expires_at").as_deref());
+            if beyond.is_empty() {
+                Failure::NotFound
+            } else {
+                Failure::Forbidden(Denial::BeyondIssuer(beyond))
+            }
+        }
+        Principal::Operator => Failure::NotFound,
+    }
 }
 
 /// Revoke a key: D1 first (the authority), with its event the first time, then drop the cache

@@ -64,12 +64,25 @@ pub fn insert(who: &Principal, user: &Target, key: &NewKeyRow, now: &str) -> Stm
 }
 
 /// Replace a live key with a new one for the same user, name, scopes and expiry (its role is
-/// the user's role now). Lands only while the old key is live, its user is within the caller's
-/// reach, and the caller's own key holds.
+/// the user's role now). Lands only while the old key is live and not rotated before (a key has
+/// one successor), its user is within the caller's reach, the caller's own key holds, and (for a
+/// key) the successor would reach no further than the caller: its scopes one of those the
+/// caller covers, its expiry no later than the caller's.
 pub fn rotate(who: &Principal, old_id: i64, key: &NewKeyRow, now: &str) -> Stmt {
     let mut params: Vec<SqlValue> =
         vec![key.digest.into(), key.prefix.into(), issuer(who).into(), now.into(), old_id.into(), now.into()];
-    let scope = caller_scope(who, "o.org_id", &mut params);
+    let mut scope = String::from(" AND NOT EXISTS (SELECT 1 FROM api_keys n WHERE n.rotated_from = o.id)");
+    if let Principal::Key(k) = who {
+        if k.scopes.list().is_some() {
+            scope.push_str(" AND o.scopes IN (SELECT value FROM json_each(?))");
+            params.push(serde_json::to_string(&k.scopes.covered_spellings()).unwrap_or_default().into());
+        }
+        if let Some(until) = &k.expires_at {
+            scope.push_str(" AND o.expires_at IS NOT NULL AND o.expires_at <= ?");
+            params.push(until.as_str().into());
+        }
+    }
+    scope.push_str(&caller_scope(who, "o.org_id", &mut params));
     Stmt::new(
         format!(
             "INSERT INTO api_keys (digest, prefix, name, scopes, expires_at, created_by, user_id, org_id, role, created_at, rotated_from) \
@@ -78,6 +91,22 @@ pub fn rotate(who: &Principal, old_id: i64, key: &NewKeyRow, now: &str) -> Stmt 
              WHERE o.id = ? AND o.revoked_at IS NULL AND (o.expires_at IS NULL OR o.expires_at > ?) \
              AND u.deleted_at IS NULL{scope} \
              RETURNING {COLUMNS}, (SELECT uuid FROM users WHERE users.id = api_keys.user_id) AS user_uuid"
+        ),
+        params,
+    )
+}
+
+/// A live key within the caller's reach, as a rotation that landed nothing needs to explain
+/// itself: what its successor would inherit, and whether it has one already.
+pub fn rotation_state(who: &Principal, old_id: i64, now: &str) -> Stmt {
+    let mut params: Vec<SqlValue> = vec![old_id.into(), now.into()];
+    let scope = caller_scope(who, "o.org_id", &mut params);
+    Stmt::new(
+        format!(
+            "SELECT o.scopes, o.expires_at, EXISTS (SELECT 1 FROM api_keys n WHERE n.rotated_from = o.id) AS rotated \
+             FROM api_keys o JOIN users u ON u.id = o.user_id \
+             WHERE o.id = ? AND o.revoked_at IS NULL AND (o.expires_at IS NULL OR o.expires_at > ?) \
+             AND u.deleted_at IS NULL{scope}"
         ),
         params,
     )

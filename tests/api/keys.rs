@@ -307,3 +307,68 @@ fn a_user_without_keys_lists_none_in_one_d1_call_and_others_out_of_reach_stay_40
     let r = c.svc.operator("GET", &format!("/api-keys?user_id={keyless}&org_id={other_org}"), None);
     assert_eq!(r.status, 404, "{}", r.body);
 }
+
+/// A key grants no more than it holds: an admin key scoped to the operator API and expiring in an
+/// hour can issue keys within those scopes that expire no later, and nothing else — not an
+/// unscoped key, not another API's, not one that outlives it (each refusal names the fields and
+/// issues nothing). Its rotations are held to the same: a successor inherits what it replaces.
+#[test]
+fn a_key_issues_and_rotates_only_keys_that_reach_no_further_than_itself() {
+    let c = cast();
+    // The host clock starts on 2025-03-25T16:00:34Z.
+    let (_, narrow) = c.key_for(c.admin_id, json!({"scopes": ["admin"], "expires_at": "2025-03-25T17:00:34Z"}));
+    let auth = format!("Bearer {narrow}");
+    let issue = |body: Value| c.svc.call("POST", "/admin/v1/api-keys", &[("authorization", &auth)], Some(body));
+    let count = || c.svc.platform.sql("SELECT COUNT(*) AS n FROM api_keys")[0]["n"].as_i64().unwrap();
+    let before = count();
+    for (body, fields) in [
+        (json!({"user_id": c.user_id}), vec!["scopes", "expires_at"]),
+        (json!({"user_id": c.user_id, "expires_at": "2025-03-25T16:30:00Z"}), vec!["scopes"]),
+        (json!({"user_id": c.user_id, "scopes": ["hienergy"], "expires_at": "2025-03-25T16:30:00Z"}), vec!["scopes"]),
+        (json!({"user_id": c.user_id, "scopes": ["admin"]}), vec!["expires_at"]),
+        (json!({"user_id": c.user_id, "scopes": ["admin"], "expires_at": "2025-03-25T18:00:00Z"}), vec!["expires_at"]),
+    ] {
+        let r = issue(body.clone());
+        let named: Vec<&str> =
+            r.body["errors"].as_array().map(|e| e.iter().filter_map(|x| x["field"].as_str()).collect()).unwrap_or_default();
+        assert_eq!((r.status, named), (403, fields), "{body}: {}", r.body);
+    }
+    assert_eq!(count(), before, "a refused issue writes nothing");
+    let ok = issue(json!({"user_id": c.user_id, "scopes": ["admin", "read"], "expires_at": "2025-03-25T16:30:00Z"}));
+    assert_eq!(ok.status, 201, "within its scopes and its lifetime: {}", ok.body);
+
+    // Rotation by the narrow key: an unscoped, unexpiring key is beyond it; a covered one is not.
+    let (wide_id, _) = c.key_for(c.user_id, json!({}));
+    let rotate =
+        |id: i64| c.svc.call("POST", &format!("/admin/v1/api-keys/{id}/rotate"), &[("authorization", &auth)], Some(json!({})));
+    let r = rotate(wide_id);
+    assert_eq!(
+        (r.status, &r.body["errors"]),
+        (
+            403,
+            &json!([{"field": "scopes", "message": "reaches further than the API key asking for it"}, {"field": "expires_at", "message": "reaches further than the API key asking for it"}])
+        ),
+        "{}",
+        r.body
+    );
+    let within = ok.body["id"].as_i64().unwrap();
+    assert_eq!(rotate(within).status, 201);
+    assert_eq!(count(), before + 3, "the issued key, the wide key, the rotation's successor: the refused rotation wrote nothing");
+}
+
+/// A key has one successor: rotating it again while it still works (in its overlap) is a 409, so
+/// a retried or raced rotation cannot leave two live successors.
+#[test]
+fn a_key_is_rotated_once() {
+    let c = cast();
+    let (old_id, _) = c.key_for(c.user_id, json!({"name": "ci"}));
+    let path = format!("/api-keys/{old_id}/rotate");
+    let first = c.svc.operator("POST", &path, Some(json!({"overlap_seconds": 600})));
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = c.svc.operator("POST", &path, Some(json!({"overlap_seconds": 600})));
+    assert_eq!((again.status, again.body["title"].as_str()), (409, Some("Conflict")), "{}", again.body);
+    let successors = c.svc.platform.sql(&format!("SELECT COUNT(*) AS n FROM api_keys WHERE rotated_from = {old_id}"));
+    assert_eq!(successors[0]["n"], 1);
+    let next = first.body["id"].as_i64().unwrap();
+    assert_eq!(c.svc.operator("POST", &format!("/api-keys/{next}/rotate"), Some(json!({}))).status, 201, "its successor rotates");
+}

@@ -79,6 +79,28 @@ test("rotation: the old key works for the overlap, then is refused; events name 
   assert.ok(!text.includes(rotated.data.key) && !text.includes(old.data.key));
 });
 
+test("8 rotations of one key racing: one successor (201), the rest 409, no 5xx", async () => {
+  const { data: old } = await issue({ user_id: A.user.id, name: "raced" });
+  const replies = await Promise.all(
+    Array.from({ length: 8 }, () => w.operator("POST", `/api-keys/${old.id}/rotate`, { overlap_seconds: 600 })),
+  );
+  const statuses = replies.map((r) => r.status).sort();
+  assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409, 409, 409], replies.map((r) => r.text).join("\n"));
+  const { results } = await w.db.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE rotated_from = ?").bind(old.id).all();
+  assert.equal(results[0].n, 1);
+});
+
+test("a scoped, expiring admin key issues no key that outlives it or reaches another API", async () => {
+  const soon = new Date(Date.now() + 3600_000).toISOString();
+  const { data: narrow } = await issue({ user_id: A.admin.id, scopes: ["admin"], expires_at: soon });
+  const as = (body) => w.fetch("/admin/v1/api-keys", { method: "POST", headers: { authorization: `Bearer ${narrow.key}` }, json: body });
+  const wide = await as({ user_id: A.user.id });
+  assert.equal(wide.status, 403, wide.text);
+  assert.deepEqual(wide.data.errors.map((e) => e.field), ["scopes", "expires_at"]);
+  const within = await as({ user_id: A.user.id, scopes: ["admin"], expires_at: soon });
+  assert.equal(within.status, 201, within.text);
+});
+
 test("40 keys issued by one admin key racing its revocation: none created after the revocation committed", async () => {
   const admin = A.admin;
   const issuer = await w.createKey(admin.id);

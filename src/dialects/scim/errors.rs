@@ -92,6 +92,7 @@ impl From<Failure> for ScimError {
             }
             Failure::Forbidden(_) => Self::new(403, None, "SCIM needs an org admin's API key"),
             Failure::NotFound => Self::not_found(),
+            Failure::StateConflict(why) => Self::new(409, None, why),
             Failure::Invalid(errors) => Self::invalid(&errors),
             Failure::Conflict(field) => {
                 Self::new(409, Some("uniqueness"), format!("{}: is already taken in this org", scim_name(field)))

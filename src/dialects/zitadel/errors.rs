@@ -25,7 +25,7 @@ fn status_of(f: &Failure) -> (u32, &'static str, u16, u16) {
         Failure::NotFound => (5, "not_found", 404, 404),
         Failure::Invalid(_) | Failure::ProofRejected(_) | Failure::ProofNotAccepted(_) => (3, "invalid_argument", 400, 400),
         Failure::Conflict(_) => (6, "already_exists", 409, 409),
-        Failure::PreconditionFailed => (9, "failed_precondition", 400, 400),
+        Failure::PreconditionFailed | Failure::StateConflict(_) => (9, "failed_precondition", 400, 400),
         Failure::RateLimited { .. } => (8, "resource_exhausted", 429, 429),
         Failure::Internal(_) => (13, "internal", 500, 500),
     }
@@ -64,6 +64,7 @@ fn message_and_violations(f: &Failure) -> (String, Vec<FieldError>) {
             (format!("{} is already taken", wire_name(*field)), vec![FieldError::new(wire_name(*field), "is already taken")])
         }
         Failure::PreconditionFailed => ("the user has changed since the version in If-Match".into(), vec![]),
+        Failure::StateConflict(why) => ((*why).into(), vec![]),
         Failure::RateLimited { .. } => ("too many attempts; try again later".into(), vec![]),
         Failure::Internal(_) => ("internal error".into(), vec![]),
     }

@@ -367,3 +367,35 @@ fn a_dispatch_makes_its_attempts_six_at_a_time() {
     let statuses: Vec<&Value> = log.body["deliveries"].as_array().unwrap().iter().map(|d| &d["status"]).collect();
     assert_eq!(statuses, vec![&json!("delivered"); 10], "every outcome recorded");
 }
+
+/// Each org's feed carries its own changes only: org B's changes reach neither org A's pull feed
+/// nor A's webhook, and A's admin cannot read, replay or delete B's endpoint or its deliveries.
+#[test]
+fn one_orgs_changes_never_reach_another_orgs_feed_or_endpoints() {
+    let c = cast();
+    c.subscribe(json!({}));
+    let (_, start) = c.pull(0);
+    let other = c.svc.org("B");
+    let (b_user, _) = c.svc.user(other, "someone@b.test", json!({}));
+    let b_hook = c.svc.operator("POST", "/webhooks", Some(json!({"org_id": other, "url": "https://b.example/in"})));
+    assert_eq!(b_hook.status, 201, "{}", b_hook.body);
+    let b_hook = b_hook.body["id"].as_i64().unwrap();
+    assert_eq!(c.svc.operator("PATCH", &format!("/users/{}", b_user["id"]), Some(json!({"bio": "b's own"}))).status, 200);
+    c.svc.platform.posts.borrow_mut().clear();
+    c.dispatch();
+    let (events, _) = c.pull(start);
+    assert!(events.is_empty(), "A's pull feed has nothing new: {events:?}");
+    let posts: Vec<(String, String)> =
+        c.svc.platform.posts.borrow().iter().map(|(url, _, body)| (url.clone(), body.clone())).collect();
+    assert!(!posts.is_empty(), "B's endpoint got B's events");
+    assert!(posts.iter().all(|(url, _)| url == "https://b.example/in"), "none of B's events reached A's endpoint: {posts:?}");
+    let auth = format!("Bearer {}", c.admin_key);
+    for (method, path, body) in [
+        ("GET", format!("/admin/v1/webhooks/{b_hook}/deliveries"), None),
+        ("POST", format!("/admin/v1/webhooks/{b_hook}/replay"), Some(json!({"from_seq": 0}))),
+        ("DELETE", format!("/admin/v1/webhooks/{b_hook}"), None),
+    ] {
+        let r = c.svc.call(method, &path, &[("authorization", &auth)], body);
+        assert_eq!(r.status, 404, "{method} {path}: {}", r.body);
+    }
+}

@@ -399,3 +399,36 @@ fn one_orgs_changes_never_reach_another_orgs_feed_or_endpoints() {
         assert_eq!(r.status, 404, "{method} {path}: {}", r.body);
     }
 }
+
+/// With the production setting (no `ALLOW_HTTP_WEBHOOKS`), subscribing an endpoint that would
+/// make the service call into a private network is refused through the API itself, in every
+/// spelling the URL parser normalises, and nothing is stored.
+#[test]
+fn production_refuses_endpoints_on_private_networks_in_every_spelling() {
+    let mut c = cast();
+    c.svc.platform.config.allow_http_webhooks = false;
+    let hooks = || c.svc.platform.sql("SELECT COUNT(*) AS n FROM webhooks")[0]["n"].as_i64().unwrap();
+    for url in [
+        "http://hooks.example/in",
+        "https://127.0.0.1/in",
+        "https://127.1/in",
+        "https://2130706433/in",
+        "https://0x7f.1/in",
+        "https://localhost/in",
+        "https://LOCALHOST./in",
+        "https://10.0.0.1/in",
+        "https://192.168.1.1/in",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/in",
+        "https://[::ffff:127.0.0.1]/in",
+        "https://intranet/in",
+        "https://db.internal/in",
+        "https://printer.local/in",
+    ] {
+        let r = c.svc.operator("POST", "/webhooks", Some(json!({"org_id": c.org, "url": url})));
+        assert_eq!((r.status, &r.body["errors"][0]["field"]), (422, &json!("url")), "{url}: {}", r.body);
+    }
+    assert_eq!(hooks(), 0, "nothing was subscribed");
+    let ok = c.svc.operator("POST", "/webhooks", Some(json!({"org_id": c.org, "url": "https://hooks.example/in"})));
+    assert_eq!(ok.status, 201, "a public https endpoint is fine: {}", ok.body);
+}

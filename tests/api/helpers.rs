@@ -29,7 +29,7 @@ pub type Post = (String, Vec<(String, String)>, String);
 pub struct HostPlatform {
     pub db: RefCell<Connection>,
     pub kv: RefCell<HashMap<String, String>>,
-    config: Config,
+    pub config: Config,
     clock: Cell<f64>,
     seed: Cell<u64>,
     pub attempts: RefCell<HashMap<String, u32>>,

@@ -432,3 +432,75 @@ fn production_refuses_endpoints_on_private_networks_in_every_spelling() {
     let ok = c.svc.operator("POST", "/webhooks", Some(json!({"org_id": c.org, "url": "https://hooks.example/in"})));
     assert_eq!(ok.status, 201, "a public https endpoint is fine: {}", ok.body);
 }
+
+/// What the service logs for the operator (internal failures of requests and of dispatches)
+/// never carries a secret: not a key or its digest, a password or its hash, a webhook secret, a
+/// code or its digest — even when the failing request or delivery was carrying one.
+#[test]
+fn secrets_never_reach_the_operators_log() {
+    let c = cast();
+    let sub = c.svc.operator("POST", "/webhooks", Some(json!({"org_id": c.org, "url": "https://hooks.example/in"})));
+    let whsec = sub.body["secret"].as_str().unwrap().to_string();
+    let auth = format!("Bearer {}", c.user_key);
+    let tpl = "https://app.example/verify?c={{.Code}}";
+    assert_eq!(
+        c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"password": "Sup3r-Secret-Pass"}))).status,
+        200
+    );
+    let change = json!({"email": {"email": "new@a.test", "sendCode": {"urlTemplate": tpl}}});
+    assert_eq!(
+        c.svc.call("PUT", &format!("/v2/users/human/{}", c.user_uuid), &[("authorization", &auth)], Some(change)).status,
+        200
+    );
+    c.dispatch();
+    let code = c.svc.platform.posts.borrow().iter().find_map(|(_, _, body)| {
+        let v: Value = serde_json::from_str(body).unwrap();
+        v["data"]["code"]["code"].as_str().map(str::to_string)
+    });
+    let code = code.expect("the code went out by webhook");
+    // Requests that fail inside (storage broken under them), each carrying a secret.
+    let sql = |s: &str| c.svc.platform.sql(s);
+    sql("ALTER TABLE user_events RENAME TO user_events_away");
+    let verify = c.svc.call(
+        "POST",
+        &format!("/v2/users/{}/email/verify", c.user_uuid),
+        &[("authorization", &auth)],
+        Some(json!({"verificationCode": code})),
+    );
+    let patch = c.svc.call(
+        "PATCH",
+        &format!("/api/v1/users/{}", c.user_id),
+        &[("x-api-key", &c.user_key)],
+        Some(json!({"user": {"name": "x"}})),
+    );
+    let admin = format!("Bearer {}", c.admin_key);
+    let reset = c.svc.call("POST", "/admin/v1/api-keys", &[("authorization", &admin)], Some(json!({"user_id": c.user_id})));
+    sql("ALTER TABLE user_events_away RENAME TO user_events");
+    assert!(
+        [verify.status, patch.status, reset.status].iter().all(|s| *s >= 500),
+        "{} {} {}",
+        verify.status,
+        patch.status,
+        reset.status
+    );
+    // A dispatch that fails inside.
+    assert_eq!(c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"bio": "b"}))).status, 200);
+    sql("ALTER TABLE deliveries RENAME TO deliveries_away");
+    c.dispatch();
+    sql("ALTER TABLE deliveries_away RENAME TO deliveries");
+    let logs = c.svc.platform.logs.borrow().join("\n");
+    assert!(c.svc.platform.logs.borrow().len() >= 4, "each failure was logged: {logs}");
+    let hash = c.svc.stored(c.user_id)["password_hash"].as_str().unwrap().to_string();
+    let digests: Vec<String> =
+        sql("SELECT digest FROM api_keys").iter().map(|r| r["digest"].as_str().unwrap().to_string()).collect();
+    let code_digests: Vec<String> =
+        sql("SELECT digest FROM verification_codes").iter().map(|r| r["digest"].as_str().unwrap().to_string()).collect();
+    let mut secrets =
+        vec![c.user_key.clone(), c.admin_key.clone(), whsec.clone(), whsec.trim_start_matches("whsec_").to_string()];
+    secrets.extend([code, "Sup3r-Secret-Pass".to_string(), hash]);
+    secrets.extend(digests);
+    secrets.extend(code_digests);
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a secret in the log: {secret}\n{logs}");
+    }
+}

@@ -40,6 +40,8 @@ pub struct HostPlatform {
     pub receiver: RefCell<std::collections::VecDeque<Option<u16>>>,
     /// Dispatches asked for (Queue messages the worker would send itself).
     pub kicks: Cell<usize>,
+    /// What the service logged for the operator (`log_error`: the Workers console).
+    pub logs: RefCell<Vec<String>>,
 }
 
 /// Attempts allowed per key before the host rate limiter refuses (the worker's binding: 5/min).
@@ -67,6 +69,7 @@ impl HostPlatform {
             posts: RefCell::new(Vec::new()),
             receiver: RefCell::new(Default::default()),
             kicks: Cell::new(0),
+            logs: RefCell::new(Vec::new()),
         }
     }
 
@@ -115,6 +118,9 @@ impl HostPlatform {
 }
 
 impl Platform for HostPlatform {
+    fn log_error(&self, message: &str) {
+        self.logs.borrow_mut().push(message.to_string());
+    }
     async fn kv_get(&self, key: &str) -> Result<Option<String>, PlatformError> {
         Ok(self.kv.borrow().get(key).cloned())
     }

@@ -101,3 +101,100 @@ fn an_unverified_claim_expires_with_its_code() {
     svc.platform.advance(48.0 * 3_600_000.0);
     assert_eq!(claim(&b_key, &b_uuid, "kept@a.test").status, 409);
 }
+
+/// Every API that writes an email or a username refuses a look-alike of one taken in the org, in
+/// its own status and shape: HiEnergy's and Konstantly's validation errors, ZITADEL's
+/// already_exists, SCIM's uniqueness, Upsun's and the operator API's 409.
+#[test]
+fn every_writer_refuses_a_look_alike_of_a_taken_identifier() {
+    let svc = Service::new();
+    let org = svc.org("A");
+    let (admin, admin_key) = svc.user(org, "admin@a.example", json!({"admin": true}));
+    assert!(admin["id"].is_i64());
+    assert_eq!(create(&svc, org, "idn@münchen.example", Some("user1-a")), 201);
+    let (other, other_key) = svc.user(org, "other@a.example", json!({"username": "other"}));
+    let (id, uuid) = (other["id"].as_i64().unwrap(), other["uuid"].as_str().unwrap().to_string());
+    let bearer = format!("Bearer {admin_key}");
+    let scim = |method: &str, path: &str, body: Value| {
+        svc.call(
+            method,
+            &format!("/scim/v2{path}"),
+            &[("authorization", &bearer), ("content-type", "application/scim+json")],
+            Some(body),
+        )
+    };
+    let urn = "urn:ietf:params:scim:schemas:core:2.0:User";
+    let before = svc.stored(id);
+    for twin in ["idn@xn--mnchen-3ya.example", "IDN@MÜNCHEN.example", "ｉｄｎ@münchen.example"] {
+        let cases = [
+            (
+                "hienergy",
+                svc.call(
+                    "PATCH",
+                    &format!("/api/v1/users/{id}"),
+                    &[("x-api-key", &admin_key)],
+                    Some(json!({"user": {"email": twin}})),
+                ),
+                422,
+            ),
+            (
+                "konstantly",
+                svc.call("PATCH", &format!("/openapi/v1/users/{id}"), &[("x-api-key", &admin_key)], Some(json!({"email": twin}))),
+                400,
+            ),
+            (
+                "zitadel",
+                svc.call(
+                    "PUT",
+                    &format!("/v2/users/human/{uuid}"),
+                    &[("authorization", &bearer)],
+                    Some(json!({"email": {"email": twin, "isVerified": true}})),
+                ),
+                409,
+            ),
+            (
+                "scim",
+                scim(
+                    "POST",
+                    "/Users",
+                    json!({"schemas": [urn], "userName": "fresh", "emails": [{"value": twin, "primary": true}]}),
+                ),
+                409,
+            ),
+        ];
+        for (api, r, status) in cases {
+            assert_eq!(r.status, status, "{api} {twin}: {}", r.body);
+        }
+    }
+    for twin in ["USER1-A", "user1-ａ"] {
+        let cases = [
+            (
+                "zitadel",
+                svc.call(
+                    "PUT",
+                    &format!("/v2/users/human/{uuid}"),
+                    &[("authorization", &bearer)],
+                    Some(json!({"username": twin})),
+                ),
+                409,
+            ),
+            (
+                "upsun",
+                svc.call(
+                    "PATCH",
+                    &format!("/users/{uuid}"),
+                    &[("authorization", &format!("Bearer {other_key}"))],
+                    Some(json!({"username": twin})),
+                ),
+                409,
+            ),
+            ("scim", scim("POST", "/Users", json!({"schemas": [urn], "userName": twin})), 409),
+            ("operator", svc.operator("PATCH", &format!("/users/{id}"), Some(json!({"username": twin}))), 409),
+        ];
+        for (api, r, status) in cases {
+            assert_eq!(r.status, status, "{api} {twin}: {}", r.body);
+        }
+    }
+    assert_eq!(svc.stored(id), before, "nothing changed");
+    assert_eq!(svc.platform.sql("SELECT COUNT(*) AS n FROM users")[0]["n"], 3, "nobody was created");
+}

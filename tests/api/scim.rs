@@ -851,3 +851,39 @@ fn a_listing_refuses_a_key_revoked_in_d1_alone_whether_or_not_anything_matches()
         assert!(r.body.get("Resources").is_none(), "GET {p}: {}", r.body);
     }
 }
+
+/// A user's SCIM document has a size, as D1's values do: a filtered operation that would copy its
+/// value onto every match past 256 KiB is refused before it is built, and a document that PATCHes
+/// grow past 64 KiB is refused naming its largest attribute; the stored user stays as it was
+/// (this was a 500 from D1's "string or blob too big", found by fuzzing).
+#[test]
+fn a_document_grown_past_its_limit_is_400_naming_the_attribute_and_changes_nothing() {
+    let c = cast();
+    let u = c.create(json!({"schemas": [USER_URN], "userName": "big", "emails": [{"value": "big@a.test", "primary": true}]}));
+    let id = u["id"].as_str().unwrap().to_string();
+    let before = c.get(&id);
+    let many: Vec<Value> = (0..50).map(|i| json!({"value": format!("m{i}@a.test")})).collect();
+    let fan_out = c.patch(
+        &id,
+        json!([{"op": "add", "path": "emails", "value": many}, {"op": "replace", "path": "emails[value pr].display", "value": "d".repeat(45_000)}]),
+    );
+    assert_eq!((fan_out.status, fan_out.body["scimType"].as_str()), (400, Some("invalidValue")), "{}", fan_out.body);
+    assert_eq!(c.get(&id), before);
+    // Grown a request at a time: each request fits, the document stops at its limit.
+    let mut last = None;
+    for round in 0..20 {
+        let batch: Vec<Value> =
+            (0..200).map(|i| json!({"value": format!("r{round}-{i}@a.test"), "display": "x".repeat(40)})).collect();
+        let r = c.patch(&id, json!([{"op": "add", "path": "emails", "value": batch}]));
+        assert!(r.status == 200 || r.status == 400, "round {round}: {} {}", r.status, r.body);
+        if r.status == 400 {
+            last = Some(r);
+            break;
+        }
+    }
+    let refused = last.expect("the document reached its limit");
+    assert_eq!(refused.body["scimType"], "invalidValue", "{}", refused.body);
+    assert!(refused.body["detail"].as_str().unwrap().starts_with("emails"), "{}", refused.body);
+    let stored = c.svc.platform.sql(&format!("SELECT length(scim) AS n FROM users WHERE uuid = '{id}'"));
+    assert!(stored[0]["n"].as_i64().unwrap() <= 64 * 1024, "{stored:?}");
+}

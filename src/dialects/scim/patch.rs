@@ -140,6 +140,9 @@ fn parse_operation(op: Value) -> Result<Operation, PatchError> {
     }
 }
 
+/// The most one filtered operation may copy its value onto the values it matches, in all.
+const MAX_FAN_OUT_BYTES: usize = 256 * 1024;
+
 /// Apply `request` to `resource` (a SCIM resource as a JSON object), returning the new resource.
 /// `read_only` names further attributes the caller refuses to change, beyond those the schema
 /// marks readOnly, by canonical path (`"groups"`, `"name.formatted"`, `"urn:…:User:manager"`),
@@ -363,6 +366,17 @@ impl Cx<'_> {
             _ => Vec::new(),
         };
         let hits: Vec<usize> = (0..list.len()).filter(|&i| el.filter.is_none_or(|f| matches(&list[i], f, el.attr))).collect();
+        // One value copied onto every match: refuse a copy that would build a resource past any
+        // size a user may be stored at, before building it.
+        let copied = value.map_or(0, |v| serde_json::to_string(v).map_or(usize::MAX, |s| s.len())).saturating_mul(hits.len());
+        if copied > MAX_FAN_OUT_BYTES {
+            return Err(PatchError::value(format!(
+                "'{}' would copy the value onto {} values: more than {} KiB",
+                el.name,
+                hits.len(),
+                MAX_FAN_OUT_BYTES / 1024
+            )));
+        }
         let result = match el.sub {
             Some(sub) => self.element_subs(&mut list, kind, el, sub, &hits, value),
             None => element_values(&mut list, kind, el, &hits, value),

@@ -86,6 +86,12 @@ pub fn user_state(body: &Value) -> Result<UserState, Vec<FieldError>> {
     let email = primary(&doc, "emails", &mut e)
         .and_then(|(i, v)| Email::parse(&v).map_err(|m| e.0.push(FieldError::new(format!("emails[{i}].value"), m))).ok());
     let phone = primary(&doc, "phoneNumbers", &mut e).and_then(|(_, v)| Phone::parse(&v).ok());
+    if let Some(largest) = oversized(&doc) {
+        e.0.push(FieldError::new(
+            largest,
+            format!("makes the user's other SCIM attributes larger than {} KiB", MAX_DOC_BYTES / 1024),
+        ));
+    }
     match username {
         Some(username) if e.0.is_empty() => Ok(UserState {
             username,
@@ -105,6 +111,20 @@ pub fn user_state(body: &Value) -> Result<UserState, Vec<FieldError>> {
         }),
         _ => Err(e.0),
     }
+}
+
+/// The most a user's SCIM attributes without a canonical field may take, stored (a request body's
+/// own limit: a PUT that fits is never refused). PATCHes could otherwise grow the document, a
+/// request at a time, past what D1 stores in one value.
+pub const MAX_DOC_BYTES: usize = 64 * 1024;
+
+/// Over the limit: the attribute that takes the most, to name in the error.
+fn oversized(doc: &Map<String, Value>) -> Option<String> {
+    let size = |v: &Value| serde_json::to_string(v).map_or(usize::MAX, |s| s.len());
+    if size(&Value::Object(doc.clone())) <= MAX_DOC_BYTES {
+        return None;
+    }
+    doc.iter().max_by_key(|(_, v)| size(v)).map(|(k, _)| k.clone())
 }
 
 /// `name.givenName` and `name.familyName` are canonical; the rest of `name` stays.

@@ -166,6 +166,22 @@ test("groups: create with members, add and remove members, derived user groups, 
   assert.equal((await scim("GET", path)).status, 404);
 });
 
+test("writes without If-Match racing on one resource all land: 10 PATCHes of a user, 10 member adds to a group", async () => {
+  const u = await w.member(A, { username: "raced" });
+  const titles = Array.from({ length: 10 }, (_, i) => `title ${i}`);
+  const replies = await Promise.all(titles.map((t, i) => patchOps(u.user.uuid, [{ op: "add", path: "addresses", value: [{ type: `t${i}`, locality: t }] }])));
+  assert.deepEqual(replies.map((r) => r.status), titles.map(() => 200), replies.map((r) => r.text).join("\n"));
+  const read = await scim("GET", `/Users/${u.user.uuid}`);
+  assert.equal(read.data.addresses.length, 10, "every PATCH applied to what the one before left");
+  const members = await Promise.all(Array.from({ length: 10 }, (_, i) => w.member(A, { username: `racer${i}` })));
+  const g = await scim("POST", "/Groups", { schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"], displayName: "Raced" });
+  const adds = await Promise.all(
+    members.map((m) => scim("PATCH", `/Groups/${g.data.id}`, { schemas: [PATCH_OP], Operations: [{ op: "add", path: "members", value: [{ value: m.user.uuid }] }] })),
+  );
+  assert.deepEqual(adds.map((r) => r.status), members.map(() => 200), adds.map((r) => r.text).join("\n"));
+  assert.equal((await scim("GET", `/Groups/${g.data.id}`)).data.members.length, 10);
+});
+
 test("errors: bad filter, bad PATCH path, bad attribute values — 400 with scimType, never 5xx", async () => {
   scimError(await scim("GET", `/Users?filter=${q("userName eq")}`), 400, "invalidFilter");
   scimError(await patchOps(A.user.uuid, [{ op: "replace", path: "emails[type eq", value: "x" }]), 400, "invalidPath");

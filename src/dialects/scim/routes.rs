@@ -20,9 +20,14 @@ use crate::policy::Denial;
 use crate::store::filter::{compile, Column};
 use serde_json::{json, Value};
 
-/// How often a PATCH without `If-Match` is re-applied when another write slipped in between
-/// reading the resource and writing it.
-const ATTEMPTS: usize = 3;
+/// How often a PUT or PATCH without `If-Match` is re-applied when another write slipped in
+/// between reading the resource and writing it. Each round of a race has a winner, so this many
+/// writers of one resource at once all land (Okta pushes a group's members in parallel PATCHes).
+const ATTEMPTS: usize = 16;
+
+/// A write without `If-Match` that lost every round: the client set no precondition, so not a
+/// 412; the resource's state kept moving under it.
+const KEPT_CHANGING: Failure = Failure::StateConflict("The resource kept changing while this request was applied; send it again");
 
 type Outcome = Result<Response, ScimError>;
 
@@ -372,6 +377,7 @@ async fn update_user<P: Platform>(
                 return Ok(with_etag(200, &v, updated.user.version));
             }
             Err(Failure::PreconditionFailed) if pre.is_none() && attempt < ATTEMPTS => continue,
+            Err(Failure::PreconditionFailed) if pre.is_none() => return Err(KEPT_CHANGING.into()),
             Err(f) => return Err(f.into()),
         }
     }
@@ -434,6 +440,7 @@ async fn patch_group<P: Platform>(
         match pipeline::replace_group(cx, who, uuid, &state, Some(&at)).await {
             Ok(g) => return Ok(with_etag(200, &wire::group_json(&g, base), g.version)),
             Err(Failure::PreconditionFailed) if pre.is_none() && attempt < ATTEMPTS => continue,
+            Err(Failure::PreconditionFailed) if pre.is_none() => return Err(KEPT_CHANGING.into()),
             Err(f) => return Err(f.into()),
         }
     }

@@ -134,3 +134,62 @@ fn events_name_fields_never_values() {
     assert_eq!(user.body["password_set"], true);
     assert!(user.body.get("password_hash").is_none());
 }
+
+/// Every API refuses a key D1 no longer honours while KV still holds its entry: revoked, its user
+/// deactivated, its admin demoted. Reads and writes alike, and nothing changes.
+#[test]
+fn every_api_refuses_a_stale_cached_admin_key_and_changes_nothing() {
+    let c = cast();
+    let svc = &c.svc;
+    let (uid, uuid) = (c.id(), c.uuid().to_string());
+    let key = c.admin_key.clone();
+    let bearer = format!("Bearer {key}");
+    let scim_ct = ("content-type", "application/scim+json");
+    let tries = |label: &str| {
+        let calls = [
+            ("hienergy", svc.call("PATCH", &format!("/api/v1/users/{uid}"), &[("x-api-key", &key)], Some(json!({"user": {"name": "stale"}})))),
+            ("konstantly", svc.call("PATCH", &format!("/openapi/v1/users/{uid}"), &[("x-api-key", &key)], Some(json!({"email": "minnie@a.test", "occupation": "stale"})))),
+            ("zitadel", svc.call("PUT", &format!("/v2/users/human/{uuid}"), &[("authorization", &bearer)], Some(json!({"profile": {"givenName": "Stale", "familyName": "S"}})))),
+            ("zitadel reset", svc.call("POST", &format!("/v2/users/{uuid}/password_reset"), &[("authorization", &bearer)], Some(json!({"returnCode": {}})))),
+            ("connect", svc.call("POST", "/zitadel.user.v2.UserService/UpdateUser", &[("authorization", &bearer)], Some(json!({"userId": uuid, "human": {"profile": {"givenName": "Stale"}}})))),
+            ("upsun", svc.call("PATCH", &format!("/users/{uuid}"), &[("authorization", &bearer)], Some(json!({"company": "stale"})))),
+            ("scim read", svc.call("GET", &format!("/scim/v2/Users/{uuid}"), &[("authorization", &bearer)], None)),
+            ("scim write", svc.call("PATCH", &format!("/scim/v2/Users/{uuid}"), &[("authorization", &bearer), scim_ct], Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "title", "value": "stale"}]})))),
+            ("operator", svc.call("PATCH", &format!("/admin/v1/users/{uid}"), &[("authorization", &bearer)], Some(json!({"nick_name": "stale"})))),
+        ];
+        calls.into_iter().map(|(api, r)| (format!("{label}, {api}"), r.status, r.body)).collect::<Vec<_>>()
+    };
+    let kv_key = users_edge::apikey::kv_key(&users_edge::apikey::digest(&key));
+    let cached = svc.platform.kv.borrow().get(&kv_key).cloned().expect("issued keys are cached");
+    let (before, events) = (svc.stored(uid), svc.event_count());
+    let codes = || svc.platform.sql("SELECT COUNT(*) AS n FROM verification_codes")[0]["n"].clone();
+    let codes_before = codes();
+    for (label, break_it, mend) in [
+        (
+            "revoked",
+            "UPDATE api_keys SET revoked_at = '2025-01-01T00:00:00.000Z' WHERE role = 'admin'",
+            "UPDATE api_keys SET revoked_at = NULL",
+        ),
+        ("deactivated", "UPDATE users SET deactivated = 1 WHERE admin = 1", "UPDATE users SET deactivated = 0"),
+        (
+            "demoted",
+            "UPDATE users SET admin = 0 WHERE email = 'admin@a.test'",
+            "UPDATE users SET admin = 1 WHERE email = 'admin@a.test'",
+        ),
+    ] {
+        svc.platform.sql(break_it);
+        svc.platform.kv.borrow_mut().insert(kv_key.clone(), cached.clone());
+        for (what, status, body) in tries(label) {
+            assert!(status == 401 || status == 403, "{what}: {status} {body}");
+        }
+        svc.platform.sql(mend);
+    }
+    assert_eq!(svc.stored(uid), before, "nothing changed");
+    assert_eq!(svc.event_count(), events, "no event");
+    assert_eq!(codes(), codes_before, "no code issued");
+    // The same calls with the key holding: each goes through (so the refusals above were the key's).
+    svc.platform.kv.borrow_mut().insert(kv_key, cached);
+    for (what, status, body) in tries("holding") {
+        assert!((200..300).contains(&status), "{what}: {status} {body}");
+    }
+}

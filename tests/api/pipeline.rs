@@ -193,3 +193,77 @@ fn every_api_refuses_a_stale_cached_admin_key_and_changes_nothing() {
         assert!((200..300).contains(&status), "{what}: {status} {body}");
     }
 }
+
+/// A request with good fields beside bad ones changes nothing, and its error names every bad one,
+/// in each API's own format: Upsun, ZITADEL Connect, the operator API's user, webhook and key
+/// writes.
+#[test]
+fn good_fields_beside_bad_ones_change_nothing_and_every_bad_one_is_named() {
+    let c = cast();
+    let svc = &c.svc;
+    let (uid, uuid) = (c.id(), c.uuid().to_string());
+    let bearer = format!("Bearer {}", c.admin_key);
+    let count = |table: &str| svc.platform.sql(&format!("SELECT COUNT(*) AS n FROM {table}"))[0]["n"].as_i64().unwrap();
+    let (before, events, hooks, keys) = (svc.stored(uid), svc.event_count(), count("webhooks"), count("api_keys"));
+    let names = |errors: &serde_json::Value, key: &str| -> Vec<String> {
+        let mut v: Vec<String> =
+            errors.as_array().map(|a| a.iter().map(|e| e[key].as_str().unwrap_or("?").to_string()).collect()).unwrap_or_default();
+        v.sort();
+        v
+    };
+
+    let r = svc.call(
+        "PATCH",
+        &format!("/users/{uuid}"),
+        &[("authorization", &bearer)],
+        Some(json!({"first_name": "Good", "country": "XX", "website": "not a url"})),
+    );
+    assert_eq!(
+        (r.status, names(&r.body["errors"], "field")),
+        (400, vec!["country".to_string(), "website".into()]),
+        "upsun: {}",
+        r.body
+    );
+
+    let body = json!({"userId": uuid, "human": {"profile": {"givenName": "Good"}, "email": {"email": "not-an-email"}, "phone": {"phone": "123"}}});
+    let r = svc.call("POST", "/zitadel.user.v2.UserService/UpdateUser", &[("authorization", &bearer)], Some(body));
+    // Connect's error carries no field list: its message names each bad field.
+    let message = r.body["message"].as_str().unwrap_or_default();
+    assert_eq!((r.status, r.body["code"].as_str()), (400, Some("invalid_argument")), "connect: {}", r.body);
+    assert!(message.contains("human.email.email") && message.contains("human.phone.phone"), "connect names both: {}", r.body);
+
+    let r = svc.operator(
+        "PATCH",
+        &format!("/users/{uid}"),
+        Some(json!({"nick_name": "Good", "org_id": 2, "version": 9, "created_at": "x"})),
+    );
+    assert_eq!(
+        (r.status, names(&r.body["errors"], "field")),
+        (422, vec!["created_at".to_string(), "org_id".into(), "version".into()]),
+        "operator: {}",
+        r.body
+    );
+
+    let r = svc.operator(
+        "POST",
+        "/webhooks",
+        Some(json!({"org_id": c.org, "url": "ftp://x.example/", "event_types": ["user.nope"]})),
+    );
+    assert_eq!(
+        (r.status, names(&r.body["errors"], "field")),
+        (422, vec!["event_types".to_string(), "url".into()]),
+        "webhook: {}",
+        r.body
+    );
+
+    let r = svc.operator("POST", "/api-keys", Some(json!({"user_id": uid, "scopes": ["nope"], "expires_at": "soon"})));
+    assert_eq!(
+        (r.status, names(&r.body["errors"], "field")),
+        (422, vec!["expires_at".to_string(), "scopes".into()]),
+        "key: {}",
+        r.body
+    );
+
+    assert_eq!(svc.stored(uid), before, "the user is as it was");
+    assert_eq!((svc.event_count(), count("webhooks"), count("api_keys")), (events, hooks, keys), "nothing was written");
+}

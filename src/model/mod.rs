@@ -206,9 +206,9 @@ pub enum Principal {
 }
 
 impl KeyPrincipal {
-    /// What of a key to issue (its scopes, its expiry, as stored) would reach further than this
-    /// key: a key grants no more than it holds, and outlives it by no moment.
-    pub fn beyond(&self, scopes: &Scopes, expires_at: Option<&str>) -> Vec<&'static str> {
+    /// May this key grant a key carrying these scopes and this expiry (as stored)? A key grants
+    /// no more than it holds, and nothing that outlives it; refused, naming what reaches further.
+    pub fn may_grant(&self, scopes: &Scopes, expires_at: Option<&str>) -> Result<(), crate::policy::Denial> {
         let mut fields = Vec::new();
         if !self.scopes.covers(scopes) {
             fields.push("scopes");
@@ -218,7 +218,11 @@ impl KeyPrincipal {
                 fields.push("expires_at");
             }
         }
-        fields
+        if fields.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::policy::Denial::BeyondIssuer(fields))
+        }
     }
 }
 

@@ -6,9 +6,7 @@ use super::guard::{checked_read, checked_reads, org_within_reach, refused};
 use crate::apikey::{self, NewKey};
 use crate::error::Failure;
 use crate::model::{KeyRequest, OrgListing, Principal, Scopes, Shown, Target};
-use crate::platform::apart;
-use crate::platform::{Ctx, Platform};
-use crate::policy::Denial;
+use crate::platform::{apart, Ctx, Platform};
 use crate::store::keys::{NewKeyRow, Owner};
 use crate::store::{events, keys, orgs, users, Row, RowExt};
 use crate::values::ShortText;
@@ -56,9 +54,8 @@ pub async fn create_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, req: KeyR
         return Err(Failure::invalid("expires_at", "must be in the future"));
     }
     if let Principal::Key(k) = who {
-        let beyond = k.beyond(&req.scopes, req.expires_at.as_deref());
-        if !beyond.is_empty() {
-            return Err(refused(cx, who, Failure::Forbidden(Denial::BeyondIssuer(beyond))).await);
+        if let Err(denial) = k.may_grant(&req.scopes, req.expires_at.as_deref()) {
+            return Err(refused(cx, who, Failure::Forbidden(denial)).await);
         }
     }
     let key = apikey::generate(&cx.random::<32>()?);
@@ -134,17 +131,12 @@ async fn why_not_rotated<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, old_id: 
     if old.int("rotated") == Some(1) {
         return Failure::StateConflict("This key was already rotated: rotate its successor");
     }
-    match who {
-        Principal::Key(k) => {
-            let beyond = k.beyond(&Scopes::from_json(old.text("scopes").as_deref()), old.text("expires_at").as_deref());
-            if beyond.is_empty() {
-                Failure::NotFound
-            } else {
-                Failure::Forbidden(Denial::BeyondIssuer(beyond))
-            }
+    if let Principal::Key(k) = who {
+        if let Err(denial) = k.may_grant(&Scopes::from_json(old.text("scopes").as_deref()), old.text("expires_at").as_deref()) {
+            return Failure::Forbidden(denial);
         }
-        Principal::Operator => Failure::NotFound,
     }
+    Failure::NotFound
 }
 
 /// Revoke a key: D1 first (the authority), with its event the first time, then drop the cache

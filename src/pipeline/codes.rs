@@ -117,11 +117,7 @@ pub async fn limit_sends<P: Platform>(
     let user = user_bucket(k, target);
     let recipient_key = apikey::digest(recipient.unwrap_or(&format!("reset:{user}")));
     for key in [format!("send-user:{user}"), format!("send-to:{recipient_key}"), format!("send-org:{}", k.org_id)] {
-        match cx.rate_limit(&key).await {
-            Ok(true) => {}
-            Ok(false) => return Err(Failure::RateLimited { retry_after: RETRY_AFTER_SECONDS }),
-            Err(e) => return Err(e.into()),
-        }
+        count_against(cx, &key).await?;
     }
     Ok(())
 }
@@ -140,7 +136,12 @@ fn user_bucket(k: &KeyPrincipal, target: &Target) -> String {
 
 /// Count an attempt at a proof for a user; refuse once the limiter says so.
 pub async fn limit_user<P: Platform>(cx: &Ctx<'_, P>, what: &str, user_id: i64) -> Result<(), Failure> {
-    match cx.rate_limit(&format!("{what}:{user_id}")).await {
+    count_against(cx, &format!("{what}:{user_id}")).await
+}
+
+/// One attempt counted against a limiter's `key`; refused once it is used up.
+async fn count_against<P: Platform>(cx: &Ctx<'_, P>, key: &str) -> Result<(), Failure> {
+    match cx.rate_limit(key).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(Failure::RateLimited { retry_after: RETRY_AFTER_SECONDS }),
         Err(e) => Err(e.into()),

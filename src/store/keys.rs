@@ -63,6 +63,14 @@ pub fn insert(who: &Principal, user: &Target, key: &NewKeyRow, now: &str) -> Stm
     )
 }
 
+/// The key a rotation replaces (`o`, bound to its id and now) with its user (`u`): live, and its
+/// user not deleted. Rotating and explaining a refused rotation read the same key.
+const LIVE_OLD_KEY: &str = "FROM api_keys o JOIN users u ON u.id = o.user_id \
+WHERE o.id = ? AND o.revoked_at IS NULL AND (o.expires_at IS NULL OR o.expires_at > ?) AND u.deleted_at IS NULL";
+
+/// Whether `o` has a successor already (a key is rotated once).
+const ROTATED: &str = "EXISTS (SELECT 1 FROM api_keys n WHERE n.rotated_from = o.id)";
+
 /// Replace a live key with a new one for the same user, name, scopes and expiry (its role is
 /// the user's role now). Lands only while the old key is live and not rotated before (a key has
 /// one successor), its user is within the caller's reach, the caller's own key holds, and (for a
@@ -71,7 +79,7 @@ pub fn insert(who: &Principal, user: &Target, key: &NewKeyRow, now: &str) -> Stm
 pub fn rotate(who: &Principal, old_id: i64, key: &NewKeyRow, now: &str) -> Stmt {
     let mut params: Vec<SqlValue> =
         vec![key.digest.into(), key.prefix.into(), issuer(who).into(), now.into(), old_id.into(), now.into()];
-    let mut scope = String::from(" AND NOT EXISTS (SELECT 1 FROM api_keys n WHERE n.rotated_from = o.id)");
+    let mut scope = format!(" AND NOT {ROTATED}");
     if let Principal::Key(k) = who {
         if k.scopes.list().is_some() {
             scope.push_str(" AND o.scopes IN (SELECT value FROM json_each(?))");
@@ -87,9 +95,7 @@ pub fn rotate(who: &Principal, old_id: i64, key: &NewKeyRow, now: &str) -> Stmt 
         format!(
             "INSERT INTO api_keys (digest, prefix, name, scopes, expires_at, created_by, user_id, org_id, role, created_at, rotated_from) \
              SELECT ?, ?, o.name, o.scopes, o.expires_at, ?, u.id, u.org_id, CASE WHEN u.admin = 1 THEN 'admin' ELSE 'user' END, ?, o.id \
-             FROM api_keys o JOIN users u ON u.id = o.user_id \
-             WHERE o.id = ? AND o.revoked_at IS NULL AND (o.expires_at IS NULL OR o.expires_at > ?) \
-             AND u.deleted_at IS NULL{scope} \
+             {LIVE_OLD_KEY}{scope} \
              RETURNING {COLUMNS}, (SELECT uuid FROM users WHERE users.id = api_keys.user_id) AS user_uuid"
         ),
         params,
@@ -101,15 +107,7 @@ pub fn rotate(who: &Principal, old_id: i64, key: &NewKeyRow, now: &str) -> Stmt 
 pub fn rotation_state(who: &Principal, old_id: i64, now: &str) -> Stmt {
     let mut params: Vec<SqlValue> = vec![old_id.into(), now.into()];
     let scope = caller_scope(who, "o.org_id", &mut params);
-    Stmt::new(
-        format!(
-            "SELECT o.scopes, o.expires_at, EXISTS (SELECT 1 FROM api_keys n WHERE n.rotated_from = o.id) AS rotated \
-             FROM api_keys o JOIN users u ON u.id = o.user_id \
-             WHERE o.id = ? AND o.revoked_at IS NULL AND (o.expires_at IS NULL OR o.expires_at > ?) \
-             AND u.deleted_at IS NULL{scope}"
-        ),
-        params,
-    )
+    Stmt::new(format!("SELECT o.scopes, o.expires_at, {ROTATED} AS rotated {LIVE_OLD_KEY}{scope}"), params)
 }
 
 /// After a rotation (the new key's digest names it): the old key stops at `until`, or earlier if

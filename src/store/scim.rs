@@ -151,7 +151,7 @@ pub const USER_GROUPS: &str = "(SELECT json_group_array(json_object('value', g.u
 FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = users.id)";
 
 /// One page of an org's live users matching `filter`, in id order, each with its groups
-/// (`scim_groups`) and the number of matches (`total_results`, on every row).
+/// (`scim_groups`); `count_users` gives the listing's total.
 pub fn list_users(who: &KeyPrincipal, filter: Option<&Fragment>, offset: u32, limit: u32) -> Stmt {
     let (sql, mut params) = users_where(who, filter);
     params.extend([i64::from(limit).into(), i64::from(offset).into()]);

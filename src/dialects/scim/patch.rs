@@ -368,7 +368,7 @@ impl Cx<'_> {
         let hits: Vec<usize> = (0..list.len()).filter(|&i| el.filter.is_none_or(|f| matches(&list[i], f, el.attr))).collect();
         // One value copied onto every match: refuse a copy that would build a resource past any
         // size a user may be stored at, before building it.
-        let copied = value.map_or(0, |v| serde_json::to_string(v).map_or(usize::MAX, |s| s.len())).saturating_mul(hits.len());
+        let copied = value.map_or(0, super::resource::json_len).saturating_mul(hits.len());
         if copied > MAX_FAN_OUT_BYTES {
             return Err(PatchError::value(format!(
                 "'{}' would copy the value onto {} values: more than {} KiB",

@@ -9,6 +9,11 @@ use crate::error::FieldError;
 use crate::model::filter::AttrPath;
 use serde_json::{Map, Value};
 
+/// How many bytes `v` takes as stored JSON (what the size limits on a resource count).
+pub fn json_len(v: &impl serde::Serialize) -> usize {
+    serde_json::to_string(v).map_or(usize::MAX, |s| s.len())
+}
+
 /// The resource's attributes by their schema names; an extension's under its URN.
 pub fn normalize(rt: &ResourceType, body: &Value) -> Result<Map<String, Value>, Vec<FieldError>> {
     match checked_parts(rt, body) {

@@ -120,11 +120,10 @@ pub const MAX_DOC_BYTES: usize = 64 * 1024;
 
 /// Over the limit: the attribute that takes the most, to name in the error.
 fn oversized(doc: &Map<String, Value>) -> Option<String> {
-    let size = |v: &Value| serde_json::to_string(v).map_or(usize::MAX, |s| s.len());
-    if size(&Value::Object(doc.clone())) <= MAX_DOC_BYTES {
+    if resource::json_len(doc) <= MAX_DOC_BYTES {
         return None;
     }
-    doc.iter().max_by_key(|(_, v)| size(v)).map(|(k, _)| k.clone())
+    doc.iter().max_by_key(|(_, v)| resource::json_len(*v)).map(|(k, _)| k.clone())
 }
 
 /// `name.givenName` and `name.familyName` are canonical; the rest of `name` stays.

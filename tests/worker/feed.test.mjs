@@ -8,6 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { Webhook } from "standardwebhooks";
 import { startWorker } from "./support.mjs";
 
 /** A webhook receiver on loopback: records every delivery; `plan` lists statuses to answer first. */
@@ -31,13 +32,27 @@ async function receiver(plan = []) {
   return { got, url: `http://127.0.0.1:${server.address().port}/hook`, close };
 }
 
+/**
+ * A delivery's signature, checked twice: by the Standard Webhooks reference library
+ * (`standardwebhooks`, what a receiver would run; it also holds the timestamp to its 5-minute
+ * tolerance and returns the parsed payload) and by hand from the spec's definition
+ * (HMAC-SHA256 over `id.timestamp.body` under the base64 key after `whsec_`), so a bug the two
+ * could share is unlikely.
+ */
 function verify(secret, { headers, body }) {
+  let parsed;
+  try {
+    parsed = new Webhook(secret).verify(body, headers);
+  } catch {
+    return false;
+  }
   const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
   const expected = createHmac("sha256", key).update(`${headers["webhook-id"]}.${headers["webhook-timestamp"]}.${body}`).digest();
-  return headers["webhook-signature"].split(" ").some((s) => {
+  const byHand = headers["webhook-signature"].split(" ").some((s) => {
     const got = Buffer.from(s.split(",")[1] ?? "", "base64");
     return s.startsWith("v1,") && got.length === expected.length && timingSafeEqual(got, expected);
   });
+  return byHand && JSON.stringify(parsed) === JSON.stringify(JSON.parse(body));
 }
 
 async function until(pred, what, ms = 20000) {
@@ -91,6 +106,10 @@ test("a mixed workload through several dialects arrives once per webhook-id, sig
   assert.deepEqual(bodies.map((b) => b.type), expected);
   assert.deepEqual(bodies.map((b) => b.data.dialect), ["hienergy", "upsun", "konstantly", "admin", "admin"]);
   assert.ok(rx.got.every((d) => verify(hook.secret, d)), "every signature verifies");
+  const [first] = rx.got;
+  assert.ok(!verify(hook.secret, { ...first, body: first.body.replace("user.", "user-") }), "a changed body fails");
+  assert.ok(!verify(hook.secret, { ...first, headers: { ...first.headers, "webhook-id": "msg_other" } }), "a changed id fails");
+  assert.ok(!verify("whsec_" + Buffer.alloc(32, 7).toString("base64"), first), "another secret fails");
   assert.ok(!rx.got.some((d) => d.body.includes("password_hash") || d.body.includes(userKey)));
   const pulled = await w.operator("GET", `/events?org_id=${A.org.id}&after=${bodies[0].data.seq - 1}`);
   assert.deepEqual(pulled.data.events.map((e) => e.id), bodies.map((b) => b.data.id), "the pull feed has the same events");

@@ -277,6 +277,23 @@ fn errors_on_both_transports() {
 }
 
 #[test]
+fn a_name_of_only_white_space_is_refused_as_zitadel_refuses_it_and_changes_nothing() {
+    let c = cast();
+    let (before, events) = (c.stored(), c.svc.event_count());
+    let r = c.rest(&c.user_key, json!({"profile": {"givenName": "   ", "familyName": "\t\u{3000}", "nickName": "Kept?"}}));
+    assert_eq!((r.status, r.body["code"].clone()), (400, json!(3)), "{}", r.body);
+    let violations: Vec<&str> =
+        r.body["details"][1]["fieldViolations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
+    assert_eq!(violations, ["profile.givenName", "profile.familyName"]);
+    let r = c.connect(&c.user_key, "UpdateHumanUser", json!({"profile": {"given_name": " ", "family_name": "Mouse"}}));
+    assert_eq!((r.status, r.body["code"].clone()), (400, json!("invalid_argument")), "{}", r.body);
+    assert_eq!((c.stored(), c.svc.event_count()), (before, events), "nothing changed, nothing audited");
+    // A name with letters is stored exactly as sent, spaces included: it reads back as written.
+    let r = c.rest(&c.user_key, json!({"profile": {"givenName": " Minnie ", "familyName": "Mouse"}}));
+    assert_eq!((r.status, c.stored()["given_name"].as_str()), (200, Some(" Minnie ")), "{}", r.body);
+}
+
+#[test]
 fn attempt_limits_are_per_user() {
     let c = cast();
     let (other, other_key) = c.svc.user(c.org, "n@a.test", json!({"password": "Other-Passw0rd!"}));

@@ -9,7 +9,9 @@ use crate::password::ImportedHash;
 use crate::values::{Email, Gender, LanguageTag, Phone, ShortText, UrlTemplate, Username};
 use serde_json::Value;
 
-/// Given or family name: 1 to 200 characters; `required` in a full profile.
+/// Given or family name: 1 to 200 characters, not all white space; `required` in a full profile.
+/// ZITADEL trims a name and refuses one left empty (`Errors.User.Profile.FirstNameEmpty`); a name
+/// with letters is kept exactly as sent, so a client reads back what it wrote.
 fn bounded_name(r: &mut Reader, key: &str, required: bool) -> Patch<ShortText> {
     if required && r.is_unset(key) {
         r.error(key, "is required");
@@ -18,6 +20,10 @@ fn bounded_name(r: &mut Reader, key: &str, required: bool) -> Patch<ShortText> {
     match r.patch::<ShortText>(key) {
         Patch::Set(t) if t.as_str().is_empty() || t.as_str().chars().count() > 200 => {
             r.error(key, "must be 1 to 200 characters");
+            Patch::Keep
+        }
+        Patch::Set(t) if t.as_str().trim().is_empty() => {
+            r.error(key, "must not be only white space");
             Patch::Keep
         }
         p => p,

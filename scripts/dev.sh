@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Local development: migrations on local D1, a seeded demo org with printed keys, `wrangler dev`.
+# Knobs (environment): PORT (default 8787), PERSIST (the local state folder, default .state).
+# tests/worker/dev.test.mjs runs this script as `make dev` does and uses what it prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CI="${CI:-true}" WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
-PERSIST=.state
+PERSIST="${PERSIST:-.state}"
 PORT="${PORT:-8787}"
 
 secret() { node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))'; }

@@ -2,7 +2,8 @@
 // seeded, keys printed, `wrangler dev` with its own build) on a free port and a state folder of its
 // own. What it prints is then used as printed: the HiEnergy curl it suggests runs verbatim, the
 // operator token it shows reads the demo org, and the Cron command it gives runs the sweep. The
-// seed run again prints the same keys. So the README's first command cannot silently break.
+// seed run again prints the same keys. So the README's first command cannot silently break. And
+// `wrangler deploy --dry-run` bundles the Worker as a real deployment would, with every binding.
 //
 //   node --test --test-timeout=300000 tests/worker/dev.test.mjs
 import { test } from "node:test";
@@ -105,5 +106,24 @@ test("make dev: a fresh state, the printed keys and curl work as printed", async
     await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
     rmSync(persist, { recursive: true, force: true });
     if (!hadDevVars) rmSync(join(root, ".dev.vars"), { force: true });
+  }
+});
+
+test("the deployment bundles: wrangler deploy --dry-run with every binding, under the Workers size limit", async () => {
+  const outdir = mkdtempSync(join(tmpdir(), "ue-deploy-"));
+  try {
+    const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
+    const { stdout } = await run("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir], { cwd: root, env });
+    const bindings = [...stdout.matchAll(/^env\.(\w+)/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(bindings, [
+      "API_KEYS", "ASSETS", "DB", "FEED", "NOTIFICATIONS", "PASSWORD_ATTEMPTS", "PBKDF2_ITERATIONS",
+      "SENDS_PER_ORG", "SENDS_PER_RECIPIENT", "SENDS_PER_USER",
+    ]);
+    assert.match(stdout, /Read 1 file from the assets directory/, "openapi.json goes up as a static asset");
+    // Workers take at most 3 MiB compressed on the free plan (10 MiB paid).
+    const gzip = Number(stdout.match(/Total Upload: [\d.]+ KiB \/ gzip: ([\d.]+) KiB/)?.[1]);
+    assert.ok(gzip > 0 && gzip < 3 * 1024, stdout);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
   }
 });

@@ -10,8 +10,6 @@ use crate::http::Response;
 
 /// The request header a client echoes, and the response header that carries the bookmark.
 pub const BOOKMARK_HEADER: &str = "x-d1-bookmark";
-/// Browsers show a cross-origin script only the response headers listed here.
-pub const EXPOSE_HEADERS: &str = "X-D1-Bookmark";
 /// Bookmarks D1 hands out are 59 characters (`0000007b-0000b26e-00001538-0c3e…`); anything far
 /// longer is not one.
 const MAX_BOOKMARK_LEN: usize = 128;
@@ -129,14 +127,13 @@ impl Served {
     }
 }
 
-/// Add what the client needs about the session: the latest bookmark (when there is one), the
-/// CORS exposure of that header, and which D1 instance served each `d1` entry of `Server-Timing`
-/// (`served` holds one entry per D1 call, in order).
+/// Add what the client needs about the session: the latest bookmark (when there is one) and
+/// which D1 instance served each `d1` entry of `Server-Timing` (`served` holds one entry per D1
+/// call, in order). Every response lists both headers as readable cross-origin (`app::cors`).
 pub fn report(resp: &mut Response, bookmark: Option<&str>, served: &[Served]) {
     if let Some(b) = bookmark.and_then(Bookmark::parse) {
         resp.headers.push((BOOKMARK_HEADER.into(), b.0));
     }
-    resp.headers.push(("access-control-expose-headers".into(), EXPOSE_HEADERS.into()));
     if served.iter().all(|s| s.note().is_empty()) {
         return;
     }
@@ -228,11 +225,10 @@ mod tests {
     }
 
     #[test]
-    fn every_response_exposes_the_header_and_carries_a_bookmark_when_there_is_one() {
+    fn a_response_carries_a_bookmark_when_there_is_one() {
         let mut r = resp("kv;desc=\"get\";dur=0.0");
         report(&mut r, None, &[]);
         assert_eq!(r.header(BOOKMARK_HEADER), None);
-        assert_eq!(r.header("access-control-expose-headers"), Some("X-D1-Bookmark"));
         let mut r = resp("");
         report(&mut r, Some(BM), &[Served::default()]);
         assert_eq!(r.header(BOOKMARK_HEADER), Some(BM));

@@ -3,8 +3,18 @@
 use serde_json::Value;
 use std::cell::RefCell;
 
-/// Every request header the service looks at (lower case). The shell passes only these.
-pub const HEADERS_READ: &[&str] = &["authorization", "x-api-key", "content-type", "content-length", "if-match", "host"];
+/// Every request header the service looks at (lower case). The shell passes only these. The last
+/// two tell a browser's CORS preflight (`app::cors`).
+pub const HEADERS_READ: &[&str] = &[
+    "authorization",
+    "x-api-key",
+    "content-type",
+    "content-length",
+    "if-match",
+    "host",
+    "origin",
+    "access-control-request-method",
+];
 
 /// Requests larger than this are refused with 413 before they are read.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -2,6 +2,10 @@
 //! every response carries, and an internal failure is logged here, once (never a secret: the
 //! message is the store's or the platform's, not the request's).
 
+mod cors;
+
+pub use cors::EXPOSE_HEADERS;
+
 use crate::dialects::{hienergy, konstantly, operator, problem, scim, upsun, zitadel};
 use crate::error::Failure;
 use crate::http::{Request, Response};
@@ -10,6 +14,10 @@ use crate::platform::{apart, Ctx, Platform};
 /// Serve one request. Always answers; the `Server-Timing` header lists every KV and D1 call.
 pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
     let cx = Ctx::new(platform);
+    if let Some(mut resp) = cors::preflight(&req) {
+        cors::allow(&mut resp);
+        return resp;
+    }
     // HEAD is GET without the body (RFC 9110 §9.3.2), wherever GET is served.
     let head = req.method == "HEAD";
     let req = if head { Request { method: "GET".into(), ..req } } else { req };
@@ -31,6 +39,7 @@ pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
     resp.headers.push(("server-timing".into(), cx.server_timing()));
     resp.headers.push(("x-content-type-options".into(), "nosniff".into()));
     resp.headers.push(("cache-control".into(), "no-store".into()));
+    cors::allow(&mut resp);
     resp
 }
 

@@ -89,7 +89,8 @@ fn a_get_is_three_steps_and_reports_its_session() {
     assert_eq!(head["status"], 200, "{body}");
     assert_eq!(header(&head, "etag"), Some("\"7\""));
     assert_eq!(header(&head, "x-d1-bookmark"), Some(BM));
-    assert_eq!(header(&head, "access-control-expose-headers"), Some("X-D1-Bookmark"));
+    assert_eq!(header(&head, "access-control-expose-headers"), Some(crate::app::EXPOSE_HEADERS));
+    assert_eq!(header(&head, "access-control-allow-origin"), Some("*"));
     assert_eq!(
         header(&head, "server-timing"),
         Some("kv;desc=\"get\";dur=2.5, d1;desc=\"query (WEUR, replica)\";dur=3.5"),
@@ -157,7 +158,8 @@ fn a_request_that_needs_no_storage_answers_at_once() {
     assert_eq!(head["op"], "respond");
     assert_eq!(head["status"], 401, "{body}");
     assert_eq!(header(&head, "x-d1-bookmark"), None, "no query ran and the client sent no bookmark");
-    assert_eq!(header(&head, "access-control-expose-headers"), Some("X-D1-Bookmark"));
+    assert_eq!(header(&head, "access-control-expose-headers"), Some(crate::app::EXPOSE_HEADERS));
+    assert_eq!(header(&head, "access-control-allow-origin"), Some("*"));
     let (head, _) = parse(&s.start(4, &request("GET", "/api/v1/users/2", &[("x-d1-bookmark", BM)], ""), 0.0));
     assert_eq!(head["status"], 401);
     assert_eq!(header(&head, "x-d1-bookmark"), Some(BM), "the session's bookmark is the client's until a query runs");

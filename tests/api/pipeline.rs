@@ -267,3 +267,42 @@ fn good_fields_beside_bad_ones_change_nothing_and_every_bad_one_is_named() {
     assert_eq!(svc.stored(uid), before, "the user is as it was");
     assert_eq!((svc.event_count(), count("webhooks"), count("api_keys")), (events, hooks, keys), "nothing was written");
 }
+
+#[test]
+fn browsers_may_call_every_api_cross_origin_and_read_what_a_client_needs() {
+    let c = cast();
+    let asks = [("origin", "https://app.example"), ("access-control-request-method", "PATCH")];
+    let paths = [
+        "/api/v1/users/1",
+        "/v2/users/human/x",
+        "/zitadel.user.v2.UserService/UpdateUser",
+        "/users/x",
+        "/openapi/v1/users/x",
+        "/admin/v1/users",
+        "/scim/v2/Users",
+        "/openapi.json",
+        "/nowhere",
+    ];
+    for path in paths {
+        // A preflight is answered for every path before any key or storage call: no Server-Timing.
+        let r = c.svc.call("OPTIONS", path, &asks, None);
+        assert_eq!((r.status, r.header("access-control-allow-origin")), (204, Some("*")), "{path}");
+        let allowed = r.header("access-control-allow-headers").unwrap();
+        assert!(["Authorization", "X-Api-Key", "Content-Type", "If-Match", "X-D1-Bookmark"].iter().all(|h| allowed.contains(h)));
+        assert!(r.header("access-control-allow-methods").unwrap().contains("PATCH"));
+        assert_eq!(r.header("server-timing"), None, "{path}: nothing was looked up");
+        // Without the preflight's headers, OPTIONS is routed as before.
+        let r = c.svc.call("OPTIONS", path, &[], None);
+        assert_ne!(r.status, 204, "{path}");
+    }
+    // Every answer, success or refusal, may be read cross-origin, its ETag and bookmark included.
+    let user = patch(&c.svc, c.id(), &c.user_key, &[], json!({"user": {"based_in": "Oslo"}}));
+    let refused = patch(&c.svc, c.id(), "ue_wrong", &[], json!({}));
+    let scim = c.svc.call("GET", "/scim/v2/Users", &[("authorization", &format!("Bearer {}", c.admin_key))], None);
+    for r in [&user, &refused, &scim] {
+        assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+        let exposed: Vec<&str> = r.header("access-control-expose-headers").unwrap().split(", ").collect();
+        assert_eq!(exposed, ["ETag", "Location", "Retry-After", "Server-Timing", "X-D1-Bookmark"]);
+    }
+    assert_eq!((user.status, refused.status, scim.status), (200, 401, 200));
+}

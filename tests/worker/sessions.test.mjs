@@ -24,11 +24,14 @@ const get = (id, key, bookmark) => w.hi("GET", id, key, { headers: bookmark === 
 const patch = (id, key, user, bookmark) =>
   w.hi("PATCH", id, key, { json: { user }, headers: bookmark === undefined ? {} : { "x-d1-bookmark": bookmark } });
 
+const EXPOSED = "ETag, Location, Retry-After, Server-Timing, X-D1-Bookmark";
+
 test("every response exposes X-D1-Bookmark; reads and writes carry the session's bookmark", async () => {
   const g = await get(cast.user.id, cast.userKey);
   assert.equal(g.status, 200, g.text);
   assert.match(bookmarkOf(g), SHAPE);
-  assert.equal(g.headers.get("access-control-expose-headers"), "X-D1-Bookmark");
+  assert.equal(g.headers.get("access-control-expose-headers"), EXPOSED);
+  assert.equal(g.headers.get("access-control-allow-origin"), "*");
   assert.deepEqual(timingNames(g.headers), ["kv", "d1"], "still one KV read and one D1 call");
 
   const p = await patch(cast.user.id, cast.userKey, { based_in: "Oslo" });
@@ -45,7 +48,21 @@ test("every response exposes X-D1-Bookmark; reads and writes carry the session's
   const refused = await w.hi("GET", cast.user.id, null);
   assert.equal(refused.status, 401);
   assert.equal(bookmarkOf(refused), null);
-  assert.equal(refused.headers.get("access-control-expose-headers"), "X-D1-Bookmark");
+  assert.equal(refused.headers.get("access-control-expose-headers"), EXPOSED);
+  assert.equal(refused.headers.get("access-control-allow-origin"), "*");
+});
+
+test("a browser's preflight is answered at once, for any path, with no storage call", async () => {
+  for (const path of [`/api/v1/users/${cast.user.id}`, "/scim/v2/Users", "/openapi.json"]) {
+    const r = await w.fetch(path, {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example", "access-control-request-method": "PATCH", "access-control-request-headers": "x-api-key, if-match" },
+    });
+    assert.equal(r.status, 204, path);
+    assert.equal(r.headers.get("access-control-allow-origin"), "*");
+    assert.match(r.headers.get("access-control-allow-headers"), /X-Api-Key.*If-Match|If-Match.*X-Api-Key/);
+    assert.equal(r.headers.get("server-timing"), null, "no KV or D1 call");
+  }
 });
 
 test("read your own write: the bookmark a write returns, sent with the next read", async () => {

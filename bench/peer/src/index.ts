@@ -301,11 +301,12 @@ async function d1<R extends D1Result | D1Result[]>(c: C, desc: string, run: (db:
   );
 }
 
-/** The bookmark to report (the session's latest, else the client's own) and its CORS exposure. */
+/** The bookmark to report (the session's latest, else the client's own) and the CORS headers users-edge sends. */
 function reportSession(c: C, res: Response) {
   const bookmark = c.get("db")?.getBookmark() ?? c.get("start");
   if (isBookmark(bookmark)) res.headers.set("x-d1-bookmark", bookmark);
-  res.headers.set("access-control-expose-headers", "X-D1-Bookmark");
+  res.headers.set("access-control-allow-origin", "*");
+  res.headers.set("access-control-expose-headers", "ETag, Location, Retry-After, Server-Timing, X-D1-Bookmark");
 }
 
 async function authenticate(c: C): Promise<Caller> {

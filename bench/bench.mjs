@@ -1449,13 +1449,23 @@ stop's last run, at 15:51 UTC, on its final build (paths most requests never tak
 154 KiB of function bodies where it compiled 161), met the cold start (1.18×) and none of the four CPU targets
 (1.03×, 1.02×, 1.12×, 1.07×), with every wasm figure slower than at 15:23 (4c 0.098 / 0.050 ms against 0.071 /
 0.046; the loop with its caches emptied, 4d′, 0.102 / 0.050 against 0.060 / 0.042), as on a machine whose caches
-are under more pressure. The run recorded here (18:37 UTC) is the next stop's last, on its final build (a body
-without a length read up to the limit, the benchmarked PATCH's path under Miniflare; listings, keys, send limits
-and SCIM changed off it), recorded as planned before it ran: PATCH ÷ peer 0.94× (met), GET ÷ peer 0.99×, ÷
-floor+sql 1.06× and 1.11×, and a cold start of 1.234× (not met, where the run before met it at 1.180×; 4c 0.076 /
-0.050 ms). With runs of the same request path moving by 10–15% (PATCH ÷ peer 0.97×, 1.12×, 0.96×, 1.04×, 0.94×,
-0.99×, 1.03× and 0.94× in eight runs on 2026-11-29, GET ÷ peer 0.93×, 1.07×, 1.04×, 1.00×, 0.91×, 0.98×, 1.02× and
-0.99×), users-edge's CPU sits at the targets, not safely under them, and so does its cold start.
+are under more pressure. The run at 18:37 UTC was the next stop's last, on its final build (a body without a length
+read up to the limit, the benchmarked PATCH's path under Miniflare; listings, keys, send limits and SCIM changed off
+it): PATCH ÷ peer 0.94× (met), GET ÷ peer 0.99×, ÷ floor+sql 1.06× and 1.11×, and a cold start of 1.234× (4c 0.076 /
+0.050 ms). The run recorded here (20:11 UTC) is the stop after it, on its final build (CORS on every response: two
+more request headers read, \`Origin\` and \`Access-Control-Request-Method\`, and \`Access-Control-Allow-Origin\` beside a
+longer \`Access-Control-Expose-Headers\`, which the peer now sends too; a ZITADEL name check off the path), recorded as
+planned before it ran: PATCH ÷ peer 1.05×, GET ÷ peer 1.01×, ÷ floor+sql 1.14× and 1.15× (none met), and a cold
+start of 1.207× (just over), with every wasm figure slower than at 18:37 — 4c 0.111 / 0.078 ms, and even the hot
+loop with nothing else running, 4d, 0.043 / 0.030 ms against 0.027 / 0.017. The change is not what moved: right
+after the run, the two builds' wasm in one node loop over this run's traced replies (alternating, 15 rounds of 2,000
+requests, CPU time) took 31.2 and 30.7 µs per PATCH and 18.5 and 18.5 per GET, and \`bench/build-ab.mjs\` (12 and 16
+alternating windows of 2 s) put the build before the change at 0.94× (0.84–1.03) and then 0.98× (0.95–1.06) this
+one's CPU per PATCH, 1.03× (0.94–1.09) per GET, while the same targets' absolute CPU per PATCH moved from 1.36 to 1.97
+ms between two of those sets. With runs of the same request path moving by 10–15% (PATCH ÷ peer 0.97×, 1.12×, 0.96×,
+1.04×, 0.94×, 0.99×, 1.03×, 0.94× and 1.05× in nine runs on 2026-11-29, GET ÷ peer 0.93×, 1.07×, 1.04×, 1.00×, 0.91×,
+0.98×, 1.02×, 0.99× and 1.01×), users-edge's CPU sits at the targets, not safely under them, and so does its cold
+start.
 
 **What changed in the shell (issue 13).**
 - One crossing per step instead of one per header, column, promise and closure: the JavaScript host
@@ -1573,6 +1583,14 @@ floor+sql 1.06× and 1.11×, and a cold start of 1.234× (not met, where the run
   benchmarked PATCH now takes that path: set against the same build reading with \`arrayBuffer()\`
   (\`bench/build-ab.mjs\`, 12 alternating windows of 2 s, 2026-11-29 18:36 UTC), the \`arrayBuffer()\` build spends
   0.998× (0.93–1.02) its CPU per request: no difference the A/B resolves.
+- Browsers may call every API cross-origin (2026-11-29 20:05 UTC): every response carries
+  \`Access-Control-Allow-Origin: *\` and exposes \`ETag, Location, Retry-After, Server-Timing, X-D1-Bookmark\` (it
+  exposed \`X-D1-Bookmark\` alone, without the Allow-Origin that gives exposure a meaning), and a preflight is answered
+  before any route, key or storage call. The host passes two more request headers to the wasm. The peer sends the
+  same two response headers, so the comparison stays like for like (and parity compares them). Against the build
+  before it, no difference resolves: see the run list above.
+- \`wrangler dev\` and \`wrangler deploy\` run \`scripts/build.sh\`, which now stops after \`cargo build\` when \`build/\` came
+  from the same inputs (wrangler dev ran the whole build twice as it started); the bench's builds are unchanged.
 
 **Tried, and did not help (or could not be used).**
 - *Taking the key's SHA-256 out of the request path* (a build whose digest is a constant, for measurement only), since

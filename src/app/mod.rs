@@ -14,14 +14,23 @@ use crate::platform::{apart, Ctx, Platform};
 /// Serve one request. Always answers; the `Server-Timing` header lists every KV and D1 call.
 pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
     let cx = Ctx::new(platform);
-    if let Some(mut resp) = cors::preflight(&req) {
-        cors::allow(&mut resp);
-        return resp;
-    }
+    let mut resp = match cors::preflight(&req) {
+        Some(answer) => answer,
+        None => serve(&cx, req).await,
+    };
+    resp.headers.push(("server-timing".into(), cx.server_timing()));
+    resp.headers.push(("x-content-type-options".into(), "nosniff".into()));
+    resp.headers.push(("cache-control".into(), "no-store".into()));
+    cors::allow(&mut resp);
+    resp
+}
+
+/// A request routed to its dialect; what a commit sets off, and an internal failure's one log line.
+async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: Request) -> Response {
     // HEAD is GET without the body (RFC 9110 §9.3.2), wherever GET is served.
     let head = req.method == "HEAD";
     let req = if head { Request { method: "GET".into(), ..req } } else { req };
-    let mut resp = route(&cx, &req).await;
+    let mut resp = route(cx, &req).await;
     if head {
         resp.headers.push(("content-length".into(), resp.body.len().to_string()));
         resp.body.clear();
@@ -31,15 +40,11 @@ pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
     }
     if resp.status < 300 && !matches!(req.method.as_str(), "GET" | "HEAD") {
         // A change committed: its event goes out now rather than at the next sweep.
-        platform.kick(0);
+        cx.platform.kick(0);
     }
     if let Some(message) = cx.take_internal() {
-        platform.log_error(&format!("{} {} → {}: {message}", req.method, req.segments().join("/"), resp.status));
+        cx.platform.log_error(&format!("{} {} → {}: {message}", req.method, req.segments().join("/"), resp.status));
     }
-    resp.headers.push(("server-timing".into(), cx.server_timing()));
-    resp.headers.push(("x-content-type-options".into(), "nosniff".into()));
-    resp.headers.push(("cache-control".into(), "no-store".into()));
-    cors::allow(&mut resp);
     resp
 }
 

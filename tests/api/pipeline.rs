@@ -272,6 +272,7 @@ fn good_fields_beside_bad_ones_change_nothing_and_every_bad_one_is_named() {
 fn browsers_may_call_every_api_cross_origin_and_read_what_a_client_needs() {
     let c = cast();
     let asks = [("origin", "https://app.example"), ("access-control-request-method", "PATCH")];
+    let kicks = c.svc.platform.kicks.get();
     let paths = [
         "/api/v1/users/1",
         "/v2/users/human/x",
@@ -284,13 +285,16 @@ fn browsers_may_call_every_api_cross_origin_and_read_what_a_client_needs() {
         "/nowhere",
     ];
     for path in paths {
-        // A preflight is answered for every path before any key or storage call: no Server-Timing.
+        // A preflight is answered for every path before any key or storage call, with the headers
+        // every response carries.
         let r = c.svc.call("OPTIONS", path, &asks, None);
         assert_eq!((r.status, r.header("access-control-allow-origin")), (204, Some("*")), "{path}");
         let allowed = r.header("access-control-allow-headers").unwrap();
         assert!(["Authorization", "X-Api-Key", "Content-Type", "If-Match", "X-D1-Bookmark"].iter().all(|h| allowed.contains(h)));
         assert!(r.header("access-control-allow-methods").unwrap().contains("PATCH"));
-        assert_eq!(r.header("server-timing"), None, "{path}: nothing was looked up");
+        assert!(r.timing_names().is_empty(), "{path}: nothing was looked up");
+        assert_eq!((r.header("x-content-type-options"), r.header("cache-control")), (Some("nosniff"), Some("no-store")));
+        assert_eq!(c.svc.platform.kicks.get(), kicks, "{path}: a preflight commits nothing, so sets off no dispatch");
         // Without the preflight's headers, OPTIONS is routed as before.
         let r = c.svc.call("OPTIONS", path, &[], None);
         assert_ne!(r.status, 204, "{path}");

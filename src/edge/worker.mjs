@@ -224,7 +224,9 @@ function crashed(e) {
   __wbg_reset_state();
   configured = false;
   const problem = { type: "about:blank", title: "Internal Server Error", status: 500, detail: "internal error" };
-  return new Response(JSON.stringify(problem), { status: 500, headers: { "content-type": "application/problem+json", "cache-control": "no-store" } });
+  // A page on another origin may read this answer too, as it may every other (src/app/cors.rs).
+  const headers = { "content-type": "application/problem+json", "cache-control": "no-store", "access-control-allow-origin": "*" };
+  return new Response(JSON.stringify(problem), { status: 500, headers });
 }
 
 /** The change feed's work (queue consumer, Cron sweep); a failure is logged, the sweep retries. */

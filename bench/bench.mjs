@@ -1603,6 +1603,11 @@ start.
   "used" about the whole process's CPU), and profiling tripled the CPU per request. Replaced by the ablation targets
   (noop, floor, floor+sql) and the wasm-side loop above. Tail Workers' \`cpuTime\` is 0 locally, and \`/proc\` shows
   one thread doing all the work, so neither splits it either.
+- *Another allocator* (2026-11-29 20:45 UTC): the allocator and drops are a fifth of the wasm side of a GET
+  (the profile above), so \`talc\` 4.4 (\`TalckWasm\`, without its nightly features) stood in for Rust's dlmalloc.
+  The wasm came out 0.6 KiB gzip smaller and its side of a request slower: in one node loop over the traced
+  replies, alternating the two builds (15 rounds of 2,000 requests, CPU time), 32.1 against 28.5 µs per PATCH and
+  20.1 against 17.7 µs per GET, and the same with the order swapped. Kept dlmalloc.
 - *rustc's \`opt-level\`* (after the merge of main, wasm side timed in a node loop over the same replies, best of 9):
   \`"z"\` is 42 KB gzip smaller than \`"s"\` (452 vs 495 KB) but 55–60% slower (PATCH 245 vs 153 µs/req); \`2\` is
   30% faster (PATCH 108, GET 64 vs 99 µs/req) but 92 KB gzip larger; \`2\` for users-edge itself and \`"s"\` for every

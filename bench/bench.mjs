@@ -1452,19 +1452,23 @@ stop's last run, at 15:51 UTC, on its final build (paths most requests never tak
 are under more pressure. The run at 18:37 UTC was the next stop's last, on its final build (a body without a length
 read up to the limit, the benchmarked PATCH's path under Miniflare; listings, keys, send limits and SCIM changed off
 it): PATCH ÷ peer 0.94× (met), GET ÷ peer 0.99×, ÷ floor+sql 1.06× and 1.11×, and a cold start of 1.234× (4c 0.076 /
-0.050 ms). The run recorded here (20:11 UTC) is the stop after it, on its final build (CORS on every response: two
-more request headers read, \`Origin\` and \`Access-Control-Request-Method\`, and \`Access-Control-Allow-Origin\` beside a
-longer \`Access-Control-Expose-Headers\`, which the peer now sends too; a ZITADEL name check off the path), recorded as
-planned before it ran: PATCH ÷ peer 1.05×, GET ÷ peer 1.01×, ÷ floor+sql 1.14× and 1.15× (none met), and a cold
-start of 1.207× (just over), with every wasm figure slower than at 18:37 — 4c 0.111 / 0.078 ms, and even the hot
-loop with nothing else running, 4d, 0.043 / 0.030 ms against 0.027 / 0.017. The change is not what moved: right
-after the run, the two builds' wasm in one node loop over this run's traced replies (alternating, 15 rounds of 2,000
-requests, CPU time) took 31.2 and 30.7 µs per PATCH and 18.5 and 18.5 per GET, and \`bench/build-ab.mjs\` (12 and 16
-alternating windows of 2 s) put the build before the change at 0.94× (0.84–1.03) and then 0.98× (0.95–1.06) this
-one's CPU per PATCH, 1.03× (0.94–1.09) per GET, while the same targets' absolute CPU per PATCH moved from 1.36 to 1.97
-ms between two of those sets. With runs of the same request path moving by 10–15% (PATCH ÷ peer 0.97×, 1.12×, 0.96×,
-1.04×, 0.94×, 0.99×, 1.03×, 0.94× and 1.05× in nine runs on 2026-11-29, GET ÷ peer 0.93×, 1.07×, 1.04×, 1.00×, 0.91×,
-0.98×, 1.02×, 0.99× and 1.01×), users-edge's CPU sits at the targets, not safely under them, and so does its cold
+0.050 ms). The stop after it made two full runs. The first (20:11 UTC), on the build with CORS on every response
+(two more request headers read, \`Origin\` and \`Access-Control-Request-Method\`, and \`Access-Control-Allow-Origin\`
+beside a longer \`Access-Control-Expose-Headers\`, which the peer now sends too; a ZITADEL name check off the path),
+gave PATCH ÷ peer 1.05×, GET ÷ peer 1.01×, ÷ floor+sql 1.14× and 1.15× (none met), and a cold start of 1.207×, with
+every wasm figure slower than at 18:37 — 4c 0.111 / 0.078 ms, and even the hot loop with nothing else running, 4d,
+0.043 / 0.030 ms against 0.027 / 0.017. The change was not what moved: right after that run, the two builds' wasm in
+one node loop over its traced replies (alternating, 15 rounds of 2,000 requests, CPU time) took 31.2 and 30.7 µs per
+PATCH and 18.5 and 18.5 per GET, and \`bench/build-ab.mjs\` (12 and 16 alternating windows of 2 s) put the build
+before the change at 0.94× (0.84–1.03) and then 0.98× (0.95–1.06) this one's CPU per PATCH, 1.03× (0.94–1.09) per
+GET, while the same targets' absolute CPU per PATCH moved from 1.36 to 1.97 ms between two of those sets. The run
+recorded here (20:56 UTC) is that stop's last, on its final build (two more changes off the benchmarked path: a
+preflight carries the headers every response does, and the host's own 500 carries Allow-Origin), chosen before
+it ran as the one to record, whatever it showed: PATCH ÷ peer 0.97×, GET ÷ peer 0.94× (met), ÷ floor+sql 1.05× (met)
+and 1.10×, a cold start of 1.180× (met), 4c 0.078 / 0.045 ms and 4d 0.027 / 0.020 ms, back where the 18:37 run had
+them. With runs of the same request path moving by 10–15% (PATCH ÷ peer 0.97×, 1.12×, 0.96×, 1.04×, 0.94×, 0.99×,
+1.03×, 0.94×, 1.05× and 0.97× in ten runs on 2026-11-29, GET ÷ peer 0.93×, 1.07×, 1.04×, 1.00×, 0.91×, 0.98×, 1.02×,
+0.99×, 1.01× and 0.94×), users-edge's CPU sits at the targets, not safely under them, and so does its cold
 start.
 
 **What changed in the shell (issue 13).**

@@ -25,7 +25,8 @@ cargo build --release --target wasm32-unknown-unknown --lib --locked
 # below take about 15 s. The tools' versions count as inputs too. FORCE=1 rebuilds anyway.
 INPUTS="$( { sha256sum "$TARGET_DIR/wasm32-unknown-unknown/release/users_edge.wasm" src/edge/worker.mjs openapi.json \
   scripts/build.sh | cut -d' ' -f1; echo "WASM_OPT=${WASM_OPT:-1} KEEP_NAMES=${KEEP_NAMES:-0}"
-  "$WASM_BINDGEN_BIN" --version; "$WASM_OPT_BIN" --version; } | sha256sum | cut -d' ' -f1)"
+  "$WASM_BINDGEN_BIN" --version; "$ESBUILD_BIN" --version
+  if [ "${WASM_OPT:-1}" = 1 ]; then "$WASM_OPT_BIN" --version; fi; } | sha256sum | cut -d' ' -f1)"
 if [ "${FORCE:-0}" != 1 ] && [ -f "$OUT/.inputs" ] && [ "$(cat "$OUT/.inputs")" = "$INPUTS" ] \
   && [ -f "$OUT/index.js" ] && [ -f "$OUT/index_bg.wasm" ] && [ -f "$OUT/assets/openapi.json" ]; then
   echo "$OUT/ is current (built from the same wasm, host, openapi.json and script)"

@@ -1,8 +1,9 @@
 //! Cross-origin use from browsers (the Fetch standard's CORS), as token-authenticated APIs such as
 //! GitHub's and ZITADEL's allow it: any origin, never with cookies. Every credential here is a
 //! header the page's script sets itself (`Authorization`, `X-Api-Key`), so a page can act only with
-//! a key it already holds; no ambient credential (a cookie, a client certificate) is ever honoured,
-//! and `Access-Control-Allow-Origin: *` forbids a browser from sending one.
+//! a key it already holds. No ambient credential (a cookie, HTTP authentication, a client
+//! certificate) is ever read, and a browser never lets a page read an answer marked
+//! `Access-Control-Allow-Origin: *` to a request it sent with credentials.
 
 use crate::http::{Request, Response};
 
@@ -12,10 +13,12 @@ use crate::http::{Request, Response};
 pub const EXPOSE_HEADERS: &str = "ETag, Location, Retry-After, Server-Timing, X-D1-Bookmark";
 /// Every method some route serves.
 const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
-/// The request headers any dialect reads. `Authorization` is listed by name: a `*` would not
-/// cover it.
+/// The request headers any dialect reads, and `*`: any other header a client library adds (a
+/// tracing header, say) must not fail the preflight. Browsers that know the wildcard allow
+/// everything but `Authorization` with it, which is why that one is named; the names serve the
+/// ones that do not.
 const ALLOW_HEADERS: &str =
-    "Authorization, Content-Type, If-Match, X-Api-Key, X-D1-Bookmark, Connect-Protocol-Version, Connect-Timeout-Ms";
+    "Authorization, Content-Type, If-Match, X-Api-Key, X-D1-Bookmark, Connect-Protocol-Version, Connect-Timeout-Ms, *";
 /// How long a browser may reuse a preflight's answer, in seconds (browsers cap it lower).
 const MAX_AGE: &str = "86400";
 

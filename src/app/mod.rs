@@ -19,10 +19,15 @@ pub async fn handle<P: Platform>(platform: &P, req: Request) -> Response {
         None => serve(&cx, req).await,
     };
     resp.headers.push(("server-timing".into(), cx.server_timing()));
+    every_response(&mut resp);
+    resp
+}
+
+/// The headers every response carries, whoever wrote it: the router, or the wasm shell's own 500.
+pub fn every_response(resp: &mut Response) {
     resp.headers.push(("x-content-type-options".into(), "nosniff".into()));
     resp.headers.push(("cache-control".into(), "no-store".into()));
-    cors::allow(&mut resp);
-    resp
+    cors::allow(resp);
 }
 
 /// A request routed to its dialect; what a commit sets off, and an internal failure's one log line.

@@ -173,5 +173,7 @@ fn open(settings: &Settings, session: SessionStart, now_ms: f64) -> (Rc<Mailbox>
 fn internal_error(detail: &str) -> String {
     let body = crate::dialects::problem::body(500, "Internal Server Error", detail);
     let after = Aftermath { later: Vec::new(), log: vec![format!("users-edge shell: {detail}")] };
-    encode_response(&Response::problem(500, &body).with_header("cache-control", "no-store"), &after)
+    let mut resp = Response::problem(500, &body);
+    crate::app::every_response(&mut resp);
+    encode_response(&resp, &after)
 }

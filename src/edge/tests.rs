@@ -187,6 +187,9 @@ fn host_failures_are_500s_never_panics() {
     let mut s = Shell::default();
     let (head, _) = parse(&s.start(1, &request("GET", "/", &[], ""), 0.0));
     assert_eq!(head["status"], 500, "not configured");
+    // The shell's own 500 carries what every response does, a page on another origin included.
+    assert_eq!(header(&head, "access-control-allow-origin"), Some("*"));
+    assert_eq!(header(&head, "cache-control"), Some("no-store"));
     let mut s = shell(&[]);
     assert_eq!(parse(&s.start(1, b"GET /x", 0.0)).0["status"], 500, "not the host's encoding");
     assert_eq!(parse(&s.resume(99, "v", 0.0)).0["status"], 500, "nothing in flight");

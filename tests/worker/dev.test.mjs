@@ -27,12 +27,32 @@ async function freePort() {
   return port;
 }
 
+/** Whether the process has ended, by exiting or by a signal. */
+const gone = (child) => child.exitCode !== null || child.signalCode !== null;
+
+/** Stop the process group (wrangler and workerd with it); SIGKILL if it has not gone in 10 s. */
+async function stop(child) {
+  const kill = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  if (gone(child)) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  kill("SIGTERM");
+  const late = setTimeout(() => kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(late);
+}
+
 /** Wait until `output()` matches `re`, the process exits, or `ms` pass. */
 async function waitFor(child, output, re, ms) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (re.test(output())) return;
-    if (child.exitCode !== null) throw new Error(`make dev exited (${child.exitCode}):\n${output()}`);
+    if (gone(child)) throw new Error(`make dev exited (${child.exitCode ?? child.signalCode}):\n${output()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`make dev did not print ${re} in ${ms} ms:\n${output()}`);
@@ -98,12 +118,7 @@ test("make dev: a fresh state, the printed keys and curl work as printed", async
     const again = await run("node", ["scripts/seed-demo.mjs", persist], { cwd: root, env: { ...process.env, PORT: String(port) } });
     assert.ok(again.stdout.includes(adminKey) && again.stdout.includes(userKey), again.stdout);
   } finally {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-    await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+    await stop(child);
     rmSync(persist, { recursive: true, force: true });
     if (!hadDevVars) rmSync(join(root, ".dev.vars"), { force: true });
   }

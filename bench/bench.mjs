@@ -1462,9 +1462,11 @@ one node loop over its traced replies (alternating, 15 rounds of 2,000 requests,
 PATCH and 18.5 and 18.5 per GET, and \`bench/build-ab.mjs\` (12 and 16 alternating windows of 2 s) put the build
 before the change at 0.94× (0.84–1.03) and then 0.98× (0.95–1.06) this one's CPU per PATCH, 1.03× (0.94–1.09) per
 GET, while the same targets' absolute CPU per PATCH moved from 1.36 to 1.97 ms between two of those sets. The run
-recorded here (20:56 UTC) is that stop's last, on its final build (two more changes off the benchmarked path: a
-preflight carries the headers every response does, and the host's own 500 carries Allow-Origin), chosen before
-it ran as the one to record, whatever it showed: PATCH ÷ peer 0.97×, GET ÷ peer 0.94× (met), ÷ floor+sql 1.05× (met)
+recorded here (20:56 UTC) is that stop's last, on the build of \`7afd781\` (two more changes off the benchmarked path:
+a preflight carries the headers every response does, and the host's own 500 carries Allow-Origin; the review fold
+after it touched only paths the benchmark does not take — the shell's own 500, a preflight's allowed headers, the
+OpenAPI document — and moved the headers every response carries into one function), chosen before it ran as the
+one to record, whatever it showed: PATCH ÷ peer 0.97×, GET ÷ peer 0.94× (met), ÷ floor+sql 1.05× (met)
 and 1.10×, a cold start of 1.180× (met), 4c 0.078 / 0.045 ms and 4d 0.027 / 0.020 ms, back where the 18:37 run had
 them. With runs of the same request path moving by 10–15% (PATCH ÷ peer 0.97×, 1.12×, 0.96×, 1.04×, 0.94×, 0.99×,
 1.03×, 0.94×, 1.05× and 0.97× in ten runs on 2026-11-29, GET ÷ peer 0.93×, 1.07×, 1.04×, 1.00×, 0.91×, 0.98×, 1.02×,

@@ -237,8 +237,11 @@ pub async fn verify_contact<P: Platform>(
     }
 }
 
-/// Start a password reset: a code is made and sent to the user's email, or (admins only)
-/// returned to the caller.
+/// Why a reset link was not sent: the user's email is not verified (or there is none).
+pub const NO_VERIFIED_EMAIL: &str = "The user has no verified email to send a password reset to";
+
+/// Start a password reset: a code is made and sent to the user's verified email, or (admins
+/// only) returned to the caller.
 pub async fn request_password_reset<P: Platform>(
     cx: &Ctx<'_, P>,
     rules: &Rules,
@@ -250,19 +253,27 @@ pub async fn request_password_reset<P: Platform>(
     authorize(cx, rules, who, target, touched, false).await?;
     let w = Write::new(cx)?;
     let code = generate(cx, Kind::PasswordReset, None, verification, &w.event_id)?;
-    if matches!(code.verification, Verification::Send { .. }) {
+    let sends = matches!(code.verification, Verification::Send { .. });
+    if sends {
         // The recipient is the user's own address: the per-user limit is the per-recipient one.
         limit_sends(cx, who, target, None).await?;
     }
     let batch = vec![
-        users::touch(who, target, &w.tag),
+        // A link goes only to a verified address, as ZITADEL sends it to the verified email:
+        // otherwise whoever may change the email (a leaked user key) could have the reset sent
+        // to a mailbox of its own choosing and take over the password.
+        users::touch(who, target, &w.tag, sends),
         stored::retire(target, &w.tag, Some(Kind::PasswordReset), &w.now),
         stored::insert(target, &w.tag, &code.row(), &w.now),
         w.event_with(target, who, (Action::PasswordResetRequested, rules.dialect, &[]), &w.event_id, Some(code.detail())),
     ];
     let mut results = cx.batch(batch).await?;
     let Some(row) = results.first_mut().and_then(|r| r.pop()) else {
-        return Err(explain_miss(cx, who, target).await);
+        return Err(match explain_miss(cx, who, target).await {
+            // The key and the user are fine: the user has no verified email to send to.
+            Failure::PreconditionFailed if sends => Failure::StateConflict(NO_VERIFIED_EMAIL),
+            other => other,
+        });
     };
     let user = super::user_of(&row)?;
     match code.verification {

@@ -210,11 +210,13 @@ pub fn update(who: &Principal, t: &Target, pre: Option<&Precondition>, u: &Updat
 }
 
 /// Mark a user as written by `tag` without changing it (a password-reset request), so the
-/// statements after it in the batch can key on the tag.
-pub fn touch(who: &Principal, t: &Target, tag: &str) -> Stmt {
+/// statements after it in the batch can key on the tag. `verified_email`: only a user whose email
+/// is verified, the one address a reset link may go to.
+pub fn touch(who: &Principal, t: &Target, tag: &str, verified_email: bool) -> Stmt {
     let mut params = vec![tag.into()];
     let reach_sql = reach(who, t, &mut params);
-    Stmt::new(format!("UPDATE users SET last_write = ? WHERE {reach_sql} RETURNING {COLUMNS}"), params)
+    let verified_sql = if verified_email { " AND email_verified = 1 AND email <> ''" } else { "" };
+    Stmt::new(format!("UPDATE users SET last_write = ? WHERE {reach_sql}{verified_sql} RETURNING {COLUMNS}"), params)
 }
 
 /// The stored password hash, for checking a `currentPassword` (guarded like a write).

@@ -8,7 +8,8 @@ use serde_json::json;
 fn setup() -> (Service, String, String) {
     let svc = Service::new();
     let org = svc.org("A");
-    let (user, key) = svc.user(org, "user@a.test", json!({}));
+    // Verified: a reset link goes to a verified address only.
+    let (user, key) = svc.user(org, "user@a.test", json!({"email_verified": true}));
     (svc, user["uuid"].as_str().unwrap().to_string(), key)
 }
 

@@ -193,9 +193,37 @@ fn password_reset_code_then_change() {
     assert!(users_edge::password::verify("R3set-Passw0rd!", row["password_hash"].as_str().unwrap()));
     assert_eq!(row["password_change_required"], 1);
     assert_eq!(c.rest(&c.user_key, body).status, 400, "reset codes are single use");
-    // sendLink: the code goes out by the queue to the user's address.
+    // sendLink: the code goes out by the queue to the user's address, once it is verified.
+    let verified = c.rest(&c.admin_key, json!({"email": {"email": "minnie@a.test", "isVerified": true}}));
+    assert_eq!(verified.status, 200, "{}", verified.body);
     assert_eq!(c.post(&c.user_key, "password_reset", json!({"sendLink": {}})).status, 200);
     assert_eq!(c.svc.platform.notifications.borrow().last().unwrap()["type"], "password_reset");
+}
+
+/// A reset link goes only to a verified email, as ZITADEL sends it to the verified address.
+/// Otherwise a leaked user key takes over the password without it: move the email to a mailbox
+/// of its own (unverified), ask for a reset link there, redeem it.
+#[test]
+fn a_reset_link_goes_only_to_a_verified_email() {
+    let c = cast();
+    let r = c.rest(&c.admin_key, json!({"email": {"email": "minnie@a.test", "isVerified": true}}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let moved = c.rest(&c.user_key, json!({"email": {"email": "mallory@evil.example"}}));
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let (events, codes) = (c.svc.event_count(), c.svc.platform.sql("SELECT COUNT(*) AS n FROM verification_codes"));
+    for key in [&c.user_key, &c.admin_key] {
+        let link = json!({"sendLink": {"urlTemplate": "https://evil.example/reset?code={{.Code}}"}});
+        let r = c.post(key, "password_reset", link);
+        assert_eq!((r.status, &r.body["code"]), (400, &json!(9)), "{}", r.body);
+        assert!(r.body["message"].as_str().unwrap().contains("verified email"), "{}", r.body);
+        let r = c.connect(key, "PasswordReset", json!({"userId": c.uuid(), "sendLink": {}}));
+        assert_eq!((r.status, &r.body["code"]), (400, &json!("failed_precondition")), "{}", r.body);
+    }
+    assert!(c.svc.platform.notifications.borrow().iter().all(|m| m["type"] != "password_reset"), "nothing sent");
+    assert_eq!(c.svc.event_count(), events, "no event");
+    assert_eq!(c.svc.platform.sql("SELECT COUNT(*) AS n FROM verification_codes"), codes, "no code stored");
+    // An admin may still have the code returned, to hand over by its own means.
+    assert_eq!(c.post(&c.admin_key, "password_reset", json!({"returnCode": {}})).status, 200);
 }
 
 #[test]

@@ -696,8 +696,26 @@ test("password reset over Connect, and a code for one user is no proof for anoth
   passwords.push("C0nnect-Reset!", "Stolen-Passw0rd!");
 });
 
-test("password reset with sendLink queues a password_reset message to the user's email; the code in it resets the password", async () => {
-  const m = await member(A, { password: "Old-Passw0rd!" });
+test("password reset with sendLink goes only to a verified email: moved to an unverified one, it is refused and nothing is sent", async () => {
+  const m = await member(A, { password: "Old-Passw0rd!", email_verified: true });
+  let r = await rest(m.key, m.user.uuid, { email: { email: `mallory${m.user.id}@evil.example` } });
+  assert.equal(r.status, 200, r.text);
+  const snap = await snapshot(w, m.user.id, { codes: true });
+  const link = { sendLink: { urlTemplate: "https://evil.example/reset?c={{.Code}}" } };
+  r = await post(m.key, m.user.uuid, "password_reset", link);
+  restError(r, 400, 9);
+  assert.match(r.data.message, /verified email/);
+  connectError(await connect(A.adminKey, "PasswordReset", { userId: m.user.uuid, ...link }), 400, "failed_precondition");
+  await unchanged(w, m.user.id, snap);
+  // A queued message reaches the test's consumer within a few ms; give it ample time to show.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  // (The email change itself sent a verification code to the new address, as ZITADEL does.)
+  const resets = (await w.messages()).filter((x) => forUser(m.user.uuid)(x) && x.type === "password_reset");
+  assert.deepEqual(resets, [], "no reset link queued");
+});
+
+test("password reset with sendLink queues a password_reset message to the user's verified email; the code in it resets the password", async () => {
+  const m = await member(A, { password: "Old-Passw0rd!", email_verified: true });
   let r = await post(m.key, m.user.uuid, "password_reset", { sendLink: { notificationType: "NOTIFICATION_TYPE_Email", urlTemplate: "https://example.com/reset?u={{.UserID}}&c={{.Code}}" } });
   assert.equal(r.status, 200, r.text);
   assert.deepEqual(Object.keys(r.data), ["details"], "no code in the response");

@@ -33,7 +33,10 @@ impl Username {
             Refusal::Empty => "must not be empty".to_string(),
             Refusal::Bidi => "must follow the Bidi Rule (RFC 5893) when it has right-to-left letters".to_string(),
         })?;
-        if let Some(c) = super::unicode::stray_mark(&key) {
+        // Marks are judged on what was written (NFC), not on the case-mapped key: `İ` is one
+        // letter as sent, though it lower-cases to `i` and a dot above.
+        let written = icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(s);
+        if let Some(c) = super::unicode::stray_mark(&written) {
             return Err(format!("must not use a combining mark that forms no letter (U+{:04X})", c as u32));
         }
         if !super::unicode::is_single_script(s) {
@@ -195,6 +198,10 @@ mod tests {
         assert_eq!(key("ＵＳＥＲ１"), key("user1"));
         assert_eq!(key("User1"), key("user1"));
         assert_eq!(key("jose\u{301}"), key("jos\u{e9}"), "NFD and NFC");
+        // Turkish dotted capital I is a letter of its own, however it case-maps (i + U+0307).
+        assert_eq!(key("\u{130}stanbul"), "i\u{307}stanbul");
+        assert_ne!(key("\u{130}nci"), key("inci"));
+        assert!(Username::parse("i\u{307}nci").is_err(), "a dot above typed on an ASCII i decorates");
         assert_eq!(Username::parse("user1-ａ").unwrap().as_str(), "user1-ａ", "stored as sent");
         for (bad, why) in [
             ("user\u{200B}1", "invisible"),

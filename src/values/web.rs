@@ -13,8 +13,11 @@ impl Email {
         if s.len() > 254 || s.trim() != s {
             return Err(MSG.into());
         }
+        // Checked in NFC (RFC 6532 §3.1 asks addresses to be), so an address typed decomposed,
+        // as macOS and iOS input often is, is the same valid address; it is kept as sent.
+        let nfc = icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(s);
         let opts = email_address::Options::default().without_display_text().without_domain_literal();
-        let addr = email_address::EmailAddress::parse_with_options(s, opts).map_err(|_| MSG.to_string())?;
+        let addr = email_address::EmailAddress::parse_with_options(&nfc, opts).map_err(|_| MSG.to_string())?;
         let domain = addr.domain();
         // A bare host ("user@localhost") is legal in the grammar but never deliverable.
         if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
@@ -87,7 +90,9 @@ string_value! { HttpUrl => "must be an absolute http(s) URL" }
 /// RFC 3986 `URI`, for what `HttpUrl` produces: `scheme://host[:port]` then only pchars,
 /// `/`, `?`, valid escapes and at most one `#`.
 fn is_rfc3986(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) else { return false };
+    // A scheme is case-insensitive (RFC 3986 §3.1): `HTTPS://` is as good a URI as `https://`.
+    let after = |scheme: &str| s.get(..scheme.len()).filter(|h| h.eq_ignore_ascii_case(scheme)).map(|_| &s[scheme.len()..]);
+    let Some(rest) = after("https://").or_else(|| after("http://")) else { return false };
     let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
     if !authority.bytes().all(|c| is_unreserved(c) || is_sub_delim(c) || matches!(c, b':' | b'[' | b']')) {
         return false;
@@ -152,6 +157,9 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(Email::parse("j.wunderliebb@MyCompany.tld").unwrap().as_str(), "j.wunderliebb@MyCompany.tld");
+        let decomposed = "jose\u{301}@mu\u{308}nchen.example";
+        assert_eq!(Email::parse(decomposed).unwrap().as_str(), decomposed, "NFD is valid, and kept as sent");
+        assert!(Email::parse("\u{301}a@x.example").is_err(), "a mark with nothing to compose with is not a letter");
         assert!(Email::parse("mini@mouse.com").is_ok());
         for bad in ["", "not-an-email", "a@b", "a@@b.com", "Name <a@b.com>", " a@b.com", "a@[1.2.3.4]", "a@b.com."] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
@@ -177,6 +185,7 @@ mod tests {
             ("\u{130}NCI@x.example", "\u{130}nci@x.example"),
             ("\u{FB01}le@x.example", "FILE@x.example"),
             ("Ada@Example.COM", "ada@example.com"),
+            ("jose\u{301}@mu\u{308}nchen.example", "jos\u{e9}@m\u{fc}nchen.example"),
             ("ada@ｅｘａｍｐｌｅ.com", "ada@example.com"),
         ] {
             assert_eq!(key(a), key(b), "{a} / {b}");
@@ -220,6 +229,9 @@ mod tests {
         // As sent: Upsun's npm client writes `https://grace.example` and compares what it reads.
         assert_eq!(HttpUrl::parse("https://grace.example").unwrap().as_str(), "https://grace.example");
         assert_eq!(HttpUrl::parse("https://Example.com").unwrap().as_str(), "https://Example.com");
+        let upper = "HTTPS://Grace.Example/Path?Q=1#F";
+        assert_eq!(HttpUrl::parse(upper).unwrap().as_str(), upper, "a URI with its scheme in capitals is kept too");
+        assert!(HttpUrl::parse("ftp://x.example").is_err());
         assert_eq!(HttpUrl::parse("HTTPS://münchen.example/ä").unwrap().as_str(), "https://xn--mnchen-3ya.example/%C3%A4");
         for bad in [
             "",

@@ -220,13 +220,13 @@ pub async fn verify_contact<P: Platform>(
     authorize(cx, rules, who, target, &[], false).await?;
     let live = check(cx, who, target, kind, presented).await?;
     let w = Write::new(cx)?;
-    let mut update = Update { verify: vec![kind], ..Default::default() };
+    let flag = if kind == Kind::Phone { Field::PhoneVerified } else { Field::EmailVerified };
+    let mut update = Update { verify: vec![kind], fields: vec![flag], ..Default::default() };
     update.conditions.push(Condition::CodeLive { id: live.id, now: w.now.clone() });
     update.conditions.push(Condition::ContactIs { kind, value: live.value.unwrap_or_default() });
-    let flag = if kind == Kind::Phone { Field::PhoneVerified } else { Field::EmailVerified };
     let batch = vec![
         users::update(who, target, None, &update, &w.now, &w.tag),
-        w.event(target, who, Action::Update, rules.dialect, &[flag]),
+        w.update_event(target, who, Action::Update, rules.dialect),
         stored::consume(live.id, target, &w.tag, &w.now),
     ];
     let mut results = cx.batch(batch).await?;

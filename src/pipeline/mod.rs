@@ -69,6 +69,19 @@ impl Write {
         self.event_with(target, who, (action, dialect, fields), &self.event_id, None)
     }
 
+    /// The event of this write's user update (`users::update`): the fields it changed, if any.
+    pub fn update_event(&self, target: &Target, who: &Principal, action: Action, dialect: &str) -> Stmt {
+        let e = Event {
+            id: &self.event_id,
+            action: action.as_str(),
+            kind: Some(action.feed_type()),
+            dialect,
+            fields: &[],
+            detail: None,
+        };
+        crate::store::events::insert_for_update(target, &self.tag, who, &e, &self.now)
+    }
+
     /// The event of a code this write makes: only if the code itself was stored.
     pub fn code_event(
         &self,

@@ -229,8 +229,9 @@ pub(crate) async fn commit<P: Platform>(
 ) -> Result<(User, Vec<NewCode>), Failure> {
     // A stale claim on the address goes first, so that the update can take it.
     let release = users::assigned_email_key(&plan.update.derived).map(|k| users::release_for_update(who, target, k, &w.now));
-    let mut batch =
-        vec![users::update(who, target, pre, &plan.update, &w.now, &w.tag), w.event(target, who, action, dialect, fields)];
+    let mut update = plan.update;
+    update.fields = fields.to_vec();
+    let mut batch = vec![users::update(who, target, pre, &update, &w.now, &w.tag), w.update_event(target, who, action, dialect)];
     batch.extend(plan.after);
     let mut results = super::batch_after(cx, release, batch).await?;
     let stored: Vec<NewCode> =

@@ -33,34 +33,40 @@ fn next_seq(org_expr: &str) -> String {
     format!("(SELECT COALESCE(MAX(e.seq), 0) + 1 FROM user_events e WHERE e.org_id = {org_expr})")
 }
 
-fn event_params(who: &Principal, e: &Event, now: &str) -> Vec<super::SqlValue> {
+/// The event's parameters, in `EVENT_COLUMNS`' order; without `fields` when the row names them.
+fn event_params(who: &Principal, e: &Event, now: &str, with_fields: bool) -> Vec<super::SqlValue> {
     let (key, user) = actor(who);
-    let names: Vec<&str> = e.fields.iter().map(|f| f.name()).collect();
-    let fields_json = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
-    vec![
-        key.into(),
-        user.into(),
-        e.action.into(),
-        e.kind.into(),
-        e.dialect.into(),
-        fields_json.into(),
-        e.detail.clone().into(),
-        e.id.into(),
-        now.into(),
-    ]
+    let mut params = vec![key.into(), user.into(), e.action.into(), e.kind.into(), e.dialect.into()];
+    if with_fields {
+        let names: Vec<&str> = e.fields.iter().map(|f| f.name()).collect();
+        params.push(serde_json::to_string(&names).unwrap_or_else(|_| "[]".into()).into());
+    }
+    params.extend([e.detail.clone().into(), e.id.into(), now.into()]);
+    params
 }
 
 /// The event row for the write tagged `tag`, carrying the user as that write left it; inserts
 /// nothing if the write didn't happen.
 pub fn insert(t: &Target, tag: &str, who: &Principal, e: &Event, now: &str) -> Stmt {
-    let mut params = event_params(who, e, now);
+    insert_where(t, tag, who, e, now, false)
+}
+
+/// The event of a user update (`users::update`) tagged `tag`: it names the fields the update
+/// changed (`last_changes`, not `e.fields`), and is not written when it changed none.
+pub fn insert_for_update(t: &Target, tag: &str, who: &Principal, e: &Event, now: &str) -> Stmt {
+    insert_where(t, tag, who, e, now, true)
+}
+
+fn insert_where(t: &Target, tag: &str, who: &Principal, e: &Event, now: &str, changed_only: bool) -> Stmt {
+    let mut params = event_params(who, e, now, !changed_only);
     let written_sql = written(t, tag, &mut params);
     let seq = next_seq("users.org_id");
     let snapshot = super::users::SNAPSHOT;
+    let (fields, changed) = if changed_only { ("last_changes", " AND last_changes <> '[]'") } else { ("?", "") };
     Stmt::new(
         format!(
-            "INSERT INTO user_events ({EVENT_COLUMNS}) SELECT id, org_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, version, {seq}, \
-             {snapshot} FROM users WHERE {written_sql}"
+            "INSERT INTO user_events ({EVENT_COLUMNS}) SELECT id, org_id, ?, ?, ?, ?, ?, {fields}, ?, ?, ?, version, {seq}, \
+             {snapshot} FROM users WHERE {written_sql}{changed}"
         ),
         params,
     )
@@ -85,7 +91,7 @@ FROM group_members m JOIN users u ON u.id = m.user_id AND u.deleted_at IS NULL W
 /// `group_sql` (over `groups g`) picks, so a write that didn't happen has no event. For a
 /// deletion it runs before the delete, under the same conditions.
 pub fn insert_for_group(group_sql: &str, group_params: Vec<super::SqlValue>, who: &Principal, e: &Event, now: &str) -> Stmt {
-    let mut params = event_params(who, e, now);
+    let mut params = event_params(who, e, now, true);
     params.extend(group_params);
     let columns = EVENT_COLUMNS.replacen("user_id", "group_uuid", 1);
     let seq = next_seq("g.org_id");
@@ -125,7 +131,7 @@ pub fn for_user(user_id: i64, org: Option<i64>) -> Stmt {
 /// naming the key and the issuer in `detail`, never the key. `key_sql` picks the key row, and
 /// the event lands only if that row is there.
 fn key_event(who: &Principal, e: &Event, key_sql: &str, key_params: Vec<super::SqlValue>, now: &str) -> Stmt {
-    let mut params = event_params(who, e, now);
+    let mut params = event_params(who, e, now, true);
     params.truncate(6); // actor, action, type, dialect, fields; detail is built from the key row
     params.extend([super::keys::issuer(who).into(), e.id.into(), now.into()]);
     params.extend(key_params);

@@ -136,6 +136,10 @@ pub struct Update {
     pub password_change_required: Option<bool>,
     /// The columns the updated row comes back with.
     pub returning: Shown,
+    /// The fields the write's event names: each one its column's value changes (a field with no
+    /// column of its own, like a code handed back, whenever asked for). None of them changing
+    /// makes the write a no-op: no new version, no event.
+    pub fields: Vec<Field>,
 }
 
 /// A column derived from assigned values, and its value.
@@ -161,12 +165,14 @@ impl Update {
         self.assignments.push((field, value.into()));
     }
 
-    fn sets_sql(&self, params: &mut Vec<SqlValue>) -> String {
+    /// The SET list; `at` gets each assignment's parameter number, for `changes_sql`.
+    fn sets_sql(&self, params: &mut Vec<SqlValue>, at: &mut Vec<(Field, usize)>) -> String {
         let mut out = String::new();
         for (field, value) in &self.assignments {
             out.push_str(column(*field));
             out.push_str(" = ?, ");
             params.push(value.clone());
+            at.push((*field, params.len()));
         }
         for (column, value) in &self.derived {
             out.push_str(column);
@@ -187,22 +193,53 @@ impl Update {
         }
         out
     }
+
+    /// An SQL text expression, over the row as it was, that concatenates `,"name"` for each of
+    /// `fields` the write changes: `''` when it changes none. An assigned field's value is
+    /// compared with its own parameter (`?N`, bound once for the SET), a flag a code proves with 1.
+    fn changes_sql(&self, at: &[(Field, usize)]) -> String {
+        let parts: Vec<String> = self
+            .fields
+            .iter()
+            .map(|f| {
+                let name = f.name();
+                let flag = self.verify.iter().map(|k| contact_columns(*k).1).find(|flag| *flag == name);
+                match (at.iter().find(|(a, _)| a == f), flag) {
+                    (Some((_, n)), _) => format!("CASE WHEN {} IS NOT ?{n} THEN ',\"{name}\"' ELSE '' END", column(*f)),
+                    (None, Some(flag)) => format!("CASE WHEN {flag} IS NOT 1 THEN ',\"{name}\"' ELSE '' END"),
+                    (None, None) => format!("',\"{name}\"'"),
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            "''".into()
+        } else {
+            parts.join(" || ")
+        }
+    }
 }
 
 /// The conditional update: target within reach, at the expected version, every condition
-/// holding. Returns the new row, or no row when anything fails. Marks the row with `tag` so
-/// the statements after it in the batch land only if it did.
+/// holding. Returns the row as it now is, or no row when anything fails. Marks the row with `tag`
+/// so the statements after it in the batch land only if it did. A write that changes none of its
+/// fields (every value sent is the one stored) is a no-op: the version and `updated_at` stay, and
+/// `last_changes`, which the write's event names its fields from, is `[]`, so there is no event.
+/// Sync clients that send a whole record each time (SCIM PUTs, Konstantly's required `email`)
+/// then neither move the ETag nor flood the feed.
 pub fn update(who: &Principal, t: &Target, pre: Option<&Precondition>, u: &Update, now: &str, tag: &str) -> Stmt {
     let mut params = Vec::new();
-    let sets_sql = u.sets_sql(&mut params);
+    let mut at = Vec::new();
+    let sets_sql = u.sets_sql(&mut params, &mut at);
+    let changes = u.changes_sql(&at);
     params.extend([now.into(), tag.into()]);
     let reach_sql = reach(who, t, &mut params);
     let pre_sql = precondition(pre, &mut params);
     let cond_sql: String = u.conditions.iter().map(|c| format!(" AND {}", c.sql(&mut params))).collect();
     Stmt::new(
         format!(
-            "UPDATE users SET {sets_sql}version = version + 1, updated_at = ?, last_write = ? \
-             WHERE {reach_sql}{pre_sql}{cond_sql} RETURNING {}",
+            "UPDATE users SET {sets_sql}last_changes = '[' || substr({changes}, 2) || ']', \
+             version = version + (({changes}) <> ''), updated_at = CASE WHEN ({changes}) <> '' THEN ? ELSE updated_at END, \
+             last_write = ? WHERE {reach_sql}{pre_sql}{cond_sql} RETURNING {}",
             columns(u.returning)
         ),
         params,

@@ -310,3 +310,52 @@ fn browsers_may_call_every_api_cross_origin_and_read_what_a_client_needs() {
     }
     assert_eq!((user.status, refused.status, scim.status), (200, 401, 200));
 }
+
+/// A write that sends back what is stored changes nothing: the same version (ETag), the same
+/// `updated_at`, no event. One that changes some of what it sends names only those fields.
+/// Sync clients send whole records (a SCIM PUT, Konstantly's required `email`): counted as
+/// changes, each such request moved every client's ETag and put an event on the feed.
+#[test]
+fn sending_back_what_is_stored_is_a_no_op_and_an_event_names_only_what_changed() {
+    let c = cast();
+    let (svc, id, uuid) = (&c.svc, c.id(), c.uuid().to_string());
+    let fields = || -> Vec<serde_json::Value> {
+        let rows = svc.platform.sql(&format!("SELECT fields FROM user_events WHERE user_id = {id} ORDER BY id"));
+        rows.iter().map(|r| serde_json::from_str(r["fields"].as_str().unwrap()).unwrap()).collect()
+    };
+    let konstantly = |body| svc.call("PATCH", &format!("/openapi/v1/users/{uuid}"), &[("x-api-key", &c.admin_key)], Some(body));
+    let r = konstantly(json!({"email": "minnie@a.test", "bio": "Hello"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(fields().last().unwrap(), &json!(["bio"]), "the email sent is the stored one: not a change");
+    let stamp = || {
+        let row = svc.stored(id);
+        (row["version"].clone(), row["updated_at"].clone())
+    };
+    let (etag, before) = (r.header("etag").unwrap().to_string(), stamp());
+    let events = svc.event_count();
+    for _ in 0..2 {
+        let r = konstantly(json!({"email": "minnie@a.test", "bio": "Hello"}));
+        assert_eq!((r.status, r.header("etag")), (200, Some(etag.as_str())), "{}", r.body);
+    }
+    let r = patch(svc, id, &c.user_key, &[("if-match", &etag)], json!({"user": {"given_name": "M"}}));
+    assert_eq!((r.status, r.header("etag")), (200, Some(etag.as_str())), "the ETag a client holds still matches");
+    assert_eq!(stamp(), before, "same version, same updated_at");
+    assert_eq!(svc.event_count(), events, "no event");
+    // A SCIM client's PUT of the resource as it reads it (Okta's and Entra's re-sync). The first
+    // one stores SCIM's own view of the user (its email's `primary`), a change of its own.
+    let scim = |method: &str, body| {
+        let auth = format!("Bearer {}", c.admin_key);
+        svc.call(method, &format!("/scim/v2/Users/{uuid}"), &[("authorization", &auth)], body)
+    };
+    assert_eq!(scim("PUT", Some(scim("GET", None).body)).status, 200);
+    let (read, events) = (scim("GET", None), svc.event_count());
+    let put = scim("PUT", Some(read.body.clone()));
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["meta"]["version"], read.body["meta"]["version"]);
+    assert_eq!(svc.event_count(), events, "no event for the PUT either");
+    // Deactivating twice: the second finds nothing to change.
+    let off = |_| svc.operator("POST", &format!("/users/{id}/deactivate"), None).status;
+    assert_eq!((0..2).map(off).collect::<Vec<_>>(), [200, 200]);
+    assert_eq!(fields().last().unwrap(), &json!(["deactivated"]));
+    assert_eq!(svc.event_count(), events + 1);
+}

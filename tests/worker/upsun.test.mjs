@@ -162,7 +162,10 @@ test("GET → PATCH back only the modifiable fields round-trips cleanly (empty a
     for (const c of ["username", "given_name", "family_name", "picture", "company", "website", "country", "email"]) {
       assert.equal(rowAfter[c], rowBefore[c], `${c} stored as before`);
     }
-    assert.equal(rowAfter.version, rowBefore.version + 1);
+    // What was read, sent back, changes nothing: the same version and time, no event.
+    assert.equal(rowAfter.version, rowBefore.version);
+    assert.equal(r.data.updated_at, got.updated_at);
+    assert.equal(r.headers.get("etag"), `"${rowBefore.version}"`);
   }
 });
 

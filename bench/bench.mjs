@@ -17,7 +17,7 @@ import os from "node:os";
 import { start, seed, KEYS, SEED, COMPAT_DATE, cpuSeconds } from "./lib/serve.mjs";
 import { instrument, hostOnly, timed } from "./lib/instrument.mjs";
 import { chart } from "./lib/chart.mjs";
-import { PATCH_BODY, SELF, TICKS, measure, median, userPath } from "./lib/load.mjs";
+import { PATCH_BODY, SELF, TICKS, measure, median, patchBody, userPath } from "./lib/load.mjs";
 import { profileDuring, selfTimes, wasmParts } from "./lib/profile.mjs";
 import { touched, touchedTable } from "./touched.mjs";
 
@@ -127,7 +127,7 @@ async function coldStarts(names) {
       const s = await start(TARGETS[name], dirs[name]);
       let r;
       for (let tries = 0; tries < 50; tries++) {
-        r = await call(s.url, userPath(SELF), { method: "PATCH", key: KEYS.user, body: PATCH_BODY });
+        r = await call(s.url, userPath(SELF), { method: "PATCH", key: KEYS.user, body: patchBody() });
         if (r.status === 200) break;
       }
       const done = performance.now();
@@ -247,7 +247,7 @@ const PARITY = [
 
 /** The bookmark a server returns for the user's own write (the seed example's field). */
 async function bookmarkOfWrite(url) {
-  const r = await call(url, userPath(SELF), { method: "PATCH", key: KEYS.user, body: JSON.stringify({ user: { based_in: "Paris, FR" } }) });
+  const r = await call(url, userPath(SELF), { method: "PATCH", key: KEYS.user, body: patchBody() });
   return r.headers.get("x-d1-bookmark") ?? "";
 }
 
@@ -291,7 +291,7 @@ function timingNames(h) {
 async function roundTrips(servers) {
   const out = {};
   for (const name of ["users-edge", "peer"]) {
-    const p = await call(servers[name].url, userPath(SELF), { method: "PATCH", key: KEYS.user, body: PATCH_BODY });
+    const p = await call(servers[name].url, userPath(SELF), { method: "PATCH", key: KEYS.user, body: patchBody() });
     const g = await call(servers[name].url, userPath(SELF), { key: KEYS.user });
     out[name] = { PATCH: timingNames(p.headers), GET: timingNames(g.headers) };
   }
@@ -424,13 +424,14 @@ async function crossings(name, buildDir) {
   const trace = {};
   try {
     for (const [label, req, status] of [
-      ["PATCH", { method: "PATCH", key: KEYS.user, body: PATCH_BODY }, 200],
+      ["PATCH", { method: "PATCH", key: KEYS.user }, 200],
       ["GET", { key: KEYS.user }, 200],
       ["401 (no key: no KV, no D1)", {}, 401],
     ]) {
       const per = [];
       for (let i = 0; i < (QUICK ? 5 : 20); i++) {
-        const r = await call(s.url, userPath(SELF), req);
+        // Every PATCH a change of its own, as under load (its tag is one of the trace's `fresh` values).
+        const r = await call(s.url, userPath(SELF), req.method === "PATCH" ? { ...req, body: patchBody() } : req);
         if (r.status !== status) throw new Error(`instrumented ${name} ${label}: ${r.status} ${r.text}`);
         per.push(JSON.parse(r.headers.get("x-bench-crossings")));
         const t = r.headers.get("x-bench-trace");
@@ -524,7 +525,7 @@ export default {
     for (const method of ["PATCH", "GET"]) {
       // The first request fills the key cache (a D1 read of its own); the last one is steady.
       for (let i = 0; i < 3; i++) {
-        const r = await call(s.url, userPath(SELF), { method, key: KEYS.user, body: method === "PATCH" ? PATCH_BODY : undefined });
+        const r = await call(s.url, userPath(SELF), { method, key: KEYS.user, body: method === "PATCH" ? patchBody() : undefined });
         const rec = JSON.parse(r.headers.get("x-bench-d1") ?? "null");
         if (r.status === 200 && rec) out[method] = { ...rec, fresh: freshValues(JSON.stringify(rec)) };
       }

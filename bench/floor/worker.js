@@ -23,17 +23,18 @@ const WRITABLE = new Set(["name", "given_name", "family_name", "linkedin_profile
 const enc = new TextEncoder();
 
 /**
- * users-edge's recorded D1 call for this method, run as recorded but for the values users-edge
- * makes up per request (`fresh`: its write tag and event id), which are made up anew here too;
- * the first statement's rows.
+ * users-edge's recorded D1 call for this method, run as recorded but for the values made up per
+ * request (`fresh`: its write tag and event id, and the tag in the PATCH body's value, so that
+ * every replayed write is a change), which are made up anew here too, wherever they appear in a
+ * parameter; the first statement's rows.
  */
 async function replay(call, db) {
   const made = new Map();
-  const fresh = (p) => {
-    if (!call.fresh?.includes(p)) return p;
-    if (!made.has(p)) made.set(p, p.includes("-") ? crypto.randomUUID() : crypto.randomUUID().replaceAll("-", ""));
-    return made.get(p);
+  const anew = (v) => {
+    if (!made.has(v)) made.set(v, v.includes("-") ? crypto.randomUUID() : crypto.randomUUID().replaceAll("-", ""));
+    return made.get(v);
   };
+  const fresh = (p) => (typeof p === "string" ? (call.fresh ?? []).reduce((text, v) => text.replaceAll(v, anew(v)), p) : p);
   // users-edge and the peer open a D1 session per request, where the recording says.
   const session = call.session ? db.withSession(call.session) : db;
   if (call.op === "d1.first") return await session.prepare(call.sql).bind(...call.params.map(fresh)).first();

@@ -1,6 +1,7 @@
 // The load driver every benchmark run shares: wrk against one user's URL, and the workerd CPU it
 // cost per request (from /proc), so that bench.mjs and the by-hand diagnostics measure alike.
 import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,8 +10,18 @@ import { KEYS, cpuSeconds, seed, start } from "./serve.mjs";
 const LIB = dirname(fileURLToPath(import.meta.url));
 const BENCH = dirname(LIB);
 export const TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
-/** The PATCH every load run sends: the regular user changing its own `based_in`. */
-export const PATCH_BODY = JSON.stringify({ user: { based_in: "Paris, FR" } });
+/**
+ * The PATCH every load run sends: the regular user changing its own `based_in`, each time to a
+ * value no earlier request set. A write that sends back what is stored is a no-op in users-edge
+ * (no new version, no event), so a fixed value would measure that path from the second request
+ * on: wrk.lua puts a new 32-hex tag in place of `{tag}` for every request, and a replay of a
+ * recorded call makes up a new one the same way (its `fresh` values, bench.mjs).
+ */
+export const PATCH_TEMPLATE = JSON.stringify({ user: { based_in: "Paris, FR {tag}" } });
+/** A PATCH body with a tag of its own, for a request made by hand. */
+export const patchBody = () => PATCH_TEMPLATE.replace("{tag}", randomBytes(16).toString("hex"));
+/** One such body, for the harnesses that answer storage from memory (nothing is stored there). */
+export const PATCH_BODY = patchBody();
 /** The regular user, acting on itself with its own key. */
 export const SELF = 2;
 export const userPath = (id) => `/api/v1/users/${id}`;
@@ -26,7 +37,7 @@ export const median = (xs) => {
 function wrk({ url, method, conns, seconds }) {
   return new Promise((resolve, reject) => {
     const args = ["-t1", `-c${conns}`, `-d${seconds}s`, "--timeout", "10s", "-s", join(LIB, "wrk.lua"), url];
-    const env = { ...process.env, BENCH_METHOD: method, BENCH_KEY: KEYS.user, BENCH_BODY: method === "PATCH" ? PATCH_BODY : "" };
+    const env = { ...process.env, BENCH_METHOD: method, BENCH_KEY: KEYS.user, BENCH_BODY: method === "PATCH" ? PATCH_TEMPLATE : "" };
     const p = spawn("wrk", args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";

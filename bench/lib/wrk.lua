@@ -9,6 +9,17 @@ if body and #body > 0 then
   wrk.headers["Content-Type"] = "application/json"
 end
 
+-- A body with `{tag}` gets a new 32-hex tag in its place for every request, so that every PATCH
+-- changes the user (one that sends back the stored value is a no-op in users-edge: lib/load.mjs).
+if body and body:find("{tag}", 1, true) then
+  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+  local r = math.random
+  request = function()
+    local tag = string.format("%08x%08x%08x%08x", r(0, 0x7fffffff), r(0, 0x7fffffff), r(0, 0x7fffffff), r(0, 0x7fffffff))
+    return wrk.format(nil, nil, nil, (body:gsub("{tag}", tag, 1)))
+  end
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

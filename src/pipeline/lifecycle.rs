@@ -117,17 +117,20 @@ pub async fn delete_user<P: Platform>(
 ) -> Result<(), Failure> {
     authorize(cx, rules, who, target, &[Field::Deactivated], false).await?;
     let w = Write::new(cx)?;
+    let keys_event_id = super::new_uuid(cx)?;
+    // Each key's revocation is an event before the deletion's, which stays the user's last.
     let batch = vec![
         users::tombstone(who, target, pre, &w.now, &w.tag),
-        w.event(target, who, Action::Delete, rules.dialect, &[]),
         keys::revoke_all_of(target, &w.tag, &w.now),
+        crate::store::events::keys_revoked_by_write(target, &w.tag, who, &keys_event_id, &w.now),
+        w.event(target, who, Action::Delete, rules.dialect, &[]),
         codes::retire(target, &w.tag, None, &w.now),
     ];
     let results = cx.batch(batch).await?;
     if results.first().is_none_or(Vec::is_empty) {
         return Err(explain_miss(cx, who, target).await);
     }
-    for row in results.get(2).into_iter().flatten() {
+    for row in results.get(1).into_iter().flatten() {
         if let Some(digest) = row.text("digest") {
             let _ = cx.kv_delete(&apikey::kv_key(&digest)).await;
         }

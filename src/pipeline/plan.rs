@@ -74,6 +74,8 @@ pub async fn update_user<P: Platform>(
     if cmd.patch.admin.set() == Some(&false) {
         // Demotion retires the user's admin keys for good: promoting it again won't revive them.
         plan.after.push(crate::store::keys::retire_admin_keys(&cmd.target, &w.tag, &w.now));
+        let id = super::new_uuid(cx)?;
+        plan.after.push(crate::store::events::keys_revoked_by_write(&cmd.target, &w.tag, who, &id, &w.now));
     }
     if let Some(change) = &cmd.patch.password {
         apart(password_step(cx, who, &cmd.target, &w, change, &mut plan)).await?;

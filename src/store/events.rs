@@ -131,16 +131,27 @@ pub fn for_user(user_id: i64, org: Option<i64>) -> Stmt {
 /// naming the key and the issuer in `detail`, never the key. `key_sql` picks the key row, and
 /// the event lands only if that row is there.
 fn key_event(who: &Principal, e: &Event, key_sql: &str, key_params: Vec<super::SqlValue>, now: &str) -> Stmt {
+    key_events(who, e, key_sql, key_params, now, false)
+}
+
+/// `key_event` for every key row `key_sql` picks when `many`: each event's id is `e.id` with its
+/// last 12 hex digits replaced by the key's id (ids stay unique, version and variant bits kept),
+/// and the events take consecutive `seq`s in key order.
+fn key_events(who: &Principal, e: &Event, key_sql: &str, key_params: Vec<super::SqlValue>, now: &str, many: bool) -> Stmt {
     let mut params = event_params(who, e, now, true);
     params.truncate(6); // actor, action, type, dialect, fields; detail is built from the key row
     params.extend([super::keys::issuer(who).into(), e.id.into(), now.into()]);
     params.extend(key_params);
-    let seq = next_seq("k.org_id");
+    let (id, seq) = if many {
+        ("substr(?, 1, 24) || printf('%012x', k.id)", format!("{} + ROW_NUMBER() OVER (ORDER BY k.id) - 1", next_seq("k.org_id")))
+    } else {
+        ("?", next_seq("k.org_id"))
+    };
     let snapshot = super::users::SNAPSHOT;
     Stmt::new(
         format!(
             "INSERT INTO user_events ({EVENT_COLUMNS}) SELECT k.user_id, k.org_id, ?, ?, ?, ?, ?, ?, \
-             json_object('key_id', k.id, 'issuer', ?, 'expires_at', k.expires_at, 'rotated_from', k.rotated_from), ?, ?, \
+             json_object('key_id', k.id, 'issuer', ?, 'expires_at', k.expires_at, 'rotated_from', k.rotated_from), {id}, ?, \
              (SELECT version FROM users WHERE users.id = k.user_id), {seq}, \
              (SELECT {snapshot} FROM users WHERE users.id = k.user_id) FROM api_keys k WHERE {key_sql}"
         ),
@@ -168,6 +179,16 @@ pub fn key_expiring(who: &Principal, event_id: &str, old_id: i64, new_digest: &s
 pub fn key_revoked(who: &Principal, event_id: &str, key_id: i64, now: &str) -> Stmt {
     let meta = key_meta(event_id, "api_key.revoked", Some("api_key.revoked"));
     key_event(who, &meta, "k.id = ? AND k.revoked_at = ?", vec![key_id.into(), now.into()], now)
+}
+
+/// `api_key.revoked` for each key of the user the write tagged `tag` left, that this write
+/// revoked (a demotion retiring the admin keys, a deletion every key): a revocation is an event
+/// however it happens, so a consumer mirroring keys from the feed sees each one go.
+pub fn keys_revoked_by_write(t: &Target, tag: &str, who: &Principal, event_id: &str, now: &str) -> Stmt {
+    let mut key_params = vec![now.into()];
+    let written_sql = written(t, tag, &mut key_params);
+    let sql = format!("k.revoked_at = ? AND k.user_id = (SELECT id FROM users WHERE {written_sql})");
+    key_events(who, &key_meta(event_id, "api_key.revoked", Some("api_key.revoked")), &sql, key_params, now, true)
 }
 
 /// The feed of one org: its events after `after` in `seq` order (at most `limit`).

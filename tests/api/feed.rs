@@ -103,6 +103,9 @@ fn every_operation_has_its_event_in_seq_order_without_secrets() {
             "user.reactivated",
             "api_key.created",
             "api_key.revoked",
+            // The deletion revokes the user's own key, the cast's: an event of its own, before
+            // the deletion's, which stays the user's last.
+            "api_key.revoked",
             "user.deleted"
         ]
     );
@@ -116,13 +119,42 @@ fn every_operation_has_its_event_in_seq_order_without_secrets() {
     );
     assert_eq!((&events[1]["actor"], &events[1]["fields"]), (&json!({"type": "operator"}), &json!(["password"])));
     assert_eq!(events[4]["api_key"]["issuer"], "operator");
-    assert_eq!(events[6]["user"]["email"], "", "the tombstone");
+    assert_eq!(events[7]["user"]["email"], "", "the tombstone");
+    assert_eq!(events[6]["api_key"]["id"], 2, "the cast's key, revoked by the deletion");
     let text = serde_json::to_string(&events).unwrap();
     let new_key = key.body["key"].as_str().unwrap();
     for secret in ["Sup3r-Secret-Pass", "pbkdf2", "password_hash", new_key, "digest"] {
         assert!(!text.contains(secret), "{secret} leaked into the feed");
     }
     assert!(c.pull(next).0.is_empty(), "after the last `next` the feed is empty until something new commits");
+}
+
+/// Keys a write revokes as a side effect (a demotion retiring every admin key) each get their
+/// `api_key.revoked`, with ids of their own and consecutive `seq`s after the user's update.
+#[test]
+fn keys_retired_by_a_demotion_each_have_their_revocation_event() {
+    let c = cast();
+    let admin = c.svc.operator("POST", "/users", Some(json!({"org_id": c.org, "email": "boss@a.test", "admin": true})));
+    let id = admin.body["id"].as_i64().unwrap();
+    let keys: Vec<i64> =
+        (0..2).map(|_| c.svc.operator("POST", "/api-keys", Some(json!({"user_id": id}))).body["id"].as_i64().unwrap()).collect();
+    let (_, start) = c.pull(0);
+    let r = c.svc.operator("PATCH", &format!("/users/{id}"), Some(json!({"admin": false})));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (events, _) = c.pull(start);
+    let summary: Vec<(&str, &Value)> = events.iter().map(|e| (e["type"].as_str().unwrap(), &e["api_key"]["id"])).collect();
+    assert_eq!(
+        summary,
+        [("user.updated", &Value::Null), ("api_key.revoked", &json!(keys[0])), ("api_key.revoked", &json!(keys[1]))]
+    );
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    let ids: std::collections::BTreeSet<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 3, "each event its own id: {ids:?}");
+    // Demoting again revokes nothing more: no event at all (the write is a no-op too).
+    let (_, after) = c.pull(0);
+    assert_eq!(c.svc.operator("PATCH", &format!("/users/{id}"), Some(json!({"admin": false}))).status, 200);
+    assert!(c.pull(after).0.is_empty());
     assert!(c.svc.platform.kicks.get() >= 7, "every committed write asks for a dispatch");
 }
 

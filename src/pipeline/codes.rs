@@ -7,7 +7,7 @@ use super::Write;
 use crate::apikey;
 use crate::error::{Failure, ProofKind};
 use crate::model::{Action, CodeKind as Kind, Field, KeyPrincipal, Principal, Target, User, Verification};
-use crate::platform::{Ctx, Platform};
+use crate::platform::{apart, Ctx, Platform};
 use crate::policy::Rules;
 use crate::store::codes::{self as stored, NewCodeRow};
 use crate::store::users::{self, Condition, Update};
@@ -105,17 +105,11 @@ pub fn generate<P: Platform>(
 /// Count a message about to be sent, per target user, per recipient and per org (each its own
 /// limiter); refuse once any says so. Keeps the operator's own sender from being used to flood a
 /// mailbox or pump SMS. The operator itself is not limited. `recipient` is the address's canonical
-/// key, so that its spellings share one count; `None` is the user's own address (a reset link),
-/// counted under the user's name.
-pub async fn limit_sends<P: Platform>(
-    cx: &Ctx<'_, P>,
-    who: &Principal,
-    target: &Target,
-    recipient: Option<&str>,
-) -> Result<(), Failure> {
+/// key, so that its spellings share one count.
+pub async fn limit_sends<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target, recipient: &str) -> Result<(), Failure> {
     let Principal::Key(k) = who else { return Ok(()) };
     let user = user_bucket(k, target);
-    let recipient_key = apikey::digest(recipient.unwrap_or(&format!("reset:{user}")));
+    let recipient_key = apikey::digest(recipient);
     for key in [format!("send-user:{user}"), format!("send-to:{recipient_key}"), format!("send-org:{}", k.org_id)] {
         count_against(cx, &key).await?;
     }
@@ -124,8 +118,9 @@ pub async fn limit_sends<P: Platform>(
 
 /// The target user's name in the send limiters. A key's own user is one bucket whichever way the
 /// path spells it (its id or its UUID). Another user (an admin's target) is named as the path
-/// names it: the limiter runs before D1 says who that is, so an admin alternating a user's two
-/// spellings has two buckets, under one org bucket.
+/// names it: a code sent with an address change is limited before D1 says who that is, so an
+/// admin alternating a user's two spellings has two buckets there, under one org bucket and one
+/// per address. A reset link is counted under the id D1 gave (`limit_reset_link`).
 fn user_bucket(k: &KeyPrincipal, target: &Target) -> String {
     match target {
         _ if target.is(k) => k.user_id.to_string(),
@@ -255,8 +250,7 @@ pub async fn request_password_reset<P: Platform>(
     let code = generate(cx, Kind::PasswordReset, None, verification, &w.event_id)?;
     let sends = matches!(code.verification, Verification::Send { .. });
     if sends {
-        // The recipient is the user's own address: the per-user limit is the per-recipient one.
-        limit_sends(cx, who, target, None).await?;
+        apart(limit_reset_link(cx, who, target)).await?;
     }
     let batch = vec![
         // A link goes only to a verified address, as ZITADEL sends it to the verified email:
@@ -283,6 +277,20 @@ pub async fn request_password_reset<P: Platform>(
             Ok((user, None))
         }
     }
+}
+
+/// Count a reset link against the send limiters under the user's id and its address's canonical
+/// key, read first: the path may name the user two ways and many users may share one address, and
+/// neither may multiply the limits (an admin setting one address on many users and asking for
+/// links would otherwise mail it at the org's whole rate). One more D1 call, for a rare request.
+async fn limit_reset_link<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, target: &Target) -> Result<(), Failure> {
+    let Some(row) = cx.query(users::reset_recipient(who, target)).await?.into_iter().next() else {
+        return Err(explain_miss(cx, who, target).await);
+    };
+    let (Some(id), Some(address), Some(1)) = (row.int("id"), row.text("email_key"), row.int("email_verified")) else {
+        return Err(Failure::StateConflict(NO_VERIFIED_EMAIL));
+    };
+    limit_sends(cx, who, &Target::Id(id), &address).await
 }
 
 /// The current hash for a `currentPassword` check, after counting the attempt.

@@ -146,7 +146,7 @@ async fn contact_step<P: Platform>(
             }
             let sends = matches!(v, Verification::Send { .. });
             if sends {
-                apart(codes::limit_sends(cx, who, target, Some(&recipient))).await?;
+                apart(codes::limit_sends(cx, who, target, &recipient)).await?;
                 // An address that already has a live code keeps it: no second message.
                 plan.after.push(crate::store::codes::retire_other(target, &w.tag, kind, &value, &w.now));
                 plan.after.push(crate::store::codes::insert_unless_live(target, &w.tag, &code.row(), &w.now));

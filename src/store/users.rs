@@ -256,6 +256,14 @@ pub fn touch(who: &Principal, t: &Target, tag: &str, verified_email: bool) -> St
     Stmt::new(format!("UPDATE users SET last_write = ? WHERE {reach_sql}{verified_sql} RETURNING {COLUMNS}"), params)
 }
 
+/// Where a reset link would go: the user's id, its email's comparison key and whether it is
+/// verified (guarded like a write).
+pub fn reset_recipient(who: &Principal, t: &Target) -> Stmt {
+    let mut params = Vec::new();
+    let reach_sql = reach(who, t, &mut params);
+    Stmt::new(format!("SELECT id, email_key, email_verified FROM users WHERE {reach_sql}"), params)
+}
+
 /// The stored password hash, for checking a `currentPassword` (guarded like a write).
 pub fn password_hash(who: &Principal, t: &Target) -> Stmt {
     let mut params = Vec::new();

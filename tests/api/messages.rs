@@ -99,3 +99,35 @@ fn the_send_limits_count_one_user_and_one_mailbox_under_every_spelling() {
     assert_eq!(counts("send-to:"), [3], "one mailbox, one bucket");
     assert_eq!(counts("send-user:"), [3]);
 }
+
+/// A reset link goes to the user's address, and is counted under that address, however many users
+/// an admin gives it in turn and however the path names each: otherwise a key could mail one inbox
+/// at the org's whole rate, a few links per user.
+#[test]
+fn reset_links_to_one_address_are_limited_across_users_and_spellings() {
+    let svc = Service::new();
+    let org = svc.org("A");
+    let (_, admin_key) = svc.user(org, "admin@a.test", json!({"admin": true}));
+    let auth = format!("Bearer {admin_key}");
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let (user, _) = svc.user(org, &format!("u{i}@a.test"), json!({}));
+        let id = user["id"].as_i64().unwrap();
+        // The same inbox, spelled three ways, verified by the admin.
+        let inbox = ["victim@inbox.example", "Victim@INBOX.example", "victim@inbox.example"][i];
+        let set = svc.operator("PATCH", &format!("/users/{id}"), Some(json!({"email": inbox, "email_verified": true})));
+        assert_eq!(set.status, 200, "{}", set.body);
+        for target in [id.to_string(), user["uuid"].as_str().unwrap().to_uppercase()] {
+            let path = format!("/v2/users/{target}/password_reset");
+            statuses.push(svc.call("POST", &path, &[("authorization", &auth)], Some(json!({"sendLink": {}}))).status);
+        }
+        // One user per address in an org: park it, and give the inbox to the next one.
+        let park = svc.operator("PATCH", &format!("/users/{id}"), Some(json!({"email": format!("parked{i}@a.test")})));
+        assert_eq!(park.status, 200, "{}", park.body);
+    }
+    let sent = statuses.iter().filter(|s| **s == 200).count() as u32;
+    assert_eq!(sent, ATTEMPT_LIMIT, "{statuses:?}");
+    assert!(statuses[ATTEMPT_LIMIT as usize..].iter().all(|s| *s == 429), "{statuses:?}");
+    let links = svc.platform.notifications.borrow().iter().filter(|m| m["type"] == "password_reset").count() as u32;
+    assert_eq!(links, ATTEMPT_LIMIT, "a refused request sends nothing");
+}

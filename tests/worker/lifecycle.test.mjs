@@ -252,7 +252,13 @@ for (const o of OPS) {
         assert.equal(ev.dialect, "admin");
         assert.equal(ev.actor_key_id, actor, label);
         assert.equal(ev.org_id, A.org.id);
-        assert.equal(await eventCount(), snap.all + 1, `${label}: one event`);
+        // A deletion also revokes the target's one key, an `api_key.revoked` event of its own.
+        const keyEvents = action === "delete" ? 1 : 0;
+        assert.equal(await eventCount(), snap.all + 1 + keyEvents, `${label}: one event`);
+        if (keyEvents) {
+          const { results } = await w.db.prepare("SELECT action FROM user_events WHERE user_id = ? ORDER BY seq DESC LIMIT 2").bind(id).all();
+          assert.deepEqual(results.map((e) => e.action), ["delete", "api_key.revoked"], "the deletion's event is the user's last");
+        }
       } else {
         await unchanged(t.user.id, snap, `after a read by ${label}`);
       }

@@ -147,7 +147,7 @@ pub async fn replace_group<P: Platform>(
     let (members_json, row) = row_of(state);
     let w = super::Write::new(cx)?;
     let batch = vec![
-        store::update(who, uuid, pre, &row, &w.now, &w.tag),
+        store::update(who, uuid, pre, (&row, &members_json), &w.now, &w.tag),
         store::clear_members(uuid, &w.tag),
         store::add_members(uuid, &w.tag, &members_json),
         store::written_event(uuid, &w.tag, who, &group_event(&w, EventType::GroupUpdated), &w.now),

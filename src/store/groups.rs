@@ -74,16 +74,43 @@ pub fn insert(who: &KeyPrincipal, uuid: &str, row: &GroupRow, now: &str, tag: &s
     )
 }
 
-/// Replace a group's name and external id, at the expected version.
-pub fn update(who: &KeyPrincipal, uuid: &str, pre: Option<&Precondition>, row: &GroupRow, now: &str, tag: &str) -> Stmt {
-    let mut params: Vec<SqlValue> =
-        vec![row.display_name.into(), row.external_id.into(), now.into(), tag.into(), uuid.into(), who.org_id.into()];
+/// Replace a group's name, external id and (with the statements after it) members, at the
+/// expected version. A replacement that changes none of them (the same name and id, the same
+/// live members of the org with the same `display`) is a no-op: the version and `updated_at` stay,
+/// and the row is not marked with `tag`, so neither the membership statements nor the event that
+/// key on it land.
+pub fn update(
+    who: &KeyPrincipal,
+    uuid: &str,
+    pre: Option<&Precondition>,
+    (row, members_json): (&GroupRow, &str),
+    now: &str,
+    tag: &str,
+) -> Stmt {
+    let mut params: Vec<SqlValue> = vec![
+        row.display_name.into(),
+        row.external_id.into(),
+        members_json.into(),
+        now.into(),
+        tag.into(),
+        uuid.into(),
+        who.org_id.into(),
+    ];
     let guard = key_holds(who, &mut params);
     let pre_sql = precondition(pre, &mut params);
+    // Over the row as it was: ?1 the name, ?2 the external id, ?3 the members asked for.
+    let asked = "SELECT u.id, json_extract(j.value, '$.display') FROM json_each(?3) AS j JOIN users u \
+                 ON u.uuid = json_extract(j.value, '$.value') AND u.org_id = groups.org_id AND u.deleted_at IS NULL";
+    let held = "SELECT m.user_id, m.display FROM group_members m WHERE m.group_id = groups.id";
+    let changed = format!(
+        "(display_name IS NOT ?1 OR external_id IS NOT ?2 OR EXISTS ({asked} EXCEPT {held}) OR EXISTS ({held} EXCEPT {asked}))"
+    );
     Stmt::new(
         format!(
-            "UPDATE groups SET display_name = ?, external_id = ?, version = version + 1, updated_at = ?, last_write = ? \
-             WHERE uuid = ? AND org_id = ? AND {guard}{pre_sql} RETURNING uuid"
+            "UPDATE groups SET display_name = ?1, external_id = ?2, version = version + {changed}, \
+             updated_at = CASE WHEN {changed} THEN ?4 ELSE updated_at END, \
+             last_write = CASE WHEN {changed} THEN ?5 ELSE 'unchanged' END \
+             WHERE uuid = ?6 AND org_id = ?7 AND {guard}{pre_sql} RETURNING uuid"
         ),
         params,
     )

@@ -887,3 +887,35 @@ fn a_document_grown_past_its_limit_is_400_naming_the_attribute_and_changes_nothi
     let stored = c.svc.platform.sql(&format!("SELECT length(scim) AS n FROM users WHERE uuid = '{id}'"));
     assert!(stored[0]["n"].as_i64().unwrap() <= 64 * 1024, "{stored:?}");
 }
+
+/// A group write that changes nothing (Okta's and Entra's re-sends: the same name, the same
+/// members, a member of another org that is ignored anyway) keeps the version and writes no event;
+/// a real change still counts.
+#[test]
+fn a_group_write_that_changes_nothing_is_a_no_op() {
+    let c = cast();
+    let a = c.create(json!({"userName": "na", "emails": [{"value": "na@a.test"}]}))["id"].as_str().unwrap().to_string();
+    let r = c.scim("POST", "/Groups", Some(json!({"displayName": "Ops", "members": [{"value": a}]})));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let path = format!("/Groups/{}", r.body["id"].as_str().unwrap());
+    let foreign =
+        c.as_key(&c.other_key, "POST", "/Users", Some(json!({"userName": "far", "emails": [{"value": "far@b.test"}]})), &[]);
+    assert_eq!(foreign.status, 201, "{}", foreign.body);
+    let (version, events) = (c.scim("GET", &path, None).body["meta"]["version"].clone(), c.svc.event_count());
+    let patch = |ops: Value| c.scim("PATCH", &path, Some(json!({"schemas": [PATCH_OP], "Operations": ops})));
+    let same = [
+        c.scim("PUT", &path, Some(json!({"displayName": "Ops", "members": [{"value": a}]}))),
+        patch(json!([{"op": "replace", "path": "displayName", "value": "Ops"}])),
+        patch(json!([{"op": "add", "path": "members", "value": [{"value": foreign.body["id"]}]}])),
+    ];
+    for r in same {
+        assert_eq!((r.status, &r.body["meta"]["version"]), (200, &version), "{}", r.body);
+    }
+    assert_eq!(c.svc.event_count(), events, "no event");
+    let renamed = patch(json!([{"op": "replace", "path": "displayName", "value": "Ops team"}]));
+    assert_ne!(renamed.body["meta"]["version"], version);
+    assert_eq!(c.svc.event_count(), events + 1);
+    let emptied = c.scim("PUT", &path, Some(json!({"displayName": "Ops team", "members": []})));
+    assert_eq!(emptied.body["members"], json!([]), "{}", emptied.body);
+    assert_eq!(c.svc.event_count(), events + 2);
+}

@@ -11,15 +11,32 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const OPERATOR_TOKEN = "test-operator-token";
 export const BASE = "http://users-edge.test";
 
-/** Split a migration file into statements (ours have no triggers, and no '--' or ';' in literals). */
+/**
+ * Split SQL (a migration file, the demo seed) into statements at each `;` outside a string
+ * literal, dropping `--` comments outside them too: a seeded key's prefix is random base64url,
+ * so it may hold `--` (ours have no triggers).
+ */
 export function statements(sql) {
-  return sql
-    .split("\n")
-    .map((l) => l.replace(/--.*$/, ""))
-    .join("\n")
-    .split(";")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const out = [];
+  let current = "";
+  let quoted = false;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i];
+    if (c === "'") quoted = !quoted; // '' inside a literal flips twice: still inside
+    if (!quoted && c === "-" && sql[i + 1] === "-") {
+      while (i < sql.length && sql[i] !== "\n") i++;
+      current += "\n";
+      continue;
+    }
+    if (!quoted && c === ";") {
+      out.push(current);
+      current = "";
+      continue;
+    }
+    current += c;
+  }
+  out.push(current);
+  return out.map((s) => s.trim()).filter(Boolean);
 }
 
 /**

@@ -99,7 +99,7 @@ pub fn update(
     let guard = key_holds(who, &mut params);
     let pre_sql = precondition(pre, &mut params);
     // Over the row as it was: ?1 the name, ?2 the external id, ?3 the members asked for.
-    let asked = "SELECT u.id, json_extract(j.value, '$.display') FROM json_each(?3) AS j JOIN users u \
+    let asked = "SELECT u.id, json_extract(j.value, '$.display') FROM json_each(?3) AS j CROSS JOIN users u \
                  ON u.uuid = json_extract(j.value, '$.value') AND u.org_id = groups.org_id AND u.deleted_at IS NULL";
     let held = "SELECT m.user_id, m.display FROM group_members m WHERE m.group_id = groups.id";
     let changed = format!(
@@ -125,12 +125,14 @@ pub fn clear_members(uuid: &str, tag: &str) -> Stmt {
 }
 
 /// Make the listed users (`[{value, display}]`; live users of the group's org only) members of
-/// the group the write tagged `tag` wrote.
+/// the group the write tagged `tag` wrote. `CROSS JOIN` fixes the order, the list outermost and
+/// each user found by its UUID's index: left to itself, SQLite walks every user of the org and
+/// scans the list for each (a 1,000-member group of a 20,000-user org took 11 s a write).
 pub fn add_members(uuid: &str, tag: &str, members_json: &str) -> Stmt {
     Stmt::new(
         "INSERT OR IGNORE INTO group_members (group_id, user_id, display) \
-         SELECT g.id, u.id, json_extract(j.value, '$.display') FROM groups g JOIN json_each(?) AS j \
-         JOIN users u ON u.uuid = json_extract(j.value, '$.value') AND u.org_id = g.org_id AND u.deleted_at IS NULL \
+         SELECT g.id, u.id, json_extract(j.value, '$.display') FROM groups g CROSS JOIN json_each(?) AS j \
+         CROSS JOIN users u ON u.uuid = json_extract(j.value, '$.value') AND u.org_id = g.org_id AND u.deleted_at IS NULL \
          WHERE g.uuid = ? AND g.last_write = ?",
         vec![members_json.into(), uuid.into(), tag.into()],
     )

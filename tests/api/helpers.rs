@@ -115,6 +115,12 @@ impl HostPlatform {
     pub fn sql(&self, sql: &str) -> Vec<Row> {
         Self::run(&self.db.borrow(), &Stmt::new(sql, vec![])).unwrap()
     }
+
+    /// How SQLite would run `stmt`: its `EXPLAIN QUERY PLAN` lines.
+    pub fn plan(&self, stmt: &Stmt) -> Vec<String> {
+        let explain = Stmt::new(format!("EXPLAIN QUERY PLAN {}", stmt.sql), stmt.params.clone());
+        Self::run(&self.db.borrow(), &explain).unwrap().iter().filter_map(|r| r["detail"].as_str().map(str::to_string)).collect()
+    }
 }
 
 impl Platform for HostPlatform {

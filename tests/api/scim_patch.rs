@@ -498,3 +498,27 @@ fn immutable_member_values() {
     let g = patch_as(&GROUP, &group(), json!([{"op": "replace", "path": display, "value": "Annie"}]), &[]).unwrap();
     assert_eq!(g["members"][0]["display"], "Annie");
 }
+
+/// Adding no value (`[]`, `null`, an empty `members` in a path-less add) adds nothing; removing an
+/// empty list removes nothing; a value to remove needs its `value`. Each of these emptied the
+/// attribute: a group lost every member, a user its email.
+#[test]
+fn adding_or_removing_no_value_changes_nothing() {
+    let g = group();
+    for operations in [
+        json!([{"op": "add", "path": "members", "value": []}]),
+        json!([{"op": "add", "path": "members", "value": null}]),
+        json!([{"op": "add", "value": {"members": []}}]),
+        json!([{"op": "remove", "path": "members", "value": []}]),
+    ] {
+        let after = patch_as(&GROUP, &g, operations.clone(), &[]).unwrap_or_else(|e| panic!("{operations}: {e}"));
+        assert_eq!(after["members"], g["members"], "{operations}");
+    }
+    let e = patch_as(&GROUP, &g, json!([{"op": "remove", "path": "members", "value": [{}]}]), &[]).unwrap_err();
+    assert!(e.detail.contains("needs its \"value\""), "{}", e.detail);
+    let u = user();
+    assert_eq!(ok(&u, json!([{"op": "add", "path": "emails", "value": []}]))["emails"], u["emails"]);
+    // Entra's remove of every member (no value) still removes them all.
+    let none = patch_as(&GROUP, &g, json!([{"op": "remove", "path": "members"}]), &[]).unwrap();
+    assert!(none.get("members").is_none());
+}

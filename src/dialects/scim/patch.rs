@@ -329,6 +329,8 @@ impl Cx<'_> {
         }
         match (kind, new) {
             (OpKind::Remove, _) if attr.multi_valued && value.is_some() => remove_listed(map, attr, value, name),
+            // Adding no value (`[]`, `null`: RFC 7643 §2.5) adds nothing; it never clears.
+            (OpKind::Add, None) => Ok(()),
             (_, None) => set_or_remove(map, attr, None, name),
             (OpKind::Add, Some(v)) if attr.multi_valued => add_elements(map, attr, v, name),
             (OpKind::Replace, Some(v)) if attr.multi_valued => {
@@ -555,8 +557,17 @@ fn remove_listed(
     value: Option<&Value>,
     name: &str,
 ) -> Result<(), PatchError> {
+    if let Some(Value::Array(raw)) = value {
+        if raw.iter().any(|l| l.is_object() && value_of(l).is_none()) {
+            return Err(PatchError::value(format!("each value to remove from '{name}' needs its \"value\"")));
+        }
+        if raw.is_empty() {
+            return Ok(()); // removing none of the values removes none
+        }
+    }
     let listed = match value.map(|v| normalize(attr, v, name)).transpose()?.flatten() {
         Some(v) => as_list(v),
+        // `null` is no value: as with no value at all, every value goes.
         None => return set_or_remove(map, attr, None, name),
     };
     if listed.iter().any(|l| value_of(l).is_none()) {

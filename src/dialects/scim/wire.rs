@@ -375,7 +375,8 @@ pub fn group_state(body: &Value) -> Result<GroupState, Vec<FieldError>> {
         let s = doc.get(key)?.as_str()?;
         ShortText::parse(s).map_err(|m| errors.push(FieldError::new(key, m))).ok().map(|t| t.as_str().to_string())
     };
-    let display_name = text("displayName", &mut errors);
+    // Required (RFC 7643 §4.2), so a name of only white space is none.
+    let display_name = text("displayName", &mut errors).filter(|n| !n.trim().is_empty());
     if display_name.is_none() && !errors.iter().any(|e| e.field == "displayName") {
         errors.push(FieldError::new("displayName", "is required"));
     }
@@ -395,7 +396,14 @@ pub fn group_state(body: &Value) -> Result<GroupState, Vec<FieldError>> {
             Some(Target::Uuid(u)) => u,
             _ => value.to_string(),
         };
-        let display = m.get("display").and_then(Value::as_str).map(str::to_string);
+        // A display text as any other: bounded, no controls, nothing that changes its look unseen.
+        let display = match m.get("display").and_then(Value::as_str).map(ShortText::parse) {
+            Some(Err(why)) => {
+                errors.push(FieldError::new(format!("members[{i}].display"), why));
+                continue;
+            }
+            parsed => parsed.and_then(Result::ok).map(|t| t.as_str().to_string()),
+        };
         if !members.iter().any(|x| x.value == value) {
             let own = display.is_some();
             members.push(Member { value, display, own });

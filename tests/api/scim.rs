@@ -952,3 +952,20 @@ fn group_membership_is_found_by_uuid_not_by_walking_the_org() {
     assert!(plan.iter().any(|l| l.starts_with("SEARCH u USING INDEX sqlite_autoindex_users_1")), "{plan:?}");
     assert!(!plan.iter().any(|l| l.contains("users_org_id")), "{plan:?}");
 }
+
+/// `active` and `Active` are one attribute (RFC 7643 §2.1): given twice in one body, at the top or
+/// inside a complex attribute, it is refused, naming it, rather than the last one silently winning.
+#[test]
+fn an_attribute_given_twice_in_two_cases_is_refused() {
+    let c = cast();
+    for body in [
+        json!({"userName": "ci2", "username": "ci3", "emails": [{"value": "ci@a.test"}]}),
+        json!({"userName": "ci4", "active": false, "Active": true, "emails": [{"value": "ci4@a.test"}]}),
+        json!({"userName": "ci5", "name": {"givenName": "A", "GIVENNAME": "B"}, "emails": [{"value": "ci5@a.test"}]}),
+    ] {
+        let r = c.scim("POST", "/Users", Some(body.clone()));
+        assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidValue")), "{body}: {}", r.body);
+        assert!(r.body["detail"].as_str().unwrap().contains("given twice"), "{}", r.body);
+    }
+    assert_eq!(c.list("filter=userName%20sw%20%22ci%22")["totalResults"], 0, "nothing created");
+}

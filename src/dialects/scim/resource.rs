@@ -29,19 +29,37 @@ pub fn checked_parts(rt: &ResourceType, body: &Value) -> (Map<String, Value>, Ve
     };
     let mut out = Map::new();
     let mut errors = Vec::new();
+    let mut seen = Vec::new();
     for (key, value) in obj {
         if let Some(ext) = rt.extension(key) {
-            if let Some(v) = complex_of(ext.attributes, value, ext.id, &mut errors) {
-                out.insert(ext.id.to_string(), v);
+            if once(&mut seen, ext.id, key, &mut errors) {
+                if let Some(v) = complex_of(ext.attributes, value, ext.id, &mut errors) {
+                    out.insert(ext.id.to_string(), v);
+                }
             }
             continue;
         }
         let Some(attr) = rt.core_attribute(key) else { continue };
+        if !once(&mut seen, attr.name, key, &mut errors) {
+            continue;
+        }
         if let Some(v) = checked(attr, value, attr.name, &mut errors) {
             out.insert(attr.name.to_string(), v);
         }
     }
     (out, errors)
+}
+
+/// Attribute names are case-insensitive (RFC 7643 §2.1): `active` and `Active` in one object are
+/// one attribute given twice, refused like any duplicate member, since which of them wins is
+/// where two readers of one body part ways. False (and an error) for the second.
+fn once(seen: &mut Vec<&'static str>, canonical: &'static str, key: &str, errors: &mut Vec<FieldError>) -> bool {
+    if seen.contains(&canonical) {
+        errors.push(FieldError::new(key, "is given twice (attribute names are case-insensitive)"));
+        return false;
+    }
+    seen.push(canonical);
+    true
 }
 
 /// An object of `attrs`, checked; `None` when empty or null.
@@ -55,8 +73,12 @@ fn complex_of(attrs: &'static [Attribute], value: &Value, path: &str, errors: &m
         }
     };
     let mut out = Map::new();
+    let mut seen = Vec::new();
     for (key, v) in obj {
         let Some(attr) = attrs.iter().find(|a| a.name.eq_ignore_ascii_case(key)) else { continue };
+        if !once(&mut seen, attr.name, &format!("{path}.{key}"), errors) {
+            continue;
+        }
         if let Some(v) = checked(attr, v, &format!("{path}.{}", attr.name), errors) {
             out.insert(attr.name.to_string(), v);
         }

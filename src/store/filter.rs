@@ -7,9 +7,10 @@
 //! expects, rather than SQL's unknown.
 //!
 //! Case: `Text { case_exact: false }` compares with SQLite's `NOCASE` collation and `LIKE`,
-//! both of which fold ASCII letters only, so `É` and `é` differ there. Where full Unicode case
-//! folding matters, the store keeps a column folded with Rust's `str::to_lowercase` and maps the
-//! attribute as `FoldedText`: the value is folded the same way and compared exactly.
+//! both of which fold ASCII letters only, so `É` and `é` differ there. Where one name must be
+//! found however it is spelled (a `userName`, which is unique on its comparison key), the store
+//! keeps that key in a column and maps the attribute as `Username`: `eq` compares the value's key
+//! with it exactly.
 
 use super::SqlValue;
 use crate::model::filter::{AttrPath, CompareOp, Filter, FilterValue};
@@ -29,8 +30,14 @@ pub enum ColumnType {
     Text {
         case_exact: bool,
     },
-    /// Text stored folded by `str::to_lowercase`; values are folded the same way.
-    FoldedText,
+    /// A username, text compared as `Text { case_exact: false }` but for `eq` / `ne`, which compare
+    /// its comparison key (`key`, the column of `values::Username::canonical_key`) with the value's:
+    /// the filter finds exactly the user that uniqueness would say the name belongs to
+    /// (`ÑANDÚ`, fullwidth `ＡＤＡ`, NFD `élodie`), as Okta's and Entra's look-up before create
+    /// needs. A value that is no username matches nobody.
+    Username {
+        key: &'static str,
+    },
     /// 0 or 1 (JSON `true`/`false` inside a JSON array read as 1/0 by `json_extract`).
     Bool,
     /// RFC 3339 UTC text shaped as `values::rfc3339_millis` writes it
@@ -43,7 +50,7 @@ impl ColumnType {
     /// The SCIM type name with its article, for messages.
     fn name(self) -> &'static str {
         match self {
-            ColumnType::Text { .. } | ColumnType::FoldedText => "a string",
+            ColumnType::Text { .. } | ColumnType::Username { .. } => "a string",
             ColumnType::Bool => "a boolean",
             ColumnType::DateTime => "a dateTime",
             ColumnType::Int => "an integer",
@@ -207,7 +214,16 @@ impl Compiler<'_> {
                 Err(CompileError::new(format!("'{path} {} null': null compares with eq or ne only", op.as_str())))
             }
             (ColumnType::Text { case_exact }, FilterValue::Str(s)) => Ok(self.text(expr, case_exact, op, s)),
-            (ColumnType::FoldedText, FilterValue::Str(s)) => Ok(self.text(expr, true, op, &s.to_lowercase())),
+            (ColumnType::Username { key }, FilterValue::Str(s)) if op == CompareOp::Eq => {
+                match crate::values::Username::parse(s) {
+                    Ok(name) => {
+                        self.bind(SqlValue::Text(name.canonical_key()));
+                        Ok(guarded(key, "= ?"))
+                    }
+                    Err(_) => Ok("(0)".into()),
+                }
+            }
+            (ColumnType::Username { .. }, FilterValue::Str(s)) => Ok(self.text(expr, false, op, s)),
             (ColumnType::Bool, FilterValue::Bool(b)) if op == CompareOp::Eq => {
                 self.bind(SqlValue::Int(i64::from(*b)));
                 Ok(guarded(expr, "= ?"))
@@ -269,7 +285,7 @@ fn exists(json_expr: &str, cond: &str) -> String {
 /// `pr`: not null and, for text, not empty (RFC 7644 §3.4.2.2).
 fn present(expr: &str, ty: ColumnType) -> String {
     match ty {
-        ColumnType::Text { .. } | ColumnType::FoldedText => format!("({expr} IS NOT NULL AND {expr} <> '')"),
+        ColumnType::Text { .. } | ColumnType::Username { .. } => format!("({expr} IS NOT NULL AND {expr} <> '')"),
         _ => format!("({expr} IS NOT NULL)"),
     }
 }

@@ -66,7 +66,7 @@ pub fn user_column(p: &AttrPath) -> Option<Column> {
     match p.key().as_str() {
         "id" => scalar("users.uuid", CE),
         "externalid" => scalar("users.external_id", CE),
-        "username" => scalar("users.username", CI),
+        "username" => scalar("users.username", ColumnType::Username { key: "users.username_key" }),
         "displayname" => scalar("users.name", CI),
         "nickname" => scalar("users.nick_name", CI),
         "title" => scalar("users.role_title", CI),

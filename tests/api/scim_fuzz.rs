@@ -183,7 +183,7 @@ static SUBS: &[SubColumn] = &[
 fn any_column(p: &AttrPath) -> Option<Column> {
     let ty = match p.attr.len() % 5 {
         0 => ColumnType::Text { case_exact: false },
-        1 => ColumnType::FoldedText,
+        1 => ColumnType::Username { key: "col_key" },
         2 => ColumnType::Bool,
         3 => ColumnType::DateTime,
         _ => ColumnType::Int,

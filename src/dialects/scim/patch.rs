@@ -194,6 +194,11 @@ impl Cx<'_> {
                 continue; // The resource's schema list, not an attribute; kept up to date below.
             }
             let path = path::parse(&format!("{prefix}{key}")).map_err(|e| PatchError::path(e.detail))?;
+            // An attribute this service does not know (an IdP's custom mapping, say) is ignored,
+            // as in a POST or PUT body; named by a `path`, it is still an invalidPath.
+            if self.rt.resolve(&path.attr).is_none() {
+                continue;
+            }
             self.at_path(root, kind, &path, Some(v), true)?;
         }
         Ok(())

@@ -1053,7 +1053,9 @@ SQLite-backed D1 and KV persisted in \`bench/.out/state/\`, the same migrations 
 seeded org, users and keys. Load: \`wrk -t1 -c{1,16} -d${env.seconds}s\` with the same script for every target
 (\`bench/lib/wrk.lua\`), runs interleaved target by target (${targets.join(", ")}, then again),
 ${env.reps} repetitions, **medians** reported. The workload is the user's own HiEnergy update
-\`PATCH /api/v1/users/2 {"user":{"based_in":"Paris, FR"}}\` and \`GET /api/v1/users/2\`, key in \`X-Api-Key\`.
+\`PATCH /api/v1/users/2 {"user":{"based_in":"Paris, FR <tag>"}}\` and \`GET /api/v1/users/2\`, key in \`X-Api-Key\`;
+every PATCH carries a new 32-hex \`<tag>\`, so each one changes the user (users-edge answers a write of what is
+stored without a new version or event; since 2026-11-29 22:10 UTC), and the replays of a recorded call make one up too.
 The machine is small (2 cores shared by wrk, workerd and node, and with other jobs: load average ${env.loadavg_start.join(" / ")} at the
 start, ${env.loadavg_end.join(" / ")} at the end) and noisy: **read the ratios**; absolute numbers are only
 comparable within one run. "CPU/req" is the workerd process's user+system CPU time divided by the requests it served

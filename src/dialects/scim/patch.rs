@@ -136,8 +136,6 @@ fn parse_operation(op: Value) -> Result<Operation, PatchError> {
     match (kind, &path, &value) {
         (OpKind::Remove, None, _) => Err(PatchError::no_target("remove needs a path")),
         (OpKind::Add | OpKind::Replace, _, None) => Err(PatchError::syntax("add and replace need a value")),
-        // `null` is no value (RFC 7643 §2.5): there is nothing to add, and it must not read as a clear.
-        (OpKind::Add, _, Some(Value::Null)) => Err(PatchError::value("add needs a value (null is none)")),
         _ => Ok(Operation { op: kind, path, value }),
     }
 }
@@ -336,8 +334,9 @@ impl Cx<'_> {
         }
         match (kind, new) {
             (OpKind::Remove, _) if attr.multi_valued && value.is_some() => remove_listed(map, attr, value, name),
-            // Adding no value (`[]`, or a `null` inside a path-less value) adds nothing; it never clears.
-            (OpKind::Add, None) => Ok(()),
+            // Adding no values (`[]`, `null`) to a multi-valued attribute adds none; it never clears
+            // the list. (To a single-valued one, `null` unassigns it, as the document says.)
+            (OpKind::Add, None) if attr.multi_valued => Ok(()),
             (_, None) => set_or_remove(map, attr, None, name),
             (OpKind::Add, Some(v)) if attr.multi_valued => add_elements(map, attr, v, name),
             (OpKind::Replace, Some(v)) if attr.multi_valued => {

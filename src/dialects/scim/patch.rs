@@ -193,12 +193,12 @@ impl Cx<'_> {
             if prefix.is_empty() && key.eq_ignore_ascii_case("schemas") {
                 continue; // The resource's schema list, not an attribute; kept up to date below.
             }
-            let path = path::parse(&format!("{prefix}{key}")).map_err(|e| PatchError::path(e.detail))?;
-            // An attribute this service does not know (an IdP's custom mapping, say) is ignored,
-            // as in a POST or PUT body; named by a `path`, it is still an invalidPath.
-            if self.rt.resolve(&path.attr).is_none() {
+            // An attribute this service does not know (an IdP's custom mapping, say, or a key that
+            // is no attribute path at all) is ignored, as in a POST or PUT body; named by an
+            // operation's `path`, it is still an invalidPath.
+            let Some(path) = path::parse(&format!("{prefix}{key}")).ok().filter(|p| self.rt.resolve(&p.attr).is_some()) else {
                 continue;
-            }
+            };
             self.at_path(root, kind, &path, Some(v), true)?;
         }
         Ok(())

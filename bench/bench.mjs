@@ -1464,16 +1464,17 @@ every wasm figure slower than at 18:37 — 4c 0.111 / 0.078 ms, and even the hot
 one node loop over its traced replies (alternating, 15 rounds of 2,000 requests, CPU time) took 31.2 and 30.7 µs per
 PATCH and 18.5 and 18.5 per GET, and \`bench/build-ab.mjs\` (12 and 16 alternating windows of 2 s) put the build
 before the change at 0.94× (0.84–1.03) and then 0.98× (0.95–1.06) this one's CPU per PATCH, 1.03× (0.94–1.09) per
-GET, while the same targets' absolute CPU per PATCH moved from 1.36 to 1.97 ms between two of those sets. The run
-recorded here (20:56 UTC) is that stop's last, on the build of \`7afd781\` (two more changes off the benchmarked path:
-a preflight carries the headers every response does, and the host's own 500 carries Allow-Origin; the review fold
-after it touched only paths the benchmark does not take — the shell's own 500, a preflight's allowed headers, the
-OpenAPI document — and moved the headers every response carries into one function), chosen before it ran as the
-one to record, whatever it showed: PATCH ÷ peer 0.97×, GET ÷ peer 0.94× (met), ÷ floor+sql 1.05× (met)
-and 1.10×, a cold start of 1.180× (met), 4c 0.078 / 0.045 ms and 4d 0.027 / 0.020 ms, back where the 18:37 run had
-them. With runs of the same request path moving by 10–15% (PATCH ÷ peer 0.97×, 1.12×, 0.96×, 1.04×, 0.94×, 0.99×,
-1.03×, 0.94×, 1.05× and 0.97× in ten runs on 2026-11-29, GET ÷ peer 0.93×, 1.07×, 1.04×, 1.00×, 0.91×, 0.98×, 1.02×,
-0.99×, 1.01× and 0.94×), users-edge's CPU sits at the targets, not safely under them, and so does its cold
+GET, while the same targets' absolute CPU per PATCH moved from 1.36 to 1.97 ms between two of those sets. The run at
+20:56 UTC was that stop's last, on the build of \`7afd781\`: PATCH ÷ peer 0.97×, GET ÷ peer 0.94× (met), ÷ floor+sql
+1.05× (met) and 1.10×, a cold start of 1.180× (met), 4c 0.078 / 0.045 ms and 4d 0.027 / 0.020 ms. The run recorded
+here (23:51 UTC) is the next stop's last, on the build of \`2a1a614\`, chosen before it ran as the one to record,
+whatever it showed. On the benchmarked path that stop changed one thing: a write of what is stored became a no-op, so
+the UPDATE compares its assigned column with its parameter and the benchmarked PATCH now sets a new value each time
+(see "What changed"). It gave PATCH ÷ peer 0.95× (met), ÷ floor+sql 0.99× (met), GET ÷ peer 0.98×, ÷ floor+sql 1.02×
+(met) and a cold start of 1.183× (met); in it the floor itself spent 1.00× the peer's CPU per GET, so no Worker making
+those storage calls could have met GET ÷ peer in that run. With runs of the same request path moving by 10–15%
+(PATCH ÷ peer 0.97×, 1.12×, 0.96×, 1.04×, 0.94×, 0.99×, 1.03×, 0.94×, 1.05×, 0.97× and 0.95× in eleven runs on
+2026-11-29, GET ÷ peer 0.93×, 1.07×, 1.04×, 1.00×, 0.91×, 0.98×, 1.02×, 0.99×, 1.01×, 0.94× and 0.98×), users-edge's CPU sits at the targets, not safely under them, and so does its cold
 start.
 
 **What changed in the shell (issue 13).**
@@ -1600,6 +1601,17 @@ start.
   before it, no difference resolves: see the run list above.
 - \`wrangler dev\` and \`wrangler deploy\` run \`scripts/build.sh\`, which now stops after \`cargo build\` when \`build/\` came
   from the same inputs (wrangler dev ran the whole build twice as it started); the bench's builds are unchanged.
+- **A write that sends back what is stored is a no-op** (2026-11-29 22:10 UTC): users-edge's UPDATE compares each
+  assigned column with its own bound parameter (\`col IS NOT ?N\`) and writes the changed fields' names into
+  \`last_changes\`, and the version, \`updated_at\` and the event follow it. The benchmarked PATCH used to set
+  \`based_in\` to one fixed value, so from its second request on it would have measured that no-op (no event row)
+  against the peer's full write. Every benchmarked PATCH now carries a new 32-hex tag in its value (\`bench/lib/wrk.lua\`),
+  so each one is a change with its event for every target, and the replays of a recorded call (floor+sql,
+  floor+peer-sql, host-only) make up a new tag each time, as they make up the write tag and event id. The peer keeps
+  writing a repeated value as a change; nothing here sends one. The UPDATE's text grows by two copies of one
+  \`CASE\` per assigned field (one for a benchmarked PATCH), its parameters by none.
+- A reset link now reads where it would go before it is counted against the send limits (one more D1 call, off the
+  benchmarked path); keys revoked by a demotion or a deletion get their events in the same batch (off it too).
 
 **Tried, and did not help (or could not be used).**
 - *Taking the key's SHA-256 out of the request path* (a build whose digest is a constant, for measurement only), since

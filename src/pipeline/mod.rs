@@ -71,14 +71,7 @@ impl Write {
 
     /// The event of this write's user update (`users::update`): the fields it changed, if any.
     pub fn update_event(&self, target: &Target, who: &Principal, action: Action, dialect: &str) -> Stmt {
-        let e = Event {
-            id: &self.event_id,
-            action: action.as_str(),
-            kind: Some(action.feed_type()),
-            dialect,
-            fields: &[],
-            detail: None,
-        };
+        let e = event_of(&self.event_id, (action, dialect, &[]), None);
         crate::store::events::insert_for_update(target, &self.tag, who, &e, &self.now)
     }
 
@@ -91,8 +84,7 @@ impl Write {
         id: &str,
         code: &NewCode,
     ) -> Stmt {
-        let detail = Some(code.detail());
-        let e = Event { id, action: action.as_str(), kind: Some(action.feed_type()), dialect, fields: &[], detail };
+        let e = event_of(id, (action, dialect, &[]), Some(code.detail()));
         crate::store::events::insert_for_code(target, &self.tag, who, &e, &code.digest, &self.now)
     }
 
@@ -105,9 +97,14 @@ impl Write {
         id: &str,
         detail: Option<String>,
     ) -> Stmt {
-        let e = Event { id, action: action.as_str(), kind: Some(action.feed_type()), dialect, fields, detail };
+        let e = event_of(id, (action, dialect, fields), detail);
         crate::store::events::insert(target, &self.tag, who, &e, &self.now)
     }
+}
+
+/// An event of `action`, through `dialect`, naming `fields`, under the id `id`.
+fn event_of<'a>(id: &'a str, (action, dialect, fields): (Action, &'a str, &'a [Field]), detail: Option<String>) -> Event<'a> {
+    Event { id, action: action.as_str(), kind: Some(action.feed_type()), dialect, fields, detail }
 }
 
 /// One D1 batch: `lead` first when there is one (the release of a stale claim on the address the

@@ -11,6 +11,7 @@ pub const HEADERS_READ: &[&str] = &[
     "content-type",
     "content-length",
     "if-match",
+    "if-none-match",
     "host",
     "origin",
     "access-control-request-method",
@@ -141,6 +142,15 @@ pub fn parse_if_match(header: Option<&str>) -> Option<Precondition> {
     }
     let versions = h.split(',').map(|t| strong_version(t.trim()).unwrap_or(-1)).take(16).collect();
     Some(Precondition::Versions(versions))
+}
+
+/// Whether `If-None-Match` names the representation tagged `etag`: `*`, or one of its tags under
+/// the weak comparison (RFC 9110 §13.1.2: `W/"7"` matches `"7"`). A conditional GET whose tag
+/// matches is answered 304 with no body (`app`).
+pub fn none_match(header: &str, etag: &str) -> bool {
+    let weak = |t: &str| t.trim().strip_prefix("W/").unwrap_or(t.trim()).to_string();
+    let ours = weak(etag);
+    header.trim() == "*" || header.split(',').any(|t| weak(t) == ours)
 }
 
 /// The version an opaque tag names, compared octet by octet with the `"<version>"` we send: so

@@ -18,7 +18,7 @@ const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
 /// everything but `Authorization` with it, which is why that one is named; the names serve the
 /// ones that do not.
 const ALLOW_HEADERS: &str =
-    "Authorization, Content-Type, If-Match, X-Api-Key, X-D1-Bookmark, Connect-Protocol-Version, Connect-Timeout-Ms, *";
+    "Authorization, Content-Type, If-Match, If-None-Match, X-Api-Key, X-D1-Bookmark, Connect-Protocol-Version, Connect-Timeout-Ms, *";
 /// How long a browser may reuse a preflight's answer, in seconds (browsers cap it lower).
 const MAX_AGE: &str = "86400";
 

@@ -36,7 +36,8 @@ async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: Request) -> Response {
     let head = req.method == "HEAD";
     let req = if head { Request { method: "GET".into(), ..req } } else { req };
     let mut resp = route(cx, &req).await;
-    if head {
+    not_modified(&req, &mut resp);
+    if head && resp.status != 304 {
         resp.headers.push(("content-length".into(), resp.body.len().to_string()));
         resp.body.clear();
     }
@@ -51,6 +52,19 @@ async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: Request) -> Response {
         cx.platform.log_error(&format!("{} {} → {}: {message}", req.method, req.segments().join("/"), resp.status));
     }
     resp
+}
+
+/// A read whose `If-None-Match` names the representation it would return is answered 304 with
+/// the same headers (its `ETag` among them) and no body (RFC 9110 §13.1.2, §15.4.5): a client
+/// polling a user or a group spends no bandwidth on what it already holds. The read itself
+/// happened (its key checked, its storage calls made): only the body is saved.
+fn not_modified(req: &Request, resp: &mut Response) {
+    let (Some(tags), Some(etag)) = (req.header("if-none-match"), resp.header("etag")) else { return };
+    if req.method == "GET" && resp.status == 200 && crate::http::none_match(tags, etag) {
+        resp.status = 304;
+        resp.body.clear();
+        resp.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+    }
 }
 
 /// Every `Allow` that lists GET lists HEAD beside it: the dialects name the methods they route,

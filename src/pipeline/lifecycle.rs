@@ -118,14 +118,26 @@ pub async fn delete_user<P: Platform>(
     authorize(cx, rules, who, target, &[Field::Deactivated], false).await?;
     let w = Write::new(cx)?;
     let keys_event_id = super::new_uuid(cx)?;
-    // Each key's revocation is an event before the deletion's, which stays the user's last.
-    let batch = vec![
+    let groups_event_id = super::new_uuid(cx)?;
+    let group_updated = crate::feed::event::EventType::GroupUpdated.as_str();
+    let group_event = crate::store::events::Event {
+        id: &groups_event_id,
+        action: group_updated,
+        kind: Some(group_updated),
+        dialect: rules.dialect,
+        fields: &[],
+        detail: None,
+    };
+    // Each key's revocation is an event before the deletion's, which stays the user's last; then
+    // each group the user leaves changes, after it.
+    let mut batch = vec![
         users::tombstone(who, target, pre, &w.now, &w.tag),
         keys::revoke_all_of(target, &w.tag, &w.now),
         crate::store::events::keys_revoked_by_write(target, &w.tag, who, &keys_event_id, &w.now),
         w.event(target, who, Action::Delete, rules.dialect, &[]),
         codes::retire(target, &w.tag, None, &w.now),
     ];
+    batch.extend(crate::store::groups::left_by_deleted_user(target, &w.tag, who, &group_event, &w.now));
     let results = cx.batch(batch).await?;
     if results.first().is_none_or(Vec::is_empty) {
         return Err(explain_miss(cx, who, target).await);

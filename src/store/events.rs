@@ -91,13 +91,30 @@ FROM group_members m JOIN users u ON u.id = m.user_id AND u.deleted_at IS NULL W
 /// `group_sql` (over `groups g`) picks, so a write that didn't happen has no event. For a
 /// deletion it runs before the delete, under the same conditions.
 pub fn insert_for_group(group_sql: &str, group_params: Vec<super::SqlValue>, who: &Principal, e: &Event, now: &str) -> Stmt {
+    group_events(group_sql, group_params, who, e, now, false)
+}
+
+/// `insert_for_group` for every group row `group_sql` picks when `many`: ids and `seq`s as
+/// `key_events` gives them (each id `e.id` with its last 12 hex digits the group's id).
+pub(super) fn group_events(
+    group_sql: &str,
+    group_params: Vec<super::SqlValue>,
+    who: &Principal,
+    e: &Event,
+    now: &str,
+    many: bool,
+) -> Stmt {
     let mut params = event_params(who, e, now, true);
     params.extend(group_params);
     let columns = EVENT_COLUMNS.replacen("user_id", "group_uuid", 1);
-    let seq = next_seq("g.org_id");
+    let (id, seq) = if many {
+        ("substr(?, 1, 24) || printf('%012x', g.id)", format!("{} + ROW_NUMBER() OVER (ORDER BY g.id) - 1", next_seq("g.org_id")))
+    } else {
+        ("?", next_seq("g.org_id"))
+    };
     Stmt::new(
         format!(
-            "INSERT INTO user_events ({columns}) SELECT g.uuid, g.org_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, g.version, {seq}, \
+            "INSERT INTO user_events ({columns}) SELECT g.uuid, g.org_id, ?, ?, ?, ?, ?, ?, ?, {id}, ?, g.version, {seq}, \
              {GROUP_SNAPSHOT} FROM groups g WHERE {group_sql}"
         ),
         params,

@@ -4,15 +4,16 @@
 
 use super::events::{self, Event};
 use super::filter::Fragment;
-use super::guard::{key_holds, precondition};
+use super::guard::{key_holds, precondition, written};
 use super::{SqlValue, Stmt};
 use crate::http::Precondition;
-use crate::model::{KeyPrincipal, Principal};
+use crate::model::{KeyPrincipal, Principal, Target};
 
-/// A group's members as a JSON array of `{value, display, own}` (`own`: the display is the
-/// client's, else the user's name), live users only, in id order.
+/// A group's members as a JSON array of `{value, display, type, own}` (`own`: the display is the
+/// client's, else the user's name; `type` is `User`, as a read shows it, so a filter on it matches),
+/// live users only, in id order.
 pub const MEMBERS: &str = "(SELECT json_group_array(json_object('value', mu.uuid, 'display', \
-COALESCE(mu.display, mu.name, mu.username, mu.email), 'own', mu.display IS NOT NULL)) FROM (SELECT u.uuid, gm.display, u.name, u.username, u.email \
+COALESCE(mu.display, mu.name, mu.username, mu.email), 'type', 'User', 'own', mu.display IS NOT NULL)) FROM (SELECT u.uuid, gm.display, u.name, u.username, u.email \
 FROM group_members gm \
 JOIN users u ON u.id = gm.user_id AND u.deleted_at IS NULL WHERE gm.group_id = g.id ORDER BY u.id) AS mu)";
 
@@ -166,5 +167,27 @@ pub fn delete(who: &KeyPrincipal, uuid: &str, pre: Option<&Precondition>, e: &Ev
             members_params,
         ),
         Stmt::new(format!("DELETE FROM groups WHERE {group_sql} RETURNING uuid"), group_params),
+    ]
+}
+
+/// The groups the user the write tagged `tag` deleted was a member of. Each one changed (a member
+/// left it), so each gets a new version and `updated_at` (a client's ETag for it goes stale), its
+/// `group.updated` event (ids as `events::group_events` makes them from `e.id`), and the user's
+/// memberships go: a later replacement of the group compares its members with live ones only.
+pub fn left_by_deleted_user(t: &Target, tag: &str, who: &Principal, e: &Event, now: &str) -> Vec<Stmt> {
+    let of_user = |params: &mut Vec<SqlValue>| {
+        let user_sql = written(t, tag, params);
+        format!("SELECT group_id FROM group_members WHERE user_id = (SELECT id FROM users WHERE {user_sql})")
+    };
+    let mut params = vec![now.into()];
+    let update_sql = format!("UPDATE groups SET version = version + 1, updated_at = ? WHERE id IN ({})", of_user(&mut params));
+    let mut event_params = Vec::new();
+    let event_sql = format!("g.id IN ({})", of_user(&mut event_params));
+    let mut member_params = Vec::new();
+    let member_sql = of_user(&mut member_params).replacen("SELECT group_id FROM", "DELETE FROM", 1);
+    vec![
+        Stmt::new(update_sql, params),
+        events::group_events(&event_sql, event_params, who, e, now, true),
+        Stmt::new(member_sql, member_params),
     ]
 }

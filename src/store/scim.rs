@@ -16,13 +16,45 @@ const CE: ColumnType = ColumnType::Text { case_exact: true };
 /// one per user; RFC 2606 reserves `.invalid`). SCIM shows such a user with no `emails`.
 pub const NO_EMAIL_DOMAIN: &str = "no-email.invalid";
 
+/// The index of the stored list's primary value (else 0), as `dialects::scim::wire` picks it.
+macro_rules! primary_of {
+    ($list:literal) => {
+        concat!(
+            "COALESCE((SELECT p.key FROM json_each(users.scim, '$.",
+            $list,
+            "') AS p WHERE p.type = 'object' AND json_extract(p.value, '$.primary') = 1 LIMIT 1), 0)"
+        )
+    };
+}
+
 /// A user's `emails` as SCIM shows them: the stored list with its primary (or first) value
 /// replaced by the canonical email, which other dialects may have changed.
-const EMAILS: &str = "(CASE WHEN users.email LIKE '%@no-email.invalid' THEN json_extract(users.scim, '$.emails') \
-WHEN json_array_length(users.scim, '$.emails') > 0 THEN json_set(json_extract(users.scim, '$.emails'), '$[' || \
-COALESCE((SELECT p.key FROM json_each(users.scim, '$.emails') AS p WHERE p.type = 'object' \
-AND json_extract(p.value, '$.primary') = 1 LIMIT 1), 0) || '].value', users.email) \
-ELSE json_array(json_object('value', users.email, 'primary', json('true'))) END)";
+const EMAILS: &str = concat!(
+    "(CASE WHEN users.email LIKE '%@no-email.invalid' THEN json_extract(users.scim, '$.emails') \
+WHEN json_array_length(users.scim, '$.emails') > 0 THEN json_set(json_extract(users.scim, '$.emails'), '$[' || ",
+    primary_of!("emails"),
+    " || '].value', users.email) \
+ELSE json_array(json_object('value', users.email, 'primary', json('true'))) END)"
+);
+
+/// A user's `phoneNumbers` as SCIM shows them (`wire::phones_json`): the stored list with its
+/// primary (or first) value replaced by the canonical phone, which other dialects may have
+/// changed; with no phone, a primary value that is an E.164 number (`values::Phone`) was the
+/// canonical one and has been cleared, so it goes.
+const PHONES: &str = concat!(
+    "(CASE WHEN users.phone IS NOT NULL THEN CASE WHEN json_array_length(users.scim, '$.phoneNumbers') > 0 \
+THEN json_set(json_extract(users.scim, '$.phoneNumbers'), '$[' || ",
+    primary_of!("phoneNumbers"),
+    " || '].value', users.phone) \
+ELSE json_array(json_object('value', users.phone, 'primary', json('true'))) END \
+WHEN (SELECT v GLOB '+[1-9]*' AND length(v) BETWEEN 9 AND 16 AND substr(v, 2) NOT GLOB '*[^0-9]*' \
+FROM (SELECT json_extract(users.scim, '$.phoneNumbers[' || ",
+    primary_of!("phoneNumbers"),
+    " || '].value') AS v)) \
+THEN json_remove(json_extract(users.scim, '$.phoneNumbers'), '$[' || ",
+    primary_of!("phoneNumbers"),
+    " || ']') ELSE json_extract(users.scim, '$.phoneNumbers') END)"
+);
 
 static EMAIL_SUBS: &[SubColumn] = &[
     SubColumn { name: "value", ty: CI },
@@ -86,7 +118,7 @@ pub fn user_column(p: &AttrPath) -> Option<Column> {
             Some(Column::Multi { json_expr: EMAILS, subs: EMAIL_SUBS })
         }
         "phonenumbers" | "phonenumbers.value" | "phonenumbers.type" | "phonenumbers.primary" | "phonenumbers.display" => {
-            Some(Column::Multi { json_expr: "json_extract(users.scim, '$.phoneNumbers')", subs: PHONE_SUBS })
+            Some(Column::Multi { json_expr: PHONES, subs: PHONE_SUBS })
         }
         "roles" | "roles.value" | "roles.type" | "roles.primary" | "roles.display" => {
             Some(Column::Multi { json_expr: "json_extract(users.scim, '$.roles')", subs: VALUE_SUBS })
@@ -146,8 +178,10 @@ pub fn group_column(p: &AttrPath) -> Option<Column> {
     }
 }
 
-/// A user's groups as a JSON array of `{value, display}` (the SCIM `groups` attribute).
-pub const USER_GROUPS: &str = "(SELECT json_group_array(json_object('value', g.uuid, 'display', g.display_name)) \
+/// A user's groups as a JSON array of `{value, display, type}` (the SCIM `groups` attribute; every
+/// membership is `direct`, as a read shows it).
+pub const USER_GROUPS: &str =
+    "(SELECT json_group_array(json_object('value', g.uuid, 'display', g.display_name, 'type', 'direct')) \
 FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = users.id)";
 
 /// One page of an org's live users matching `filter`, in id order, each with its groups

@@ -359,3 +359,46 @@ fn sending_back_what_is_stored_is_a_no_op_and_an_event_names_only_what_changed()
     assert_eq!(fields().last().unwrap(), &json!(["deactivated"]));
     assert_eq!(svc.event_count(), events + 1);
 }
+
+/// A read whose `If-None-Match` names what it would return is answered 304 with its `ETag` and no
+/// body, in every dialect (weak comparison: `W/"n"` matches `"n"`; `*` matches any); once the user
+/// changes, the same request gets the new representation. A write ignores `If-None-Match`.
+#[test]
+fn a_conditional_read_of_what_the_client_holds_is_304() {
+    let c = cast();
+    let id = c.user["id"].as_i64().unwrap();
+    let uuid = c.user["uuid"].as_str().unwrap();
+    let bearer = format!("Bearer {}", c.user_key);
+    let reads: [(String, Vec<(&str, &str)>); 2] = [
+        (format!("/api/v1/users/{id}"), vec![("x-api-key", c.user_key.as_str())]),
+        (format!("/users/{uuid}"), vec![("authorization", bearer.as_str())]),
+    ];
+    for (path, auth) in &reads {
+        let get = |extra: &[(&str, &str)]| {
+            let mut headers = auth.clone();
+            headers.extend_from_slice(extra);
+            c.svc.call("GET", path, &headers, None)
+        };
+        let first = get(&[]);
+        assert_eq!(first.status, 200, "{path}: {}", first.body);
+        let etag = first.raw.header("etag").unwrap().to_string();
+        let weak = format!("W/{etag}");
+        for tags in [etag.as_str(), weak.as_str(), "*", &format!("\"999\", {etag}")] {
+            let r = get(&[("if-none-match", tags)]);
+            assert_eq!((r.status, r.raw.body.len()), (304, 0), "{path} {tags}");
+            assert_eq!(r.raw.header("etag"), Some(etag.as_str()));
+            assert!(r.raw.header("content-type").is_none());
+            assert_eq!(r.raw.header("access-control-allow-origin"), Some("*"));
+        }
+        assert_eq!(get(&[("if-none-match", "\"999\"")]).status, 200);
+        let head = c.svc.call("HEAD", path, &[auth.as_slice(), &[("if-none-match", etag.as_str())]].concat(), None);
+        assert_eq!((head.status, head.raw.header("content-length")), (304, None), "{path}");
+    }
+    let (path, auth) = &reads[0];
+    let etag = c.svc.call("GET", path, auth, None).raw.header("etag").unwrap().to_string();
+    let write = patch(&c.svc, id, &c.user_key, &[("if-none-match", &etag)], json!({"user": {"based_in": "Oslo"}}));
+    assert_eq!(write.status, 200, "{}", write.body);
+    let r = c.svc.call("GET", path, &[auth.as_slice(), &[("if-none-match", etag.as_str())]].concat(), None);
+    assert_eq!((r.status, &r.body["data"]["based_in"]), (200, &json!("Oslo")), "{}", r.body);
+    assert_ne!(r.raw.header("etag"), Some(etag.as_str()));
+}

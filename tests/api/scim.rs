@@ -470,6 +470,42 @@ fn changes_show_across_dialects_both_ways() {
     assert_eq!(read["displayName"], "Ex");
     let found = c.list(&format!("filter={}", q("emails.value eq \"x2@a.test\"")));
     assert_eq!(found["totalResults"], 1);
+    // A filter sees the phone as a read shows it: cleared by another dialect, then set anew.
+    let count = |f: &str| c.list(&format!("filter={}", q(f)))["totalResults"].clone();
+    assert_eq!(count("phoneNumbers pr"), 0);
+    assert_eq!(count("phoneNumbers.value eq \"+41791234567\""), 0, "the cleared number is not found");
+    let r = c.svc.operator("PATCH", &format!("/users/{user_id}"), Some(json!({"phone": "+41797654321"})));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(c.get(&id)["phoneNumbers"], json!([{"value": "+41797654321"}]));
+    assert_eq!(count("phoneNumbers.value eq \"+41797654321\""), 1);
+    assert_eq!(count("phoneNumbers[value sw \"+4179765\"]"), 1);
+}
+
+/// The stored numbers that are not the canonical phone keep their place; the primary one is the
+/// phone, as a read shows it, wherever it was changed.
+#[test]
+fn a_phone_filter_sees_the_numbers_a_read_shows() {
+    let c = cast();
+    let id = c.create(json!({"userName": "ph", "emails": [{"value": "ph@a.test"}], "phoneNumbers": [
+            {"value": "+442079460000", "type": "work"}, {"value": "+447700900123", "type": "mobile", "primary": true}]}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let user_id = c.svc.platform.sql(&format!("SELECT id FROM users WHERE uuid = '{id}'"))[0]["id"].as_i64().unwrap();
+    let count = |f: &str| c.list(&format!("filter={}", q(f)))["totalResults"].clone();
+    assert_eq!(count("phoneNumbers[type eq \"mobile\" and value eq \"+447700900123\"]"), 1);
+    let r = c.svc.operator("PATCH", &format!("/users/{user_id}"), Some(json!({"phone": "+447700900999"})));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let shown = c.get(&id)["phoneNumbers"].clone();
+    assert_eq!(shown[1], json!({"value": "+447700900999", "type": "mobile", "primary": true}), "{shown}");
+    assert_eq!(count("phoneNumbers[type eq \"mobile\" and value eq \"+447700900999\"]"), 1);
+    assert_eq!(count("phoneNumbers.value eq \"+447700900123\""), 0);
+    assert_eq!(count("phoneNumbers[type eq \"work\" and value eq \"+442079460000\"]"), 1, "the other number stays");
+    let r = c.svc.operator("PATCH", &format!("/users/{user_id}"), Some(json!({"phone": null})));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(c.get(&id)["phoneNumbers"], json!([{"value": "+442079460000", "type": "work"}]));
+    assert_eq!(count("phoneNumbers.type eq \"mobile\""), 0);
+    assert_eq!(count("phoneNumbers.value eq \"+442079460000\""), 1);
 }
 
 #[test]
@@ -992,4 +1028,79 @@ fn a_user_name_filter_finds_the_name_under_every_spelling_uniqueness_knows() {
 
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// Deleting a user changes every group it was in: each gets a new version (a client's ETag for it
+/// goes stale) and its `group.updated` event after the user's `user.deleted`, with its own id and
+/// the next `seq`; a group it was not in is untouched. Its memberships go with it, so replacing a
+/// group with its remaining members afterwards is a no-op.
+#[test]
+fn deleting_a_member_changes_its_groups() {
+    let c = cast();
+    let user = |n: &str| {
+        c.create(json!({"userName": n, "emails": [{"value": format!("{n}@a.test")}]}))["id"].as_str().unwrap().to_string()
+    };
+    let (a, b) = (user("ma"), user("mb"));
+    let group = |name: &str, members: &[&str]| {
+        let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
+        let r = c.scim("POST", "/Groups", Some(json!({"displayName": name, "members": members})));
+        assert_eq!(r.status, 201, "{}", r.body);
+        format!("/Groups/{}", r.body["id"].as_str().unwrap())
+    };
+    let (both, only_a, only_b) = (group("Both", &[&a, &b]), group("OnlyA", &[&a]), group("OnlyB", &[&b]));
+    let version = |path: &str| c.scim("GET", path, None).body["meta"]["version"].clone();
+    let before: Vec<Value> = [&both, &only_a, &only_b].iter().map(|p| version(p)).collect();
+    let feed = |after: i64| {
+        let r = c.svc.operator("GET", &format!("/events?org_id={}&after={after}", c.org), None);
+        (r.body["events"].as_array().unwrap().clone(), r.body["next"].as_i64().unwrap())
+    };
+    let (_, start) = feed(0);
+    assert_eq!(c.scim("DELETE", &format!("/Users/{a}"), None).status, 204);
+    assert_ne!(version(&both), before[0]);
+    assert_ne!(version(&only_a), before[1]);
+    assert_eq!(version(&only_b), before[2], "a group the user was not in is untouched");
+    let (events, _) = feed(start);
+    let summary: Vec<(&str, Value)> =
+        events.iter().map(|e| (e["type"].as_str().unwrap(), e["group"]["display_name"].clone())).collect();
+    assert_eq!(summary, [("user.deleted", Value::Null), ("group.updated", json!("Both")), ("group.updated", json!("OnlyA"))]);
+    assert_eq!(events[1]["group"]["members"], json!([b]), "{}", events[1]);
+    assert_eq!(events[2]["group"]["members"], json!([]), "{}", events[2]);
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    let ids: std::collections::BTreeSet<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 3, "each event its own id: {ids:?}");
+    let left = c
+        .svc
+        .platform
+        .sql(&format!("SELECT COUNT(*) AS n FROM group_members WHERE user_id = (SELECT id FROM users WHERE uuid = '{a}')"));
+    assert_eq!(users_edge::store::RowExt::int(&left[0], "n"), Some(0), "the memberships went with the user");
+    // A client polling the group with its ETag learns that it changed.
+    let polled =
+        |path: &str, etag: &Value| c.as_key(&c.key, "GET", path, None, &[("if-none-match", etag.as_str().unwrap())]).status;
+    assert_eq!(polled(&both, &before[0]), 200);
+    assert_eq!(polled(&both, &version(&both)), 304);
+    assert_eq!(polled(&only_b, &before[2]), 304);
+    let v = version(&both);
+    let again = c.scim("PUT", &both, Some(json!({"displayName": "Both", "members": [{"value": b}]})));
+    assert_eq!((again.status, &again.body["meta"]["version"]), (200, &v), "{}", again.body);
+}
+
+/// A member's and a membership's `type` are filterable as a read shows them: every member of a
+/// group is a `User`, every group of a user `direct` (they matched nothing before).
+#[test]
+fn member_and_membership_types_filter_as_read() {
+    let c = cast();
+    let a = c.create(json!({"userName": "ta", "emails": [{"value": "ta@a.test"}]}))["id"].as_str().unwrap().to_string();
+    let r = c.scim("POST", "/Groups", Some(json!({"displayName": "Typed", "members": [{"value": a}]})));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["members"][0]["type"], "User");
+    assert_eq!(c.scim("POST", "/Groups", Some(json!({"displayName": "Empty"}))).status, 201);
+    let groups = |f: &str| c.scim("GET", &format!("/Groups?filter={}", q(f)), None).body["totalResults"].clone();
+    assert_eq!(groups(&format!("members[type eq \"User\" and value eq \"{a}\"]")), 1);
+    assert_eq!(groups("members.type eq \"user\""), 1, "type is case-insensitive");
+    assert_eq!(groups("members[type eq \"Group\"]"), 0);
+    let users = |f: &str| c.list(&format!("filter={}", q(f)))["totalResults"].clone();
+    assert_eq!(c.get(&a)["groups"][0]["type"], "direct");
+    assert_eq!(users("groups[type eq \"direct\" and display eq \"Typed\"]"), 1);
+    assert_eq!(users("groups.type eq \"indirect\""), 0);
 }

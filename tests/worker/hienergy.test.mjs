@@ -130,6 +130,23 @@ test("GET: a user reads itself, an admin reads anyone in its org, a user may not
   assert.equal(r.data.data, undefined);
 });
 
+test("GET with If-None-Match naming the current ETag → 304, no body, ETag and CORS kept; after a change → 200", async () => {
+  const m = await member(A);
+  let r = await w.hi("GET", m.user.id, m.key, { headers: { "if-none-match": 'W/"1"' } });
+  assert.equal(r.status, 304, r.text);
+  assert.equal(r.text, "");
+  assert.equal(r.headers.get("etag"), '"1"');
+  assert.equal(r.headers.get("content-type"), null);
+  assert.equal(r.headers.get("access-control-allow-origin"), "*");
+  assert.ok(r.headers.get("x-d1-bookmark"), "the bookmark still comes back");
+  r = await w.hi("PATCH", m.user.id, m.key, { json: { user: { based_in: "Oslo" } } });
+  assert.equal(r.status, 200, r.text);
+  r = await w.hi("GET", m.user.id, m.key, { headers: { "if-none-match": '"1"' } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.data.data.based_in, "Oslo");
+  assert.equal(r.headers.get("etag"), '"2"');
+});
+
 test("Authorization: Bearer <key> is accepted like X-Api-Key", async () => {
   const m = await member(A);
   const r = await w.fetch(`/api/v1/users/${m.user.id}`, {

@@ -198,3 +198,25 @@ test("DELETE → 204, then 404", async () => {
   assert.equal((await scim("DELETE", `/Users/${m.user.uuid}`)).status, 204);
   scimError(await scim("GET", `/Users/${m.user.uuid}`), 404);
 });
+
+test("deleting a member changes its groups: a new ETag, members without it, group.updated after user.deleted in the feed", async () => {
+  const a = await w.member(A, { username: "leaver" });
+  const b = await w.member(A, { username: "stayer" });
+  const g = await scim("POST", "/Groups", { displayName: "Leavers", members: [{ value: a.user.uuid }, { value: b.user.uuid }] });
+  assert.equal(g.status, 201, g.text);
+  const path = `/Groups/${g.data.id}`;
+  const etag = g.headers.get("etag");
+  assert.equal((await scim("GET", path, undefined, { headers: { "if-none-match": etag } })).status, 304);
+  const feed = async (after) => (await w.operator("GET", `/events?org_id=${A.org.id}&after=${after}`)).data;
+  const { next } = await feed(0);
+  assert.equal((await scim("DELETE", `/Users/${a.user.uuid}`)).status, 204);
+  const r = await scim("GET", path, undefined, { headers: { "if-none-match": etag } });
+  assert.equal(r.status, 200, r.text);
+  assert.notEqual(r.headers.get("etag"), etag);
+  assert.deepEqual(r.data.members.map((m) => m.value), [b.user.uuid]);
+  const { events } = await feed(next);
+  // The member's own key goes first, then the deletion, then the group it left.
+  assert.deepEqual(events.map((e) => e.type), ["api_key.revoked", "user.deleted", "group.updated"]);
+  assert.equal(events[2].seq, events[1].seq + 1);
+  assert.deepEqual(events[2].group.members, [b.user.uuid]);
+});

@@ -56,6 +56,12 @@ THEN json_remove(json_extract(users.scim, '$.phoneNumbers'), '$[' || ",
     " || ']') ELSE json_extract(users.scim, '$.phoneNumbers') END)"
 );
 
+/// `active` as a read shows it: absent while a client has left it out or removed it and the user
+/// is active (`dialects::scim::wire` marks that in the document), so `active pr` and `active eq
+/// true` do not match such a user.
+const ACTIVE: &str = "(CASE WHEN users.deactivated = 0 AND json_extract(users.scim, '$.\"$activeOmitted\"') = 1 \
+THEN NULL ELSE users.deactivated = 0 END)";
+
 static EMAIL_SUBS: &[SubColumn] = &[
     SubColumn { name: "value", ty: CI },
     SubColumn { name: "type", ty: CI },
@@ -111,7 +117,7 @@ pub fn user_column(p: &AttrPath) -> Option<Column> {
         "locale" => scalar("json_extract(users.scim, '$.locale')", CI),
         "usertype" => scalar("json_extract(users.scim, '$.userType')", CI),
         "profileurl" => scalar("json_extract(users.scim, '$.profileUrl')", CE),
-        "active" => scalar("(users.deactivated = 0)", ColumnType::Bool),
+        "active" => scalar(ACTIVE, ColumnType::Bool),
         "meta.created" => scalar("users.created_at", ColumnType::DateTime),
         "meta.lastmodified" => scalar("users.updated_at", ColumnType::DateTime),
         "emails" | "emails.value" | "emails.type" | "emails.primary" | "emails.display" => {

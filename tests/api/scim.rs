@@ -248,8 +248,12 @@ fn put_replaces_and_clears_what_is_left_out() {
     let r = c.patch(id, json!([{"op": "remove", "path": "active"}]));
     assert_eq!((r.status, r.body.get("active")), (200, None), "{}", r.body);
     assert_eq!(c.svc.platform.sql(&format!("SELECT deactivated FROM users WHERE uuid = '{id}'"))[0]["deactivated"], 0);
+    // A filter sees `active` as the read shows it: absent.
+    let found = |f: &str| c.list(&format!("filter={}", q(&format!("id eq \"{id}\" and {f}"))))["totalResults"].clone();
+    assert_eq!((found("active pr"), found("active eq true"), found("not (active pr)")), (json!(0), json!(0), json!(1)));
     let r = c.patch(id, json!([{"op": "add", "path": "active", "value": true}]));
     assert_eq!(r.body["active"], true);
+    assert_eq!((found("active pr"), found("active eq true"), found("active eq false")), (json!(1), json!(1), json!(0)));
     let stored = c.svc.platform.sql(&format!("SELECT email, phone, external_id FROM users WHERE uuid = '{id}'")).pop().unwrap();
     assert_eq!(stored["email"], "ada@new.example");
     assert!(stored["phone"].is_null() && stored["external_id"].is_null());

@@ -10,7 +10,8 @@
 //! both of which fold ASCII letters only, so `É` and `é` differ there. Where one name must be
 //! found however it is spelled (a `userName`, which is unique on its comparison key), the store
 //! keeps that key in a column and maps the attribute as `Username`: `eq` compares the value's key
-//! with it exactly.
+//! with it exactly. An email is matched the same way where the store keeps its key (the user's
+//! address among its `emails`).
 
 use super::SqlValue;
 use crate::model::filter::{AttrPath, CompareOp, Filter, FilterValue};
@@ -38,6 +39,14 @@ pub enum ColumnType {
     Username {
         key: &'static str,
     },
+    /// An email inside a user's list of addresses, text compared as `Text { case_exact: false }`,
+    /// but `eq` also matches the element that is the user's address (`canonical`, the `users.email`
+    /// column) when the value's comparison key (`values::Email::canonical_key`) is the stored
+    /// `key`: `ÉLODIE@MÜNCHEN.example` finds `élodie@münchen.example`, as uniqueness would say.
+    Email {
+        key: &'static str,
+        canonical: &'static str,
+    },
     /// 0 or 1 (JSON `true`/`false` inside a JSON array read as 1/0 by `json_extract`).
     Bool,
     /// RFC 3339 UTC text shaped as `values::rfc3339_millis` writes it
@@ -50,7 +59,7 @@ impl ColumnType {
     /// The SCIM type name with its article, for messages.
     fn name(self) -> &'static str {
         match self {
-            ColumnType::Text { .. } | ColumnType::Username { .. } => "a string",
+            ColumnType::Text { .. } | ColumnType::Username { .. } | ColumnType::Email { .. } => "a string",
             ColumnType::Bool => "a boolean",
             ColumnType::DateTime => "a dateTime",
             ColumnType::Int => "an integer",
@@ -224,6 +233,17 @@ impl Compiler<'_> {
                 }
             }
             (ColumnType::Username { .. }, FilterValue::Str(s)) => Ok(self.text(expr, false, op, s)),
+            (ColumnType::Email { key, canonical }, FilterValue::Str(s)) if op == CompareOp::Eq => {
+                let spelled = self.text(expr, false, op, s);
+                match crate::values::Email::parse(s) {
+                    Ok(email) => {
+                        self.bind(SqlValue::Text(email.canonical_key()));
+                        Ok(format!("({spelled} OR ({expr} = {canonical} AND {}))", guarded(key, "= ?")))
+                    }
+                    Err(_) => Ok(spelled),
+                }
+            }
+            (ColumnType::Email { .. }, FilterValue::Str(s)) => Ok(self.text(expr, false, op, s)),
             (ColumnType::Bool, FilterValue::Bool(b)) if op == CompareOp::Eq => {
                 self.bind(SqlValue::Int(i64::from(*b)));
                 Ok(guarded(expr, "= ?"))
@@ -285,7 +305,9 @@ fn exists(json_expr: &str, cond: &str) -> String {
 /// `pr`: not null and, for text, not empty (RFC 7644 §3.4.2.2).
 fn present(expr: &str, ty: ColumnType) -> String {
     match ty {
-        ColumnType::Text { .. } | ColumnType::Username { .. } => format!("({expr} IS NOT NULL AND {expr} <> '')"),
+        ColumnType::Text { .. } | ColumnType::Username { .. } | ColumnType::Email { .. } => {
+            format!("({expr} IS NOT NULL AND {expr} <> '')")
+        }
         _ => format!("({expr} IS NOT NULL)"),
     }
 }

@@ -63,7 +63,7 @@ const ACTIVE: &str = "(CASE WHEN users.deactivated = 0 AND json_extract(users.sc
 THEN NULL ELSE users.deactivated = 0 END)";
 
 static EMAIL_SUBS: &[SubColumn] = &[
-    SubColumn { name: "value", ty: CI },
+    SubColumn { name: "value", ty: ColumnType::Email { key: "users.email_key", canonical: "users.email" } },
     SubColumn { name: "type", ty: CI },
     SubColumn { name: "display", ty: CI },
     SubColumn { name: "primary", ty: ColumnType::Bool },

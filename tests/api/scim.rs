@@ -1108,3 +1108,29 @@ fn member_and_membership_types_filter_as_read() {
     assert_eq!(users("groups[type eq \"direct\" and display eq \"Typed\"]"), 1);
     assert_eq!(users("groups.type eq \"indirect\""), 0);
 }
+
+/// `emails.value eq` finds the user's address under any spelling its comparison key shares (case
+/// beyond ASCII, the domain in Unicode or IDNA form), as `userName eq` does: what uniqueness says
+/// is one address, a look-up finds. Another address of the list compares case-insensitively in ASCII.
+#[test]
+fn an_email_filter_finds_the_address_under_any_spelling_of_its_key() {
+    let c = cast();
+    let id = c
+        .create(json!({"userName": "elodie", "emails": [
+            {"value": "Élodie@München.example", "type": "work", "primary": true}, {"value": "Home@Example.org", "type": "home"}]}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let found = |f: &str| {
+        let r = c.list(&format!("filter={}", q(f)));
+        r["Resources"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    for spelling in ["Élodie@München.example", "ÉLODIE@MÜNCHEN.EXAMPLE", "élodie@xn--mnchen-3ya.example"] {
+        assert_eq!(found(&format!("emails.value eq \"{spelling}\"")), [id.clone()], "{spelling}");
+        assert_eq!(found(&format!("emails[type eq \"work\" and value eq \"{spelling}\"]")), [id.clone()], "{spelling}");
+        assert!(found(&format!("emails[type eq \"home\" and value eq \"{spelling}\"]")).is_empty(), "{spelling}");
+    }
+    assert_eq!(found("emails.value eq \"home@example.ORG\""), [id.clone()]);
+    assert!(found("emails.value eq \"someone@München.example\"").is_empty());
+    assert!(found("emails[type eq \"work\" and value ne \"ÉLODIE@MÜNCHEN.EXAMPLE\"]").is_empty(), "ne is not eq");
+}

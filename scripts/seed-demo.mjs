@@ -23,9 +23,9 @@ export function demoSeedSql({ now, uuids: [org, ada, uma], adminKey, userKey }) 
 INSERT INTO orgs (id, uuid, name, created_at) VALUES (1, ${q(org)}, 'Demo Org', ${q(now)});
 ${user(1, ada, "ada", "ada@demo.example", "Ada Admin", "Ada", "Admin", 1)}
 ${user(2, uma, "uma", "uma@demo.example", "Uma User", "Uma", "User", 0)}
-INSERT INTO api_keys (digest, prefix, user_id, org_id, role, created_at) VALUES
-  (${q(digest(adminKey))}, ${q(adminKey.slice(0, 11))}, 1, 1, 'admin', ${q(now)}),
-  (${q(digest(userKey))}, ${q(userKey.slice(0, 11))}, 2, 1, 'user', ${q(now)});
+INSERT INTO api_keys (digest, prefix, user_id, org_id, role, created_at, created_by) VALUES
+  (${q(digest(adminKey))}, ${q(adminKey.slice(0, 11))}, 1, 1, 'admin', ${q(now)}, 'operator'),
+  (${q(digest(userKey))}, ${q(userKey.slice(0, 11))}, 2, 1, 'user', ${q(now)}, 'operator');
 `;
 }
 

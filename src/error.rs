@@ -18,6 +18,11 @@ impl FieldError {
     }
 }
 
+/// A write without `If-Match` whose state kept moving under it round after round: the client set
+/// no precondition, so not a 412.
+pub const KEPT_CHANGING: Failure =
+    Failure::StateConflict("The resource kept changing while this request was applied; send it again");
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     /// No key, an unknown key, a revoked key, or a key whose user is gone.

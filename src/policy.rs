@@ -32,6 +32,8 @@ pub enum Denial {
     NotSelf,
     /// This API takes admin keys only.
     AdminKeyRequired,
+    /// Only the operator (its `ADMIN_TOKEN`) may do this: no key, an admin's included.
+    OperatorRequired,
     /// These fields may not be written by this caller; the request is refused whole.
     Fields(Vec<Field>),
     /// The key's scopes do not include this API (or it is a `read` key and this is a write).

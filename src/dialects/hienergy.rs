@@ -214,6 +214,8 @@ pub fn render_error(r: &Refusal) -> Response {
         Failure::RoleNotHeld => error(403, "forbidden", "This API key's admin role is no longer held", None),
         Failure::Forbidden(Denial::NotSelf) => error(403, "forbidden", "You may only update your own user", None),
         Failure::Forbidden(Denial::AdminKeyRequired) => error(403, "forbidden", "This requires an admin API key", None),
+        // Unreachable here (no HiEnergy route is the operator's alone); answered in kind anyway.
+        Failure::Forbidden(Denial::OperatorRequired) => error(403, "forbidden", "Only the operator may do this", None),
         Failure::Forbidden(Denial::OutOfScope) => {
             error(403, "forbidden", "This API key's scopes do not allow this request", None)
         }

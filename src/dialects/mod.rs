@@ -139,3 +139,26 @@ mod shown_columns {
         assert_eq!(crate::store::users::columns(NARROW.shown).split(", ").count(), ALWAYS_SHOWN.len() + 1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::Scope;
+
+    /// A key's scope that names an admin-keys-only API is refused on a user's key
+    /// (`Scope::admin_keys_only`): it must say what each dialect's rules say.
+    #[test]
+    fn admin_only_scopes_are_the_admin_only_dialects() {
+        let dialects = [
+            (Scope::Hienergy, &super::hienergy::RULES),
+            (Scope::Zitadel, &super::zitadel::RULES),
+            (Scope::Upsun, &super::upsun::RULES),
+            (Scope::Konstantly, &super::konstantly::RULES),
+            (Scope::Scim, &super::scim::RULES),
+            (Scope::Admin, &super::operator::RULES),
+        ];
+        for (scope, rules) in dialects {
+            assert_eq!(scope.admin_keys_only(), rules.admin_keys_only, "{scope:?}");
+        }
+        assert!(!Scope::Read.admin_keys_only());
+    }
+}

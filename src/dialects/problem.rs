@@ -47,6 +47,9 @@ pub fn render(r: &Refusal, style: &Style) -> Response {
         Failure::Unauthenticated => (401, body(401, "Unauthorized", style.auth_hint)),
         Failure::RoleNotHeld => (403, body(403, "Forbidden", "This API key's admin role is no longer held")),
         Failure::Forbidden(Denial::AdminKeyRequired) => (403, body(403, "Forbidden", "This needs an admin API key")),
+        Failure::Forbidden(Denial::OperatorRequired) => {
+            (403, body(403, "Forbidden", "Only the operator may do this: send the operator token (ADMIN_TOKEN), not an API key"))
+        }
         Failure::Forbidden(Denial::NotSelf) => (403, body(403, "Forbidden", "You may only change your own user")),
         Failure::Forbidden(Denial::OutOfScope) => {
             (403, body(403, "Forbidden", "This API key's scopes do not allow this request"))

@@ -39,6 +39,12 @@ impl Scope {
     pub fn parse(s: &str) -> Option<Scope> {
         Scope::ALL.into_iter().find(|sc| sc.as_str() == s)
     }
+
+    /// An API only an org admin's key may call (its dialect takes admin keys only: the operator
+    /// API, SCIM, Konstantly's site-admin keys). `dialects` checks this against each dialect's rules.
+    pub fn admin_keys_only(self) -> bool {
+        matches!(self, Scope::Admin | Scope::Scim | Scope::Konstantly)
+    }
 }
 
 /// A key's scopes: `None` is every API (keys issued without scopes, and every key issued before
@@ -102,6 +108,12 @@ impl Scopes {
             .filter(|candidate| self.covers(candidate))
             .filter_map(|candidate| candidate.to_json())
             .collect()
+    }
+
+    /// The APIs these scopes name that only an org admin's key may call: on a user's key they
+    /// would permit nothing, so a key for a user who is no admin may not be issued with them.
+    pub fn admin_only(&self) -> Vec<Scope> {
+        self.0.iter().flatten().copied().filter(|s| s.admin_keys_only()).collect()
     }
 
     /// The stored form: a JSON array, or NULL for every API.

@@ -13,7 +13,7 @@ use crate::values::ShortText;
 
 pub async fn create_org<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, name: ShortText) -> Result<Row, Failure> {
     if *who != Principal::Operator {
-        return Err(Failure::Forbidden(crate::policy::Denial::AdminKeyRequired));
+        return Err(Failure::Forbidden(crate::policy::Denial::OperatorRequired));
     }
     let stmt = orgs::insert(&super::new_uuid(cx)?, name.as_str(), &super::now_rfc3339(cx));
     cx.query(stmt).await?.into_iter().next().ok_or_else(|| Failure::Internal("insert returned nothing".into()))
@@ -71,9 +71,19 @@ pub async fn create_key<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, req: KeyR
     let batch = vec![keys::insert(who, &target, &row_of, &now), events::key_created(who, &event_id, &key.digest, false, &now)];
     let mut results = cx.batch(batch).await?;
     let Some(row) = results.first_mut().and_then(Vec::pop) else {
-        return Err(super::guard::explain_miss(cx, who, &target).await);
+        return Err(match super::guard::explain_miss(cx, who, &target).await {
+            // The user is there and the issuer may reach it: it is no admin (`NewKeyRow`).
+            Failure::PreconditionFailed => admin_scopes_refused(&req.scopes),
+            other => other,
+        });
     };
     issued(cx, key, row).await
+}
+
+/// Scopes naming APIs that take admin keys only, asked of a key for a user who is no admin.
+fn admin_scopes_refused(scopes: &Scopes) -> Failure {
+    let names: Vec<&str> = scopes.admin_only().into_iter().map(|s| s.as_str()).collect();
+    Failure::invalid("scopes", format!("{} only an org admin's key may use; this user is no admin", names.join(", ")))
 }
 
 /// Cache the new key's principal and hand it back.
@@ -130,6 +140,9 @@ async fn why_not_rotated<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, old_id: 
     let Some(old) = rows.first() else { return Failure::NotFound };
     if old.int("rotated") == Some(1) {
         return Failure::StateConflict("This key was already rotated: rotate its successor");
+    }
+    if old.int("live") != Some(1) {
+        return Failure::NotFound;
     }
     if let Principal::Key(k) = who {
         if let Err(denial) = k.may_grant(&Scopes::from_json(old.text("scopes").as_deref()), old.text("expires_at").as_deref()) {

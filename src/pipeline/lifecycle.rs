@@ -83,26 +83,34 @@ pub async fn set_deactivated<P: Platform>(
     deactivated: bool,
 ) -> Result<User, Failure> {
     authorize(cx, rules, who, target, &[Field::Deactivated], false).await?;
-    let w = Write::new(cx)?;
-    let mut plan = Plan::default();
-    plan.update.set(Field::Deactivated, deactivated);
-    plan.update.conditions.push(users::Condition::Deactivated(!deactivated));
     let action = if deactivated { Action::Deactivate } else { Action::Reactivate };
-    match commit(cx, who, target, pre, plan, (action, rules.dialect, &[Field::Deactivated]), &w).await {
-        Ok((user, _)) => Ok(user),
-        // Already in that state: the same answer as a successful change, nothing written.
-        Err(Failure::PreconditionFailed) => {
-            let user = read_within_reach(cx, who, target, Shown::All).await?;
-            let stale = matches!(pre, Some(Precondition::Versions(vs)) if !vs.contains(&user.version));
-            if user.deactivated == deactivated && !stale {
-                Ok(user)
-            } else {
-                Err(Failure::PreconditionFailed)
+    for _ in 0..FLIP_ATTEMPTS {
+        let w = Write::new(cx)?;
+        let mut plan = Plan::default();
+        plan.update.set(Field::Deactivated, deactivated);
+        plan.update.conditions.push(users::Condition::Deactivated(!deactivated));
+        match commit(cx, who, target, pre, plan, (action, rules.dialect, &[Field::Deactivated]), &w).await {
+            Ok((user, _)) => return Ok(user),
+            Err(Failure::PreconditionFailed) => {
+                let user = read_within_reach(cx, who, target, Shown::All).await?;
+                let stale = matches!(pre, Some(Precondition::Versions(vs)) if !vs.contains(&user.version));
+                match (user.deactivated == deactivated, stale) {
+                    // Already in that state: the same answer as a successful change, nothing written.
+                    (true, false) => return Ok(user),
+                    (_, true) => return Err(Failure::PreconditionFailed),
+                    // Flipped back since this write missed, and the version the client named (if
+                    // any) still holds: again.
+                    (false, false) => continue,
+                }
             }
+            Err(f) => return Err(f),
         }
-        Err(f) => Err(f),
     }
+    Err(crate::error::KEPT_CHANGING)
 }
+
+/// How often a deactivation or reactivation is tried when others flip the user back meanwhile.
+const FLIP_ATTEMPTS: usize = 3;
 
 /// Delete a user: its row becomes a tombstone (personal data erased, email and username free
 /// again), its keys are revoked and its codes retired in the same batch, and its audit history

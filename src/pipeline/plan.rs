@@ -135,7 +135,7 @@ async fn contact_step<P: Platform>(
             plan.update.derived.push(("email_claim_until", crate::store::SqlValue::Null));
         }
         if verified.is_keep() {
-            plan.update.reverify.push((kind, value.clone()));
+            plan.update.reverify.push((kind, recipient.clone()));
         }
         if let Some(v) = verification {
             let event_id = super::new_uuid(cx)?;
@@ -233,20 +233,31 @@ pub(crate) async fn commit<P: Platform>(
     let release = users::assigned_email_key(&plan.update.derived).map(|k| users::release_for_update(who, target, k, &w.now));
     let mut update = plan.update;
     update.fields = fields.to_vec();
+    // Without If-Match or a condition of its own, a write missed only because the key or the user
+    // was, for a moment, what the guard refuses (a deactivation undone since): it goes again.
+    let attempts = if pre.is_none() && update.conditions.is_empty() { COMMIT_ATTEMPTS } else { 1 };
     let mut batch = vec![users::update(who, target, pre, &update, &w.now, &w.tag), w.update_event(target, who, action, dialect)];
     batch.extend(plan.after);
-    let mut results = super::batch_after(cx, release, batch).await?;
-    let stored: Vec<NewCode> =
-        plan.codes.into_iter().filter(|(_, at)| results.get(*at).is_some_and(|r| !r.is_empty())).map(|(c, _)| c).collect();
-    match results.first_mut().and_then(|rows| rows.pop()) {
-        Some(row) => Ok((super::user_of(&row)?, stored)),
-        None => Err(match (apart(explain_miss(cx, who, target)).await, plan.proof) {
+    for attempt in 1..=attempts {
+        let mut results = super::batch_after(cx, release.clone(), batch.clone()).await?;
+        if let Some(row) = results.first_mut().and_then(|rows| rows.pop()) {
+            let stored = plan.codes.into_iter().filter(|(_, at)| results.get(*at).is_some_and(|r| !r.is_empty()));
+            return Ok((super::user_of(&row)?, stored.map(|(c, _)| c).collect()));
+        }
+        match (apart(explain_miss(cx, who, target)).await, plan.proof) {
             // Everything else held, so the proof's condition failed: a concurrent change won.
-            (Failure::PreconditionFailed, Some(kind)) if pre.is_none() => Failure::ProofRejected(kind),
-            (other, _) => other,
-        }),
+            (Failure::PreconditionFailed, Some(kind)) if pre.is_none() => return Err(Failure::ProofRejected(kind)),
+            (Failure::PreconditionFailed, _) if attempts > 1 && attempt < attempts => continue,
+            // No If-Match to be stale: the state moved under every attempt.
+            (Failure::PreconditionFailed, _) if attempts > 1 => return Err(crate::error::KEPT_CHANGING),
+            (other, _) => return Err(other),
+        }
     }
+    Err(crate::error::KEPT_CHANGING)
 }
+
+/// How often a write without If-Match is sent again when it missed for a moment's state.
+const COMMIT_ATTEMPTS: usize = 3;
 
 /// Hand back the codes the caller asked for; queue the ones to send.
 async fn deliver<P: Platform>(cx: &Ctx<'_, P>, user: User, new_codes: Vec<NewCode>) -> Result<Updated, Failure> {

@@ -99,12 +99,13 @@ pub fn update(
     ];
     let guard = key_holds(who, &mut params);
     let pre_sql = precondition(pre, &mut params);
-    // Over the row as it was: ?1 the name, ?2 the external id, ?3 the members asked for.
+    // Over the row as it was: ?1 the name, ?2 the external id, ?3 the members asked for. The name
+    // compares BINARY: the column is NOCASE (unique per org in any case), yet a new case is a change.
     let asked = "SELECT u.id, json_extract(j.value, '$.display') FROM json_each(?3) AS j CROSS JOIN users u \
                  ON u.uuid = json_extract(j.value, '$.value') AND u.org_id = groups.org_id AND u.deleted_at IS NULL";
     let held = "SELECT m.user_id, m.display FROM group_members m WHERE m.group_id = groups.id";
     let changed = format!(
-        "(display_name IS NOT ?1 OR external_id IS NOT ?2 OR EXISTS ({asked} EXCEPT {held}) OR EXISTS ({held} EXCEPT {asked}))"
+        "(display_name IS NOT ?1 COLLATE BINARY OR external_id IS NOT ?2 OR EXISTS ({asked} EXCEPT {held}) OR EXISTS ({held} EXCEPT {asked}))"
     );
     Stmt::new(
         format!(

@@ -40,6 +40,17 @@ pub struct NewKeyRow<'a> {
     pub expires_at: Option<&'a str>,
 }
 
+impl NewKeyRow<'_> {
+    /// Only an admin's key may be issued: its scopes name an API only admin keys may call.
+    fn for_admins_only(&self) -> &'static str {
+        if self.scopes.admin_only().is_empty() {
+            ""
+        } else {
+            " AND admin = 1"
+        }
+    }
+}
+
 /// Issue a key for a user within the issuer's reach. Its role is the user's role now (the admin
 /// flag), decided in the same statement, which lands only while the issuer's own key holds.
 pub fn insert(who: &Principal, user: &Target, key: &NewKeyRow, now: &str) -> Stmt {
@@ -57,7 +68,8 @@ pub fn insert(who: &Principal, user: &Target, key: &NewKeyRow, now: &str) -> Stm
         format!(
             "INSERT INTO api_keys (digest, prefix, name, scopes, expires_at, created_by, user_id, org_id, role, created_at) \
              SELECT ?, ?, ?, ?, ?, ?, id, org_id, CASE WHEN admin = 1 THEN 'admin' ELSE 'user' END, ? FROM users \
-             WHERE {reach_sql} RETURNING {COLUMNS}, (SELECT uuid FROM users WHERE users.id = api_keys.user_id) AS user_uuid"
+             WHERE {reach_sql}{admins} RETURNING {COLUMNS}, (SELECT uuid FROM users WHERE users.id = api_keys.user_id) AS user_uuid",
+            admins = key.for_admins_only()
         ),
         params,
     )
@@ -102,12 +114,21 @@ pub fn rotate(who: &Principal, old_id: i64, key: &NewKeyRow, now: &str) -> Stmt 
     )
 }
 
-/// A live key within the caller's reach, as a rotation that landed nothing needs to explain
-/// itself: what its successor would inherit, and whether it has one already.
+/// A key within the caller's reach, as a rotation that landed nothing needs to explain itself:
+/// what its successor would inherit, whether it has one already, and whether it is live.
 pub fn rotation_state(who: &Principal, old_id: i64, now: &str) -> Stmt {
-    let mut params: Vec<SqlValue> = vec![old_id.into(), now.into()];
+    let mut params: Vec<SqlValue> = vec![now.into(), old_id.into()];
     let scope = caller_scope(who, "o.org_id", &mut params);
-    Stmt::new(format!("SELECT o.scopes, o.expires_at, {ROTATED} AS rotated {LIVE_OLD_KEY}{scope}"), params)
+    // Live or not: a key rotated with no overlap has expired by its rotation, and asking again
+    // (a retry, a race) must still learn that it was rotated.
+    Stmt::new(
+        format!(
+            "SELECT o.scopes, o.expires_at, {ROTATED} AS rotated, \
+             (o.revoked_at IS NULL AND (o.expires_at IS NULL OR o.expires_at > ?)) AS live \
+             FROM api_keys o JOIN users u ON u.id = o.user_id WHERE o.id = ? AND u.deleted_at IS NULL{scope}"
+        ),
+        params,
+    )
 }
 
 /// After a rotation (the new key's digest names it): the old key stops at `until`, or earlier if

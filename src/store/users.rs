@@ -127,7 +127,9 @@ pub struct Update {
     pub assignments: Vec<(Field, SqlValue)>,
     /// Columns derived from assigned values (identifiers' comparison keys): `identity_keys`.
     pub derived: Vec<Derived>,
-    /// Contacts being changed: their verified flag drops unless the value stays the same.
+    /// Contacts being changed, by comparison key (an email's canonical key, a phone number): the
+    /// verified flag drops unless the key stays the same (a new spelling of the same mailbox, say
+    /// `Ada@Example.com` for `ada@example.com`, is still the address that was proven).
     pub reverify: Vec<(CodeKind, String)>,
     /// Verified flags a code proves.
     pub verify: Vec<CodeKind>,
@@ -180,7 +182,10 @@ impl Update {
             params.push(value.clone());
         }
         for (kind, value) in &self.reverify {
-            let (col, flag) = contact_columns(*kind);
+            let (col, flag) = match kind {
+                CodeKind::Phone => contact_columns(*kind),
+                _ => ("email_key", contact_columns(*kind).1),
+            };
             out.push_str(&format!("{flag} = CASE WHEN {col} = ? THEN {flag} ELSE 0 END, "));
             params.push(value.clone().into());
         }
@@ -205,7 +210,11 @@ impl Update {
                 let name = f.name();
                 let flag = self.verify.iter().map(|k| contact_columns(*k).1).find(|flag| *flag == name);
                 match (at.iter().find(|(a, _)| a == f), flag) {
-                    (Some((_, n)), _) => format!("CASE WHEN {} IS NOT ?{n} THEN ',\"{name}\"' ELSE '' END", column(*f)),
+                    // BINARY: `email` and `username` are NOCASE columns, under which a change of
+                    // case alone (stored as sent, so a change) would compare equal.
+                    (Some((_, n)), _) => {
+                        format!("CASE WHEN {} IS NOT ?{n} COLLATE BINARY THEN ',\"{name}\"' ELSE '' END", column(*f))
+                    }
                     (None, Some(flag)) => format!("CASE WHEN {flag} IS NOT 1 THEN ',\"{name}\"' ELSE '' END"),
                     (None, None) => format!("',\"{name}\"'"),
                 }

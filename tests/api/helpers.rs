@@ -42,12 +42,27 @@ pub struct HostPlatform {
     pub kicks: Cell<usize>,
     /// What the service logged for the operator (`log_error`: the Workers console).
     pub logs: RefCell<Vec<String>>,
+    /// Another writer's SQL around the next D1 batches, one pair per batch: run just before it
+    /// commits and just after, as a concurrent request would (the race a write loses for a moment).
+    pub interleave: RefCell<std::collections::VecDeque<(String, String)>>,
 }
 
 /// Attempts allowed per key before the host rate limiter refuses (the worker's binding: 5/min).
 pub const ATTEMPT_LIMIT: u32 = 5;
 
 impl HostPlatform {
+    /// One D1 batch: one transaction, all or nothing.
+    fn batch_now(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
+        let mut conn = self.db.borrow_mut();
+        let tx = conn.transaction().map_err(|e| DbError { message: e.to_string() })?;
+        let mut out = Vec::new();
+        for s in stmts {
+            out.push(Self::run(&tx, s)?); // dropping `tx` on error rolls back
+        }
+        tx.commit().map_err(|e| DbError { message: e.to_string() })?;
+        Ok(out)
+    }
+
     pub fn new() -> Self {
         let conn = Connection::open_in_memory().unwrap();
         for migration in migrations() {
@@ -70,6 +85,7 @@ impl HostPlatform {
             receiver: RefCell::new(Default::default()),
             kicks: Cell::new(0),
             logs: RefCell::new(Vec::new()),
+            interleave: RefCell::new(std::collections::VecDeque::new()),
         }
     }
 
@@ -142,14 +158,15 @@ impl Platform for HostPlatform {
         Self::run(&self.db.borrow(), stmt)
     }
     async fn batch(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
-        let mut conn = self.db.borrow_mut();
-        let tx = conn.transaction().map_err(|e| DbError { message: e.to_string() })?;
-        let mut out = Vec::new();
-        for s in stmts {
-            out.push(Self::run(&tx, s)?); // dropping `tx` on error rolls back
+        let around = self.interleave.borrow_mut().pop_front();
+        if let Some((before, _)) = &around {
+            self.db.borrow().execute_batch(before).expect("the interleaved writer's SQL runs");
         }
-        tx.commit().map_err(|e| DbError { message: e.to_string() })?;
-        Ok(out)
+        let out = self.batch_now(stmts);
+        if let Some((_, after)) = &around {
+            self.db.borrow().execute_batch(after).expect("the interleaved writer's SQL runs");
+        }
+        out
     }
     async fn rate_limit(&self, key: &str) -> Result<bool, PlatformError> {
         let mut attempts = self.attempts.borrow_mut();

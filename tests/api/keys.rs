@@ -125,6 +125,33 @@ fn scope_matrix() {
     }
 }
 
+/// A scope naming an API that takes admin keys only (the operator API, SCIM, Konstantly) would
+/// permit nothing on a user's key: such a key is refused, naming the scopes, and nothing is
+/// issued; an admin's key takes them, and a user's key its own APIs.
+#[test]
+fn admin_only_scopes_are_refused_on_a_users_key() {
+    let c = cast();
+    let keys = || c.svc.platform.sql("SELECT COUNT(*) AS n FROM api_keys")[0]["n"].as_i64().unwrap();
+    let before = keys();
+    for scopes in [json!(["admin"]), json!(["scim"]), json!(["hienergy", "konstantly"]), json!(["scim", "read"])] {
+        let r = c.issue(json!({"user_id": c.user_id, "scopes": scopes}));
+        assert_eq!(r.status, 422, "{scopes}: {}", r.body);
+        let detail = r.body["errors"].to_string();
+        assert!(detail.contains("scopes") && detail.contains("no admin"), "{scopes}: {}", r.body);
+    }
+    assert_eq!(keys(), before, "nothing issued");
+    let as_admin = c.svc.call(
+        "POST",
+        "/admin/v1/api-keys",
+        &[("authorization", &format!("Bearer {}", c.admin_key))],
+        Some(json!({"user_id": c.user_id, "scopes": ["scim"]})),
+    );
+    assert_eq!(as_admin.status, 422, "an admin's key is refused alike: {}", as_admin.body);
+    assert_eq!(c.issue(json!({"user_id": c.user_id, "scopes": ["hienergy", "read"]})).status, 201);
+    assert_eq!(c.issue(json!({"user_id": c.admin_id, "scopes": ["admin", "scim", "konstantly"]})).status, 201);
+    assert_eq!(c.issue(json!({"user_id": 999_999, "scopes": ["admin"]})).status, 404, "a missing user is still 404");
+}
+
 #[test]
 fn out_of_scope_is_refused_before_any_d1_call() {
     let c = cast();
@@ -197,7 +224,7 @@ fn rotation_keeps_the_old_key_for_the_overlap_then_refuses_it() {
     let again = c.svc.operator("POST", &format!("/api-keys/{new_id}/rotate"), Some(json!({})));
     assert_eq!(again.status, 201);
     assert_eq!(c.call(&new, "hienergy", false), 401);
-    assert_eq!(c.svc.operator("POST", &format!("/api-keys/{old_id}/rotate"), Some(json!({}))).status, 404);
+    assert_eq!(c.svc.operator("POST", &format!("/api-keys/{old_id}/rotate"), Some(json!({}))).status, 409, "rotated already");
     let actions: Vec<String> = c.svc.operator("GET", &format!("/users/{}/events", c.user_id), None).body["events"]
         .as_array()
         .unwrap()
@@ -334,7 +361,8 @@ fn a_key_issues_and_rotates_only_keys_that_reach_no_further_than_itself() {
         assert_eq!((r.status, named), (403, fields), "{body}: {}", r.body);
     }
     assert_eq!(count(), before, "a refused issue writes nothing");
-    let ok = issue(json!({"user_id": c.user_id, "scopes": ["admin", "read"], "expires_at": "2025-03-25T16:30:00Z"}));
+    // (For an admin: the operator API takes admin keys only, `admin_only_scopes_are_refused_on_a_users_key`.)
+    let ok = issue(json!({"user_id": c.admin_id, "scopes": ["admin", "read"], "expires_at": "2025-03-25T16:30:00Z"}));
     assert_eq!(ok.status, 201, "within its scopes and its lifetime: {}", ok.body);
 
     // Rotation by the narrow key: an unscoped, unexpiring key is beyond it; a covered one is not.
@@ -356,8 +384,8 @@ fn a_key_issues_and_rotates_only_keys_that_reach_no_further_than_itself() {
     assert_eq!(count(), before + 3, "the issued key, the wide key, the rotation's successor: the refused rotation wrote nothing");
 }
 
-/// A key has one successor: rotating it again while it still works (in its overlap) is a 409, so
-/// a retried or raced rotation cannot leave two live successors.
+/// A key has one successor: rotating it again is a 409, in its overlap or after it stopped, so a
+/// retried or raced rotation cannot leave two live successors, and learns why.
 #[test]
 fn a_key_is_rotated_once() {
     let c = cast();
@@ -371,4 +399,12 @@ fn a_key_is_rotated_once() {
     assert_eq!(successors[0]["n"], 1);
     let next = first.body["id"].as_i64().unwrap();
     assert_eq!(c.svc.operator("POST", &format!("/api-keys/{next}/rotate"), Some(json!({}))).status, 201, "its successor rotates");
+    // With no overlap the rotated key stops at once; asking again (a lost answer retried) still
+    // learns that it was rotated, not that there is no such key.
+    let again = c.svc.operator("POST", &format!("/api-keys/{next}/rotate"), Some(json!({})));
+    assert_eq!(again.status, 409, "{}", again.body);
+    // A key that merely expired, never rotated, is no key to rotate: 404.
+    let (lapsed, _) = c.key_for(c.user_id, json!({"expires_at": "2025-03-25T16:00:35Z"}));
+    c.svc.platform.advance(5_000.0);
+    assert_eq!(c.svc.operator("POST", &format!("/api-keys/{lapsed}/rotate"), Some(json!({}))).status, 404);
 }

@@ -270,6 +270,10 @@ fn orgs_are_listed_a_page_at_a_time_and_read_by_id_within_reach() {
     assert_eq!(c.with_key(Some(&c.user_key), "GET", "/orgs", None).status, 403);
     assert_eq!(c.with_key(Some(&c.user_key), "GET", &format!("/orgs/{}", c.org), None).status, 403);
     assert_eq!(c.with_key(None, "GET", "/orgs", None).status, 401);
+    // Only the operator makes orgs, and the refusal says so (an admin key is what was sent).
+    let made = c.with_key(Some(&c.admin_key), "POST", "/orgs", Some(json!({"name": "Admin's own"})));
+    assert_eq!(made.status, 403, "{}", made.body);
+    assert!(made.body["detail"].as_str().unwrap().contains("operator token"), "{}", made.body);
 
     // Every bad parameter is named; a user listing's cursor is not an org listing's.
     let users_cursor = c.svc.operator("GET", &format!("/users?org_id={}&limit=1", c.org), None).body["next_cursor"]

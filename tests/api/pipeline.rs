@@ -360,6 +360,44 @@ fn sending_back_what_is_stored_is_a_no_op_and_an_event_names_only_what_changed()
     assert_eq!(svc.event_count(), events + 1);
 }
 
+/// An email or username differs from the stored one when only its case does: it is stored as
+/// sent, so the write is a change (a new version, an event naming it), though the identifier's
+/// comparison key, and so its uniqueness, is the same. The columns compare case-insensitively
+/// (NOCASE), which the no-op test must not inherit.
+#[test]
+fn a_change_of_case_alone_is_a_change() {
+    let c = cast();
+    let (svc, id, uuid) = (&c.svc, c.id(), c.uuid().to_string());
+    let stored = svc.stored(id);
+    let (email, username) = (stored["email"].as_str().unwrap().to_string(), stored["username"].as_str().unwrap().to_string());
+    let hienergy = patch(svc, id, &c.admin_key, &[], json!({"user": {"email": email.to_uppercase()}}));
+    assert_eq!(hienergy.status, 200, "{}", hienergy.body);
+    let after = svc.stored(id);
+    assert_eq!(
+        (&after["email"], &after["version"]),
+        (&json!(email.to_uppercase()), &json!(stored["version"].as_i64().unwrap() + 1))
+    );
+    let last = |n: &str| svc.platform.sql(&format!("SELECT {n} FROM user_events WHERE user_id = {id} ORDER BY id DESC LIMIT 1"));
+    assert_eq!(last("fields")[0]["fields"], json!("[\"email\"]"));
+    let upsun = svc.call(
+        "PATCH",
+        &format!("/users/{uuid}"),
+        &[("authorization", &format!("Bearer {}", c.admin_key))],
+        Some(json!({"username": username.to_uppercase()})),
+    );
+    assert_eq!(upsun.status, 200, "{}", upsun.body);
+    assert_eq!(svc.stored(id)["version"], json!(after["version"].as_i64().unwrap() + 1));
+    assert_eq!(last("fields")[0]["fields"], json!("[\"username\"]"));
+    // A new spelling of a proven address is still that address: it stays verified, in any case.
+    let r = svc.operator("PATCH", &format!("/users/{id}"), Some(json!({"email": "élodie@a.test", "email_verified": true})));
+    assert_eq!(r.status, 200, "{}", r.body);
+    for (email, verified) in [("ÉLODIE@A.TEST", 1), ("Élodie@a.test", 1), ("someone.else@a.test", 0)] {
+        let r = patch(svc, id, &c.admin_key, &[], json!({"user": {"email": email}}));
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!((&svc.stored(id)["email"], &svc.stored(id)["email_verified"]), (&json!(email), &json!(verified)), "{email}");
+    }
+}
+
 /// A read whose `If-None-Match` names what it would return is answered 304 with its `ETag` and no
 /// body, in every dialect (weak comparison: `W/"n"` matches `"n"`; `*` matches any); once the user
 /// changes, the same request gets the new representation. A write ignores `If-None-Match`.
@@ -401,4 +439,54 @@ fn a_conditional_read_of_what_the_client_holds_is_304() {
     let r = c.svc.call("GET", path, &[auth.as_slice(), &[("if-none-match", etag.as_str())]].concat(), None);
     assert_eq!((r.status, &r.body["data"]["based_in"]), (200, &json!("Oslo")), "{}", r.body);
     assert_ne!(r.raw.header("etag"), Some(etag.as_str()));
+}
+
+/// A write without `If-Match` that misses because the user was, for a moment, deactivated (another
+/// request deactivated it just before the write and reactivated it just after) was answered 412
+/// "changed since the version in If-Match", which the client never sent. It goes again and lands.
+#[test]
+fn a_write_without_if_match_that_missed_for_a_moment_goes_again() {
+    let c = cast();
+    let id = c.id();
+    let flip = (
+        format!("UPDATE users SET deactivated = 1 WHERE id = {id}"),
+        format!("UPDATE users SET deactivated = 0 WHERE id = {id}"),
+    );
+    c.svc.platform.interleave.borrow_mut().push_back(flip.clone());
+    let r = patch(&c.svc, id, &c.user_key, &[], json!({"user": {"based_in": "Lyon"}}));
+    assert_eq!((r.status, &r.body["data"]["based_in"]), (200, &json!("Lyon")), "{}", r.body);
+    // Still deactivated when it goes again: the key's user is deactivated, 401 (not 412).
+    c.svc.platform.interleave.borrow_mut().push_back((flip.0.clone(), String::new()));
+    let r = patch(&c.svc, id, &c.user_key, &[], json!({"user": {"based_in": "Nice"}}));
+    assert_eq!(r.status, 401, "{}", r.body);
+    c.svc.platform.sql(&format!("UPDATE users SET deactivated = 0 WHERE id = {id}"));
+    // With If-Match, the client's version is the condition: no second try, whatever happened.
+    let etag = c
+        .svc
+        .call("GET", &format!("/api/v1/users/{id}"), &[("x-api-key", &c.user_key)], None)
+        .raw
+        .header("etag")
+        .unwrap()
+        .to_string();
+    c.svc
+        .platform
+        .interleave
+        .borrow_mut()
+        .push_back((format!("UPDATE users SET version = version + 1 WHERE id = {id}"), String::new()));
+    assert_eq!(patch(&c.svc, id, &c.user_key, &[("if-match", &etag)], json!({"user": {"based_in": "Pau"}})).status, 412);
+}
+
+/// Deactivating while another request reactivates: if the user was flipped back between this
+/// write missing and its re-read, the deactivation goes again (it was answered 412 without If-Match).
+#[test]
+fn a_deactivation_racing_a_reactivation_lands() {
+    let c = cast();
+    let id = c.id();
+    c.svc.platform.interleave.borrow_mut().push_back((
+        format!("UPDATE users SET deactivated = 1 WHERE id = {id}"),
+        format!("UPDATE users SET deactivated = 0 WHERE id = {id}"),
+    ));
+    let r = c.svc.operator("POST", &format!("/users/{id}/deactivate"), None);
+    assert_eq!((r.status, &r.body["deactivated"]), (200, &json!(true)), "{}", r.body);
+    assert_eq!(c.svc.stored(id)["deactivated"], 1);
 }

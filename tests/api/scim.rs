@@ -952,12 +952,15 @@ fn a_group_write_that_changes_nothing_is_a_no_op() {
         assert_eq!((r.status, &r.body["meta"]["version"]), (200, &version), "{}", r.body);
     }
     assert_eq!(c.svc.event_count(), events, "no event");
+    let recased = patch(json!([{"op": "replace", "path": "displayName", "value": "OPS"}]));
+    assert_ne!(recased.body["meta"]["version"], version, "a new case is a change: the name is stored as sent");
+    assert_eq!((recased.body["displayName"].as_str(), c.svc.event_count()), (Some("OPS"), events + 1));
     let renamed = patch(json!([{"op": "replace", "path": "displayName", "value": "Ops team"}]));
     assert_ne!(renamed.body["meta"]["version"], version);
-    assert_eq!(c.svc.event_count(), events + 1);
+    assert_eq!(c.svc.event_count(), events + 2);
     let emptied = c.scim("PUT", &path, Some(json!({"displayName": "Ops team", "members": []})));
     assert_eq!(emptied.body["members"], json!([]), "{}", emptied.body);
-    assert_eq!(c.svc.event_count(), events + 2);
+    assert_eq!(c.svc.event_count(), events + 3);
 }
 
 /// A member's `display` is a display text like any other (at most 255 characters, no controls or

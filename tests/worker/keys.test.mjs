@@ -97,8 +97,12 @@ test("a scoped, expiring admin key issues no key that outlives it or reaches ano
   const wide = await as({ user_id: A.user.id });
   assert.equal(wide.status, 403, wide.text);
   assert.deepEqual(wide.data.errors.map((e) => e.field), ["scopes", "expires_at"]);
-  const within = await as({ user_id: A.user.id, scopes: ["admin"], expires_at: soon });
+  const within = await as({ user_id: A.admin.id, scopes: ["admin"], expires_at: soon });
   assert.equal(within.status, 201, within.text);
+  // The operator API takes admin keys only: on a user's key, its scope is refused, naming it.
+  const useless = await as({ user_id: A.user.id, scopes: ["admin"], expires_at: soon });
+  assert.equal(useless.status, 422, useless.text);
+  assert.deepEqual(useless.data.errors.map((e) => e.field), ["scopes"]);
 });
 
 test("40 keys issued by one admin key racing its revocation: none created after the revocation committed", async () => {

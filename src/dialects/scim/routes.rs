@@ -25,9 +25,7 @@ use serde_json::{json, Value};
 /// writers of one resource at once all land (Okta pushes a group's members in parallel PATCHes).
 const ATTEMPTS: usize = 16;
 
-/// A write without `If-Match` that lost every round: the client set no precondition, so not a
-/// 412; the resource's state kept moving under it.
-const KEPT_CHANGING: Failure = Failure::StateConflict("The resource kept changing while this request was applied; send it again");
+use crate::error::KEPT_CHANGING;
 
 type Outcome = Result<Response, ScimError>;
 

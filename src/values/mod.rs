@@ -27,6 +27,7 @@ mod reference_data;
 mod template;
 mod text;
 mod unicode;
+mod uri;
 mod web;
 
 pub use consent::{ConsentMethod, Timestamp};

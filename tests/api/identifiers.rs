@@ -198,3 +198,92 @@ fn every_writer_refuses_a_look_alike_of_a_taken_identifier() {
     assert_eq!(svc.stored(id), before, "nothing changed");
     assert_eq!(svc.platform.sql("SELECT COUNT(*) AS n FROM users")[0]["n"], 3, "nobody was created");
 }
+
+/// openapi.json's URL patterns (`linkedin_profile_url`, `picture`, `website`; ZITADEL's
+/// `urlTemplate`) say exactly what the parsers take: schemathesis refuses a server that accepts a
+/// value its pattern excludes, and one that refuses a value the pattern allows. Checked on URLs
+/// built from pieces that sit on either side of every rule (hosts, ports, escapes, placeholders).
+mod url_patterns {
+    use proptest::prelude::*;
+    use users_edge::values::{HttpUrl, UrlTemplate};
+
+    fn pattern(field: &str) -> regex::Regex {
+        let doc: serde_json::Value = serde_json::from_str(include_str!("../../openapi.json")).unwrap();
+        fn find<'a>(v: &'a serde_json::Value, field: &str) -> Option<&'a str> {
+            match v {
+                serde_json::Value::Object(m) => m
+                    .get(field)
+                    .and_then(|f| f.get("pattern"))
+                    .and_then(|p| p.as_str())
+                    .or_else(|| m.values().find_map(|x| find(x, field))),
+                serde_json::Value::Array(a) => a.iter().find_map(|x| find(x, field)),
+                _ => None,
+            }
+        }
+        regex::Regex::new(find(&doc, field).expect("the field has a pattern")).unwrap()
+    }
+
+    const SCHEMES: &[&str] = &["https://", "http://", "HtTpS://", "https:/", "https:", "ftp://", "", "https:///"];
+    const HOSTS: &[&str] =
+        &["a", "x9", "-", "--", ".", "xn--mnchen-3ya", "b", "1", "_", "*", "[::1]", "@", "u:p@", "ü", "\\", "{{.Code}}"];
+    const PORTS: &[&str] = &["", ":", ":0", ":80", ":08080", ":65535", ":65536", ":99999", ":123456", ":x"];
+    const TAILS: &[&str] = &[
+        "/",
+        "?",
+        "#",
+        "a",
+        "%41",
+        "%zz",
+        "%",
+        "é",
+        " ",
+        "\\",
+        "~",
+        "'",
+        "(",
+        "^",
+        "|",
+        "\"",
+        "<",
+        "{",
+        "}",
+        "@",
+        ":",
+        "=",
+        "{{.Code}}",
+        "{{ .UserID }}",
+        "{{.OrgID}}",
+        "{{.Bad}}",
+        "{{.Code}",
+        "}}",
+        "\u{7f}",
+    ];
+
+    fn url() -> impl Strategy<Value = String> {
+        let many = |pieces: &'static [&'static str], n: std::ops::Range<usize>| {
+            proptest::collection::vec(proptest::sample::select(pieces), n).prop_map(|v| v.concat())
+        };
+        (proptest::sample::select(SCHEMES), many(HOSTS, 1..5), proptest::sample::select(PORTS), many(TAILS, 0..6))
+            .prop_map(|(s, h, p, t)| format!("{s}{h}{p}{t}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+        #[test]
+        fn the_document_and_the_parsers_agree(s in url()) {
+            static PATTERNS: std::sync::OnceLock<(regex::Regex, regex::Regex)> = std::sync::OnceLock::new();
+            let (url, template) = PATTERNS.get_or_init(|| (pattern("linkedin_profile_url"), pattern("urlTemplate")));
+            prop_assert_eq!(url.is_match(&s), HttpUrl::parse(&s).is_ok(), "HttpUrl {:?}: {:?}", s, HttpUrl::parse(&s));
+            prop_assert_eq!(template.is_match(&s), UrlTemplate::parse(&s).is_ok(), "UrlTemplate {:?}: {:?}", s, UrlTemplate::parse(&s));
+        }
+    }
+
+    #[test]
+    fn every_url_field_has_the_same_pattern() {
+        for field in ["picture", "website"] {
+            let p = pattern(field).as_str().to_string();
+            let want = pattern("linkedin_profile_url").as_str().to_string();
+            assert!(p == want || p == format!("^({})?$", &want[1..want.len() - 1]), "{field}: {p}");
+        }
+    }
+}

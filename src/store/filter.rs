@@ -270,6 +270,9 @@ impl Compiler<'_> {
         }
         if op.is_substring() {
             let pattern = if case_exact { glob_pattern(op, s) } else { like_pattern(op, s) };
+            if pattern.len() > MAX_PATTERN_BYTES {
+                return self.substring(expr, case_exact, op, s);
+            }
             self.bind(SqlValue::Text(pattern));
             return guarded(expr, if case_exact { "GLOB ?" } else { "LIKE ? ESCAPE '\\'" });
         }
@@ -278,6 +281,29 @@ impl Compiler<'_> {
         guarded(expr, &format!("{} ?{collate}", sql_operator(op)))
     }
 }
+
+impl Compiler<'_> {
+    /// `co`, `sw`, `ew` without a pattern, for a value whose pattern D1 would refuse as too long:
+    /// the same match (`lower` folds ASCII letters only, as `LIKE` does), without an index.
+    fn substring(&mut self, expr: &str, case_exact: bool, op: CompareOp, s: &str) -> String {
+        let fold = |e: &str| if case_exact { e.to_string() } else { format!("lower({e})") };
+        let (value, hay) = (fold("?"), fold(expr));
+        let cond = match op {
+            CompareOp::Co => format!("instr({hay}, {value}) > 0"),
+            CompareOp::Sw => format!("substr({hay}, 1, length(?)) = {value}"),
+            _ => format!("substr({hay}, -length(?)) = {value}"),
+        };
+        let binds = if op == CompareOp::Co { 1 } else { 2 };
+        for _ in 0..binds {
+            self.bind(SqlValue::Text(s.to_string()));
+        }
+        format!("({expr} IS NOT NULL AND {cond})")
+    }
+}
+
+/// The longest `LIKE` / `GLOB` pattern D1 takes (SQLite's `SQLITE_MAX_LIKE_PATTERN_LENGTH` there;
+/// a longer one fails the whole query as "too complex").
+const MAX_PATTERN_BYTES: usize = 50;
 
 fn unknown(path: &AttrPath) -> CompileError {
     CompileError::new(format!("cannot filter on '{path}': unknown attribute, or not searchable"))

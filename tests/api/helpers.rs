@@ -65,6 +65,9 @@ impl HostPlatform {
 
     pub fn new() -> Self {
         let conn = Connection::open_in_memory().unwrap();
+        // D1's own limits, where a query's shape depends on them (Cloudflare's D1 limits page).
+        conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50);
+        conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 100);
         for migration in migrations() {
             conn.execute_batch(&migration).unwrap();
         }

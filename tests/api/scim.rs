@@ -1141,3 +1141,32 @@ fn an_email_filter_finds_the_address_under_any_spelling_of_its_key() {
     assert!(found("emails.value eq \"someone@München.example\"").is_empty());
     assert!(found("emails[type eq \"work\" and value ne \"ÉLODIE@MÜNCHEN.EXAMPLE\"]").is_empty(), "ne is not eq");
 }
+
+/// D1 refuses a LIKE or GLOB pattern over 50 bytes ("pattern too complex"): a `co`, `sw` or `ew`
+/// filter with a long value (a whole email address, say) was a 500. It matches as a short one does.
+#[test]
+fn substring_filters_take_long_values() {
+    let c = cast();
+    let long = format!("{}@long.example", "l".repeat(60));
+    let id = c.create(json!({"userName": "lng", "displayName": format!("Name {}%_x", "é".repeat(30)),
+        "emails": [{"value": long}]}))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let found = |f: &str| {
+        let r = c.scim("GET", &format!("/Users?filter={}", q(f)), None);
+        assert_eq!(r.status, 200, "{f}: {}", r.body);
+        r.body["Resources"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let mine = std::slice::from_ref(&id);
+    assert_eq!(found(&format!("emails.value co \"{}\"", &long[1..])), mine);
+    assert_eq!(found(&format!("emails.value sw \"{}\"", &long[..long.len() - 1].to_uppercase())), mine, "ASCII case-insensitive");
+    assert_eq!(found(&format!("emails.value ew \"{}\"", &long[2..])), mine);
+    assert_eq!(found(&format!("displayName ew \"{}%_x\"", "é".repeat(30))), mine, "% and _ are literal");
+    assert_eq!(found(&format!("displayName co \"{}%_\"", "é".repeat(30))), mine);
+    assert!(found(&format!("displayName co \"{}_%\"", "é".repeat(30))).is_empty());
+    assert!(found(&format!("emails.value sw \"{}\"", "m".repeat(60))).is_empty());
+    assert_eq!(found(&format!("externalId co \"{}\"", "x".repeat(60))), Vec::<String>::new());
+    let groups = c.scim("GET", &format!("/Groups?filter={}", q(&format!("displayName co \"{}\"", "g".repeat(60)))), None);
+    assert_eq!(groups.status, 200, "{}", groups.body);
+}

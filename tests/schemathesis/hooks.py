@@ -48,8 +48,10 @@ is right although the request is well formed:
   probe used to spoof names), a username outside RFC 8265's repertoire, against its Bidi Rule,
   mixing scripts or with a combining mark that forms no letter, a ZITADEL `urlTemplate` that is
   not an RFC 3986 URI once rendered, an imported hash the verifier cannot check or that costs
-  more than the default to verify, and Konstantly `attributes` keys beyond the length limit at a
-  nested depth. Dropped only when every error named is one of these.
+  more than the default to verify, Konstantly `attributes` keys beyond the length limit at a
+  nested depth, and a new key scoped to an API that takes admin keys only (`admin`, `scim`,
+  `konstantly`) for a user who is no admin (the user's role is state, not shape). Dropped only when
+  every error named is one of these.
 
 One exception to "invalid data is rejected" (ST201), which is right by design:
 
@@ -333,6 +335,9 @@ UNSTATABLE = (
     "is not accepted: an admin sets another user's password without proof",
     # A key's expiry must lie ahead of the clock, which a schema cannot say.
     "expires_at: must be in the future",
+    # A key scoped to an API that takes admin keys only, for a user who is no admin: whether the
+    # user is one is the directory's state, not the request's shape.
+    "only an org admin's key may use; this user is no admin",
 )
 
 

@@ -220,3 +220,14 @@ test("deleting a member changes its groups: a new ETag, members without it, grou
   assert.equal(events[2].seq, events[1].seq + 1);
   assert.deepEqual(events[2].group.members, [b.user.uuid]);
 });
+
+test("a co/sw/ew filter with a value past D1's 50-byte LIKE pattern limit matches, never a 500", async () => {
+  const long = `${"l".repeat(60)}@long.example`;
+  const r = await scim("POST", "/Users", { userName: "longfilter", emails: [{ value: long }] });
+  assert.equal(r.status, 201, r.text);
+  for (const filter of [`emails.value co "${long.slice(1)}"`, `emails.value sw "${long.slice(0, -1).toUpperCase()}"`, `userName ew "${"x".repeat(60)}"`]) {
+    const found = await scim("GET", `/Users?filter=${q(filter)}`);
+    assert.equal(found.status, 200, `${filter}: ${found.text}`);
+    assert.deepEqual(found.data.Resources.map((u) => u.id), filter.startsWith("userName") ? [] : [r.data.id], filter);
+  }
+});

@@ -1170,3 +1170,59 @@ fn substring_filters_take_long_values() {
     let groups = c.scim("GET", &format!("/Groups?filter={}", q(&format!("displayName co \"{}\"", "g".repeat(60)))), None);
     assert_eq!(groups.status, 200, "{}", groups.body);
 }
+
+/// A strong tag changes whenever the representation does: a user's `groups` and a group's
+/// members' names are other writes' doing (a membership, a rename, a deletion, a member renamed
+/// through another API), and each moves the tag, so a client's If-None-Match gets the new body
+/// and its If-Match on the old one is a 412 that changes nothing.
+#[test]
+fn derived_values_move_the_tag() {
+    let c = cast();
+    let a = c.create(json!({"userName": "tagged", "emails": [{"value": "tagged@a.test"}]}))["id"].as_str().unwrap().to_string();
+    let user_path = format!("/Users/{a}");
+    let tag = |path: &str| c.scim("GET", path, None).raw.header("etag").unwrap().to_string();
+    let polled = |path: &str, t: &str| c.as_key(&c.key, "GET", path, None, &[("if-none-match", t)]).status;
+    let mut seen = vec![tag(&user_path)];
+    let g = c.scim("POST", "/Groups", Some(json!({"displayName": "Taggers", "members": [{"value": a}]})));
+    let group_path = format!("/Groups/{}", g.body["id"].as_str().unwrap());
+    let renamed = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "displayName", "value": "Taggers 2"}]});
+    let steps: [Box<dyn Fn()>; 2] =
+        [Box::new(|| {}), Box::new(|| assert_eq!(c.scim("PATCH", &group_path, Some(renamed.clone())).status, 200))];
+    for step in steps {
+        step();
+        let now = tag(&user_path);
+        assert!(!seen.contains(&now), "{now} after {seen:?}");
+        assert_eq!(polled(&user_path, seen.last().unwrap()), 200);
+        assert_eq!(polled(&user_path, &now), 304);
+        assert_eq!(c.scim("GET", &user_path, None).body["meta"]["version"], json!(now));
+        seen.push(now);
+    }
+    // A member renamed through the operator API: the group's tag moves.
+    let group_tag = tag(&group_path);
+    let id = c.svc.platform.sql(&format!("SELECT id FROM users WHERE uuid = '{a}'"))[0]["id"].as_i64().unwrap();
+    assert_eq!(c.svc.operator("PATCH", &format!("/users/{id}"), Some(json!({"name": "Tag Renamed"}))).status, 200);
+    assert_eq!(c.scim("GET", &group_path, None).body["members"][0]["display"], "Tag Renamed");
+    assert_ne!(tag(&group_path), group_tag);
+    let stale = c.as_key(&c.key, "PATCH", &group_path, Some(renamed.clone()), &[("if-match", &group_tag)]);
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    let fresh = c.as_key(
+        &c.key,
+        "PUT",
+        &group_path,
+        Some(json!({"displayName": "T3", "members": [{"value": a}]})),
+        &[("if-match", &tag(&group_path))],
+    );
+    assert_eq!(fresh.status, 200, "{}", fresh.body);
+    // The user's If-Match on a tag from before its group changed is a 412; on the current one, it lands.
+    let old = seen[0].clone();
+    let patch = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "T"}]});
+    assert_eq!(c.as_key(&c.key, "PATCH", &user_path, Some(patch.clone()), &[("if-match", &old)]).status, 412);
+    assert_eq!(c.as_key(&c.key, "DELETE", &user_path, None, &[("if-match", &old)]).status, 412);
+    let now = tag(&user_path);
+    assert_eq!(c.as_key(&c.key, "PATCH", &user_path, Some(patch), &[("if-match", &now)]).status, 200);
+    // Deleting the group moves the user's tag back to a plain version (no groups to digest).
+    assert_eq!(c.scim("DELETE", &group_path, None).status, 204);
+    let plain = tag(&user_path);
+    assert!(!plain.contains('-') && plain != now, "{plain}");
+    assert_eq!(c.as_key(&c.key, "DELETE", &user_path, None, &[("if-match", &plain)]).status, 204);
+}

@@ -5,6 +5,7 @@
 
 pub mod discovery;
 pub mod errors;
+pub mod etag;
 pub mod filter;
 pub mod patch;
 pub mod path;

@@ -4,6 +4,7 @@
 
 use super::discovery::{self, LIST_URN, MAX_RESULTS};
 use super::errors::{render, ScimError, CONTENT_TYPE};
+use super::etag::{self, IfMatch};
 use super::schema::{ResourceType, GROUP, USER};
 use super::{filter, patch, resource, wire, RULES};
 use crate::dialects::paths::{
@@ -11,7 +12,7 @@ use crate::dialects::paths::{
     Seg::{Lit, Param},
 };
 use crate::error::{Failure, FieldError};
-use crate::http::{json_body, parse_if_match, Body, Precondition, Request, Response};
+use crate::http::{json_body, Body, Precondition, Request, Response};
 use crate::model::filter::AttrPath;
 use crate::model::{KeyPrincipal, NewUser, Principal, Role, Scope, Target, User};
 use crate::pipeline::{self, Listing, Member, UpdateCommand};
@@ -113,8 +114,17 @@ fn ok(status: u16, body: &Value) -> Response {
     Response::typed(status, CONTENT_TYPE, body)
 }
 
-fn with_etag(status: u16, body: &Value, version: i64) -> Response {
-    ok(status, body).with_header("etag", wire::etag(version))
+fn with_etag(status: u16, body: &Value, tag: String) -> Response {
+    ok(status, body).with_header("etag", tag)
+}
+
+/// The write's precondition from the client's `If-Match`, checked against the resource as it
+/// reads now (its whole tag, `etag`): none asked, none; asked and not holding, a 412 now.
+fn precondition(asked: Option<&IfMatch>, tag: &str, version: i64) -> Result<Option<Precondition>, ScimError> {
+    match asked {
+        None => Ok(None),
+        Some(m) => m.at(tag, version).map(Some).ok_or_else(|| Failure::PreconditionFailed.into()),
+    }
 }
 
 /// The request's JSON body; none at all reads as `{}` (a `.search` without a body is a search
@@ -319,21 +329,29 @@ async fn create_user<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &KeyPrinc
     let user = pipeline::create_user(cx, &RULES, &Principal::Key(who.clone()), NewUser::new(who.org_id, email, patch)).await?;
     let v = wire::user_json(&user, &[], base);
     let location = format!("{base}/Users/{}", user.uuid);
-    Ok(with_etag(201, &v, user.version).with_header("location", location))
+    Ok(with_etag(201, &v, etag::user(&user, &[])).with_header("location", location))
 }
 
 async fn user_item<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &KeyPrincipal, id: &str, base: &str) -> Outcome {
     let target = Target::parse(id, false).ok_or_else(ScimError::not_found)?;
     let principal = Principal::Key(who.clone());
-    let pre = parse_if_match(req.header("if-match"));
+    let pre = IfMatch::parse(req.header("if-match"));
     match req.method.as_str() {
         "GET" => {
             let (user, groups) = pipeline::read_user_and_groups(cx, &RULES, &principal, &target).await?;
             let v = Projection::parse(&req.query_pairs())?.apply(&USER, wire::user_json(&user, &groups, base));
-            Ok(with_etag(200, &v, user.version))
+            Ok(with_etag(200, &v, etag::user(&user, &groups)))
         }
         "DELETE" => {
-            pipeline::delete_user(cx, &RULES, &principal, &target, pre.as_ref()).await?;
+            // With If-Match, the tag is checked on the user as it reads now (one read more).
+            let at = match &pre {
+                None => None,
+                Some(m) => {
+                    let (user, groups) = pipeline::read_user_and_groups(cx, &RULES, &principal, &target).await?;
+                    precondition(Some(m), &etag::user(&user, &groups), user.version)?
+                }
+            };
+            pipeline::delete_user(cx, &RULES, &principal, &target, at.as_ref()).await?;
             Ok(Response::empty(204))
         }
         "PUT" => {
@@ -352,13 +370,13 @@ async fn user_item<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &KeyPrincip
     }
 }
 
-/// Read, change, write at the version read (or the client's `If-Match`); a write that lost a
-/// race to another is re-applied on the newer version.
+/// Read, change, write at the version read (the client's `If-Match` checked on what was read); a
+/// write without If-Match that lost a race to another is re-applied on the newer version.
 async fn update_user<P: Platform>(
     cx: &Ctx<'_, P>,
     who: &Principal,
     target: &Target,
-    pre: Option<Precondition>,
+    pre: Option<IfMatch>,
     base: &str,
     change: impl Fn(&User, &[Member]) -> Result<crate::model::UserPatch, ScimError>,
 ) -> Outcome {
@@ -367,12 +385,13 @@ async fn update_user<P: Platform>(
         attempt += 1;
         let (user, groups) = pipeline::read_user_and_groups(cx, &RULES, who, target).await?;
         let patch = change(&user, &groups)?;
-        let precondition = pre.clone().or(Some(Precondition::Versions(vec![user.version])));
+        let asked = precondition(pre.as_ref(), &etag::user(&user, &groups), user.version)?;
+        let precondition = asked.or(Some(Precondition::Versions(vec![user.version])));
         let cmd = UpdateCommand { target: target.clone(), patch, precondition };
         match pipeline::update_user(cx, &RULES, who, cmd).await {
             Ok(updated) => {
                 let v = wire::user_json(&updated.user, &groups, base);
-                return Ok(with_etag(200, &v, updated.user.version));
+                return Ok(with_etag(200, &v, etag::user(&updated.user, &groups)));
             }
             Err(Failure::PreconditionFailed) if pre.is_none() && attempt < ATTEMPTS => continue,
             Err(Failure::PreconditionFailed) if pre.is_none() => return Err(KEPT_CHANGING.into()),
@@ -385,26 +404,28 @@ async fn create_group<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &KeyPrin
     let state = wire::group_state(&body(req)?).map_err(invalid)?;
     let group = pipeline::create_group(cx, who, &state).await?;
     let location = format!("{base}/Groups/{}", group.uuid);
-    Ok(with_etag(201, &wire::group_json(&group, base), group.version).with_header("location", location))
+    Ok(with_etag(201, &wire::group_json(&group, base), etag::group(&group)).with_header("location", location))
 }
 
 async fn group_item<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &KeyPrincipal, id: &str, base: &str) -> Outcome {
     let Some(Target::Uuid(uuid)) = Target::parse(id, false) else { return Err(ScimError::not_found()) };
-    let pre = parse_if_match(req.header("if-match"));
+    let pre = IfMatch::parse(req.header("if-match"));
     match req.method.as_str() {
         "GET" => {
             let group = pipeline::read_group(cx, who, &uuid).await?;
             let v = Projection::parse(&req.query_pairs())?.apply(&GROUP, wire::group_json(&group, base));
-            Ok(with_etag(200, &v, group.version))
+            Ok(with_etag(200, &v, etag::group(&group)))
         }
         "DELETE" => {
-            pipeline::delete_group(cx, who, &uuid, pre.as_ref()).await?;
+            let at = group_precondition(cx, who, &uuid, pre.as_ref()).await?;
+            pipeline::delete_group(cx, who, &uuid, at.as_ref()).await?;
             Ok(Response::empty(204))
         }
         "PUT" => {
             let state = wire::group_state(&body(req)?).map_err(invalid)?;
-            let group = pipeline::replace_group(cx, who, &uuid, &state, pre.as_ref()).await?;
-            Ok(with_etag(200, &wire::group_json(&group, base), group.version))
+            let at = group_precondition(cx, who, &uuid, pre.as_ref()).await?;
+            let group = pipeline::replace_group(cx, who, &uuid, &state, at.as_ref()).await?;
+            Ok(with_etag(200, &wire::group_json(&group, base), etag::group(&group)))
         }
         _ => {
             let request = patch_request(req)?;
@@ -413,11 +434,23 @@ async fn group_item<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &KeyPrinci
     }
 }
 
+/// The client's `If-Match` checked on the group as it reads now (one read more, only when sent).
+async fn group_precondition<P: Platform>(
+    cx: &Ctx<'_, P>,
+    who: &KeyPrincipal,
+    uuid: &str,
+    asked: Option<&IfMatch>,
+) -> Result<Option<Precondition>, ScimError> {
+    let Some(m) = asked else { return Ok(None) };
+    let group = pipeline::read_group(cx, who, uuid).await?;
+    precondition(Some(m), &etag::group(&group), group.version)
+}
+
 async fn patch_group<P: Platform>(
     cx: &Ctx<'_, P>,
     who: &KeyPrincipal,
     uuid: &str,
-    pre: Option<Precondition>,
+    pre: Option<IfMatch>,
     request: &patch::PatchRequest,
     base: &str,
 ) -> Outcome {
@@ -429,14 +462,10 @@ async fn patch_group<P: Platform>(
         // checked once the request is known to be one that could apply).
         let new = patch::apply(&wire::group_to_patch(&group, base), request, &GROUP, &[]).map_err(patch_error)?;
         let state = wire::group_state(&new).map_err(invalid)?;
-        if let Some(Precondition::Versions(vs)) = &pre {
-            if !vs.contains(&group.version) {
-                return Err(Failure::PreconditionFailed.into());
-            }
-        }
+        precondition(pre.as_ref(), &etag::group(&group), group.version)?;
         let at = Precondition::Versions(vec![group.version]);
         match pipeline::replace_group(cx, who, uuid, &state, Some(&at)).await {
-            Ok(g) => return Ok(with_etag(200, &wire::group_json(&g, base), g.version)),
+            Ok(g) => return Ok(with_etag(200, &wire::group_json(&g, base), etag::group(&g))),
             Err(Failure::PreconditionFailed) if pre.is_none() && attempt < ATTEMPTS => continue,
             Err(Failure::PreconditionFailed) if pre.is_none() => return Err(KEPT_CHANGING.into()),
             Err(f) => return Err(f.into()),

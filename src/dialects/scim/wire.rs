@@ -262,14 +262,10 @@ pub fn base_url(host: Option<&str>) -> String {
     }
 }
 
-/// The ETag / `meta.version` of a resource version.
-pub fn etag(version: i64) -> String {
-    format!("\"{version}\"")
-}
-
-fn meta(resource_type: &str, created: &str, modified: &str, location: String, version: i64) -> Value {
+/// `meta`, its `version` the resource's entity tag (`etag`).
+fn meta(resource_type: &str, created: &str, modified: &str, location: String, tag: String) -> Value {
     json!({"resourceType": resource_type, "created": created, "lastModified": modified, "location": location,
-        "version": etag(version)})
+        "version": tag})
 }
 
 /// The SCIM User: the document, with every canonical value put in.
@@ -310,7 +306,7 @@ pub fn user_json(u: &User, groups: &[Member], base: &str) -> Value {
         out.insert("groups".into(), list.into());
     }
     let location = format!("{base}/Users/{}", u.uuid);
-    out.insert("meta".into(), meta("User", &u.created_at, &u.updated_at, location, u.version));
+    out.insert("meta".into(), meta("User", &u.created_at, &u.updated_at, location, super::etag::user(u, groups)));
     Value::Object(out)
 }
 
@@ -435,7 +431,7 @@ pub fn group_json(g: &Group, base: &str) -> Value {
         .map(|m| json!({"value": m.value, "display": m.display, "$ref": format!("{base}/Users/{}", m.value), "type": "User"}))
         .collect();
     let mut out = json!({"schemas": [GROUP_URN], "id": g.uuid, "displayName": g.display_name, "members": members,
-        "meta": meta("Group", &g.created_at, &g.updated_at, format!("{base}/Groups/{}", g.uuid), g.version)});
+        "meta": meta("Group", &g.created_at, &g.updated_at, format!("{base}/Groups/{}", g.uuid), super::etag::group(g))});
     if let Some(e) = &g.external_id {
         out["externalId"] = e.clone().into();
     }

@@ -129,6 +129,19 @@ pub enum Precondition {
     Versions(Vec<i64>),
 }
 
+/// The query parameter names given more than once, each named once, in order. A repeated
+/// parameter is refused, naming it, rather than one of its values picked: as with duplicate JSON
+/// members, two readers disagreeing on which one wins is how a check gets bypassed.
+pub fn repeated(pairs: &[(String, String)]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(n, _)| n == name) && !out.contains(&name.as_str()) {
+            out.push(name);
+        }
+    }
+    out
+}
+
 /// Parse `If-Match`. A tag that is not one of ours can never match: it becomes version -1. So
 /// does a weak tag (`W/"7"`): `If-Match` uses the strong comparison (RFC 9110 §13.1.1), under
 /// which a weak tag matches nothing.

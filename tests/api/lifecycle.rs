@@ -270,6 +270,11 @@ fn orgs_are_listed_a_page_at_a_time_and_read_by_id_within_reach() {
     assert_eq!(c.with_key(Some(&c.user_key), "GET", "/orgs", None).status, 403);
     assert_eq!(c.with_key(Some(&c.user_key), "GET", &format!("/orgs/{}", c.org), None).status, 403);
     assert_eq!(c.with_key(None, "GET", "/orgs", None).status, 401);
+    // A parameter given twice is refused, naming it, never one of its values picked.
+    let twice = c.svc.operator("GET", &format!("/users?org_id={}&org_id={}", c.org, c.other_org), None);
+    assert_eq!((twice.status, &twice.body["errors"][0]["field"]), (422, &json!("org_id")), "{}", twice.body);
+    let twice = c.with_key(Some(&c.admin_key), "GET", &format!("/users?org_id={}&limit=1&org_id={}", c.org, c.org), None);
+    assert_eq!(twice.status, 422, "even with one value twice: {}", twice.body);
     // Only the operator makes orgs, and the refusal says so (an admin key is what was sent).
     let made = c.with_key(Some(&c.admin_key), "POST", "/orgs", Some(json!({"name": "Admin's own"})));
     assert_eq!(made.status, 403, "{}", made.body);

@@ -1226,3 +1226,19 @@ fn derived_values_move_the_tag() {
     assert!(!plain.contains('-') && plain != now, "{plain}");
     assert_eq!(c.as_key(&c.key, "DELETE", &user_path, None, &[("if-match", &plain)]).status, 204);
 }
+
+/// A listing parameter given twice is refused, naming it: which of two filters applies is never
+/// guessed.
+#[test]
+fn a_parameter_given_twice_is_refused() {
+    let c = cast();
+    for query in [
+        format!("filter={}&filter={}", q("userName eq \"uma\""), q("userName eq \"ada\"")),
+        "count=1&startIndex=1&count=2".to_string(),
+        "attributes=userName&attributes=emails".to_string(),
+    ] {
+        let r = c.scim("GET", &format!("/Users?{query}"), None);
+        assert_eq!((r.status, r.body["scimType"].as_str()), (400, Some("invalidValue")), "{query}: {}", r.body);
+        assert!(r.body["detail"].as_str().unwrap().contains("more than once"), "{}", r.body);
+    }
+}

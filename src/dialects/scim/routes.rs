@@ -176,6 +176,7 @@ impl Projection {
     }
 
     fn parse(pairs: &[(String, String)]) -> Result<Self, ScimError> {
+        once_each(pairs)?;
         let mut p = Projection::default();
         for (name, value) in pairs {
             let list = || resource::attribute_list(value).map_err(|m| ScimError::bad("invalidValue", format!("{name}: {m}")));
@@ -189,8 +190,17 @@ impl Projection {
     }
 }
 
+/// A parameter given twice is refused, naming it (`http::repeated`): never one filter of two.
+fn once_each(pairs: &[(String, String)]) -> Result<(), ScimError> {
+    match crate::http::repeated(pairs).first() {
+        Some(name) => Err(ScimError::bad("invalidValue", format!("{name}: is given more than once"))),
+        None => Ok(()),
+    }
+}
+
 /// `filter`, `startIndex`, `count` (RFC 7644 §3.4.2); sorting is not supported and ignored.
 fn listing(pairs: &[(String, String)], map: &dyn Fn(&AttrPath) -> Option<Column>) -> Result<(Listing, u32), ScimError> {
+    once_each(pairs)?;
     let mut listing = Listing { filter: None, offset: 0, count: 100 };
     let mut start = 1u32;
     let number =

@@ -176,7 +176,10 @@ impl Compiler<'_> {
             },
             Filter::ValuePath { attr, filter } => {
                 let (Some(Column::Multi { json_expr, subs }), None) = ((self.map)(attr), scope) else {
-                    return Err(CompileError::new(format!("'{attr}' is not a multi-valued attribute that can be filtered")));
+                    return Err(match (self.map)(attr) {
+                        Some(_) => CompileError::new(format!("'{attr}' is not a multi-valued attribute that can be filtered")),
+                        None => unknown(attr),
+                    });
                 };
                 let cond = self.node(filter, Some(subs), depth + 1)?;
                 exists(json_expr, &cond)

@@ -346,6 +346,7 @@ fn compile_errors_name_the_attribute() {
         (r#"emails.nope eq "x""#, "cannot filter on 'emails.nope'"),
         (r#"emails[nope eq "x"]"#, "cannot filter on 'nope'"),
         (r#"userName[value eq "x"]"#, "'userName' is not a multi-valued attribute"),
+        (r#"addresses[type eq "work"]"#, "cannot filter on 'addresses': unknown attribute, or not searchable"),
         (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:userName eq "x""#, "cannot filter on"),
         ("userName eq 1", "'userName eq 1': 'userName' is a string attribute"),
         ("active eq \"true\"", "'active' is a boolean attribute"),

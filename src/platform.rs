@@ -155,8 +155,12 @@ impl<'a, P: Platform> Ctx<'a, P> {
         r
     }
     pub async fn batch(&self, stmts: Vec<Stmt>) -> Result<Vec<Vec<Row>>, DbError> {
+        self.batch_of(&stmts).await
+    }
+    /// `batch` of statements the caller keeps (to send them again).
+    pub async fn batch_of(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
         let t = self.platform.now_ms();
-        let r = self.platform.batch(&stmts).await;
+        let r = self.platform.batch(stmts).await;
         self.record("d1", "batch", t);
         r
     }

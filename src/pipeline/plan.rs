@@ -236,10 +236,13 @@ pub(crate) async fn commit<P: Platform>(
     // Without If-Match or a condition of its own, a write missed only because the key or the user
     // was, for a moment, what the guard refuses (a deactivation undone since): it goes again.
     let attempts = if pre.is_none() && update.conditions.is_empty() { COMMIT_ATTEMPTS } else { 1 };
-    let mut batch = vec![users::update(who, target, pre, &update, &w.now, &w.tag), w.update_event(target, who, action, dialect)];
+    let skip = usize::from(release.is_some());
+    let mut batch: Vec<Stmt> = release.into_iter().collect();
+    batch.extend([users::update(who, target, pre, &update, &w.now, &w.tag), w.update_event(target, who, action, dialect)]);
     batch.extend(plan.after);
     for attempt in 1..=attempts {
-        let mut results = super::batch_after(cx, release.clone(), batch.clone()).await?;
+        let mut results = cx.batch_of(&batch).await?;
+        results.drain(..skip);
         if let Some(row) = results.first_mut().and_then(|rows| rows.pop()) {
             let stored = plan.codes.into_iter().filter(|(_, at)| results.get(*at).is_some_and(|r| !r.is_empty()));
             return Ok((super::user_of(&row)?, stored.map(|(c, _)| c).collect()));

@@ -1612,6 +1612,12 @@ start.
   \`CASE\` per assigned field (one for a benchmarked PATCH), its parameters by none.
 - A reset link now reads where it would go before it is counted against the send limits (one more D1 call, off the
   benchmarked path); keys revoked by a demotion or a deletion get their events in the same batch (off it too).
+- Since 2026-11-30 00:40 UTC, on the benchmarked path: the host passes one more request header (\`If-None-Match\`:
+  a GET naming the version it would return is a 304), the UPDATE compares each assigned column \`COLLATE BINARY\`
+  (a change of case alone is a change), and a write without If-Match that missed for a moment's state goes again with
+  the same batch, built once (\`Ctx::batch_of\`: no copy when it does not). The URL fields lost the WHATWG repair path
+  (one RFC 3986 grammar, \`values::uri\`): the wasm is about 10 KiB gzip smaller. Off the path: a deletion's group
+  updates, the SCIM tag's digest, and the refusals of a repeated query parameter.
 
 **Tried, and did not help (or could not be used).**
 - *Taking the key's SHA-256 out of the request path* (a build whose digest is a constant, for measurement only), since

@@ -157,6 +157,13 @@ pub fn parse_if_match(header: Option<&str>) -> Option<Precondition> {
     Some(Precondition::Versions(versions))
 }
 
+/// Whether `If-Match` names the representation tagged `etag` under the strong comparison (RFC 9110
+/// §13.1.1): `*`, or one of its tags exactly (a weak `W/"…"` tag matches nothing).
+pub fn strong_match(header: &str, etag: &str) -> bool {
+    let h = header.trim();
+    h == "*" || h.split(',').any(|t| t.trim() == etag)
+}
+
 /// Whether `If-None-Match` names the representation tagged `etag`: `*`, or one of its tags under
 /// the weak comparison (RFC 9110 §13.1.2: `W/"7"` matches `"7"`). A conditional GET whose tag
 /// matches is answered 304 with no body (`app`).

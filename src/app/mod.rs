@@ -36,7 +36,7 @@ async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: Request) -> Response {
     let head = req.method == "HEAD";
     let req = if head { Request { method: "GET".into(), ..req } } else { req };
     let mut resp = route(cx, &req).await;
-    not_modified(&req, &mut resp);
+    conditional(&req, &mut resp);
     if head && resp.status != 304 {
         resp.headers.push(("content-length".into(), resp.body.len().to_string()));
         resp.body.clear();
@@ -54,16 +54,37 @@ async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: Request) -> Response {
     resp
 }
 
-/// A read whose `If-None-Match` names the representation it would return is answered 304 with
-/// the same headers (its `ETag` among them) and no body (RFC 9110 §13.1.2, §15.4.5): a client
-/// polling a user or a group spends no bandwidth on what it already holds. The read itself
-/// happened (its key checked, its storage calls made): only the body is saved.
-fn not_modified(req: &Request, resp: &mut Response) {
-    let (Some(tags), Some(etag)) = (req.header("if-none-match"), resp.header("etag")) else { return };
-    if req.method == "GET" && resp.status == 200 && crate::http::none_match(tags, etag) {
+/// A read's preconditions, in RFC 9110 §13.2.2's order, once the read knows its `ETag`:
+/// - `If-Match` naming none of it (strong comparison) is the dialect's own 412;
+/// - else `If-None-Match` naming it is a 304 with the same headers (its `ETag` among them) and no
+///   body (§13.1.2, §15.4.5): a client polling a user or a group spends no bandwidth on what it
+///   already holds.
+///
+/// The read itself happened (its key checked, its storage calls made): only the body is saved.
+fn conditional(req: &Request, resp: &mut Response) {
+    if req.method != "GET" || resp.status != 200 {
+        return;
+    }
+    let Some(etag) = resp.header("etag") else { return };
+    if req.header("if-match").is_some_and(|tags| !tags.trim().is_empty() && !crate::http::strong_match(tags, etag)) {
+        *resp = precondition_failed(req);
+        return;
+    }
+    if req.header("if-none-match").is_some_and(|tags| crate::http::none_match(tags, etag)) {
         resp.status = 304;
         resp.body.clear();
         resp.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+    }
+}
+
+/// A 412 in the format of the dialect that served the read (only reads with an `ETag` get here).
+fn precondition_failed(req: &Request) -> Response {
+    let failed = || crate::error::Refusal::from(Failure::PreconditionFailed);
+    match req.segments().as_slice() {
+        ["api", "v1", ..] => hienergy::render_error(&failed()),
+        ["users", ..] => upsun::render_error(&failed()),
+        ["scim", "v2", ..] => scim::errors::render(&Failure::PreconditionFailed.into()),
+        _ => operator::render_error(&failed()),
     }
 }
 

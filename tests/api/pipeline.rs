@@ -429,6 +429,13 @@ fn a_conditional_read_of_what_the_client_holds_is_304() {
             assert_eq!(r.raw.header("access-control-allow-origin"), Some("*"));
         }
         assert_eq!(get(&[("if-none-match", "\"999\"")]).status, 200);
+        // If-Match on a read is evaluated first (RFC 9110 §13.2.2): none of its tags, the API's own 412.
+        for (tags, status) in [(etag.as_str(), 200), ("*", 200), ("\"999\"", 412), (weak.as_str(), 412)] {
+            assert_eq!(get(&[("if-match", tags)]).status, status, "{path} If-Match {tags}");
+        }
+        let both = get(&[("if-match", "\"999\""), ("if-none-match", etag.as_str())]);
+        assert_eq!(both.status, 412, "{path}: If-Match decides before If-None-Match");
+        assert!(both.body.is_object(), "{path}: the 412 is the API's error body: {}", both.body);
         let head = c.svc.call("HEAD", path, &[auth.as_slice(), &[("if-none-match", etag.as_str())]].concat(), None);
         assert_eq!((head.status, head.raw.header("content-length")), (304, None), "{path}");
     }

@@ -1218,6 +1218,8 @@ fn derived_values_move_the_tag() {
     let patch = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "T"}]});
     assert_eq!(c.as_key(&c.key, "PATCH", &user_path, Some(patch.clone()), &[("if-match", &old)]).status, 412);
     assert_eq!(c.as_key(&c.key, "DELETE", &user_path, None, &[("if-match", &old)]).status, 412);
+    let read = c.as_key(&c.key, "GET", &user_path, None, &[("if-match", &old)]);
+    assert_eq!((read.status, read.body["status"].as_str()), (412, Some("412")), "a read's If-Match too, as a SCIM error");
     let now = tag(&user_path);
     assert_eq!(c.as_key(&c.key, "PATCH", &user_path, Some(patch), &[("if-match", &now)]).status, 200);
     // Deleting the group moves the user's tag back to a plain version (no groups to digest).

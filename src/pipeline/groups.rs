@@ -177,11 +177,16 @@ pub async fn delete_group<P: Platform>(
     Ok(())
 }
 
-/// The event a group write adds to its batch (SCIM is the only API that writes groups); its
-/// audit action is its feed type's name.
+/// The event a group write adds to its batch (SCIM is the only API that writes groups).
 fn group_event(w: &super::Write, kind: EventType) -> crate::store::events::Event<'_> {
+    group_event_of(&w.event_id, kind, "scim")
+}
+
+/// A group's event under the id `id`, through `dialect` (another API's user deletion changes the
+/// groups the user was in); its audit action is its feed type's name.
+pub(crate) fn group_event_of<'a>(id: &'a str, kind: EventType, dialect: &'a str) -> crate::store::events::Event<'a> {
     let name = kind.as_str();
-    crate::store::events::Event { id: &w.event_id, action: name, kind: Some(name), dialect: "scim", fields: &[], detail: None }
+    crate::store::events::Event { id, action: name, kind: Some(name), dialect, fields: &[], detail: None }
 }
 
 /// A group's name taken in its org is the client's conflict (on `displayName`, which SCIM also

@@ -127,15 +127,7 @@ pub async fn delete_user<P: Platform>(
     let w = Write::new(cx)?;
     let keys_event_id = super::new_uuid(cx)?;
     let groups_event_id = super::new_uuid(cx)?;
-    let group_updated = crate::feed::event::EventType::GroupUpdated.as_str();
-    let group_event = crate::store::events::Event {
-        id: &groups_event_id,
-        action: group_updated,
-        kind: Some(group_updated),
-        dialect: rules.dialect,
-        fields: &[],
-        detail: None,
-    };
+    let group_event = super::groups::group_event_of(&groups_event_id, crate::feed::event::EventType::GroupUpdated, rules.dialect);
     // Each key's revocation is an event before the deletion's, which stays the user's last; then
     // each group the user leaves changes, after it.
     let mut batch = vec![

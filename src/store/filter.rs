@@ -283,9 +283,7 @@ impl Compiler<'_> {
         let collate = if case_exact { "" } else { " COLLATE NOCASE" };
         guarded(expr, &format!("{} ?{collate}", sql_operator(op)))
     }
-}
 
-impl Compiler<'_> {
     /// `co`, `sw`, `ew` without a pattern, for a value whose pattern D1 would refuse as too long:
     /// the same match (`lower` folds ASCII letters only, as `LIKE` does), without an index.
     fn substring(&mut self, expr: &str, case_exact: bool, op: CompareOp, s: &str) -> String {

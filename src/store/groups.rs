@@ -176,16 +176,19 @@ pub fn delete(who: &KeyPrincipal, uuid: &str, pre: Option<&Precondition>, e: &Ev
 /// `group.updated` event (ids as `events::group_events` makes them from `e.id`), and the user's
 /// memberships go: a later replacement of the group compares its members with live ones only.
 pub fn left_by_deleted_user(t: &Target, tag: &str, who: &Principal, e: &Event, now: &str) -> Vec<Stmt> {
-    let of_user = |params: &mut Vec<SqlValue>| {
-        let user_sql = written(t, tag, params);
-        format!("SELECT group_id FROM group_members WHERE user_id = (SELECT id FROM users WHERE {user_sql})")
+    // The memberships of the user the write left, each statement binding its own parameters.
+    let memberships = |params: &mut Vec<SqlValue>| {
+        format!("group_members WHERE user_id = (SELECT id FROM users WHERE {})", written(t, tag, params))
     };
     let mut params = vec![now.into()];
-    let update_sql = format!("UPDATE groups SET version = version + 1, updated_at = ? WHERE id IN ({})", of_user(&mut params));
+    let update_sql = format!(
+        "UPDATE groups SET version = version + 1, updated_at = ? WHERE id IN (SELECT group_id FROM {})",
+        memberships(&mut params)
+    );
     let mut event_params = Vec::new();
-    let event_sql = format!("g.id IN ({})", of_user(&mut event_params));
+    let event_sql = format!("g.id IN (SELECT group_id FROM {})", memberships(&mut event_params));
     let mut member_params = Vec::new();
-    let member_sql = of_user(&mut member_params).replacen("SELECT group_id FROM", "DELETE FROM", 1);
+    let member_sql = format!("DELETE FROM {}", memberships(&mut member_params));
     vec![
         Stmt::new(update_sql, params),
         events::group_events(&event_sql, event_params, who, e, now, true),

@@ -11,6 +11,13 @@
 /// The start of every refusal, which clients (and the schemathesis hooks) match on.
 pub const MSG: &str = "must be an absolute http(s) URL";
 
+/// A whole URL in this grammar (`HttpUrl`; `UrlTemplate` takes the steps one by one).
+pub fn check(s: &str) -> Result<(), String> {
+    let (authority, tail) = split(s)?;
+    check_authority(authority)?;
+    check_tail(tail)
+}
+
 /// Split `http(s)://authority…` into its authority and the rest (path, query, fragment).
 pub fn split(s: &str) -> Result<(&str, &str), String> {
     let scheme = s.find("://").map(|i| &s[..i]).unwrap_or("");
@@ -106,12 +113,6 @@ fn is_pchar(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn check(s: &str) -> Result<(), String> {
-        let (authority, tail) = split(s)?;
-        check_authority(authority)?;
-        check_tail(tail)
-    }
 
     #[test]
     fn host_names_ports_and_tails() {

@@ -61,9 +61,7 @@ impl HttpUrl {
         if s.len() > 2048 {
             return Err(format!("{}: at most 2048 characters", super::uri::MSG));
         }
-        let (authority, tail) = super::uri::split(s)?;
-        super::uri::check_authority(authority)?;
-        super::uri::check_tail(tail)?;
+        super::uri::check(s)?;
         Ok(Self(s.to_string()))
     }
     pub fn as_str(&self) -> &str {

@@ -180,17 +180,16 @@ fn query_id(text: &str) -> Option<i64> {
     query_integer(text).filter(|n| (1..=MAX_SAFE_INTEGER).contains(n))
 }
 
-/// `?user_id=` and/or `?org_id=` (an admin key may give neither: its own org). With both, the
-/// user's keys, if the user is in that org.
 /// A parameter given twice is refused, naming it (`http::repeated`).
 fn once_each(query: &[(String, String)]) -> Vec<crate::error::FieldError> {
     crate::http::repeated(query).into_iter().map(|name| crate::error::FieldError::new(name, "is given more than once")).collect()
 }
 
+/// `?user_id=` and/or `?org_id=` (an admin key may give neither: its own org). With both, the
+/// user's keys, if the user is in that org.
 pub fn parse_key_listing(query: &[(String, String)], own_org: Option<i64>) -> Result<(Owner, Option<i64>), Failure> {
     let (mut user, mut org) = (None, None);
-    let mut errors = Vec::new();
-    errors.extend(once_each(query));
+    let mut errors = once_each(query);
     for (name, value) in query {
         let slot = match name.as_str() {
             "user_id" => &mut user,
@@ -267,8 +266,7 @@ fn page_param(
 
 /// `?limit=&cursor=`: a page of orgs.
 pub fn parse_org_listing(query: &[(String, String)]) -> Result<OrgListing, Failure> {
-    let mut errors = Vec::new();
-    errors.extend(once_each(query));
+    let mut errors = once_each(query);
     let mut listing = OrgListing::default();
     for (name, value) in query {
         if !page_param(Listing::Orgs, (name, value), &mut listing.limit, &mut listing.after_id, &mut errors) {
@@ -284,8 +282,7 @@ pub fn parse_org_listing(query: &[(String, String)]) -> Result<OrgListing, Failu
 
 /// `?org_id=&email=&username=&limit=&cursor=`. An admin key may leave out `org_id` (its own org).
 pub fn parse_listing(query: &[(String, String)], default_org: Option<i64>) -> Result<UserListing, Failure> {
-    let mut errors = Vec::new();
-    errors.extend(once_each(query));
+    let mut errors = once_each(query);
     let mut listing = UserListing { org_id: 0, email: None, username: None, after_id: None, limit: UserListing::DEFAULT_LIMIT };
     let mut org = None;
     for (name, value) in query {
@@ -473,8 +470,7 @@ mod key_tests {
 
 /// `?org_id=&after=&limit=` for the pull feed (an admin key may leave out `org_id`).
 pub fn parse_feed_query(query: &[(String, String)], own_org: Option<i64>) -> Result<(i64, i64, u32), Failure> {
-    let mut errors = Vec::new();
-    errors.extend(once_each(query));
+    let mut errors = once_each(query);
     let (mut org, mut after, mut limit) = (own_org, 0, 100u32);
     for (name, value) in query {
         match name.as_str() {

@@ -34,12 +34,12 @@ pub fn group(g: &Group) -> String {
     of(g.version, &g.members)
 }
 
-/// `If-Match` for a SCIM resource: `*`, or the strong tags it lists (a weak `W/"…"` tag never
-/// matches under the strong comparison, RFC 9110 §13.1.1).
+/// `If-Match` for a SCIM resource: `*`, or the strong tags it lists (compared as
+/// `http::strong_match` does: a weak `W/"…"` tag never matches, RFC 9110 §13.1.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IfMatch {
     Any,
-    Tags(Vec<String>),
+    Tags(String),
 }
 
 impl IfMatch {
@@ -48,7 +48,7 @@ impl IfMatch {
         match h {
             "" => None,
             "*" => Some(IfMatch::Any),
-            _ => Some(IfMatch::Tags(h.split(',').map(|t| t.trim().to_string()).take(16).collect())),
+            _ => Some(IfMatch::Tags(h.to_string())),
         }
     }
 
@@ -57,7 +57,7 @@ impl IfMatch {
     pub fn at(&self, tag: &str, version: i64) -> Option<Precondition> {
         match self {
             IfMatch::Any => Some(Precondition::Any),
-            IfMatch::Tags(tags) if tags.iter().any(|t| t == tag) => Some(Precondition::Versions(vec![version])),
+            IfMatch::Tags(tags) if crate::http::strong_match(tags, tag) => Some(Precondition::Versions(vec![version])),
             IfMatch::Tags(_) => None,
         }
     }

@@ -11,7 +11,7 @@ use crate::dialects::paths::{
     self, Path,
     Seg::{Lit, Param},
 };
-use crate::error::{Failure, FieldError};
+use crate::error::{Failure, FieldError, KEPT_CHANGING};
 use crate::http::{json_body, Body, Precondition, Request, Response};
 use crate::model::filter::AttrPath;
 use crate::model::{KeyPrincipal, NewUser, Principal, Role, Scope, Target, User};
@@ -25,8 +25,6 @@ use serde_json::{json, Value};
 /// between reading the resource and writing it. Each round of a race has a winner, so this many
 /// writers of one resource at once all land (Okta pushes a group's members in parallel PATCHes).
 const ATTEMPTS: usize = 16;
-
-use crate::error::KEPT_CHANGING;
 
 type Outcome = Result<Response, ScimError>;
 

@@ -14,6 +14,7 @@ use crate::store::filter::Fragment;
 use crate::store::groups::{self as store, GroupRow};
 use crate::store::{scim, Row, RowExt, Stmt};
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// A member of a group, or a group of a user: its UUID and what to call it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,19 +70,25 @@ pub struct ListPage<T> {
     pub items: Vec<T>,
 }
 
-fn members_of(v: Option<&Value>) -> Vec<Member> {
-    let text = v.and_then(Value::as_str).unwrap_or("[]");
-    let list: Vec<Value> = serde_json::from_str(text).unwrap_or_default();
-    list.iter()
-        .filter_map(|m| {
-            let value = m.get("value")?.as_str()?.to_string();
-            let display = m.get("display").and_then(Value::as_str).map(str::to_string);
-            Some(Member { value, display, own: m.get("own").and_then(Value::as_i64) == Some(1) })
-        })
-        .collect()
+/// Related rows (a group's members, a user's groups) by the column that names their owner
+/// (`group_uuid`, `user_id`), each turned into a `Member`.
+fn by_owner(rows: &[Row], owner: &str, member: fn(&Row) -> Option<Member>) -> HashMap<String, Vec<Member>> {
+    let mut out: HashMap<String, Vec<Member>> = HashMap::new();
+    for row in rows {
+        if let (Some(key), Some(m)) = (row.get(owner).map(Value::to_string), member(row)) {
+            out.entry(key).or_default().push(m);
+        }
+    }
+    out
 }
 
-fn group_of(row: &Row) -> Result<Group, Failure> {
+/// A row of `store::groups::members` or `members_of_page`.
+fn group_member_row(row: &Row) -> Option<Member> {
+    Some(Member { value: row.text("value")?, display: row.text("display"), own: row.int("own") == Some(1) })
+}
+
+/// A group from its row and the member rows read beside it.
+fn group_of(row: &Row, members: &mut HashMap<String, Vec<Member>>) -> Result<Group, Failure> {
     let text = |c: &str| row.text(c).ok_or_else(|| Failure::Internal(format!("bad groups row: no {c}")));
     Ok(Group {
         uuid: text("uuid")?,
@@ -90,14 +97,15 @@ fn group_of(row: &Row) -> Result<Group, Failure> {
         version: row.int("version").unwrap_or(1),
         created_at: text("created_at")?,
         updated_at: text("updated_at")?,
-        members: members_of(row.get("members")),
+        members: members.remove(&Value::String(text("uuid")?).to_string()).unwrap_or_default(),
     })
 }
 
 /// A group of the caller's org.
 pub async fn read_group<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, uuid: &str) -> Result<Group, Failure> {
-    match cx.query(store::select(who, uuid)).await?.first() {
-        Some(row) => group_of(row),
+    let results = cx.batch(vec![store::select(who, uuid), store::members(who, uuid)]).await?;
+    match results.first().and_then(|rows| rows.first()) {
+        Some(row) => group_of(row, &mut by_owner(results.get(1).map_or(&[], Vec::as_slice), "group_uuid", group_member_row)),
         None => {
             key_holds(cx, who).await?;
             Err(Failure::NotFound)
@@ -105,21 +113,32 @@ pub async fn read_group<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, uuid: 
     }
 }
 
-fn row_of(state: &GroupState) -> (String, GroupRow<'_>) {
+/// The most a group's members may take as the one JSON parameter its write binds (D1 takes a
+/// value of up to 2,000,000 bytes): about 25,000 members that carry no display of their own. The
+/// group's event lists its members' UUIDs, 39 bytes each, so it stays within D1's limit too.
+pub const MAX_MEMBERS_BYTES: usize = 1_500_000;
+
+fn row_of(state: &GroupState) -> Result<(String, GroupRow<'_>), Failure> {
     let members: Vec<Value> = state.members.iter().map(|m| serde_json::json!({"value": m.value, "display": m.display})).collect();
     let members_json = Value::Array(members).to_string();
-    (members_json, GroupRow { display_name: &state.display_name, external_id: state.external_id.as_deref() })
+    if members_json.len() > MAX_MEMBERS_BYTES {
+        let n = state.members.len();
+        let why = format!("{n} members are more than a group holds: at most {MAX_MEMBERS_BYTES} bytes of members (about 25,000 without a display of their own)");
+        return Err(Failure::invalid("members", why));
+    }
+    Ok((members_json, GroupRow { display_name: &state.display_name, external_id: state.external_id.as_deref() }))
 }
 
 /// Create a group with its members, in one batch that also reads it back.
 pub async fn create_group<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, state: &GroupState) -> Result<Group, Failure> {
-    let (members_json, row) = row_of(state);
+    let (members_json, row) = row_of(state)?;
     let (uuid, w) = (super::new_uuid(cx)?, super::Write::new(cx)?);
     let batch = vec![
         store::insert(who, &uuid, &row, &w.now, &w.tag),
         store::add_members(&uuid, &w.tag, &members_json),
         store::written_event(&uuid, &w.tag, who, &group_event(&w, EventType::GroupCreated), &w.now),
         store::select(who, &uuid),
+        store::members(who, &uuid),
     ];
     let results = cx.batch(batch).await.map_err(write_error)?;
     if results.first().is_none_or(Vec::is_empty) {
@@ -129,10 +148,11 @@ pub async fn create_group<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, stat
     written_group(&results)
 }
 
-/// The group as the last statement of its write's batch read it back.
+/// The group as the last two statements of its write's batch read it back (it, then its members).
 fn written_group(results: &[Vec<Row>]) -> Result<Group, Failure> {
-    let row = results.last().and_then(|rows| rows.first());
-    group_of(row.ok_or_else(|| Failure::Internal("a group write's batch did not read it back".into()))?)
+    let [.., group, members] = results else { return Err(Failure::Internal("a group write's batch is too short".into())) };
+    let row = group.first().ok_or_else(|| Failure::Internal("a group write's batch did not read it back".into()))?;
+    group_of(row, &mut by_owner(members, "group_uuid", group_member_row))
 }
 
 /// Replace a group's name, external id and members at once (PUT, and PATCH after applying it), in
@@ -144,7 +164,7 @@ pub async fn replace_group<P: Platform>(
     state: &GroupState,
     pre: Option<&Precondition>,
 ) -> Result<Group, Failure> {
-    let (members_json, row) = row_of(state);
+    let (members_json, row) = row_of(state)?;
     let w = super::Write::new(cx)?;
     let batch = vec![
         store::update(who, uuid, pre, (&row, &members_json), &w.now, &w.tag),
@@ -152,6 +172,7 @@ pub async fn replace_group<P: Platform>(
         store::add_members(uuid, &w.tag, &members_json),
         store::written_event(uuid, &w.tag, who, &group_event(&w, EventType::GroupUpdated), &w.now),
         store::select(who, uuid),
+        store::members(who, uuid),
     ];
     let results = cx.batch(batch).await.map_err(write_error)?;
     if results.first().is_none_or(Vec::is_empty) {
@@ -198,26 +219,28 @@ fn write_error(e: crate::store::DbError) -> Failure {
     }
 }
 
-/// A listing's page and its total, read after the key's re-check in one D1 call: an empty page
-/// (a filter that matches nobody, as a provisioning client's lookup before a create mostly does)
-/// costs no more round trips than a full one.
+/// A listing's page, its total and the page's related rows (members, groups), read after the
+/// key's re-check in one D1 call: an empty page (a filter that matches nobody, as a provisioning
+/// client's lookup before a create mostly does) costs no more round trips than a full one.
 async fn page_and_total<P: Platform>(
     cx: &Ctx<'_, P>,
     who: &KeyPrincipal,
-    page: Stmt,
-    count: Stmt,
-) -> Result<(Vec<Row>, i64), Failure> {
-    let mut results = key_checked_reads(cx, who, vec![page, count]).await?.into_iter();
+    [page, count, related]: [Stmt; 3],
+) -> Result<(Vec<Row>, i64, Vec<Row>), Failure> {
+    let mut results = key_checked_reads(cx, who, vec![page, count, related]).await?.into_iter();
     let rows = results.next().unwrap_or_default();
     let total = results.next().and_then(|r| r.first().and_then(|r| r.int("n"))).unwrap_or(0);
-    Ok((rows, total))
+    Ok((rows, total, results.next().unwrap_or_default()))
 }
 
 /// A page of the org's groups.
 pub async fn list_groups<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, q: &Listing) -> Result<ListPage<Group>, Failure> {
-    let filter = q.filter.as_ref();
-    let (rows, total) = page_and_total(cx, who, store::list(who, filter, q.offset, q.count), store::count(who, filter)).await?;
-    let items = rows.iter().map(group_of).collect::<Result<_, _>>()?;
+    let (filter, offset, count) = (q.filter.as_ref(), q.offset, q.count);
+    let statements =
+        [store::list(who, filter, offset, count), store::count(who, filter), store::members_of_page(who, filter, offset, count)];
+    let (rows, total, members) = page_and_total(cx, who, statements).await?;
+    let mut members = by_owner(&members, "group_uuid", group_member_row);
+    let items = rows.iter().map(|row| group_of(row, &mut members)).collect::<Result<_, _>>()?;
     Ok(ListPage { total, items })
 }
 
@@ -227,12 +250,17 @@ pub async fn list_scim_users<P: Platform>(
     who: &KeyPrincipal,
     q: &Listing,
 ) -> Result<ListPage<ScimUser>, Failure> {
-    let filter = q.filter.as_ref();
-    let (rows, total) =
-        page_and_total(cx, who, scim::list_users(who, filter, q.offset, q.count), scim::count_users(who, filter)).await?;
+    let (filter, offset, count) = (q.filter.as_ref(), q.offset, q.count);
+    let statements = [
+        scim::list_users(who, filter, offset, count),
+        scim::count_users(who, filter),
+        scim::groups_of_page(who, filter, offset, count),
+    ];
+    let (rows, total, groups) = page_and_total(cx, who, statements).await?;
+    let mut groups = by_owner(&groups, "user_id", group_member);
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        let groups = members_of(row.get("scim_groups"));
+        let groups = row.get("id").and_then(|id| groups.remove(&id.to_string())).unwrap_or_default();
         items.push(ScimUser { user: super::user_of(&row)?, groups });
     }
     Ok(ListPage { total, items })
@@ -247,6 +275,10 @@ pub async fn read_user_and_groups<P: Platform>(
     target: &Target,
 ) -> Result<(User, Vec<Member>), Failure> {
     let (user, rows) = super::lifecycle::read_user_with(cx, rules, who, target, scim::groups_of_user(target)).await?;
-    let groups = rows.iter().filter_map(|r| Some(Member { value: r.text("uuid")?, display: r.text("display_name"), own: false }));
-    Ok((user, groups.collect()))
+    Ok((user, rows.iter().filter_map(group_member).collect()))
+}
+
+/// A row of a user's groups (`uuid`, `display_name`) as SCIM's `groups` shows it.
+fn group_member(row: &Row) -> Option<Member> {
+    Some(Member { value: row.text("uuid")?, display: row.text("display_name"), own: false })
 }

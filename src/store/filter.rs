@@ -84,6 +84,51 @@ pub enum Column {
     /// Without a sub-attribute, a comparison is on `value` (RFC 7644 §3.4.2.2's
     /// `emails co "example.com"`).
     Multi { json_expr: &'static str, subs: &'static [SubColumn] },
+    /// A correlated `SELECT` whose rows are the values, one column per sub-attribute (a group's
+    /// members from `group_members`): searched row by row, never built into one JSON value, which
+    /// D1 caps at 2,000,000 bytes (a large group's members would not fit).
+    Rows { select: &'static str, subs: &'static [SubColumn] },
+}
+
+/// Where a multi-valued attribute's values come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Json(&'static str),
+    Rows(&'static str),
+}
+
+impl Source {
+    fn of(column: Column) -> Option<(Source, &'static [SubColumn])> {
+        match column {
+            Column::Scalar { .. } => None,
+            Column::Multi { json_expr, subs } => Some((Source::Json(json_expr), subs)),
+            Column::Rows { select, subs } => Some((Source::Rows(select), subs)),
+        }
+    }
+
+    /// Whether any value satisfies `cond` (over the value's alias, `ELEMENT`).
+    fn exists(self, cond: &str) -> String {
+        match self {
+            Source::Json(json_expr) => format!("EXISTS (SELECT 1 FROM json_each({json_expr}) AS {ELEMENT} WHERE {cond})"),
+            Source::Rows(select) => format!("EXISTS (SELECT 1 FROM ({select}) AS {ELEMENT} WHERE {cond})"),
+        }
+    }
+
+    /// A sub-attribute of the value: `json_extract(je.value, '$."type"')`, for object values
+    /// only (`json_extract` raises an error on a value that is not JSON, such as a bare string in
+    /// the array), or the row's column `je."type"`. The name comes from the caller's static map,
+    /// never from the filter; it is checked anyway, so no name could ever break out of the SQL.
+    fn element(self, name: &str) -> Result<String, CompileError> {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'$')) {
+            return Err(CompileError::new(format!("sub-attribute name '{name}' is not searchable")));
+        }
+        Ok(match self {
+            Source::Json(_) => {
+                format!("(CASE WHEN {ELEMENT}.type = 'object' THEN json_extract({ELEMENT}.value, '$.\"{name}\"') END)")
+            }
+            Source::Rows(_) => format!("{ELEMENT}.\"{name}\""),
+        })
+    }
 }
 
 /// A filter that cannot be compiled: an attribute that is unknown or not searchable, or a value
@@ -142,13 +187,16 @@ struct Compiler<'m> {
 /// What a path names: an expression to compare (directly, or on each value of a JSON array).
 enum Target {
     Direct { expr: String, ty: ColumnType },
-    InArray { json_expr: &'static str, expr: String, ty: ColumnType },
-    WholeArray { json_expr: &'static str, subs: &'static [SubColumn] },
+    InArray { source: Source, expr: String, ty: ColumnType },
+    WholeArray { source: Source, subs: &'static [SubColumn] },
 }
+
+/// Inside a value path (`emails[type eq "work"]`): the values searched and their sub-attributes.
+type Scope = Option<(Source, &'static [SubColumn])>;
 
 impl Compiler<'_> {
     /// `scope`: inside a value path, the sub-attributes its paths name.
-    fn node(&mut self, f: &Filter, scope: Option<&'static [SubColumn]>, depth: usize) -> Result<String, CompileError> {
+    fn node(&mut self, f: &Filter, scope: Scope, depth: usize) -> Result<String, CompileError> {
         if depth > MAX_DEPTH {
             return Err(CompileError::new(format!("filter nested deeper than {MAX_DEPTH} levels")));
         }
@@ -157,51 +205,51 @@ impl Compiler<'_> {
             Filter::Or(a, b) => format!("({} OR {})", self.node(a, scope, depth + 1)?, self.node(b, scope, depth + 1)?),
             Filter::Not(a) => format!("(NOT {})", self.node(a, scope, depth + 1)?),
             Filter::Present(path) => match self.target(path, scope)? {
-                Target::WholeArray { json_expr, .. } => exists(json_expr, "1"),
+                Target::WholeArray { source, .. } => source.exists("1"),
                 Target::Direct { expr, ty } => present(&expr, ty),
-                Target::InArray { json_expr, expr, ty } => exists(json_expr, &present(&expr, ty)),
+                Target::InArray { source, expr, ty } => source.exists(&present(&expr, ty)),
             },
             Filter::Compare { path, op, value } => match self.target(path, scope)? {
                 Target::Direct { expr, ty } => self.compare(&expr, ty, *op, value, path)?,
-                Target::InArray { json_expr, expr, ty } => {
+                Target::InArray { source, expr, ty } => {
                     let cond = self.compare(&expr, ty, *op, value, path)?;
-                    exists(json_expr, &cond)
+                    source.exists(&cond)
                 }
                 // `emails co "x"`: compares the values' `value` (RFC 7644 §3.4.2.2).
-                Target::WholeArray { json_expr, subs } => {
+                Target::WholeArray { source, subs } => {
                     let sub = find_sub(subs, "value").ok_or_else(|| unknown(path))?;
-                    let cond = self.compare(&element_expr(sub.name)?, sub.ty, *op, value, path)?;
-                    exists(json_expr, &cond)
+                    let cond = self.compare(&source.element(sub.name)?, sub.ty, *op, value, path)?;
+                    source.exists(&cond)
                 }
             },
             Filter::ValuePath { attr, filter } => {
-                let (Some(Column::Multi { json_expr, subs }), None) = ((self.map)(attr), scope) else {
+                let (Some((source, subs)), None) = ((self.map)(attr).and_then(Source::of), scope) else {
                     return Err(match (self.map)(attr) {
                         Some(_) => CompileError::new(format!("'{attr}' is not a multi-valued attribute that can be filtered")),
                         None => unknown(attr),
                     });
                 };
-                let cond = self.node(filter, Some(subs), depth + 1)?;
-                exists(json_expr, &cond)
+                let cond = self.node(filter, Some((source, subs)), depth + 1)?;
+                source.exists(&cond)
             }
         };
         Ok(sql)
     }
 
-    fn target(&self, path: &AttrPath, scope: Option<&'static [SubColumn]>) -> Result<Target, CompileError> {
-        if let Some(subs) = scope {
+    fn target(&self, path: &AttrPath, scope: Scope) -> Result<Target, CompileError> {
+        if let Some((source, subs)) = scope {
             let sub = (path.urn.is_none() && path.sub_attr.is_none()).then(|| find_sub(subs, &path.attr)).flatten();
             let sub = sub.ok_or_else(|| unknown(path))?;
-            return Ok(Target::Direct { expr: element_expr(sub.name)?, ty: sub.ty });
+            return Ok(Target::Direct { expr: source.element(sub.name)?, ty: sub.ty });
         }
-        match (self.map)(path).ok_or_else(|| unknown(path))? {
-            Column::Scalar { expr, ty } => Ok(Target::Direct { expr: expr.to_string(), ty }),
-            Column::Multi { json_expr, subs } => {
-                let Some(sub_name) = &path.sub_attr else { return Ok(Target::WholeArray { json_expr, subs }) };
-                let sub = find_sub(subs, sub_name).ok_or_else(|| unknown(path))?;
-                Ok(Target::InArray { json_expr, expr: element_expr(sub.name)?, ty: sub.ty })
-            }
+        let column = (self.map)(path).ok_or_else(|| unknown(path))?;
+        if let Column::Scalar { expr, ty } = column {
+            return Ok(Target::Direct { expr: expr.to_string(), ty });
         }
+        let (source, subs) = Source::of(column).ok_or_else(|| unknown(path))?;
+        let Some(sub_name) = &path.sub_attr else { return Ok(Target::WholeArray { source, subs }) };
+        let sub = find_sub(subs, sub_name).ok_or_else(|| unknown(path))?;
+        Ok(Target::InArray { source, expr: source.element(sub.name)?, ty: sub.ty })
     }
 
     fn bind(&mut self, v: SqlValue) {
@@ -252,10 +300,9 @@ impl Compiler<'_> {
                 Ok(guarded(expr, "= ?"))
             }
             (ColumnType::DateTime, FilterValue::Str(s)) if !op.is_substring() => {
-                let at = parse_date_time(s)
+                let at = crate::values::instant::parse_rfc3339(s)
                     .ok_or_else(|| CompileError::new(format!("'{path}': \"{s}\" is not an RFC 3339 date-time")))?;
-                self.bind(SqlValue::Text(at));
-                Ok(guarded(expr, &format!("{} ?", sql_operator(op))))
+                Ok(self.date_time(expr, op, at))
             }
             (ColumnType::Int, FilterValue::Num(n)) if !op.is_substring() => {
                 let n = n.as_i64().ok_or_else(|| CompileError::new(format!("'{path}': {n} is not an integer")))?;
@@ -264,6 +311,31 @@ impl Compiler<'_> {
             }
             _ => Err(mismatch()),
         }
+    }
+
+    /// A comparison with an instant. The store writes instants as UTC text to the millisecond in
+    /// years 0000–9999 (`Instant::utc_text`), whose text order is their time order; `at` may be
+    /// finer than a millisecond or outside those years, so it is compared as the instant it is:
+    /// a stored time is after `at` exactly when it is after `at`'s millisecond, rounded down, and
+    /// none equals it unless `at` is a whole millisecond. Beyond the years stored, `''` sorts
+    /// before every stored time and `'~'` after.
+    fn date_time(&mut self, expr: &str, op: CompareOp, at: crate::values::instant::Instant) -> String {
+        const FIRST_MS: i64 = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
+        const LAST_MS: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+        let ms = at.unix_millis();
+        let (bound, whole) = match ms {
+            ..FIRST_MS => (String::new(), true),
+            FIRST_MS..=LAST_MS => (at.utc_text(), at.nanos.is_multiple_of(1_000_000)),
+            _ => ("~".to_string(), true),
+        };
+        let op = match (op, whole) {
+            (_, true) => sql_operator(op),
+            (CompareOp::Eq, false) => return "(0)".into(),
+            (CompareOp::Gt | CompareOp::Ge, false) => ">",
+            (_, false) => "<=",
+        };
+        self.bind(SqlValue::Text(bound));
+        guarded(expr, &format!("{op} ?"))
     }
 
     /// A text comparison; substring matches escape the pattern so the value matches literally.
@@ -312,21 +384,6 @@ fn unknown(path: &AttrPath) -> CompileError {
 
 fn find_sub(subs: &'static [SubColumn], name: &str) -> Option<&'static SubColumn> {
     subs.iter().find(|s| s.name.eq_ignore_ascii_case(name))
-}
-
-/// `json_extract(je.value, '$."type"')`, for object values only (`json_extract` raises an error
-/// on a value that is not JSON, such as a bare string in the array). The name comes from the
-/// caller's static map, never from the filter; it is checked anyway, so no name could ever break
-/// out of the SQL string.
-fn element_expr(name: &str) -> Result<String, CompileError> {
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'$')) {
-        return Err(CompileError::new(format!("sub-attribute name '{name}' is not searchable")));
-    }
-    Ok(format!("(CASE WHEN {ELEMENT}.type = 'object' THEN json_extract({ELEMENT}.value, '$.\"{name}\"') END)"))
-}
-
-fn exists(json_expr: &str, cond: &str) -> String {
-    format!("EXISTS (SELECT 1 FROM json_each({json_expr}) AS {ELEMENT} WHERE {cond})")
 }
 
 /// `pr`: not null and, for text, not empty (RFC 7644 §3.4.2.2).
@@ -390,11 +447,6 @@ fn wildcard(op: CompareOp, escaped: &str, any: &str) -> String {
     }
 }
 
-/// An RFC 3339 date-time as the store writes it: UTC, milliseconds, `Z`.
-fn parse_date_time(s: &str) -> Option<String> {
-    crate::values::instant::parse_rfc3339(s).map(crate::values::instant::Instant::utc_text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,6 +459,7 @@ mod tests {
     fn map(p: &AttrPath) -> Option<Column> {
         match p.attr.to_ascii_lowercase().as_str() {
             "username" => Some(Column::Scalar { expr: "username", ty: ColumnType::Text { case_exact: false } }),
+            "created" => Some(Column::Scalar { expr: "created_at", ty: ColumnType::DateTime }),
             "emails" => Some(Column::Multi { json_expr: "json_extract(scim, '$.emails')", subs: EMAIL_SUBS }),
             _ => None,
         }
@@ -448,9 +501,26 @@ mod tests {
         assert_eq!(like_pattern(CompareOp::Sw, r"50%_\x"), r"50\%\_\\x%");
         assert_eq!(like_pattern(CompareOp::Ew, "a"), "%a");
         assert_eq!(glob_pattern(CompareOp::Co, "a*b?[c]"), "*a[*]b[?][[]c]*");
-        assert_eq!(parse_date_time("2011-05-13T04:42:34Z").as_deref(), Some("2011-05-13T04:42:34.000Z"));
-        assert_eq!(parse_date_time("2011-05-13T06:42:34.5+02:00").as_deref(), Some("2011-05-13T04:42:34.500Z"));
-        assert_eq!(parse_date_time("2011-05-13"), None);
+    }
+
+    #[test]
+    fn date_times_compare_as_the_store_writes_them() {
+        let at = |op, v: &str| {
+            let f = compile(&Filter::compare(AttrPath::new("created"), op, FilterValue::Str(v.into())), &map);
+            f.map(|f| (f.sql, f.params))
+        };
+        let bound = |s: &str| vec![SqlValue::Text(s.into())];
+        let guarded = |op: &str| format!("(created_at IS NOT NULL AND created_at {op} ?)");
+        assert_eq!(at(CompareOp::Gt, "2011-05-13T04:42:34Z"), Ok((guarded(">"), bound("2011-05-13T04:42:34.000Z"))));
+        assert_eq!(at(CompareOp::Eq, "2011-05-13T06:42:34.5+02:00"), Ok((guarded("="), bound("2011-05-13T04:42:34.500Z"))));
+        // Finer than the stored millisecond: after it, or at or before it; never equal.
+        assert_eq!(at(CompareOp::Ge, "2011-05-13T04:42:34.0001Z"), Ok((guarded(">"), bound("2011-05-13T04:42:34.000Z"))));
+        assert_eq!(at(CompareOp::Lt, "2011-05-13T04:42:34.0001Z"), Ok((guarded("<="), bound("2011-05-13T04:42:34.000Z"))));
+        assert_eq!(at(CompareOp::Eq, "2011-05-13T04:42:34.0001Z"), Ok(("(0)".into(), vec![])));
+        // Beyond the years stored: before or after every stored time.
+        assert_eq!(at(CompareOp::Lt, "9999-12-31T23:59:59-00:01"), Ok((guarded("<"), bound("~"))));
+        assert_eq!(at(CompareOp::Gt, "0000-01-01T00:00:00+00:01"), Ok((guarded(">"), bound(""))));
+        assert!(at(CompareOp::Gt, "2011-05-13").is_err());
     }
 
     #[test]

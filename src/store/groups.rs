@@ -9,17 +9,39 @@ use super::{SqlValue, Stmt};
 use crate::http::Precondition;
 use crate::model::{KeyPrincipal, Principal, Target};
 
-/// A group's members as a JSON array of `{value, display, type, own}` (`own`: the display is the
-/// client's, else the user's name; `type` is `User`, as a read shows it, so a filter on it matches),
-/// live users only, in id order.
-pub const MEMBERS: &str = "(SELECT json_group_array(json_object('value', mu.uuid, 'display', \
-COALESCE(mu.display, mu.name, mu.username, mu.email), 'type', 'User', 'own', mu.display IS NOT NULL)) FROM (SELECT u.uuid, gm.display, u.name, u.username, u.email \
-FROM group_members gm \
-JOIN users u ON u.id = gm.user_id AND u.deleted_at IS NULL WHERE gm.group_id = g.id ORDER BY u.id) AS mu)";
+/// A group's members as rows of `value`, `display` and `type` (live users only), for a filter on
+/// them; `g` is the group. `type` is `User`, as a read shows it, so a filter on it matches. Rows,
+/// not one JSON value: D1 caps a value at 2,000,000 bytes, which a large group's would pass.
+pub const MEMBER_ROWS: &str = "SELECT u.uuid AS value, COALESCE(gm.display, u.name, u.username, u.email) AS display, \
+'User' AS type FROM group_members gm JOIN users u ON u.id = gm.user_id AND u.deleted_at IS NULL WHERE gm.group_id = g.id";
 
-/// What a group read returns.
-pub fn columns() -> String {
-    format!("g.uuid, g.display_name, g.external_id, g.version, g.created_at, g.updated_at, {MEMBERS} AS members")
+/// What a group read returns (its members come from `members` or `members_of_page`).
+pub fn columns() -> &'static str {
+    "g.uuid, g.display_name, g.external_id, g.version, g.created_at, g.updated_at"
+}
+
+/// The members of the groups `groups` yields (a subquery of their `id` and `uuid`), a row each:
+/// `group_uuid`, `value` (the user's UUID), `display` (the client's, else the user's name) and
+/// `own` (the display is the client's); live users only, in group then user id order.
+fn member_rows(groups: &str) -> String {
+    format!(
+        "SELECT g.uuid AS group_uuid, u.uuid AS value, COALESCE(gm.display, u.name, u.username, u.email) AS display, \
+         gm.display IS NOT NULL AS own FROM ({groups}) AS g JOIN group_members gm ON gm.group_id = g.id \
+         JOIN users u ON u.id = gm.user_id AND u.deleted_at IS NULL ORDER BY g.id, u.id"
+    )
+}
+
+/// The members of one group of the caller's org (read in the batch that reads the group, whose
+/// statement carries the caller guard: without the group, these rows are not used).
+pub fn members(who: &KeyPrincipal, uuid: &str) -> Stmt {
+    Stmt::new(member_rows("SELECT id, uuid FROM groups WHERE uuid = ? AND org_id = ?"), vec![uuid.into(), who.org_id.into()])
+}
+
+/// The members of the groups on a page of `list`'s (same filter, same page).
+pub fn members_of_page(who: &KeyPrincipal, filter: Option<&Fragment>, offset: u32, limit: u32) -> Stmt {
+    let (sql, mut params) = groups_where(who, filter);
+    params.extend([i64::from(limit).into(), i64::from(offset).into()]);
+    Stmt::new(member_rows(&format!("SELECT g.id, g.uuid FROM groups g WHERE {sql} ORDER BY g.id LIMIT ? OFFSET ?")), params)
 }
 
 /// A group's name and external id. (Members travel as one JSON array parameter, however many.)

@@ -133,7 +133,7 @@ pub fn user_column(p: &AttrPath) -> Option<Column> {
             Some(Column::Multi { json_expr: "json_extract(users.scim, '$.entitlements')", subs: VALUE_SUBS })
         }
         "groups" | "groups.value" | "groups.display" | "groups.type" => {
-            Some(Column::Multi { json_expr: USER_GROUPS, subs: MEMBER_SUBS })
+            Some(Column::Rows { select: USER_GROUP_ROWS, subs: MEMBER_SUBS })
         }
         _ => None,
     }
@@ -178,25 +178,37 @@ pub fn group_column(p: &AttrPath) -> Option<Column> {
         "meta.created" => scalar("g.created_at", ColumnType::DateTime),
         "meta.lastmodified" => scalar("g.updated_at", ColumnType::DateTime),
         "members" | "members.value" | "members.display" | "members.type" => {
-            Some(Column::Multi { json_expr: super::groups::MEMBERS, subs: MEMBER_SUBS })
+            Some(Column::Rows { select: super::groups::MEMBER_ROWS, subs: MEMBER_SUBS })
         }
         _ => None,
     }
 }
 
-/// A user's groups as a JSON array of `{value, display, type}` (the SCIM `groups` attribute; every
-/// membership is `direct`, as a read shows it).
-pub const USER_GROUPS: &str =
-    "(SELECT json_group_array(json_object('value', g.uuid, 'display', g.display_name, 'type', 'direct')) \
-FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = users.id)";
+/// A user's groups as rows of `value`, `display` and `type` (the SCIM `groups` attribute, for a
+/// filter on it; every membership is `direct`, as a read shows it).
+const USER_GROUP_ROWS: &str = "SELECT g.uuid AS value, g.display_name AS display, 'direct' AS type \
+FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = users.id";
 
-/// One page of an org's live users matching `filter`, in id order, each with its groups
-/// (`scim_groups`); `count_users` gives the listing's total.
+/// One page of an org's live users matching `filter`, in id order (`groups_of_page` gives their
+/// groups, `count_users` the listing's total).
 pub fn list_users(who: &KeyPrincipal, filter: Option<&Fragment>, offset: u32, limit: u32) -> Stmt {
     let (sql, mut params) = users_where(who, filter);
     params.extend([i64::from(limit).into(), i64::from(offset).into()]);
+    Stmt::new(format!("SELECT {COLUMNS} FROM users WHERE {sql} ORDER BY users.id LIMIT ? OFFSET ?"), params)
+}
+
+/// The groups of the users on a page of `list_users`'s (same filter, same page), a row each:
+/// `user_id`, and the group's `uuid` and `display_name`, in user then group id order. Rows, not a
+/// JSON value per user: D1 caps a value at 2,000,000 bytes.
+pub fn groups_of_page(who: &KeyPrincipal, filter: Option<&Fragment>, offset: u32, limit: u32) -> Stmt {
+    let (sql, mut params) = users_where(who, filter);
+    params.extend([i64::from(limit).into(), i64::from(offset).into()]);
     Stmt::new(
-        format!("SELECT {COLUMNS}, {USER_GROUPS} AS scim_groups FROM users WHERE {sql} ORDER BY users.id LIMIT ? OFFSET ?"),
+        format!(
+            "SELECT p.id AS user_id, g.uuid, g.display_name FROM \
+             (SELECT users.id FROM users WHERE {sql} ORDER BY users.id LIMIT ? OFFSET ?) AS p \
+             JOIN group_members m ON m.user_id = p.id JOIN groups g ON g.id = m.group_id ORDER BY p.id, g.id"
+        ),
         params,
     )
 }

@@ -65,9 +65,26 @@ impl HostPlatform {
 
     pub fn new() -> Self {
         let conn = Connection::open_in_memory().unwrap();
-        // D1's own limits, where a query's shape depends on them (Cloudflare's D1 limits page).
-        conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50);
-        conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 100);
+        // D1's own limits, so the host refuses what D1 would: the ones workerd's SQLite sets
+        // (`SqliteDatabase::setupSecurity` in src/workerd/util/sqlite.c++), with a value's size at
+        // the 2,000,000 bytes of Cloudflare's D1 limits page (workerd itself allows 4 MiB), and
+        // foreign keys enforced, as D1 enforces them.
+        use rusqlite::limits::Limit;
+        for (limit, value) in [
+            (Limit::SQLITE_LIMIT_LENGTH, 2_000_000),
+            (Limit::SQLITE_LIMIT_SQL_LENGTH, 100_000),
+            (Limit::SQLITE_LIMIT_COLUMN, 100),
+            (Limit::SQLITE_LIMIT_EXPR_DEPTH, 100),
+            (Limit::SQLITE_LIMIT_COMPOUND_SELECT, 5),
+            (Limit::SQLITE_LIMIT_FUNCTION_ARG, 127),
+            (Limit::SQLITE_LIMIT_ATTACHED, 0),
+            (Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50),
+            (Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 100),
+            (Limit::SQLITE_LIMIT_TRIGGER_DEPTH, 10),
+        ] {
+            conn.set_limit(limit, value);
+        }
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
         for migration in migrations() {
             conn.execute_batch(&migration).unwrap();
         }

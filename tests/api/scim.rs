@@ -1244,3 +1244,115 @@ fn a_parameter_given_twice_is_refused() {
         assert!(r.body["detail"].as_str().unwrap().contains("more than once"), "{}", r.body);
     }
 }
+
+/// Groups of thousands: D1 caps a value at 2,000,000 bytes (the host's SQLite too), so a group's
+/// members, a user's groups and a filter on either are read as rows, never built into one value.
+/// 2,500 members named with 255 four-byte letters are 2.7 MB of members, which a single JSON
+/// value could not hold. A group's write binds its members as one value, so a group is capped
+/// below that: past it, a 400 naming `members`, and nothing changes.
+#[test]
+fn a_group_of_thousands_is_read_filtered_and_changed_without_a_5xx() {
+    let c = cast();
+    let long_name = "𝔸".repeat(255);
+    c.svc.platform.sql(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) \
+         INSERT INTO users (uuid, org_id, username, username_key, email, name, created_at, updated_at) \
+         SELECT printf('00000000-0000-4000-8000-%012d', i), {org}, 'm' || i, 'm' || i, 'm' || i || '@a.test', '{long_name}', \
+         '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' FROM n",
+        org = c.org
+    ));
+    let g = c.scim("POST", "/Groups", Some(json!({"displayName": "Everyone"})));
+    assert_eq!(g.status, 201, "{}", g.body);
+    let gid = g.body["id"].as_str().unwrap().to_string();
+    // Members added as a client adds them, a PATCH at a time (a body holds 64 KiB).
+    let member = |i: usize| json!({"value": format!("00000000-0000-4000-8000-{i:012}")});
+    for chunk in (1..=2500).collect::<Vec<_>>().chunks(500) {
+        let add = json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members",
+            "value": chunk.iter().map(|&i| member(i)).collect::<Vec<_>>()}]});
+        let r = c.scim("PATCH", &format!("/Groups/{gid}"), Some(add));
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["members"].as_array().unwrap().len(), *chunk.last().unwrap());
+    }
+    let read = c.scim("GET", &format!("/Groups/{gid}"), None);
+    assert_eq!(read.status, 200, "{}", read.body);
+    let members = read.body["members"].as_array().unwrap();
+    assert_eq!(members.len(), 2500);
+    assert_eq!(
+        members[0],
+        json!({"value": "00000000-0000-4000-8000-000000000001", "display": long_name, "type": "User",
+        "$ref": format!("https://127.0.0.1:8787/scim/v2/Users/00000000-0000-4000-8000-000000000001")})
+        .as_object()
+        .map(|m| {
+            // `$ref` as the service writes it, whatever its scheme.
+            let mut m = m.clone();
+            m.insert("$ref".into(), members[0]["$ref"].clone());
+            Value::Object(m)
+        })
+        .unwrap()
+    );
+    let listed = c.scim("GET", "/Groups", None);
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_eq!(listed.body["Resources"][0]["members"].as_array().unwrap().len(), 2500);
+    for filter in ["members[value eq \"00000000-0000-4000-8000-000000002500\"]", "members.display co \"𝔸\""] {
+        let found = c.scim("GET", &format!("/Groups?filter={}&excludedAttributes=members", q(filter)), None);
+        assert_eq!((found.status, &found.body["totalResults"]), (200, &json!(1)), "{filter}: {}", found.body);
+    }
+    let users = c.scim("GET", &format!("/Users?filter={}&count=3", q("groups.value pr")), None);
+    assert_eq!((users.status, &users.body["totalResults"]), (200, &json!(2500)), "{}", users.body);
+    assert_eq!(
+        users.body["Resources"][2]["groups"],
+        json!([{"value": gid, "display": "Everyone", "type": "direct",
+        "$ref": users.body["Resources"][2]["groups"][0]["$ref"]}])
+    );
+
+    // Past the cap: a PUT of 30,000 members is refused (its own members are too many to bind).
+    let before = (c.svc.event_count(), c.scim("GET", &format!("/Groups/{gid}"), None).header("etag").map(str::to_string));
+    let many: Vec<Value> = (1..=30_000).map(member).collect();
+    let state = users_edge::dialects::scim::wire::group_state(&json!({"displayName": "Everyone", "members": many})).unwrap();
+    let who = users_edge::model::KeyPrincipal {
+        key_id: 1,
+        user_id: 1,
+        user_uuid: String::new(),
+        org_id: c.org,
+        role: users_edge::model::Role::Admin,
+        scopes: users_edge::model::Scopes::all(),
+        expires_at: None,
+        checked_at: String::new(),
+    };
+    let cx = users_edge::platform::Ctx::new(&c.svc.platform);
+    match pollster::block_on(users_edge::pipeline::replace_group(&cx, &who, &gid, &state, None)) {
+        Err(users_edge::error::Failure::Invalid(errors)) => assert_eq!(errors[0].field, "members", "{errors:?}"),
+        other => panic!("{other:?}"),
+    }
+    let after = (c.svc.event_count(), c.scim("GET", &format!("/Groups/{gid}"), None).header("etag").map(str::to_string));
+    assert_eq!(before, after, "nothing changed");
+}
+
+/// A date-time filter compares instants, whatever the value's precision or year: stored times are
+/// UTC to the millisecond in years 0000–9999, and a value past them, or finer than a millisecond,
+/// is neither folded onto 1970 nor truncated.
+#[test]
+fn date_time_filters_compare_instants_beyond_the_stored_years_and_below_a_millisecond() {
+    let c = cast();
+    c.svc.platform.sql("UPDATE users SET created_at = '2030-01-01T00:00:00.000Z'");
+    c.svc.platform.sql("UPDATE users SET created_at = '2026-11-22T16:00:34.438Z' WHERE email = 'uma@a.test'");
+    let total = |filter: &str| c.list(&format!("filter={}", q(filter)))["totalResults"].as_i64().unwrap();
+    let all = total("meta.created pr");
+    assert!(all >= 2);
+    for (filter, expected) in [
+        ("meta.created gt \"9999-12-31T23:59:59-00:01\"", 0), // 10000-01-01T00:00:59Z
+        ("meta.created lt \"9999-12-31T23:59:59-00:01\"", all),
+        ("meta.created ne \"9999-12-31T23:59:59-00:01\"", all),
+        ("meta.created lt \"0000-01-01T00:00:00+00:01\"", 0), // in year -1
+        ("meta.created ge \"0000-01-01T00:00:00+00:01\"", all),
+        ("meta.created eq \"2026-11-22T16:00:34.438Z\"", 1),
+        ("meta.created eq \"2026-11-22T16:00:34.4385Z\"", 0),
+        ("meta.created gt \"2026-11-22T16:00:34.4375Z\"", all),
+        ("meta.created gt \"2026-11-22T16:00:34.4385Z\"", all - 1),
+        ("meta.created le \"2026-11-22T16:00:34.4385Z\"", 1),
+        ("meta.created lt \"2026-11-22T16:00:34.4375Z\"", 0),
+        ("meta.created ge \"2026-11-22T16:00:34.4375Z\"", all),
+    ] {
+        assert_eq!(total(filter), expected, "{filter}");
+    }
+}

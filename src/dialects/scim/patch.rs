@@ -25,6 +25,7 @@ use super::schema::{AttrType, Attribute, Mutability, Resolved, ResourceType, Sch
 use crate::model::filter::{CompareOp, Filter, FilterValue};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 pub const PATCH_OP_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -535,15 +536,19 @@ fn add_elements(map: &mut Map<String, Value>, attr: &'static Attribute, new: Val
         _ => Vec::new(),
     };
     let mut touched = Vec::new();
+    // Where each value is, by what `same_value` compares: adding to a group of thousands would
+    // otherwise compare each new member with every member.
+    let mut at: HashMap<String, usize> = list.iter().enumerate().map(|(i, e)| (value_key(e, attr), i)).rev().collect();
     for element in as_list(new) {
-        match list.iter().position(|e| same_value(e, &element, attr)) {
-            Some(i) => {
+        match at.get(&value_key(&element, attr)) {
+            Some(&i) => {
                 if let (Some(old), Value::Object(fields)) = (list[i].as_object_mut(), element) {
                     old.extend(fields);
                 }
                 touched.push(i);
             }
             None => {
+                at.insert(value_key(&element, attr), list.len());
                 list.push(element);
                 touched.push(list.len() - 1);
             }
@@ -583,7 +588,8 @@ fn remove_listed(
         Some(Value::Array(list)) => list,
         _ => Vec::new(),
     };
-    list.retain(|e| !listed.iter().any(|l| same_value(e, l, attr)));
+    let listed: HashSet<String> = listed.iter().map(|l| value_key(l, attr)).collect();
+    list.retain(|e| !listed.contains(&value_key(e, attr)));
     if !list.is_empty() {
         map.insert(attr.name.to_string(), Value::Array(list));
     }
@@ -625,13 +631,15 @@ fn enforce_primary(list: &mut [Value], attr: &Attribute, touched: &[usize], name
     }
 }
 
-/// Whether two values of `attr` are the same value: equal `value` sub-attributes (compared as
-/// the schema says), or equal JSON when there is no `value`.
-fn same_value(a: &Value, b: &Value, attr: &Attribute) -> bool {
-    match (value_of(a), value_of(b), attr.sub("value")) {
-        (Some(Value::String(x)), Some(Value::String(y)), Some(sub)) => text_cmp(x, y, sub.case_exact) == Ordering::Equal,
-        (Some(x), Some(y), _) => x == y,
-        _ => a == b,
+/// Whether two values of `attr` are the same value, as one string: the keys of two values are
+/// equal exactly when their `value` sub-attributes are (compared as the schema says), or, for
+/// values without one, their whole JSON is.
+fn value_key(v: &Value, attr: &Attribute) -> String {
+    match (value_of(v), attr.sub("value")) {
+        (Some(Value::String(x)), Some(sub)) if sub.case_exact => format!("s{x}"),
+        (Some(Value::String(x)), Some(_)) => format!("s{}", x.to_lowercase()),
+        (Some(x), _) => format!("j{x}"),
+        (None, _) => format!("w{v}"),
     }
 }
 
@@ -839,14 +847,6 @@ fn ordering_matches(ord: Ordering, op: CompareOp) -> bool {
         CompareOp::Lt => ord == Ordering::Less,
         CompareOp::Le => ord != Ordering::Greater,
         _ => false,
-    }
-}
-
-fn text_cmp(a: &str, b: &str, case_exact: bool) -> Ordering {
-    if case_exact {
-        a.cmp(b)
-    } else {
-        a.to_lowercase().cmp(&b.to_lowercase())
     }
 }
 

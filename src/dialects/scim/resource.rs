@@ -133,12 +133,19 @@ fn type_name(ty: AttrType) -> &'static str {
     }
 }
 
-/// Parse a comma-separated `attributes`/`excludedAttributes` list.
+/// Parse a comma-separated `attributes`/`excludedAttributes` list, each path once (names compare
+/// case-insensitively): every path listed is applied to every resource of a page, so a path
+/// repeated thousands of times would copy a large attribute thousands of times over.
 pub fn attribute_list(s: &str) -> Result<Vec<AttrPath>, String> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
         match super::path::parse(item) {
-            Ok(p) if p.filter.is_none() => out.push(p.attr),
+            Ok(p) if p.filter.is_none() => {
+                if seen.insert((p.attr.urn_key(), p.attr.key())) {
+                    out.push(p.attr);
+                }
+            }
             _ => return Err(format!("'{item}' is not an attribute path")),
         }
     }
@@ -240,4 +247,16 @@ pub fn exclude(rt: &ResourceType, resource: &Value, paths: &[AttrPath]) -> Value
 
 fn always_returned(schema: &Schema, attr: &str) -> bool {
     attr == "id" || schema.attribute(attr).is_some_and(|a| a.returned == Returned::Always)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_attribute_list_names_each_path_once() {
+        let listed = super::attribute_list("emails,EMAILS, emails ,name.givenName,Name.GivenName,name").unwrap();
+        let names: Vec<String> = listed.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["emails", "name.givenName", "name"]);
+        let many = vec!["addresses"; 5000].join(",");
+        assert_eq!(super::attribute_list(&many).unwrap().len(), 1);
+    }
 }

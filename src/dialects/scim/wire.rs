@@ -378,6 +378,8 @@ pub fn group_state(body: &Value) -> Result<GroupState, Vec<FieldError>> {
     }
     let external_id = text("externalId", &mut errors);
     let mut members: Vec<Member> = Vec::new();
+    // A set beside the list: a group of thousands would cost a square of comparisons otherwise.
+    let mut seen = std::collections::HashSet::new();
     for (i, m) in doc.get("members").and_then(Value::as_array).into_iter().flatten().enumerate() {
         if m.get("type").and_then(Value::as_str).is_some_and(|t| !t.eq_ignore_ascii_case("User")) {
             errors.push(FieldError::new(format!("members[{i}].type"), "only users can be members"));
@@ -400,7 +402,7 @@ pub fn group_state(body: &Value) -> Result<GroupState, Vec<FieldError>> {
             }
             parsed => parsed.and_then(Result::ok).map(|t| t.as_str().to_string()),
         };
-        if !members.iter().any(|x| x.value == value) {
+        if seen.insert(value.clone()) {
             let own = display.is_some();
             members.push(Member { value, display, own });
         }

@@ -208,11 +208,23 @@ pub fn keys_revoked_by_write(t: &Target, tag: &str, who: &Principal, event_id: &
     key_events(who, &key_meta(event_id, "api_key.revoked", Some("api_key.revoked")), &sql, key_params, now, true)
 }
 
-/// The feed of one org: its events after `after` in `seq` order (at most `limit`).
+/// About the most a page of the feed carries of events' snapshots. A user's snapshot holds its
+/// SCIM document (up to 64 KiB), so 200 of them could be tens of megabytes for one response, and
+/// the Worker holds a response whole, within its 128 MB.
+pub const FEED_PAGE_BYTES: i64 = 4_000_000;
+
+/// The feed of one org: its events after `after` in `seq` order (at most `limit`), stopping
+/// before the event that would take the page's snapshots past `FEED_PAGE_BYTES` (never before
+/// the first: a client always moves on).
 pub fn feed(org_id: i64, after: i64, limit: u32) -> Stmt {
     Stmt::new(
-        format!("SELECT {FEED_COLUMNS} FROM user_events WHERE org_id = ? AND seq > ? AND type IS NOT NULL ORDER BY seq LIMIT ?"),
-        vec![org_id.into(), after.into(), i64::from(limit).into()],
+        format!(
+            "SELECT * FROM (SELECT *, SUM(bytes) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - bytes AS bytes_before \
+             FROM (SELECT {FEED_COLUMNS}, COALESCE(length(data), 0) AS bytes FROM user_events \
+             WHERE org_id = ? AND seq > ? AND type IS NOT NULL ORDER BY seq LIMIT ?)) \
+             WHERE bytes_before = 0 OR bytes_before + bytes <= ? ORDER BY seq"
+        ),
+        vec![org_id.into(), after.into(), i64::from(limit).into(), FEED_PAGE_BYTES.into()],
     )
 }
 

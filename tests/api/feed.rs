@@ -536,3 +536,42 @@ fn secrets_never_reach_the_operators_log() {
         assert!(!logs.contains(secret.as_str()), "a secret in the log: {secret}\n{logs}");
     }
 }
+
+/// A page of the pull feed stops before its events' snapshots pass about 4 MB (a user's snapshot
+/// carries its SCIM document): `next` moves on from the last event shown, so paging on loses
+/// nothing and repeats nothing.
+#[test]
+fn a_feed_page_is_bounded_in_bytes_and_paging_on_loses_nothing() {
+    let c = cast();
+    for i in 0..59 {
+        let r = c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"bio": format!("b{i}")})));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let all: Vec<i64> = c
+        .svc
+        .platform
+        .sql(&format!("SELECT seq FROM user_events WHERE org_id = {} AND type IS NOT NULL ORDER BY seq", c.org))
+        .iter()
+        .map(|r| r["seq"].as_i64().unwrap())
+        .collect();
+    assert!(all.len() > 60, "{}", all.len());
+    // Each snapshot about 200 KB: 20 to a page of 4 MB.
+    c.svc.platform.sql("UPDATE user_events SET data = json_set(data, '$.bio', replace(hex(zeroblob(100000)), '0', 'x'))");
+    let (mut seen, mut after, mut pages) = (Vec::new(), 0, 0);
+    loop {
+        let r = c.svc.operator("GET", &format!("/events?org_id={}&after={after}&limit=500", c.org), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let events = r.body["events"].as_array().unwrap();
+        if events.is_empty() {
+            break;
+        }
+        assert!(r.raw.body.len() <= 4_300_000, "a page of {} bytes", r.raw.body.len());
+        assert!(events.len() < all.len());
+        seen.extend(events.iter().map(|e| e["seq"].as_i64().unwrap()));
+        after = r.body["next"].as_i64().unwrap();
+        assert_eq!(Some(&after), seen.last());
+        pages += 1;
+    }
+    assert_eq!(seen, all, "every event once, in order");
+    assert!(pages >= 3, "{pages}");
+}

@@ -113,7 +113,17 @@ pub async fn subscribe<P: Platform>(
         by: &by,
     };
     let Some(row) = cx.query(stored::insert_webhook(who, &new, &super::now_rfc3339(cx))).await?.into_iter().next() else {
-        return Err(refused(cx, who, Failure::NotFound).await);
+        // Either the caller's key no longer holds (it learns that first), or the org is full.
+        let count = cx.query(stored::webhook_count(org_id)).await?.first().and_then(|r| r.int("n")).unwrap_or(0);
+        let failure = if count >= stored::MAX_WEBHOOKS_PER_ORG {
+            Failure::invalid(
+                "org_id",
+                format!("has {count} webhooks, the most an org may have: delete one before adding another"),
+            )
+        } else {
+            Failure::NotFound
+        };
+        return Err(refused(cx, who, failure).await);
     };
     Ok((webhook_json(row), secret))
 }

@@ -21,14 +21,27 @@ pub fn insert_webhook(who: &Principal, new: &NewWebhook, now: &str) -> Stmt {
         new.org_id.into(),
     ];
     let scope = caller_scope(who, "orgs.id", &mut params);
+    params.push(MAX_WEBHOOKS_PER_ORG.into());
     Stmt::new(
         format!(
             "INSERT INTO webhooks (uuid, org_id, url, event_types, secret, after_seq, created_at, created_by) \
              SELECT ?, id, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) FROM user_events WHERE org_id = orgs.id), ?, ? \
-             FROM orgs WHERE id = ?{scope} RETURNING {WEBHOOK_COLUMNS}"
+             FROM orgs WHERE id = ?{scope} AND ({LIVE_WEBHOOKS}) < ? RETURNING {WEBHOOK_COLUMNS}"
         ),
         params,
     )
+}
+
+/// The most webhooks an org may have at once (Stripe's own limit per account). Every event is
+/// delivered to each of them, so without a bound one key could multiply every message sent.
+pub const MAX_WEBHOOKS_PER_ORG: i64 = 16;
+
+/// How many webhooks `orgs.id` has, not deleted.
+const LIVE_WEBHOOKS: &str = "SELECT COUNT(*) FROM webhooks w WHERE w.org_id = orgs.id AND w.deleted_at IS NULL";
+
+/// Whether the org has as many webhooks as it may (`n`: how many it has).
+pub fn webhook_count(org_id: i64) -> Stmt {
+    Stmt::new(format!("SELECT ({LIVE_WEBHOOKS}) AS n FROM orgs WHERE orgs.id = ?"), vec![org_id.into()])
 }
 
 /// A webhook to be written: who asked (`by`: a key id or `operator`), and where it posts.

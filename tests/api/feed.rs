@@ -575,3 +575,27 @@ fn a_feed_page_is_bounded_in_bytes_and_paging_on_loses_nothing() {
     assert_eq!(seen, all, "every event once, in order");
     assert!(pages >= 3, "{pages}");
 }
+
+/// Every event goes to each of an org's webhooks, so an org has at most 16 at once (Stripe's
+/// limit): a 17th is 422 naming `org_id` and is not stored, by the operator or an org admin's
+/// key alike; deleting one makes room again.
+#[test]
+fn an_org_has_at_most_sixteen_webhooks() {
+    let c = cast();
+    let ids: Vec<i64> = (0..16).map(|_| c.subscribe(json!({})).0).collect();
+    let count = || c.svc.platform.sql("SELECT COUNT(*) AS n FROM webhooks WHERE deleted_at IS NULL")[0]["n"].as_i64().unwrap();
+    assert_eq!(count(), 16);
+    let body = json!({"org_id": c.org, "url": "https://hooks.example/17"});
+    let r = c.svc.operator("POST", "/webhooks", Some(body.clone()));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.to_string().contains("org_id") && r.body.to_string().contains("the most an org may have"), "{}", r.body);
+    let auth = format!("Bearer {}", c.admin_key);
+    let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
+    let by_key = c.svc.call("POST", "/admin/v1/webhooks", &headers, Some(body.clone()));
+    assert_eq!(by_key.status, 422, "{}", by_key.body);
+    assert!(by_key.body.to_string().contains("the most an org may have"), "{}", by_key.body);
+    assert_eq!(count(), 16, "nothing stored");
+    assert_eq!(c.svc.operator("DELETE", &format!("/webhooks/{}", ids[0]), None).status, 204);
+    assert_eq!(c.svc.operator("POST", "/webhooks", Some(body)).status, 201);
+    assert_eq!(count(), 16);
+}

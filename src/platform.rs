@@ -118,11 +118,14 @@ pub struct Ctx<'a, P: Platform> {
     timings: RefCell<Vec<(&'static str, &'static str, f64)>>,
     /// The internal failure this request ended in, if any, for `app::handle` to log once.
     internal: RefCell<Option<String>>,
+    /// The new password this request hashed (its SHA-256) and the hash: a write that goes again
+    /// after losing a race stores the same hash, not a second PBKDF2 run (hundreds of ms each).
+    password_hash: RefCell<Option<([u8; 32], String)>>,
 }
 
 impl<'a, P: Platform> Ctx<'a, P> {
     pub fn new(platform: &'a P) -> Self {
-        Self { platform, timings: RefCell::new(Vec::new()), internal: RefCell::new(None) }
+        Self { platform, timings: RefCell::new(Vec::new()), internal: RefCell::new(None), password_hash: RefCell::new(None) }
     }
 
     fn record(&self, name: &'static str, desc: &'static str, started: f64) {
@@ -207,6 +210,19 @@ impl<'a, P: Platform> Ctx<'a, P> {
     }
     pub fn config(&self) -> &Config {
         self.platform.config()
+    }
+
+    /// The hash this request already made of the password whose SHA-256 is `digest`, or the one
+    /// `hash` makes now (remembered for the rest of the request).
+    pub fn password_hash<E>(&self, digest: [u8; 32], hash: impl FnOnce() -> Result<String, E>) -> Result<String, E> {
+        if let Some((d, h)) = self.password_hash.borrow().as_ref() {
+            if *d == digest {
+                return Ok(h.clone());
+            }
+        }
+        let h = hash()?;
+        *self.password_hash.borrow_mut() = Some((digest, h.clone()));
+        Ok(h)
     }
 
     pub fn note_internal(&self, message: &str) {

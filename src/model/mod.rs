@@ -244,10 +244,12 @@ pub enum Target {
 }
 
 impl Target {
-    /// Parse a path segment that may be a UUID or, where `numeric_ok`, a decimal integer id.
+    /// Parse a path segment that may be a UUID or, where `numeric_ok`, a decimal integer id of at
+    /// most 2^53 − 1 (an id is bound to D1 as a JavaScript number, exact up to there; a larger one
+    /// names no row, rather than the row its rounding would name).
     pub fn parse(segment: &str, numeric_ok: bool) -> Option<Target> {
         if numeric_ok && !segment.is_empty() && segment.len() <= 16 && segment.bytes().all(|b| b.is_ascii_digit()) {
-            return segment.parse().ok().map(Target::Id);
+            return segment.parse().ok().filter(|n| *n <= crate::values::MAX_SAFE_INTEGER).map(Target::Id);
         }
         uuid::Uuid::try_parse(segment).ok().map(|u| Target::Uuid(u.hyphenated().to_string()))
     }

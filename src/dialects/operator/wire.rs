@@ -238,7 +238,7 @@ pub fn cursor_for(listing: Listing, after_id: i64) -> String {
 fn parse_cursor(listing: Listing, s: &str) -> Option<i64> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()?;
     let text = std::str::from_utf8(&bytes).ok()?;
-    text.strip_prefix(listing.tag())?.parse().ok().filter(|n| *n >= 0)
+    text.strip_prefix(listing.tag())?.parse().ok().filter(|n| (0..=MAX_SAFE_INTEGER).contains(n))
 }
 
 /// `limit` (1 to a page's most) and `cursor` (one `listing` gave out), the parameters every page
@@ -413,6 +413,15 @@ mod tests {
             let Err(Failure::Invalid(errors)) = parse_listing(&q(&[("org_id", &bad)]), Some(1)) else { panic!("{bad}") };
             assert_eq!(errors[0].field, "org_id", "{bad}");
         }
+        // A cursor's id is bound as a JavaScript number: one past 2^53 - 1 is none this API gave.
+        let at = |id: i64| parse_listing(&q(&[("org_id", "3"), ("cursor", &cursor_for(Listing::Users, id))]), None);
+        assert_eq!(at(MAX_SAFE_INTEGER).unwrap().after_id, Some(MAX_SAFE_INTEGER));
+        assert!(at(MAX_SAFE_INTEGER + 1).is_err());
+        // And so is a path's id: past it, no user (404), never the one it would round to.
+        use crate::model::Target;
+        assert_eq!(Target::parse(&max, true), Some(Target::Id(MAX_SAFE_INTEGER)));
+        assert_eq!(Target::parse(&(MAX_SAFE_INTEGER + 1).to_string(), true), None);
+        assert_eq!(Target::parse_positive_id("9999999999999999"), None);
     }
 }
 

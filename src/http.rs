@@ -204,37 +204,42 @@ pub fn json_body(req: &Request) -> Result<Value, crate::error::Refusal> {
 /// keep the last one; another parser in front of us (a gateway, a WAF) may keep the first, and two
 /// parsers disagreeing on which value counts is how authorization bypasses start. One pass: the
 /// `Value` is built while the keys are checked. The duplicate's path (`user`, `user.name`,
-/// `items[2].id`) comes back as an invalid field.
+/// `items[2].id`) comes back as an invalid field. So does a member named as serde_json names a
+/// number inside (`NUMBER_TOKEN`): kept, it would read back as a number, or as nothing.
 fn parse_json(bytes: &[u8]) -> Result<Value, crate::error::Refusal> {
     use crate::error::{Failure, FieldError, HttpError};
     use serde::de::DeserializeSeed;
-    let duplicate = RefCell::new(None);
+    let refused = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let parsed =
-        UniqueKeys { path: String::new(), duplicate: &duplicate }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    match (parsed, duplicate.into_inner()) {
-        (_, Some(path)) => Err(Failure::Invalid(vec![FieldError::new(path, "is given more than once")]).into()),
+    let parsed = UniqueKeys { path: String::new(), refused: &refused }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    match (parsed, refused.into_inner()) {
+        (_, Some((path, why))) => Err(Failure::Invalid(vec![FieldError::new(path, why)]).into()),
         (Ok(value), None) => Ok(value),
         (Err(e), None) => Err(HttpError::MalformedBody(format!("body is not valid JSON: {e}")).into()),
     }
 }
 
-/// A `serde_json::Value` seed that notes the first duplicate member name (by path) and stops.
+/// A `serde_json::Value` seed that notes the first member it refuses (by path, with why: a name
+/// given twice, or `NUMBER_TOKEN`) and stops.
 struct UniqueKeys<'a> {
     path: String,
-    duplicate: &'a RefCell<Option<String>>,
+    refused: &'a RefCell<Option<(String, &'static str)>>,
 }
 
 impl UniqueKeys<'_> {
     fn child(&self, step: std::fmt::Arguments) -> Self {
-        Self { path: format!("{}{step}", self.path), duplicate: self.duplicate }
+        Self { path: format!("{}{step}", self.path), refused: self.refused }
     }
     fn member(&self, key: &str) -> Self {
         if self.path.is_empty() {
-            Self { path: key.to_string(), duplicate: self.duplicate }
+            Self { path: key.to_string(), refused: self.refused }
         } else {
             self.child(format_args!(".{key}"))
         }
+    }
+    fn refuse<E: serde::de::Error>(self, why: &'static str) -> E {
+        *self.refused.borrow_mut() = Some((self.path, why));
+        E::custom(why)
     }
 }
 
@@ -247,7 +252,57 @@ impl<'de> serde::de::DeserializeSeed<'de> for UniqueKeys<'_> {
 
 /// With serde_json's `arbitrary_precision` (numbers kept exactly as sent), a number that fits no
 /// `u64`/`i64` arrives as a one-entry map under this key, as serde_json's own `Value` reads it.
+/// Its text then comes as an owned `String` (`visit_string`); a client's own member of that name
+/// comes as JSON text (`visit_str`, or any other value), and is refused.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+const RESERVED: &str = "has a member named \"$serde_json::private::Number\", a name this service does not accept";
+
+/// The value under `NUMBER_TOKEN`: the number's text if serde_json put it there, else `None`.
+struct NumberText;
+
+impl<'de> serde::de::DeserializeSeed<'de> for NumberText {
+    type Value = Option<String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NumberText {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_string<E>(self, s: String) -> Result<Option<String>, E> {
+        Ok(Some(s))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Option<String>, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
+        while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
 
 impl<'de> serde::de::Visitor<'de> for UniqueKeys<'_> {
     type Value = Value;
@@ -286,14 +341,20 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeys<'_> {
         use serde::de::Error;
         let mut obj = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if obj.is_empty() && key == NUMBER_TOKEN {
-                let text: String = map.next_value()?;
-                return text.parse().map(Value::Number).map_err(A::Error::custom);
+            if key == NUMBER_TOKEN {
+                match map.next_value_seed(NumberText)? {
+                    Some(text) if obj.is_empty() => return text.parse().map(Value::Number).map_err(A::Error::custom),
+                    // Named by the object that holds it: an error keyed by this name would read
+                    // as a number to a client parsing as serde_json does.
+                    _ => {
+                        let holder = if self.path.is_empty() { self.member("body") } else { self };
+                        return Err(holder.refuse(RESERVED));
+                    }
+                }
             }
             let member = self.member(&key);
             if obj.contains_key(&key) {
-                *self.duplicate.borrow_mut() = Some(member.path);
-                return Err(A::Error::custom("duplicate member name"));
+                return Err(member.refuse("is given more than once"));
             }
             obj.insert(key, map.next_value_seed(member)?);
         }
@@ -397,6 +458,35 @@ mod tests {
             body(r#"{"a":1} {"a":2}"#),
             Err(crate::error::Refusal::Http(crate::error::HttpError::MalformedBody(_)))
         ));
+    }
+
+    /// `{"$serde_json::private::Number": "42"}` was read as the number 42 (serde_json's own
+    /// spelling of a number inside), and an object holding that name further in was stored, then
+    /// read back as `{}`: any member of that name is refused, named by the object holding it.
+    #[test]
+    fn a_member_named_as_serde_json_names_numbers_is_refused() {
+        let refused_at = |text: &str| match body(text) {
+            Err(crate::error::Refusal::Core(crate::error::Failure::Invalid(errors))) if errors[0].message == RESERVED => {
+                Some(errors[0].field.clone())
+            }
+            _ => None,
+        };
+        assert_eq!(refused_at(r#"{"$serde_json::private::Number":"42"}"#).as_deref(), Some("body"));
+        assert_eq!(
+            refused_at(r#"{"user":{"publisher_id":{"$serde_json::private::Number":"42"}}}"#).as_deref(),
+            Some("user.publisher_id")
+        );
+        assert_eq!(
+            refused_at(r#"{"attributes":{"x":{"b":1,"$serde_json::private::Number":"abc"}}}"#).as_deref(),
+            Some("attributes.x")
+        );
+        assert_eq!(refused_at(r#"{"a":[{"\u0024serde_json::private::Number":[1,{"b":2}]}]}"#).as_deref(), Some("a[0]"));
+        assert_eq!(
+            refused_at(r#"{"$serde_json::private::Number":{"$serde_json::private::Number":"1"}}"#).as_deref(),
+            Some("body")
+        );
+        // Numbers themselves still come through serde_json's spelling, digits kept.
+        assert_eq!(body(r#"{"big":18446744073709551616}"#).unwrap().to_string(), r#"{"big":18446744073709551616}"#);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The whole service, HTTP in to HTTP out, on the host: one test binary (SQLite stands in for D1,
 //! a map for KV), one module per API, all sharing `helpers`.
 
+mod dialect_fuzz;
 mod feed;
 mod helpers;
 mod hienergy;

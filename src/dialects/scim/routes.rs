@@ -133,7 +133,34 @@ fn body(req: &Request) -> Result<Value, ScimError> {
     if matches!(&req.body, Body::Bytes(b) if !b.is_empty() && b.iter().all(u8::is_ascii_whitespace)) {
         return Err(ScimError::bad("invalidSyntax", "the body is not JSON"));
     }
-    Ok(json_body(req)?)
+    let value = json_body(req)?;
+    let mut twins = Vec::new();
+    case_twins(&value, "", &mut twins);
+    match twins.is_empty() {
+        true => Ok(value),
+        false => Err(invalid(twins)),
+    }
+}
+
+/// Every member of a SCIM body is named case-insensitively (RFC 7643 §2.1; RFC 7644's messages,
+/// `Operations`, `op`, `filter`, by the same rule): two spellings of one name in an object are one
+/// member given twice, refused as JSON's own duplicates are, since which one wins is where two
+/// readers of a body part ways. Each second spelling is named by its path.
+fn case_twins(v: &Value, path: &str, out: &mut Vec<FieldError>) {
+    match v {
+        Value::Object(map) => {
+            let mut seen = std::collections::HashSet::new();
+            for (key, value) in map {
+                let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                if !seen.insert(key.to_ascii_lowercase()) {
+                    out.push(FieldError::new(at.clone(), "is given twice (attribute names are case-insensitive)"));
+                }
+                case_twins(value, &at, out);
+            }
+        }
+        Value::Array(items) => items.iter().enumerate().for_each(|(i, item)| case_twins(item, &format!("{path}[{i}]"), out)),
+        _ => {}
+    }
 }
 
 fn invalid(errors: Vec<FieldError>) -> ScimError {

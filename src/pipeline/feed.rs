@@ -158,14 +158,23 @@ pub async fn deliveries<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i64) 
     Ok(results.pop().unwrap_or_default())
 }
 
-/// Deliver again every event from `from_seq` on to one endpoint (same event ids: receivers dedupe).
-pub async fn replay<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i64, from_seq: i64) -> Result<(), Failure> {
+/// What a replay covered: through which `seq` (none: no event from `from_seq` on), and whether
+/// events follow it (replay again from `through_seq + 1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replayed {
+    pub through_seq: Option<i64>,
+    pub more: bool,
+}
+
+/// Deliver again the events from `from_seq` on to one endpoint (same event ids: receivers
+/// dedupe), at most `REPLAY_MAX_EVENTS` of the org's feed per call.
+pub async fn replay<P: Platform>(cx: &Ctx<'_, P>, who: &Principal, id: i64, from_seq: i64) -> Result<Replayed, Failure> {
     let results = cx.batch(stored::replay(who, id, from_seq, &super::now_rfc3339(cx))).await?;
-    if results.first().is_none_or(Vec::is_empty) {
+    let Some(found) = results.first().and_then(|rows| rows.first()) else {
         return Err(refused(cx, who, Failure::NotFound).await);
-    }
+    };
     cx.platform.kick(0);
-    Ok(())
+    Ok(Replayed { through_seq: found.int("through_seq"), more: found.int("more") == Some(1) })
 }
 
 /// How many deliveries one dispatch attempts at most (a Worker invocation's subrequests are finite).

@@ -194,19 +194,31 @@ pub fn record(delivery_id: i64, outcome: &Outcome, now: &str) -> Stmt {
     }
 }
 
-/// Replay: deliver again every event of the webhook's org from `from_seq` on (new attempts,
-/// same event ids, so receivers dedupe).
-/// The webhook first (none within the caller's reach: nothing was replayed), then its
-/// deliveries from `from_seq` on set pending again and the missing ones added; each statement
-/// lands only within the caller's reach.
+/// The most events one replay covers: the next ones of the org's feed from `from_seq` on. A
+/// replay from the start of a large org's feed would write a delivery per event in one statement,
+/// past what one D1 call should hold; the client goes on from where the answer says it stopped.
+pub const REPLAY_MAX_EVENTS: i64 = 10_000;
+
+/// Replay: deliver again the events of the webhook's org from `from_seq` on (at most
+/// `REPLAY_MAX_EVENTS` of its feed), new attempts with the same event ids, so receivers dedupe.
+/// The webhook first with the last `seq` the replay covers and whether events follow it (none
+/// within the caller's reach: nothing was replayed), then its deliveries in that range set pending
+/// again and the missing ones added; each statement lands only within the caller's reach.
 pub fn replay(who: &Principal, webhook_id: i64, from_seq: i64, now: &str) -> Vec<Stmt> {
+    // The last seq covered: uncorrelated, so SQLite reads it once per statement.
+    let through = |params: &mut Vec<SqlValue>| {
+        params.extend([webhook_id.into(), from_seq.into(), REPLAY_MAX_EVENTS.into()]);
+        "(SELECT MAX(seq) FROM (SELECT seq FROM user_events WHERE org_id = (SELECT org_id FROM webhooks WHERE id = ?) \
+         AND seq >= ? AND type IS NOT NULL ORDER BY seq LIMIT ?))"
+    };
     let matching = |params: &mut Vec<SqlValue>| {
         params.push(webhook_id.into());
         let scope = caller_scope(who, "w.org_id", params);
         params.push(from_seq.into());
+        let through_sql = through(params);
         format!(
             "FROM user_events e JOIN webhooks w ON w.org_id = e.org_id WHERE w.id = ? AND w.deleted_at IS NULL{scope} \
-             AND e.seq >= ? AND e.type IS NOT NULL \
+             AND e.seq >= ? AND e.seq <= {through_sql} AND e.type IS NOT NULL \
              AND (w.event_types IS NULL OR EXISTS (SELECT 1 FROM json_each(w.event_types) t WHERE t.value = e.type))"
         )
     };
@@ -214,10 +226,18 @@ pub fn replay(who: &Principal, webhook_id: i64, from_seq: i64, now: &str) -> Vec
     let reset_from = matching(&mut reset);
     let mut added = vec![now.into(), now.into()];
     let added_from = matching(&mut added);
-    let mut found = vec![webhook_id.into()];
+    let mut found = Vec::new();
+    let (through_sql, after_sql) = (through(&mut found), through(&mut found));
+    found.push(webhook_id.into());
     let scope = caller_scope(who, "org_id", &mut found);
     vec![
-        Stmt::new(format!("SELECT id FROM webhooks WHERE id = ? AND deleted_at IS NULL{scope}"), found),
+        Stmt::new(
+            format!(
+                "SELECT id, {through_sql} AS through_seq, EXISTS (SELECT 1 FROM user_events x WHERE x.org_id = webhooks.org_id \
+                 AND x.type IS NOT NULL AND x.seq > {after_sql}) AS more FROM webhooks WHERE id = ? AND deleted_at IS NULL{scope}"
+            ),
+            found,
+        ),
         Stmt::new(
             format!(
                 "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL \
@@ -228,7 +248,7 @@ pub fn replay(who: &Principal, webhook_id: i64, from_seq: i64, now: &str) -> Vec
         Stmt::new(
             format!(
                 "INSERT OR IGNORE INTO deliveries (webhook_id, event_row, status, next_attempt_at, created_at) \
-                 SELECT w.id, e.id, 'pending', ?, ? {added_from} RETURNING id"
+                 SELECT w.id, e.id, 'pending', ?, ? {added_from}"
             ),
             added,
         ),

@@ -599,3 +599,43 @@ fn an_org_has_at_most_sixteen_webhooks() {
     assert_eq!(c.svc.operator("POST", "/webhooks", Some(body)).status, 201);
     assert_eq!(count(), 16);
 }
+
+/// A replay covers at most 10,000 events of the org's feed from `from_seq` on, and says through
+/// which `seq` and whether more follow: replaying again from there covers the rest, each event once.
+#[test]
+fn a_replay_covers_at_most_ten_thousand_events_and_says_where_it_stopped() {
+    let c = cast();
+    let (hook, _) = c.subscribe(json!({"event_types": ["user.updated"]}));
+    c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"bio": "1"})));
+    // 10,004 more events like that one, after it.
+    c.svc.platform.sql(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10004) \
+         INSERT INTO user_events (user_id, org_id, actor_key_id, actor_user_id, action, type, dialect, fields, detail, event_id, at, version, seq, data) \
+         SELECT e.user_id, e.org_id, e.actor_key_id, e.actor_user_id, e.action, e.type, e.dialect, e.fields, e.detail, \
+         printf('00000000-0000-4000-8000-%012d', i), e.at, e.version, e.seq + i, e.data FROM n, \
+         (SELECT * FROM user_events WHERE org_id = {org} AND type = 'user.updated' ORDER BY seq DESC LIMIT 1) e",
+        org = c.org
+    ));
+    let seqs = c
+        .svc
+        .platform
+        .sql(&format!("SELECT MIN(seq) AS a, MAX(seq) AS b FROM user_events WHERE org_id = {} AND type = 'user.updated'", c.org));
+    let (first, last) = (seqs[0]["a"].as_i64().unwrap(), seqs[0]["b"].as_i64().unwrap());
+    assert_eq!(last - first, 10_004);
+    let deliveries = || {
+        c.svc.platform.sql(&format!("SELECT COUNT(*) AS n FROM deliveries WHERE webhook_id = {hook}"))[0]["n"].as_i64().unwrap()
+    };
+    let before = deliveries();
+    let replay = |from: i64| {
+        let r = c.svc.operator("POST", &format!("/webhooks/{hook}/replay"), Some(json!({"from_seq": from})));
+        assert_eq!(r.status, 202, "{}", r.body);
+        r.body
+    };
+    let r = replay(first);
+    assert_eq!(r, json!({"from_seq": first, "through_seq": first + 9_999, "more": true}));
+    assert_eq!(deliveries(), 10_000, "before: {before}");
+    let r = replay(first + 10_000);
+    assert_eq!(r, json!({"from_seq": first + 10_000, "through_seq": last, "more": false}));
+    assert_eq!(deliveries(), 10_005, "every event once");
+    assert_eq!(replay(last + 1), json!({"from_seq": last + 1, "through_seq": null, "more": false}));
+}

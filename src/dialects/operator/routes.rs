@@ -207,8 +207,8 @@ async fn feed<P: Platform>(cx: &Ctx<'_, P>, req: &Request, who: &Principal, rest
         }
         ("POST", ["webhooks", hook, "replay"]) => {
             let from = wire::parse_replay(json_body(req)?)?;
-            feed::replay(cx, who, id(hook)?, from).await?;
-            Ok(Response::json(202, &json!({ "from_seq": from })))
+            let done = feed::replay(cx, who, id(hook)?, from).await?;
+            Ok(Response::json(202, &json!({ "from_seq": from, "through_seq": done.through_seq, "more": done.more })))
         }
         _ => Err(Failure::NotFound.into()),
     }

@@ -253,7 +253,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for UniqueKeys<'_> {
 /// With serde_json's `arbitrary_precision` (numbers kept exactly as sent), a number that fits no
 /// `u64`/`i64` arrives as a one-entry map under this key, as serde_json's own `Value` reads it.
 /// Its text then comes as an owned `String` (`visit_string`); a client's own member of that name
-/// comes as JSON text (`visit_str`, or any other value), and is refused.
+/// comes as JSON text (`visit_str`; any other value is not a `NumberText`), and is refused.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
 const RESERVED: &str = "has a member named \"$serde_json::private::Number\", a name this service does not accept";
@@ -271,35 +271,12 @@ impl<'de> serde::de::DeserializeSeed<'de> for NumberText {
 impl<'de> serde::de::Visitor<'de> for NumberText {
     type Value = Option<String>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
+        f.write_str("a number's text")
     }
     fn visit_string<E>(self, s: String) -> Result<Option<String>, E> {
         Ok(Some(s))
     }
     fn visit_str<E>(self, _: &str) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Option<String>, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Option<String>, A::Error> {
-        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
-        while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
         Ok(None)
     }
 }
@@ -342,8 +319,10 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeys<'_> {
         let mut obj = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if key == NUMBER_TOKEN {
-                match map.next_value_seed(NumberText)? {
-                    Some(text) if obj.is_empty() => return text.parse().map(Value::Number).map_err(A::Error::custom),
+                // Any value but serde_json's own number text (a string, or anything else, which
+                // `NumberText` does not take) is a client's member of that name.
+                match map.next_value_seed(NumberText) {
+                    Ok(Some(text)) if obj.is_empty() => return text.parse().map(Value::Number).map_err(A::Error::custom),
                     // Named by the object that holds it: an error keyed by this name would read
                     // as a number to a client parsing as serde_json does.
                     _ => {

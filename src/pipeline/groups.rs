@@ -14,7 +14,6 @@ use crate::store::filter::Fragment;
 use crate::store::groups::{self as store, GroupRow};
 use crate::store::{scim, Row, RowExt, Stmt};
 use serde_json::Value;
-use std::collections::HashMap;
 
 /// A member of a group, or a group of a user: its UUID and what to call it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,16 +69,28 @@ pub struct ListPage<T> {
     pub items: Vec<T>,
 }
 
-/// Related rows (a group's members, a user's groups) by the column that names their owner
-/// (`group_uuid`, `user_id`), each turned into a `Member`.
-fn by_owner(rows: &[Row], owner: &str, member: fn(&Row) -> Option<Member>) -> HashMap<String, Vec<Member>> {
-    let mut out: HashMap<String, Vec<Member>> = HashMap::new();
-    for row in rows {
-        if let (Some(key), Some(m)) = (row.get(owner).map(Value::to_string), member(row)) {
-            out.entry(key).or_default().push(m);
-        }
+/// Related rows (a group's members, a user's groups) in their owners' order, as the store reads
+/// them (by owner, then by member): each owner takes the rows that name it (`owner` column equal
+/// to `key`) from the front, in one pass over the page.
+struct Related<'r> {
+    rows: std::iter::Peekable<std::slice::Iter<'r, Row>>,
+    owner: &'static str,
+    member: fn(&Row) -> Option<Member>,
+}
+
+impl<'r> Related<'r> {
+    fn new(rows: &'r [Row], owner: &'static str, member: fn(&Row) -> Option<Member>) -> Self {
+        Self { rows: rows.iter().peekable(), owner, member }
     }
-    out
+
+    /// The members of the owner whose `owner` column reads `key`.
+    fn of(&mut self, key: Option<&Value>) -> Vec<Member> {
+        let mut out = Vec::new();
+        while let Some(row) = self.rows.next_if(|r| key.is_some() && r.get(self.owner) == key) {
+            out.extend((self.member)(row));
+        }
+        out
+    }
 }
 
 /// A row of `store::groups::members` or `members_of_page`.
@@ -88,7 +99,7 @@ fn group_member_row(row: &Row) -> Option<Member> {
 }
 
 /// A group from its row and the member rows read beside it.
-fn group_of(row: &Row, members: &mut HashMap<String, Vec<Member>>) -> Result<Group, Failure> {
+fn group_of(row: &Row, members: &mut Related) -> Result<Group, Failure> {
     let text = |c: &str| row.text(c).ok_or_else(|| Failure::Internal(format!("bad groups row: no {c}")));
     Ok(Group {
         uuid: text("uuid")?,
@@ -97,7 +108,7 @@ fn group_of(row: &Row, members: &mut HashMap<String, Vec<Member>>) -> Result<Gro
         version: row.int("version").unwrap_or(1),
         created_at: text("created_at")?,
         updated_at: text("updated_at")?,
-        members: members.remove(&Value::String(text("uuid")?).to_string()).unwrap_or_default(),
+        members: members.of(row.get("uuid")),
     })
 }
 
@@ -105,7 +116,7 @@ fn group_of(row: &Row, members: &mut HashMap<String, Vec<Member>>) -> Result<Gro
 pub async fn read_group<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, uuid: &str) -> Result<Group, Failure> {
     let results = cx.batch(vec![store::select(who, uuid), store::members(who, uuid)]).await?;
     match results.first().and_then(|rows| rows.first()) {
-        Some(row) => group_of(row, &mut by_owner(results.get(1).map_or(&[], Vec::as_slice), "group_uuid", group_member_row)),
+        Some(row) => group_of(row, &mut Related::new(results.get(1).map_or(&[], Vec::as_slice), "group_uuid", group_member_row)),
         None => {
             key_holds(cx, who).await?;
             Err(Failure::NotFound)
@@ -152,7 +163,7 @@ pub async fn create_group<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, stat
 fn written_group(results: &[Vec<Row>]) -> Result<Group, Failure> {
     let [.., group, members] = results else { return Err(Failure::Internal("a group write's batch is too short".into())) };
     let row = group.first().ok_or_else(|| Failure::Internal("a group write's batch did not read it back".into()))?;
-    group_of(row, &mut by_owner(members, "group_uuid", group_member_row))
+    group_of(row, &mut Related::new(members, "group_uuid", group_member_row))
 }
 
 /// Replace a group's name, external id and members at once (PUT, and PATCH after applying it), in
@@ -239,7 +250,7 @@ pub async fn list_groups<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, q: &L
     let statements =
         [store::list(who, filter, offset, count), store::count(who, filter), store::members_of_page(who, filter, offset, count)];
     let (rows, total, members) = page_and_total(cx, who, statements).await?;
-    let mut members = by_owner(&members, "group_uuid", group_member_row);
+    let mut members = Related::new(&members, "group_uuid", group_member_row);
     let items = rows.iter().map(|row| group_of(row, &mut members)).collect::<Result<_, _>>()?;
     Ok(ListPage { total, items })
 }
@@ -257,10 +268,10 @@ pub async fn list_scim_users<P: Platform>(
         scim::groups_of_page(who, filter, offset, count),
     ];
     let (rows, total, groups) = page_and_total(cx, who, statements).await?;
-    let mut groups = by_owner(&groups, "user_id", group_member);
+    let mut groups = Related::new(&groups, "user_id", group_member);
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        let groups = row.get("id").and_then(|id| groups.remove(&id.to_string())).unwrap_or_default();
+        let groups = groups.of(row.get("id"));
         items.push(ScimUser { user: super::user_of(&row)?, groups });
     }
     Ok(ListPage { total, items })

@@ -256,7 +256,13 @@ impl<'de> serde::de::DeserializeSeed<'de> for UniqueKeys<'_> {
 /// comes as JSON text (`visit_str`; any other value is not a `NumberText`), and is refused.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
-const RESERVED: &str = "has a member named \"$serde_json::private::Number\", a name this service does not accept";
+/// serde_json's name for raw JSON text inside (its `raw_value` feature): never a member of a
+/// number or anything else `deserialize_any` reads, so always a client's, and kept it would read
+/// back as the JSON its string spells (or as nothing).
+const RAW_TOKEN: &str = "$serde_json::private::RawValue";
+
+const RESERVED: &str =
+    "has a member named as the JSON library names a value inside ($serde_json::private::…), which this service does not accept";
 
 /// The value under `NUMBER_TOKEN`: the number's text if serde_json put it there, else `None`.
 struct NumberText;
@@ -330,6 +336,10 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeys<'_> {
                         return Err(holder.refuse(RESERVED));
                     }
                 }
+            }
+            if key == RAW_TOKEN {
+                let holder = if self.path.is_empty() { self.member("body") } else { self };
+                return Err(holder.refuse(RESERVED));
             }
             let member = self.member(&key);
             if obj.contains_key(&key) {
@@ -460,6 +470,12 @@ mod tests {
             Some("attributes.x")
         );
         assert_eq!(refused_at(r#"{"a":[{"\u0024serde_json::private::Number":[1,{"b":2}]}]}"#).as_deref(), Some("a[0]"));
+        // And its name for raw JSON text, which would read back as the JSON its string spells.
+        assert_eq!(
+            refused_at(r#"{"attributes":{"$serde_json::private::RawValue":"{\"injected\":1}"}}"#).as_deref(),
+            Some("attributes")
+        );
+        assert_eq!(refused_at(r#"{"a":{"team":{"b":1,"$serde_json::private::RawValue":5}}}"#).as_deref(), Some("a.team"));
         assert_eq!(
             refused_at(r#"{"$serde_json::private::Number":{"$serde_json::private::Number":"1"}}"#).as_deref(),
             Some("body")

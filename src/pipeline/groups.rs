@@ -125,7 +125,7 @@ pub async fn read_group<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, uuid: 
 }
 
 /// The most a group's members may take as the one JSON parameter its write binds (D1 takes a
-/// value of up to 2,000,000 bytes): about 25,000 members that carry no display of their own. The
+/// value of up to 2,000,000 bytes): about 23,000 members that carry no display of their own. The
 /// group's event lists its members' UUIDs, 39 bytes each, so it stays within D1's limit too.
 pub const MAX_MEMBERS_BYTES: usize = 1_500_000;
 
@@ -134,7 +134,9 @@ fn row_of(state: &GroupState) -> Result<(String, GroupRow<'_>), Failure> {
     let members_json = Value::Array(members).to_string();
     if members_json.len() > MAX_MEMBERS_BYTES {
         let n = state.members.len();
-        let why = format!("{n} members are more than a group holds: at most {MAX_MEMBERS_BYTES} bytes of members (about 25,000 without a display of their own)");
+        let why = format!(
+            "{n} members are more than a group holds: at most {MAX_MEMBERS_BYTES} bytes of members (about 23,000 without a display of their own)"
+        );
         return Err(Failure::invalid("members", why));
     }
     Ok((members_json, GroupRow { display_name: &state.display_name, external_id: state.external_id.as_deref() }))

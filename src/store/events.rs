@@ -220,7 +220,7 @@ pub fn feed(org_id: i64, after: i64, limit: u32) -> Stmt {
     Stmt::new(
         format!(
             "SELECT * FROM (SELECT *, SUM(bytes) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - bytes AS bytes_before \
-             FROM (SELECT {FEED_COLUMNS}, COALESCE(length(data), 0) AS bytes FROM user_events \
+             FROM (SELECT {FEED_COLUMNS}, COALESCE(length(CAST(data AS BLOB)), 0) AS bytes FROM user_events \
              WHERE org_id = ? AND seq > ? AND type IS NOT NULL ORDER BY seq LIMIT ?)) \
              WHERE bytes_before = 0 OR bytes_before + bytes <= ? ORDER BY seq"
         ),

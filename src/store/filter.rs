@@ -302,7 +302,7 @@ impl Compiler<'_> {
             (ColumnType::DateTime, FilterValue::Str(s)) if !op.is_substring() => {
                 let at = crate::values::instant::parse_rfc3339(s)
                     .ok_or_else(|| CompileError::new(format!("'{path}': \"{s}\" is not an RFC 3339 date-time")))?;
-                Ok(self.date_time(expr, op, at))
+                Ok(self.date_time(expr, op, at, whole_millisecond(s)))
             }
             (ColumnType::Int, FilterValue::Num(n)) if !op.is_substring() => {
                 let n = n.as_i64().ok_or_else(|| CompileError::new(format!("'{path}': {n} is not an integer")))?;
@@ -319,13 +319,13 @@ impl Compiler<'_> {
     /// a stored time is after `at` exactly when it is after `at`'s millisecond, rounded down, and
     /// none equals it unless `at` is a whole millisecond. Beyond the years stored, `''` sorts
     /// before every stored time and `'~'` after.
-    fn date_time(&mut self, expr: &str, op: CompareOp, at: crate::values::instant::Instant) -> String {
+    fn date_time(&mut self, expr: &str, op: CompareOp, at: crate::values::instant::Instant, whole_ms: bool) -> String {
         const FIRST_MS: i64 = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
         const LAST_MS: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
         let ms = at.unix_millis();
         let (bound, whole) = match ms {
             ..FIRST_MS => (String::new(), true),
-            FIRST_MS..=LAST_MS => (at.utc_text(), at.nanos.is_multiple_of(1_000_000)),
+            FIRST_MS..=LAST_MS => (at.utc_text(), whole_ms),
             _ => ("~".to_string(), true),
         };
         let op = match (op, whole) {
@@ -372,6 +372,13 @@ impl Compiler<'_> {
         }
         format!("({expr} IS NOT NULL AND {cond})")
     }
+}
+
+/// Whether an RFC 3339 date-time names a whole millisecond: no digit of its fraction past the
+/// third is other than 0 (the parsed instant keeps nine digits; the text keeps them all).
+fn whole_millisecond(s: &str) -> bool {
+    let Some((_, fraction)) = s.split_once('.') else { return true };
+    fraction.bytes().take_while(u8::is_ascii_digit).skip(3).all(|d| d == b'0')
 }
 
 /// The longest `LIKE` / `GLOB` pattern D1 takes (SQLite's `SQLITE_MAX_LIKE_PATTERN_LENGTH` there;
@@ -517,6 +524,12 @@ mod tests {
         assert_eq!(at(CompareOp::Ge, "2011-05-13T04:42:34.0001Z"), Ok((guarded(">"), bound("2011-05-13T04:42:34.000Z"))));
         assert_eq!(at(CompareOp::Lt, "2011-05-13T04:42:34.0001Z"), Ok((guarded("<="), bound("2011-05-13T04:42:34.000Z"))));
         assert_eq!(at(CompareOp::Eq, "2011-05-13T04:42:34.0001Z"), Ok(("(0)".into(), vec![])));
+        // Past the ninth digit too, where the parsed instant stops; zeros are still whole.
+        assert_eq!(at(CompareOp::Eq, "2011-05-13T04:42:34.0000000001Z"), Ok(("(0)".into(), vec![])));
+        assert_eq!(
+            at(CompareOp::Eq, "2011-05-13T04:42:34.5000000000+02:00"),
+            Ok((guarded("="), bound("2011-05-13T02:42:34.500Z")))
+        );
         // Beyond the years stored: before or after every stored time.
         assert_eq!(at(CompareOp::Lt, "9999-12-31T23:59:59-00:01"), Ok((guarded("<"), bound("~"))));
         assert_eq!(at(CompareOp::Gt, "0000-01-01T00:00:00+00:01"), Ok((guarded(">"), bound(""))));

@@ -27,7 +27,7 @@ fn member_rows(groups: &str) -> String {
     format!(
         "SELECT g.uuid AS group_uuid, u.uuid AS value, COALESCE(gm.display, u.name, u.username, u.email) AS display, \
          gm.display IS NOT NULL AS own FROM ({groups}) AS g JOIN group_members gm ON gm.group_id = g.id \
-         JOIN users u ON u.id = gm.user_id AND u.deleted_at IS NULL ORDER BY g.id, u.id"
+         JOIN users u ON u.id = gm.user_id AND u.deleted_at IS NULL ORDER BY g.id, gm.user_id"
     )
 }
 

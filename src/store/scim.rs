@@ -207,7 +207,7 @@ pub fn groups_of_page(who: &KeyPrincipal, filter: Option<&Fragment>, offset: u32
         format!(
             "SELECT p.id AS user_id, g.uuid, g.display_name FROM \
              (SELECT users.id FROM users WHERE {sql} ORDER BY users.id LIMIT ? OFFSET ?) AS p \
-             JOIN group_members m ON m.user_id = p.id JOIN groups g ON g.id = m.group_id ORDER BY p.id, g.id"
+             JOIN group_members m ON m.user_id = p.id JOIN groups g ON g.id = m.group_id ORDER BY p.id, m.group_id"
         ),
         params,
     )

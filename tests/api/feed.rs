@@ -555,8 +555,9 @@ fn a_feed_page_is_bounded_in_bytes_and_paging_on_loses_nothing() {
         .map(|r| r["seq"].as_i64().unwrap())
         .collect();
     assert!(all.len() > 60, "{}", all.len());
-    // Each snapshot about 200 KB: 20 to a page of 4 MB.
-    c.svc.platform.sql("UPDATE user_events SET data = json_set(data, '$.bio', replace(hex(zeroblob(100000)), '0', 'x'))");
+    // Each snapshot about 200 KB, in two-byte letters (100,000 of them): 20 to a page of 4 MB, which
+    // counts bytes, not characters.
+    c.svc.platform.sql("UPDATE user_events SET data = json_set(data, '$.bio', replace(hex(zeroblob(50000)), '0', 'é'))");
     let (mut seen, mut after, mut pages) = (Vec::new(), 0, 0);
     loop {
         let r = c.svc.operator("GET", &format!("/events?org_id={}&after={after}&limit=500", c.org), None);

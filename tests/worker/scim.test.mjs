@@ -159,6 +159,15 @@ test("groups: create with members, add and remove members, derived user groups, 
   assert.equal((await scim("GET", `/Users/${b.user.uuid}`)).data.groups[0].display, "Ops");
   r = await scim("PATCH", path, { schemas: [PATCH_OP], Operations: [{ op: "remove", path: `members[value eq "${a.user.uuid}"]` }] });
   assert.deepEqual(r.data.members.map((x) => x.value), [b.user.uuid]);
+  // Filters on members and on a user's groups run over rows (correlated subqueries) in workerd's D1.
+  const byMember = await scim("GET", `/Groups?filter=${q(`members[value eq "${b.user.uuid}"]`)}`);
+  assert.deepEqual(byMember.data.Resources.map((x) => x.id), [g.data.id], byMember.text);
+  assert.deepEqual(byMember.data.Resources[0].members.map((x) => x.value), [b.user.uuid]);
+  const noMember = await scim("GET", `/Groups?filter=${q(`members.value eq "${a.user.uuid}"`)}`);
+  assert.equal(noMember.data.totalResults, 0, noMember.text);
+  const inGroup = await scim("GET", `/Users?filter=${q(`groups.value eq "${g.data.id}"`)}`);
+  assert.deepEqual(inGroup.data.Resources.map((x) => x.id), [b.user.uuid], inGroup.text);
+  assert.deepEqual(inGroup.data.Resources[0].groups.map((x) => x.display), ["Ops"]);
   scimError(await scim("GET", path, undefined, { as: otherKey }), 404);
   const dup = await scim("POST", "/Groups", { displayName: "ops" });
   scimError(dup, 409, "uniqueness");

@@ -1622,6 +1622,13 @@ start.
   0.989× (0.94–1.05) this one's CPU per PATCH and 0.995× (0.93–1.01) per GET: no difference the A/B resolves, so
   the targets' moves between this run and the one before it (PATCH ÷ floor+sql 0.99× then, GET ÷ floor+sql 1.02×)
   are the run-to-run spread the brackets show.
+- Since 2026-11-30 04:30 UTC, off the benchmarked path: SCIM reads a group's members and a user's groups as rows
+  (D1 caps one value at 2 MB), refuses case twins in any body, and compares date-time filters as instants; the
+  pull feed bounds a page in bytes; a replay covers at most 10,000 events; an org has at most 16 webhooks; a write
+  that goes again hashes a new password once. On it, only the body reader's check of two reserved member names
+  (\`$serde_json::private::Number\` and \`…RawValue\`: one string comparison per member). The wasm is 7.0 KiB gzip
+  (15.6 KiB raw) larger; the request path is unchanged. This run and the one before it (1.225× then) put the cold
+  start on either side of its target, and the CPU targets trade places within their brackets, as before.
 
 **Tried, and did not help (or could not be used).**
 - *Taking the key's SHA-256 out of the request path* (a build whose digest is a constant, for measurement only), since

@@ -246,12 +246,23 @@ async fn page_and_total<P: Platform>(
     Ok((rows, total, results.next().unwrap_or_default()))
 }
 
+/// The most member rows one page of groups reads: a page of many large groups would be millions
+/// of rows, past what a Worker holds. A page whose groups have more stops early, before the group
+/// the rows stop in (at least one group: a group holds far fewer, `MAX_MEMBERS_BYTES`), and says
+/// how many it holds (`itemsPerPage`); the client goes on from there (RFC 7644 §3.4.2.4).
+pub const MAX_PAGE_MEMBERS: usize = 50_000;
+
 /// A page of the org's groups.
 pub async fn list_groups<P: Platform>(cx: &Ctx<'_, P>, who: &KeyPrincipal, q: &Listing) -> Result<ListPage<Group>, Failure> {
-    let (filter, offset, count) = (q.filter.as_ref(), q.offset, q.count);
-    let statements =
-        [store::list(who, filter, offset, count), store::count(who, filter), store::members_of_page(who, filter, offset, count)];
-    let (rows, total, members) = page_and_total(cx, who, statements).await?;
+    let (filter, page) = (q.filter.as_ref(), (q.offset, q.count));
+    let members = store::members_of_page(who, filter, page, MAX_PAGE_MEMBERS + 1);
+    let statements = [store::list(who, filter, page.0, page.1), store::count(who, filter), members];
+    let (mut rows, total, members) = page_and_total(cx, who, statements).await?;
+    if members.len() > MAX_PAGE_MEMBERS {
+        let cut_in = members.last().and_then(|r| r.get("group_uuid"));
+        let complete = rows.iter().position(|r| r.get("uuid") == cut_in).unwrap_or(rows.len());
+        rows.truncate(complete.max(1));
+    }
     let mut members = Related::new(&members, "group_uuid", group_member_row);
     let items = rows.iter().map(|row| group_of(row, &mut members)).collect::<Result<_, _>>()?;
     Ok(ListPage { total, items })

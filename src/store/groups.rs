@@ -37,11 +37,12 @@ pub fn members(who: &KeyPrincipal, uuid: &str) -> Stmt {
     Stmt::new(member_rows("SELECT id, uuid FROM groups WHERE uuid = ? AND org_id = ?"), vec![uuid.into(), who.org_id.into()])
 }
 
-/// The members of the groups on a page of `list`'s (same filter, same page).
-pub fn members_of_page(who: &KeyPrincipal, filter: Option<&Fragment>, offset: u32, limit: u32) -> Stmt {
+/// The members of the groups on a page of `list`'s (same filter, same page), at most `max_rows`.
+pub fn members_of_page(who: &KeyPrincipal, filter: Option<&Fragment>, (offset, limit): (u32, u32), max_rows: usize) -> Stmt {
     let (sql, mut params) = groups_where(who, filter);
-    params.extend([i64::from(limit).into(), i64::from(offset).into()]);
-    Stmt::new(member_rows(&format!("SELECT g.id, g.uuid FROM groups g WHERE {sql} ORDER BY g.id LIMIT ? OFFSET ?")), params)
+    params.extend([i64::from(limit).into(), i64::from(offset).into(), (max_rows as i64).into()]);
+    let groups = format!("SELECT g.id, g.uuid FROM groups g WHERE {sql} ORDER BY g.id LIMIT ? OFFSET ?");
+    Stmt::new(format!("{} LIMIT ?", member_rows(&groups)), params)
 }
 
 /// A group's name and external id. (Members travel as one JSON array parameter, however many.)

@@ -1382,3 +1382,44 @@ fn a_password_write_that_goes_again_hashes_once() {
     let hash = stored[0]["password_hash"].as_str().unwrap();
     assert!(users_edge::password::verify("a fresh secret 42", hash), "the stored hash is the password's");
 }
+
+/// A page of groups reads at most 50,000 member rows: one whose groups hold more stops before the
+/// group the rows stop in, says so in `itemsPerPage` (RFC 7644 §3.4.2.4), and the next page goes
+/// on from there. Every group comes whole, once.
+#[test]
+fn a_page_of_large_groups_stops_early_and_the_next_goes_on() {
+    let c = cast();
+    c.svc.platform.sql(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) \
+         INSERT INTO users (uuid, org_id, username, username_key, email, created_at, updated_at) \
+         SELECT printf('00000000-0000-4000-8000-%012d', i), {org}, 'p' || i, 'p' || i, 'p' || i || '@a.test', \
+         '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' FROM n",
+        org = c.org
+    ));
+    let mut ids = Vec::new();
+    for name in ["G1", "G2", "G3"] {
+        let g = c.scim("POST", "/Groups", Some(json!({"displayName": name})));
+        assert_eq!(g.status, 201, "{}", g.body);
+        ids.push(g.body["id"].as_str().unwrap().to_string());
+    }
+    c.svc.platform.sql(&format!(
+        "INSERT INTO group_members (group_id, user_id) SELECT g.id, u.id FROM groups g, users u \
+         WHERE g.org_id = {org} AND u.org_id = {org} AND u.username LIKE 'p%'",
+        org = c.org
+    ));
+    let first = c.scim("GET", "/Groups?count=10", None);
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(
+        (&first.body["totalResults"], &first.body["itemsPerPage"]),
+        (&json!(3), &json!(2)),
+        "60,000 rows: the third group waits"
+    );
+    let next = c.scim("GET", "/Groups?count=10&startIndex=3", None);
+    assert_eq!((&next.body["itemsPerPage"], &next.body["startIndex"]), (&json!(1), &json!(3)));
+    let seen: Vec<(&str, usize)> = [&first.body, &next.body]
+        .iter()
+        .flat_map(|b| b["Resources"].as_array().unwrap())
+        .map(|g| (g["id"].as_str().unwrap(), g["members"].as_array().unwrap().len()))
+        .collect();
+    assert_eq!(seen, ids.iter().map(|id| (id.as_str(), 20_000)).collect::<Vec<_>>(), "each group whole, once");
+}

@@ -324,20 +324,16 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeys<'_> {
         use serde::de::Error;
         let mut obj = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if key == NUMBER_TOKEN {
+            if key == NUMBER_TOKEN || key == RAW_TOKEN {
                 // Any value but serde_json's own number text (a string, or anything else, which
-                // `NumberText` does not take) is a client's member of that name.
-                match map.next_value_seed(NumberText) {
-                    Ok(Some(text)) if obj.is_empty() => return text.parse().map(Value::Number).map_err(A::Error::custom),
-                    // Named by the object that holds it: an error keyed by this name would read
-                    // as a number to a client parsing as serde_json does.
-                    _ => {
-                        let holder = if self.path.is_empty() { self.member("body") } else { self };
-                        return Err(holder.refuse(RESERVED));
-                    }
+                // `NumberText` does not take; any value at all under `RAW_TOKEN`) is a client's
+                // member of that name.
+                let number = map.next_value_seed(NumberText);
+                if let (true, Ok(Some(text))) = (key == NUMBER_TOKEN && obj.is_empty(), number) {
+                    return text.parse().map(Value::Number).map_err(A::Error::custom);
                 }
-            }
-            if key == RAW_TOKEN {
+                // Named by the object that holds it: an error keyed by this name would read as a
+                // number to a client parsing as serde_json does.
                 let holder = if self.path.is_empty() { self.member("body") } else { self };
                 return Err(holder.refuse(RESERVED));
             }

@@ -147,7 +147,7 @@ pub fn utc_millis(s: &str) -> Option<String> {
 
 /// `utc_millis` of an instant already parsed: `None` before 1970 or past year 9999.
 pub fn utc_millis_of(t: Instant) -> Option<String> {
-    (0..=253_402_300_799_999).contains(&t.unix_millis()).then(|| t.utc_text())
+    (0..=crate::values::instant::LAST_MS).contains(&t.unix_millis()).then(|| t.utc_text())
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub const MAX_WEBHOOKS_PER_ORG: i64 = 16;
 /// How many webhooks `orgs.id` has, not deleted.
 const LIVE_WEBHOOKS: &str = "SELECT COUNT(*) FROM webhooks w WHERE w.org_id = orgs.id AND w.deleted_at IS NULL";
 
-/// Whether the org has as many webhooks as it may (`n`: how many it has).
+/// How many webhooks the org has, not deleted (`n`).
 pub fn webhook_count(org_id: i64) -> Stmt {
     Stmt::new(format!("SELECT ({LIVE_WEBHOOKS}) AS n FROM orgs WHERE orgs.id = ?"), vec![org_id.into()])
 }

@@ -320,8 +320,7 @@ impl Compiler<'_> {
     /// none equals it unless `at` is a whole millisecond. Beyond the years stored, `''` sorts
     /// before every stored time and `'~'` after.
     fn date_time(&mut self, expr: &str, op: CompareOp, at: crate::values::instant::Instant, whole_ms: bool) -> String {
-        const FIRST_MS: i64 = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
-        const LAST_MS: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+        use crate::values::instant::{FIRST_MS, LAST_MS};
         let ms = at.unix_millis();
         let (bound, whole) = match ms {
             ..FIRST_MS => (String::new(), true),
@@ -378,7 +377,8 @@ impl Compiler<'_> {
 /// third is other than 0 (the parsed instant keeps nine digits; the text keeps them all).
 fn whole_millisecond(s: &str) -> bool {
     let Some((_, fraction)) = s.split_once('.') else { return true };
-    fraction.bytes().take_while(u8::is_ascii_digit).skip(3).all(|d| d == b'0')
+    let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+    fraction.get(3..digits).is_none_or(|finer| finer.bytes().all(|d| d == b'0'))
 }
 
 /// The longest `LIKE` / `GLOB` pattern D1 takes (SQLite's `SQLITE_MAX_LIKE_PATTERN_LENGTH` there;

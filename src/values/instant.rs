@@ -140,10 +140,14 @@ pub fn parse_rfc3339(s: &str) -> Option<Instant> {
     Some(Instant { unix_seconds, nanos })
 }
 
+/// The first and last millisecond the store writes (years 0000–9999, four digits each).
+pub const FIRST_MS: i64 = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
+pub const LAST_MS: i64 = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+
 /// Unix milliseconds as RFC 3339 UTC with milliseconds and a `Z` (`2026-01-02T03:04:05.000Z`);
 /// an instant outside years 0000–9999 as the epoch.
 pub fn format_millis(unix_ms: i64) -> String {
-    let ms = if (-62_167_219_200_000..=253_402_300_799_999).contains(&unix_ms) { unix_ms } else { 0 };
+    let ms = if (FIRST_MS..=LAST_MS).contains(&unix_ms) { unix_ms } else { 0 };
     let (days, in_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
     let (y, m, d) = civil_from_days(days);
     let (h, mi, s, milli) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);

@@ -19,7 +19,7 @@
 //! `PROPTEST_CASES=<n>` explore further. A failure shrinks to the fewest, simplest mutations and
 //! prints the request as sent and the response.
 
-use crate::helpers::{cast, Cast, OPERATOR};
+use crate::helpers::{cast, Cast, OPERATOR, PATCH_OP, USER_URN};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::{Config, RngSeed};
@@ -27,8 +27,6 @@ use serde_json::{json, Map, Value};
 use std::fmt;
 use users_edge::http::{Body, Request, Response};
 
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const SEARCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 const SCIM_ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 const TEMPLATE: &str = "https://example.com/verify?userID={{.UserID}}&code={{.Code}}&orgID={{.OrgID}}";

@@ -47,6 +47,10 @@ pub struct HostPlatform {
     pub interleave: RefCell<std::collections::VecDeque<(String, String)>>,
 }
 
+/// SCIM's URNs as a client writes them (spelt out here, not taken from the code under test).
+pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
 /// Attempts allowed per key before the host rate limiter refuses (the worker's binding: 5/min).
 pub const ATTEMPT_LIMIT: u32 = 5;
 

@@ -2,13 +2,11 @@
 //! matrix, the mapping round trip of every attribute, Okta's and Entra's request shapes,
 //! filters, If-Match, groups, cross-dialect visibility, and no 5xx for any body.
 
-use crate::helpers::{Reply, Service};
+use crate::helpers::{Reply, Service, PATCH_OP, USER_URN};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 struct Cast {
     svc: Service,

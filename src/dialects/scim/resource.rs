@@ -50,12 +50,16 @@ pub fn checked_parts(rt: &ResourceType, body: &Value) -> (Map<String, Value>, Ve
     (out, errors)
 }
 
+/// What an attribute given in two cases is told (also by `routes::case_twins`, for any body).
+pub const TWICE: &str = "is given twice (attribute names are case-insensitive)";
+
 /// Attribute names are case-insensitive (RFC 7643 §2.1): `active` and `Active` in one object are
 /// one attribute given twice, refused like any duplicate member, since which of them wins is
-/// where two readers of one body part ways. False (and an error) for the second.
+/// where two readers of one body part ways. False (and an error) for the second. A request body
+/// has been through `routes::case_twins` already; a PATCH's result, rebuilt here, has not.
 fn once(seen: &mut Vec<&'static str>, canonical: &'static str, key: &str, errors: &mut Vec<FieldError>) -> bool {
     if seen.contains(&canonical) {
-        errors.push(FieldError::new(key, "is given twice (attribute names are case-insensitive)"));
+        errors.push(FieldError::new(key, TWICE));
         return false;
     }
     seen.push(canonical);

@@ -153,7 +153,7 @@ fn case_twins(v: &Value, path: &str, out: &mut Vec<FieldError>) {
             for (key, value) in map {
                 let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
                 if !seen.insert(key.to_ascii_lowercase()) {
-                    out.push(FieldError::new(at.clone(), "is given twice (attribute names are case-insensitive)"));
+                    out.push(FieldError::new(at.clone(), resource::TWICE));
                 }
                 case_twins(value, &at, out);
             }

@@ -26,6 +26,8 @@ pub struct NewCode {
     pub plain: String,
     pub digest: String,
     pub value: Option<String>,
+    /// `value`'s comparison key: a live code for any spelling of the same contact is that contact's.
+    pub value_key: Option<String>,
     pub expires_at: String,
     pub verification: Verification,
 }
@@ -43,7 +45,13 @@ impl NewCode {
 
     /// What storage keeps of it: never the code itself.
     pub fn row(&self) -> NewCodeRow<'_> {
-        NewCodeRow { kind: self.kind, digest: &self.digest, value: self.value.as_deref(), expires_at: &self.expires_at }
+        NewCodeRow {
+            kind: self.kind,
+            digest: &self.digest,
+            value: self.value.as_deref(),
+            value_key: self.value_key.as_deref(),
+            expires_at: &self.expires_at,
+        }
     }
 }
 
@@ -80,10 +88,11 @@ pub fn code_for_event(secret: &str, event_id: &str) -> Option<String> {
 }
 
 /// A new code for the event `event_id`: derived when a `CODE_SECRET` is set, random otherwise.
+/// `contact`: the address or number it verifies, as sent and as compared (none for a reset).
 pub fn generate<P: Platform>(
     cx: &Ctx<'_, P>,
     kind: Kind,
-    value: Option<String>,
+    contact: Option<(String, String)>,
     verification: Verification,
     event_id: &str,
 ) -> Result<NewCode, Failure> {
@@ -92,11 +101,13 @@ pub fn generate<P: Platform>(
         Some(code) => code,
         None => code_from(&cx.random::<64>()?).ok_or_else(|| Failure::Internal("random source exhausted".into()))?,
     };
+    let (value, value_key) = contact.unzip();
     Ok(NewCode {
         kind,
         digest: apikey::digest(&plain),
         plain,
         value,
+        value_key,
         expires_at: crate::values::rfc3339_millis(cx.now_ms() + CODE_TTL_MS),
         verification,
     })
@@ -145,7 +156,9 @@ async fn count_against<P: Platform>(cx: &Ctx<'_, P>, key: &str) -> Result<(), Fa
 
 pub struct LiveCode {
     pub id: i64,
+    /// The contact it was sent to, as sent and as compared.
     pub value: Option<String>,
+    pub value_key: Option<String>,
 }
 
 /// Why a code-guarded statement matched nothing: the key and user the usual way; if both are
@@ -177,7 +190,7 @@ pub async fn check<P: Platform>(
     if !matches || expired {
         return Err(Failure::ProofRejected(ProofKind::VerificationCode));
     }
-    Ok(LiveCode { id: row.int("id").unwrap_or_default(), value: row.text("value") })
+    Ok(LiveCode { id: row.int("id").unwrap_or_default(), value: row.text("value"), value_key: row.text("value_key") })
 }
 
 /// Queue the message that delivers a code (email or SMS happens downstream).
@@ -218,7 +231,7 @@ pub async fn verify_contact<P: Platform>(
     let flag = if kind == Kind::Phone { Field::PhoneVerified } else { Field::EmailVerified };
     let mut update = Update { verify: vec![kind], fields: vec![flag], ..Default::default() };
     update.conditions.push(Condition::CodeLive { id: live.id, now: w.now.clone() });
-    update.conditions.push(Condition::ContactIs { kind, value: live.value.unwrap_or_default() });
+    update.conditions.push(Condition::ContactIs { kind, value: live.value.unwrap_or_default(), key: live.value_key });
     let batch = vec![
         users::update(who, target, None, &update, &w.now, &w.tag),
         w.update_event(target, who, Action::Update, rules.dialect),

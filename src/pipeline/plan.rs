@@ -139,7 +139,7 @@ async fn contact_step<P: Platform>(
         }
         if let Some(v) = verification {
             let event_id = super::new_uuid(cx)?;
-            let code = codes::generate(cx, kind, Some(value.clone()), v.clone(), &event_id)?;
+            let code = codes::generate(cx, kind, Some((value.clone(), recipient.clone())), v.clone(), &event_id)?;
             if kind == CodeKind::Email && verified.is_keep() {
                 // An unverified claim reserves the address only while its code lives.
                 plan.update.derived.push(("email_claim_until", code.expires_at.clone().into()));
@@ -148,7 +148,7 @@ async fn contact_step<P: Platform>(
             if sends {
                 apart(codes::limit_sends(cx, who, target, &recipient)).await?;
                 // An address that already has a live code keeps it: no second message.
-                plan.after.push(crate::store::codes::retire_other(target, &w.tag, kind, &value, &w.now));
+                plan.after.push(crate::store::codes::retire_other(target, &w.tag, kind, &recipient, &w.now));
                 plan.after.push(crate::store::codes::insert_unless_live(target, &w.tag, &code.row(), &w.now));
             } else {
                 plan.after.push(crate::store::codes::retire(target, &w.tag, Some(kind), &w.now));

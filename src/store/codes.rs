@@ -10,7 +10,7 @@ pub fn active(who: &Principal, t: &Target, kind: CodeKind) -> Stmt {
     let reach_sql = reach(who, t, &mut params);
     Stmt::new(
         format!(
-            "SELECT id, user_id, digest, value, expires_at FROM verification_codes WHERE kind = ? AND used_at IS NULL \
+            "SELECT id, user_id, digest, value, value_key, expires_at FROM verification_codes WHERE kind = ? AND used_at IS NULL \
              AND user_id = (SELECT id FROM users WHERE {reach_sql}) ORDER BY id DESC LIMIT 1"
         ),
         params,
@@ -50,51 +50,66 @@ pub fn retire(t: &Target, tag: &str, kind: Option<CodeKind>, now: &str) -> Stmt 
     )
 }
 
-/// A new code to store: its digest, the contact it verifies, when it expires.
+/// A new code to store: its digest, the contact it verifies (as sent, and its comparison key),
+/// when it expires.
 pub struct NewCodeRow<'a> {
     pub kind: CodeKind,
     pub digest: &'a str,
     pub value: Option<&'a str>,
+    pub value_key: Option<&'a str>,
     pub expires_at: &'a str,
+}
+
+/// A new code's parameters, in the order both inserts name its columns.
+fn code_params(code: &NewCodeRow, now: &str) -> Vec<super::SqlValue> {
+    vec![
+        code.kind.as_str().into(),
+        code.digest.into(),
+        code.value.into(),
+        code.value_key.into(),
+        code.expires_at.into(),
+        now.into(),
+    ]
 }
 
 /// Store a new code's digest, if the write tagged `tag` happened. Returns its id.
 pub fn insert(t: &Target, tag: &str, code: &NewCodeRow, now: &str) -> Stmt {
-    let mut params = vec![code.kind.as_str().into(), code.digest.into(), code.value.into(), code.expires_at.into(), now.into()];
+    let mut params = code_params(code, now);
     let written_sql = written(t, tag, &mut params);
     Stmt::new(
         format!(
-            "INSERT INTO verification_codes (user_id, kind, digest, value, expires_at, created_at) \
-             SELECT id, ?, ?, ?, ?, ? FROM users WHERE {written_sql} RETURNING id"
+            "INSERT INTO verification_codes (user_id, kind, digest, value, value_key, expires_at, created_at) \
+             SELECT id, ?, ?, ?, ?, ?, ? FROM users WHERE {written_sql} RETURNING id"
         ),
         params,
     )
 }
 
 /// A code for a contact, unless the user of the write tagged `tag` already has a live one for
-/// that same contact: sending another would only let a caller flood the recipient. Returns its id.
+/// that same contact, under any spelling (compared on its key): sending another would only let a
+/// caller flood the recipient. Returns its id.
 pub fn insert_unless_live(t: &Target, tag: &str, code: &NewCodeRow, now: &str) -> Stmt {
-    let mut params = vec![code.kind.as_str().into(), code.digest.into(), code.value.into(), code.expires_at.into(), now.into()];
+    let mut params = code_params(code, now);
     let written_sql = written(t, tag, &mut params);
-    params.extend([code.kind.as_str().into(), code.value.into(), now.into()]);
+    params.extend([code.kind.as_str().into(), code.value_key.into(), now.into()]);
     Stmt::new(
         format!(
-            "INSERT INTO verification_codes (user_id, kind, digest, value, expires_at, created_at) \
-             SELECT u.id, ?, ?, ?, ?, ? FROM users u WHERE {written_sql} AND NOT EXISTS (SELECT 1 FROM verification_codes c \
-             WHERE c.user_id = u.id AND c.kind = ? AND c.value = ? AND c.used_at IS NULL AND c.expires_at > ?) RETURNING id"
+            "INSERT INTO verification_codes (user_id, kind, digest, value, value_key, expires_at, created_at) \
+             SELECT u.id, ?, ?, ?, ?, ?, ? FROM users u WHERE {written_sql} AND NOT EXISTS (SELECT 1 FROM verification_codes c \
+             WHERE c.user_id = u.id AND c.kind = ? AND c.value_key = ? AND c.used_at IS NULL AND c.expires_at > ?) RETURNING id"
         ),
         params,
     )
 }
 
 /// Retire a user's unused codes of a kind for any other contact, if the write tagged `tag`
-/// happened (a live code for the same contact stays: see `insert_unless_live`).
-pub fn retire_other(t: &Target, tag: &str, kind: CodeKind, value: &str, now: &str) -> Stmt {
-    let mut params = vec![now.into(), kind.as_str().into(), value.into()];
+/// happened (a live code for the same contact, by its key, stays: see `insert_unless_live`).
+pub fn retire_other(t: &Target, tag: &str, kind: CodeKind, value_key: &str, now: &str) -> Stmt {
+    let mut params = vec![now.into(), kind.as_str().into(), value_key.into()];
     let written_sql = written(t, tag, &mut params);
     Stmt::new(
         format!(
-            "UPDATE verification_codes SET used_at = ? WHERE kind = ? AND value IS NOT ? AND used_at IS NULL \
+            "UPDATE verification_codes SET used_at = ? WHERE kind = ? AND value_key IS NOT ? AND used_at IS NULL \
              AND user_id = (SELECT id FROM users WHERE {written_sql})"
         ),
         params,

@@ -92,8 +92,9 @@ pub enum Condition {
     PasswordHashIs(String),
     /// This code is unused and unexpired at `now`.
     CodeLive { id: i64, now: String },
-    /// The contact a code was sent to is still the one stored.
-    ContactIs { kind: CodeKind, value: String },
+    /// The contact a code was sent to is still the one stored: as sent, or (an email) under
+    /// another spelling of the same mailbox, its `key` (`None` for codes made before keys were).
+    ContactIs { kind: CodeKind, value: String, key: Option<String> },
     /// The user's lifecycle state is this one (so flipping it is a real change).
     Deactivated(bool),
 }
@@ -109,7 +110,11 @@ impl Condition {
                 params.extend([(*id).into(), now.clone().into()]);
                 "EXISTS (SELECT 1 FROM verification_codes WHERE id = ? AND used_at IS NULL AND expires_at > ?)".into()
             }
-            Condition::ContactIs { kind, value } => {
+            Condition::ContactIs { kind: CodeKind::Email, value, key: Some(key) } => {
+                params.extend([value.clone().into(), key.clone().into()]);
+                "(email = ? OR email_key = ?)".into()
+            }
+            Condition::ContactIs { kind, value, .. } => {
                 params.push(value.clone().into());
                 format!("{} = ?", contact_columns(*kind).0)
             }

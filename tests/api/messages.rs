@@ -131,3 +131,37 @@ fn reset_links_to_one_address_are_limited_across_users_and_spellings() {
     let links = svc.platform.notifications.borrow().iter().filter(|m| m["type"] == "password_reset").count() as u32;
     assert_eq!(links, ATTEMPT_LIMIT, "a refused request sends nothing");
 }
+
+/// A pending address sent again under another spelling of the same mailbox (case, an IDN and its
+/// punycode, fullwidth letters) is the same address: its live code stays, no second message goes
+/// out, and that code still verifies the address as it is now spelt.
+#[test]
+fn a_pending_address_respelt_gets_no_second_code_and_its_code_still_verifies() {
+    let (svc, uuid, key) = setup();
+    let spellings = ["new@münchen.example", "NEW@MÜNCHEN.example", "new@xn--mnchen-3ya.example", "ｎｅｗ@münchen.example"];
+    for email in spellings {
+        let r = change_email(&svc, &uuid, &key, email);
+        assert_eq!(r.status, 200, "{email}: {}", r.body);
+    }
+    let stored = svc.platform.sql(&format!("SELECT email, email_verified FROM users WHERE uuid = '{uuid}'"));
+    assert_eq!(stored[0]["email"], spellings[3], "stored as last sent");
+    assert_eq!(svc.platform.notifications.borrow().len(), 1, "one mailbox, one message");
+    let live = svc.platform.sql("SELECT COUNT(*) AS n FROM verification_codes WHERE used_at IS NULL");
+    assert_eq!(live[0]["n"], 1, "the first code stays live");
+    let events = svc.platform.sql("SELECT COUNT(*) AS n FROM user_events WHERE type = 'user.email.code_requested'");
+    assert_eq!(events[0]["n"], 1);
+    let code = svc.platform.notifications.borrow()[0]["code"].as_str().unwrap().to_string();
+    let auth = format!("Bearer {key}");
+    let r = svc.call(
+        "POST",
+        &format!("/v2/users/{uuid}/email/verify"),
+        &[("authorization", &auth)],
+        Some(json!({"verificationCode": code})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let stored = svc.platform.sql(&format!("SELECT email, email_verified FROM users WHERE uuid = '{uuid}'"));
+    assert_eq!((stored[0]["email"].clone(), stored[0]["email_verified"].clone()), (json!(spellings[3]), json!(1)));
+    // Another mailbox is another address: a code of its own, the old one retired.
+    assert_eq!(change_email(&svc, &uuid, &key, "other@münchen.example").status, 200);
+    assert_eq!(svc.platform.notifications.borrow().len(), 2);
+}

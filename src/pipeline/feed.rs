@@ -58,6 +58,9 @@ pub fn render(row: &Row, code: Option<(&str, Option<String>)>) -> Value {
     if is_group {
         event["group"] = group_json(row.text("data").as_deref());
     }
+    if let (Some(data), Some(before)) = (row.text("data").filter(|_| !is_group), row.text("previous")) {
+        event["previous_attributes"] = previous_attributes(&data, &before, &event["fields"]);
+    }
     if detail.get("key_id").is_some() {
         event["api_key"] = json!({"id": detail["key_id"], "issuer": detail["issuer"], "expires_at": detail["expires_at"]});
     }
@@ -71,6 +74,32 @@ pub fn render(row: &Row, code: Option<(&str, Option<String>)>) -> Value {
         event["code"] = c;
     }
     event
+}
+
+/// What the fields an update changed held before it (Stripe's `previous_attributes`), rendered as
+/// the event's `user` renders them: the snapshot with the old columns put back, read as a user.
+/// `before` holds the old value of every field the write assigned; only the changed ones show.
+fn previous_attributes(data: &str, before: &str, fields: &Value) -> Value {
+    let (Ok(mut row), Ok(Value::Object(before))) = (serde_json::from_str::<Value>(data), serde_json::from_str::<Value>(before))
+    else {
+        return json!({});
+    };
+    let changed: Vec<&str> = fields.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let names: Vec<&String> = before.keys().filter(|k| changed.contains(&k.as_str())).collect();
+    let Some(columns) = row.as_object_mut() else { return json!({}) };
+    for name in &names {
+        columns.insert((*name).clone(), before[name.as_str()].clone());
+    }
+    // Read back from text, as every snapshot is: a user read from a `Value` would be a second copy
+    // of the row reader in the wasm (about 20 KB).
+    let Ok(user) = serde_json::from_str::<User>(&row.to_string()) else { return json!({}) };
+    let rendered = user.canonical_json();
+    // One insert at a time: collecting pairs into a map sorts them, a sort of its own in the wasm.
+    let mut out = json!({});
+    for name in names {
+        out[name.as_str()] = rendered.get(name.as_str()).cloned().unwrap_or(Value::Null);
+    }
+    out
 }
 
 /// A group event's group (as its write left it; as it was, for a deletion): its SCIM id, name,

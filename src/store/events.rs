@@ -62,11 +62,13 @@ fn insert_where(t: &Target, tag: &str, who: &Principal, e: &Event, now: &str, ch
     let written_sql = written(t, tag, &mut params);
     let seq = next_seq("users.org_id");
     let snapshot = super::users::SNAPSHOT;
-    let (fields, changed) = if changed_only { ("last_changes", " AND last_changes <> '[]'") } else { ("?", "") };
+    // An update's event also keeps what its changed fields held before (`users::update`).
+    let (fields, changed, previous) =
+        if changed_only { ("last_changes", " AND last_changes <> '[]'", "last_previous") } else { ("?", "", "NULL") };
     Stmt::new(
         format!(
-            "INSERT INTO user_events ({EVENT_COLUMNS}) SELECT id, org_id, ?, ?, ?, ?, ?, {fields}, ?, ?, ?, version, {seq}, \
-             {snapshot} FROM users WHERE {written_sql}{changed}"
+            "INSERT INTO user_events ({EVENT_COLUMNS}, previous) SELECT id, org_id, ?, ?, ?, ?, ?, {fields}, ?, ?, ?, version, {seq}, \
+             {snapshot}, {previous} FROM users WHERE {written_sql}{changed}"
         ),
         params,
     )
@@ -220,7 +222,8 @@ pub fn feed(org_id: i64, after: i64, limit: u32) -> Stmt {
     Stmt::new(
         format!(
             "SELECT * FROM (SELECT *, SUM(bytes) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - bytes AS bytes_before \
-             FROM (SELECT {FEED_COLUMNS}, COALESCE(length(CAST(data AS BLOB)), 0) AS bytes FROM user_events \
+             FROM (SELECT {FEED_COLUMNS}, COALESCE(length(CAST(data AS BLOB)), 0) + COALESCE(length(CAST(previous AS BLOB)), 0) \
+             AS bytes FROM user_events \
              WHERE org_id = ? AND seq > ? AND type IS NOT NULL ORDER BY seq LIMIT ?)) \
              WHERE bytes_before = 0 OR bytes_before + bytes <= ? ORDER BY seq"
         ),
@@ -231,4 +234,4 @@ pub fn feed(org_id: i64, after: i64, limit: u32) -> Stmt {
 /// What an event is rendered from.
 pub const FEED_COLUMNS: &str =
     "id, event_id, seq, type, at, org_id, (SELECT uuid FROM orgs WHERE orgs.id = user_events.org_id) AS org_uuid, \
-actor_key_id, actor_user_id, dialect, fields, detail, data";
+actor_key_id, actor_user_id, dialect, fields, detail, data, previous";

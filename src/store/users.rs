@@ -204,6 +204,21 @@ impl Update {
         out
     }
 
+    /// An SQL JSON object, over the row as it was (SQLite evaluates every SET expression on the
+    /// row before the UPDATE), of what each of `fields` the user shows held: the event renders
+    /// the changed ones as `previous_attributes`. Never the password hash (`User` has no such
+    /// column), nor the SCIM document, which only SCIM shows.
+    fn previous_sql(&self) -> String {
+        let pairs: Vec<String> = self
+            .fields
+            .iter()
+            .map(|f| f.name())
+            .filter(|name| *name != "scim" && crate::model::User::COLUMNS.contains(name))
+            .map(|name| format!("'{name}', {name}"))
+            .collect();
+        format!("json_object({})", pairs.join(", "))
+    }
+
     /// An SQL text expression, over the row as it was, that concatenates `,"name"` for each of
     /// `fields` the write changes: `''` when it changes none. An assigned field's value is
     /// compared with its own parameter (`?N`, bound once for the SET), a flag a code proves with 1.
@@ -245,13 +260,14 @@ pub fn update(who: &Principal, t: &Target, pre: Option<&Precondition>, u: &Updat
     let mut at = Vec::new();
     let sets_sql = u.sets_sql(&mut params, &mut at);
     let changes = u.changes_sql(&at);
+    let previous = u.previous_sql();
     params.extend([now.into(), tag.into()]);
     let reach_sql = reach(who, t, &mut params);
     let pre_sql = precondition(pre, &mut params);
     let cond_sql: String = u.conditions.iter().map(|c| format!(" AND {}", c.sql(&mut params))).collect();
     Stmt::new(
         format!(
-            "UPDATE users SET {sets_sql}last_changes = '[' || substr({changes}, 2) || ']', \
+            "UPDATE users SET {sets_sql}last_changes = '[' || substr({changes}, 2) || ']', last_previous = {previous}, \
              version = version + (({changes}) <> ''), updated_at = CASE WHEN ({changes}) <> '' THEN ? ELSE updated_at END, \
              last_write = ? WHERE {reach_sql}{pre_sql}{cond_sql} RETURNING {}",
             columns(u.returning)
@@ -292,7 +308,7 @@ role_title = NULL, based_in = NULL, linkedin_profile_url = NULL, picture = NULL,
 country = NULL, bio = NULL, timezone = NULL, admin = 0, auth0_uid = NULL, publisher_id = NULL, agency_id = NULL, \
 network_id = NULL, advertiser_id = NULL, payment_date = NULL, company_type = NULL, publisher_type = NULL, \
 role_alias = NULL, attributes = '{}', password_hash = NULL, consented_at = NULL, consent_method = NULL, \
-external_id = NULL, email_key = NULL, username_key = NULL, scim = '{}'";
+external_id = NULL, email_key = NULL, username_key = NULL, scim = '{}', last_previous = NULL";
 
 /// Delete: the row becomes a tombstone, freeing its email and username (the unique indexes
 /// cover live users only). Returns the tombstone.

@@ -640,3 +640,57 @@ fn a_replay_covers_at_most_ten_thousand_events_and_says_where_it_stopped() {
     assert_eq!(deliveries(), 10_005, "every event once");
     assert_eq!(replay(last + 1), json!({"from_seq": last + 1, "through_seq": null, "more": false}));
 }
+
+/// An update's event carries what each changed field held before it (Stripe's
+/// `previous_attributes`), rendered as its `user` is, in the pull feed and in deliveries alike: a
+/// sender can tell the old address that the email changed (the defence Okta and Auth0 add against a
+/// stolen key moving an account to another mailbox). Unchanged fields, the password and the hash
+/// never show; a deletion erases the row's copy with the rest of its personal data.
+#[test]
+fn an_update_event_says_what_its_changed_fields_held_before() {
+    let c = cast();
+    let (_, secret) = c.subscribe(json!({}));
+    let (_, start) = c.pull(0);
+    let uid = c.user_id;
+    let patch = json!({"email": "new@a.test", "username": "u", "name": "Ada", "attributes": {"tier": 2}, "publisher_id": 7});
+    assert_eq!(c.svc.operator("PATCH", &format!("/users/{uid}"), Some(patch)).status, 200);
+    let r = c.svc.call(
+        "PATCH",
+        &format!("/api/v1/users/{uid}"),
+        &[("x-api-key", &c.user_key)],
+        Some(json!({"user": {"name": "Ada L.", "based_in": "Oslo"}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    c.svc.operator("PATCH", &format!("/users/{uid}"), Some(json!({"password": "Sup3r-Secret-Pass"})));
+    c.svc.operator("PATCH", &format!("/users/{uid}"), Some(json!({"password": "An0ther-Secret-Pass"})));
+    c.svc.operator("POST", &format!("/users/{uid}/deactivate"), None);
+    let (events, _) = c.pull(start);
+    let previous: Vec<(Value, Value)> = events.iter().map(|e| (e["fields"].clone(), e["previous_attributes"].clone())).collect();
+    assert_eq!(
+        previous,
+        [
+            (
+                json!(["email", "name", "publisher_id", "attributes"]),
+                json!({"email": "user@a.test", "name": null, "publisher_id": null, "attributes": {}})
+            ),
+            (json!(["name", "based_in"]), json!({"name": "Ada", "based_in": null})),
+            (json!(["password"]), json!({})),
+            (json!(["password"]), json!({})),
+            (json!(["deactivated"]), json!({"deactivated": false})),
+        ]
+    );
+    c.dispatch();
+    let delivered: Vec<Value> =
+        c.received(&secret).into_iter().map(|(_, body)| body["data"]["previous_attributes"].clone()).collect();
+    assert_eq!(delivered, previous.iter().map(|(_, p)| p.clone()).collect::<Vec<_>>());
+    let text = serde_json::to_string(&events).unwrap();
+    for leaked in ["Sup3r-Secret-Pass", "pbkdf2", "password_hash"] {
+        assert!(!text.contains(leaked), "{leaked} leaked into the feed");
+    }
+    c.svc.operator("DELETE", &format!("/users/{uid}"), None);
+    let row = c.svc.platform.sql(&format!("SELECT last_previous FROM users WHERE id = {uid}"));
+    assert_eq!(row[0]["last_previous"], Value::Null, "the deletion erases it");
+    let (after, _) = c.pull(start);
+    let deleted = after.iter().find(|e| e["type"] == "user.deleted").unwrap();
+    assert!(deleted.get("previous_attributes").is_none(), "{deleted}");
+}

@@ -156,6 +156,23 @@ test("a code delivered by webhook verifies through /v2/users/{id}/email/verify; 
   await rx.close();
 });
 
+test("an email change's event carries the old address in previous_attributes, delivered and pulled alike", async () => {
+  const rx = await receiver();
+  try {
+    await subscribe(A, rx.url, { event_types: ["user.updated"] });
+    const old = (await w.row(A.other.id)).email;
+    const r = await w.fetch(`/openapi/v1/users/${A.other.uuid}`, { method: "PATCH", headers: { "X-Api-Key": A.adminKey }, json: { email: "moved@feeda.test" } });
+    assert.equal(r.status, 200, r.text);
+    await until(() => rx.got.length >= 1, "the update's delivery");
+    const delivered = JSON.parse(rx.got[0].body).data;
+    assert.deepEqual([delivered.fields, delivered.user.email, delivered.previous_attributes], [["email"], "moved@feeda.test", { email: old }]);
+    const pulled = await w.operator("GET", `/events?org_id=${A.org.id}&after=${delivered.seq - 1}`);
+    assert.deepEqual(pulled.data.events[0].previous_attributes, { email: old });
+  } finally {
+    await rx.close();
+  }
+});
+
 test("another org's admin can neither subscribe to nor read this org's feed", async () => {
   const asB = { authorization: `Bearer ${B.adminKey}` };
   const sub = await w.fetch("/admin/v1/webhooks", { method: "POST", headers: asB, json: { org_id: A.org.id, url: "https://x.example/" } });

@@ -527,6 +527,9 @@ app.patch("/api/v1/users/:id", async (c) => {
     sets.push("password_hash = ?");
     params.push(await hashPassword(patch.password, iterations));
   }
+  // What the changed fields held before (the feed's `previous_attributes`), from the row as it was.
+  const before = Object.keys(patch).filter((field) => field !== "password");
+  sets.push(`last_previous = json_object(${before.map((field) => `'${field}', ${field}`).join(", ")})`);
   const now = new Date().toISOString();
   const tag = hex(crypto.getRandomValues(new Uint8Array(16)).buffer);
   const versionSql = Array.isArray(ifMatch) ? ` AND version IN (${ifMatch.map(() => "?").join(", ")})` : "";
@@ -538,9 +541,9 @@ app.patch("/api/v1/users/:id", async (c) => {
   // The audit event is also the change feed's outbox row: its type, id, per-org seq and the user as
   // the change left it, written only if the update was.
   const event = db.prepare(
-    `INSERT INTO user_events (user_id, org_id, actor_key_id, actor_user_id, action, type, dialect, fields, detail, event_id, at, version, seq, data)
+    `INSERT INTO user_events (user_id, org_id, actor_key_id, actor_user_id, action, type, dialect, fields, detail, event_id, at, version, seq, data, previous)
      SELECT id, org_id, ?, ?, 'update', 'user.updated', 'hienergy', ?, NULL, ?, ?, version,
-     (SELECT COALESCE(MAX(e.seq), 0) + 1 FROM user_events e WHERE e.org_id = users.org_id), ${SNAPSHOT}
+     (SELECT COALESCE(MAX(e.seq), 0) + 1 FROM user_events e WHERE e.org_id = users.org_id), ${SNAPSHOT}, last_previous
      FROM users WHERE id = ? AND last_write = ?`,
   ).bind(who.key_id, who.user_id, JSON.stringify(touched), crypto.randomUUID(), now, id, tag);
 

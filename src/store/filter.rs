@@ -39,6 +39,13 @@ pub enum ColumnType {
     Username {
         key: &'static str,
     },
+    /// A name unique under its comparison key (a group's `displayName`), text compared as
+    /// `Text { case_exact: false }` but for `eq` / `ne`, which compare the key (`key`, the column
+    /// of `values::caseless_key`) with the value's: `displayName eq "ÄRZTE"` finds `Ärzte`, the
+    /// group uniqueness says the name belongs to.
+    Caseless {
+        key: &'static str,
+    },
     /// An email inside a user's list of addresses, text compared as `Text { case_exact: false }`,
     /// but `eq` also matches the element that is the user's address (`canonical`, the `users.email`
     /// column) when the value's comparison key (`values::Email::canonical_key`) is the stored
@@ -59,7 +66,9 @@ impl ColumnType {
     /// The SCIM type name with its article, for messages.
     fn name(self) -> &'static str {
         match self {
-            ColumnType::Text { .. } | ColumnType::Username { .. } | ColumnType::Email { .. } => "a string",
+            ColumnType::Text { .. } | ColumnType::Username { .. } | ColumnType::Caseless { .. } | ColumnType::Email { .. } => {
+                "a string"
+            }
             ColumnType::Bool => "a boolean",
             ColumnType::DateTime => "a dateTime",
             ColumnType::Int => "an integer",
@@ -284,6 +293,11 @@ impl Compiler<'_> {
                 }
             }
             (ColumnType::Username { .. }, FilterValue::Str(s)) => Ok(self.text(expr, false, op, s)),
+            (ColumnType::Caseless { key }, FilterValue::Str(s)) if op == CompareOp::Eq => {
+                self.bind(SqlValue::Text(crate::values::caseless_key(s)));
+                Ok(guarded(key, "= ?"))
+            }
+            (ColumnType::Caseless { .. }, FilterValue::Str(s)) => Ok(self.text(expr, false, op, s)),
             (ColumnType::Email { key, canonical }, FilterValue::Str(s)) if op == CompareOp::Eq => {
                 let spelled = self.text(expr, false, op, s);
                 match crate::values::Email::parse(s) {
@@ -396,7 +410,7 @@ fn find_sub(subs: &'static [SubColumn], name: &str) -> Option<&'static SubColumn
 /// `pr`: not null and, for text, not empty (RFC 7644 §3.4.2.2).
 fn present(expr: &str, ty: ColumnType) -> String {
     match ty {
-        ColumnType::Text { .. } | ColumnType::Username { .. } | ColumnType::Email { .. } => {
+        ColumnType::Text { .. } | ColumnType::Username { .. } | ColumnType::Caseless { .. } | ColumnType::Email { .. } => {
             format!("({expr} IS NOT NULL AND {expr} <> '')")
         }
         _ => format!("({expr} IS NOT NULL)"),

@@ -8,6 +8,7 @@ use super::guard::{key_holds, precondition, written};
 use super::{SqlValue, Stmt};
 use crate::http::Precondition;
 use crate::model::{KeyPrincipal, Principal, Target};
+use crate::values::caseless_key;
 
 /// A group's members as rows of `value`, `display` and `type` (live users only), for a filter on
 /// them; `g` is the group. `type` is `User`, as a read shows it, so a filter on it matches. Rows,
@@ -86,13 +87,21 @@ fn groups_where(who: &KeyPrincipal, filter: Option<&Fragment>) -> (String, Vec<S
 
 /// A new group; lands only while the caller's key holds.
 pub fn insert(who: &KeyPrincipal, uuid: &str, row: &GroupRow, now: &str, tag: &str) -> Stmt {
-    let mut params: Vec<SqlValue> =
-        vec![uuid.into(), who.org_id.into(), row.display_name.into(), row.external_id.into(), now.into(), now.into(), tag.into()];
+    let mut params: Vec<SqlValue> = vec![
+        uuid.into(),
+        who.org_id.into(),
+        row.display_name.into(),
+        caseless_key(row.display_name).into(),
+        row.external_id.into(),
+        now.into(),
+        now.into(),
+        tag.into(),
+    ];
     let guard = key_holds(who, &mut params);
     Stmt::new(
         format!(
-            "INSERT INTO groups (uuid, org_id, display_name, external_id, created_at, updated_at, last_write) \
-             SELECT ?, ?, ?, ?, ?, ?, ? WHERE {guard} RETURNING uuid"
+            "INSERT INTO groups (uuid, org_id, display_name, name_key, external_id, created_at, updated_at, last_write) \
+             SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE {guard} RETURNING uuid"
         ),
         params,
     )
@@ -119,11 +128,12 @@ pub fn update(
         tag.into(),
         uuid.into(),
         who.org_id.into(),
+        caseless_key(row.display_name).into(),
     ];
     let guard = key_holds(who, &mut params);
     let pre_sql = precondition(pre, &mut params);
     // Over the row as it was: ?1 the name, ?2 the external id, ?3 the members asked for. The name
-    // compares BINARY: the column is NOCASE (unique per org in any case), yet a new case is a change.
+    // compares BINARY: the column is NOCASE (and unique per org by its key, ?8), yet a new case is a change.
     let asked = "SELECT u.id, json_extract(j.value, '$.display') FROM json_each(?3) AS j CROSS JOIN users u \
                  ON u.uuid = json_extract(j.value, '$.value') AND u.org_id = groups.org_id AND u.deleted_at IS NULL";
     let held = "SELECT m.user_id, m.display FROM group_members m WHERE m.group_id = groups.id";
@@ -132,7 +142,7 @@ pub fn update(
     );
     Stmt::new(
         format!(
-            "UPDATE groups SET display_name = ?1, external_id = ?2, version = version + {changed}, \
+            "UPDATE groups SET display_name = ?1, name_key = ?8, external_id = ?2, version = version + {changed}, \
              updated_at = CASE WHEN {changed} THEN ?4 ELSE updated_at END, \
              last_write = CASE WHEN {changed} THEN ?5 ELSE 'unchanged' END \
              WHERE uuid = ?6 AND org_id = ?7 AND {guard}{pre_sql} RETURNING uuid"

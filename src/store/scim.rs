@@ -174,7 +174,7 @@ pub fn group_column(p: &AttrPath) -> Option<Column> {
     match p.key().as_str() {
         "id" => scalar("g.uuid", CE),
         "externalid" => scalar("g.external_id", CE),
-        "displayname" => scalar("g.display_name", CI),
+        "displayname" => scalar("g.display_name", ColumnType::Caseless { key: "g.name_key" }),
         "meta.created" => scalar("g.created_at", ColumnType::DateTime),
         "meta.lastmodified" => scalar("g.updated_at", ColumnType::DateTime),
         "members" | "members.value" | "members.display" | "members.type" => {

@@ -35,6 +35,7 @@ pub use contact::{Gender, LanguageTag, Phone};
 pub use identity::{Attributes, CountryCode, TimeZone, Username};
 pub use template::UrlTemplate;
 pub use text::{LongText, ShortText, Text};
+pub use unicode::caseless_key;
 pub use web::{Email, HttpUrl};
 
 use serde_json::Value;

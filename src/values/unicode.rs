@@ -94,6 +94,14 @@ pub fn compatibility_caseless(s: &str) -> Option<String> {
     Some(out)
 }
 
+/// The comparison key of a free-text name that is unique case-insensitively (a SCIM group's
+/// `displayName`): `compatibility_caseless`, so `ÄRZTE`, `ärzte` and fullwidth `ｓａｌｅｓ` for
+/// `Sales` are one name each, as they read. Text IDNA has no mapping for (an unassigned code
+/// point, a noncharacter) falls back to its plain lowercase: still one key per name.
+pub fn caseless_key(s: &str) -> String {
+    compatibility_caseless(s).unwrap_or_else(|| s.to_lowercase())
+}
+
 /// An email local part's comparison key: the quoted-string form unquoted (RFC 5321 §4.1.2:
 /// `"john"` and `"jo\hn"` are `john`), compatibility-caseless, and quoted again only if the result
 /// is not a dot-atom (RFC 5322 §3.4.1, RFC 6531 atext).
@@ -195,6 +203,17 @@ mod tests {
         assert_ne!(compatibility_caseless("a"), compatibility_caseless("\u{430}"), "Cyrillic а is another letter");
         assert_eq!(compatibility_caseless("\u{1E9E}").unwrap(), "ss", "capital sharp s");
         assert_eq!(compatibility_caseless("a\u{FFFF}b"), None, "IDNA disallows it");
+    }
+
+    #[test]
+    fn caseless_keys_of_names() {
+        for (a, b) in [("Ärzte", "ÄRZTE"), ("Sales Team", "SALES team"), ("ｓａｌｅｓ", "Sales"), ("Straße Ops", "STRASSE OPS")]
+        {
+            assert_eq!(caseless_key(a), caseless_key(b), "{a} / {b}");
+        }
+        assert_eq!(caseless_key("Sales Team / EMEA"), "sales team / emea", "spaces and punctuation stay");
+        assert_ne!(caseless_key("Ops"), caseless_key("\u{41E}ps"), "Cyrillic О is another letter");
+        assert_eq!(caseless_key("A\u{FFFF}B"), "a\u{FFFF}b", "no IDNA mapping: lowercase");
     }
 
     fn local(s: &str) -> String {

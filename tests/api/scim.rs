@@ -1031,6 +1031,35 @@ fn a_user_name_filter_finds_the_name_under_every_spelling_uniqueness_knows() {
     assert_eq!(c.list(&format!("filter={}", urlencode("userName sw \"ÑAN\"")))["totalResults"], 0, "other operators as before");
 }
 
+/// A group's `displayName` is one name under every spelling that reads the same (case beyond
+/// ASCII, fullwidth letters, `ß` for `SS`): a second group of it is 409, `displayName eq` finds
+/// the one there is, and the group itself may change its case (stored as sent). Only ASCII case
+/// was folded before, so Entra's look-up of `ÄRZTE` missed `Ärzte` and its create made a twin.
+#[test]
+fn a_group_name_is_one_name_under_every_spelling_that_reads_the_same() {
+    let c = cast();
+    let made = c.scim("POST", "/Groups", Some(json!({"displayName": "Ärzte Straße"})));
+    assert_eq!(made.status, 201, "{}", made.body);
+    let groups = |filter: &str| {
+        let r = c.scim("GET", &format!("/Groups?filter={}", urlencode(filter)), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body
+    };
+    for other in ["ÄRZTE STRASSE", "ärzte straße", "Äｒｚｔｅ Straße", "ÄＲＺＴＥ STRASSE"] {
+        let dup = c.scim("POST", "/Groups", Some(json!({"displayName": other})));
+        assert_eq!((dup.status, dup.body["scimType"].as_str()), (409, Some("uniqueness")), "{other}: {}", dup.body);
+        let found = groups(&format!("displayName eq \"{other}\""));
+        assert_eq!((found["totalResults"].as_i64(), &found["Resources"][0]["id"]), (Some(1), &made.body["id"]), "{other}");
+    }
+    assert_eq!(groups("displayName eq \"Arzte Strasse\"")["totalResults"], 0, "Ä is not A");
+    assert_eq!(c.scim("POST", "/Groups", Some(json!({"displayName": "Arzte Strasse"}))).status, 201, "another name");
+    let path = format!("/Groups/{}", made.body["id"].as_str().unwrap());
+    let renamed = c.scim("PUT", &path, Some(json!({"displayName": "ÄRZTE STRASSE"})));
+    assert_eq!((renamed.status, &renamed.body["displayName"]), (200, &json!("ÄRZTE STRASSE")), "{}", renamed.body);
+    assert_eq!(c.scim("GET", &path, None).body["displayName"], "ÄRZTE STRASSE");
+    assert_eq!(groups("displayName sw \"ÄRZ\"")["totalResults"], 1, "other operators as before");
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

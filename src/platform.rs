@@ -69,6 +69,9 @@ pub struct Config {
     pub code_secret: Option<String>,
     /// `ALLOW_HTTP_WEBHOOKS = "true"`: webhook URLs may be http:// and private (development only).
     pub allow_http_webhooks: bool,
+    /// `FEED_RETENTION_DAYS`: how long an event keeps its user snapshots (`feed::retention`; 0 is
+    /// the default).
+    pub feed_retention_days: u32,
 }
 
 pub trait Platform {

@@ -111,6 +111,16 @@ pub async fn dispatch<P: Platform>(platform: &P) -> usize {
     }
 }
 
+/// The Cron Trigger's work: the dispatch, then the feed's retention (`pipeline::feed::prune`).
+/// Returns how many delivery attempts were made; a failure is logged (the next sweep goes on).
+pub async fn sweep<P: Platform>(platform: &P) -> usize {
+    let attempts = dispatch(platform).await;
+    if let Err(f) = crate::pipeline::feed::prune(&Ctx::new(platform)).await {
+        platform.log_error(&format!("feed retention: {f:?}"));
+    }
+    attempts
+}
+
 async fn route<P: Platform>(cx: &Ctx<'_, P>, req: &Request) -> Response {
     let segments = req.segments();
     // Each dialect's handling is a future of its own (`apart`): awaited in place, every dialect's

@@ -46,10 +46,11 @@ pub fn start(id: u32, request: &[u8], now_ms: f64) -> String {
     SHELL.with(|s| s.borrow_mut().start(id, request, now_ms))
 }
 
-/// Begin task `id`, a change-feed dispatch; returns its first call or `{"op":"done",…}`.
+/// Begin task `id`, a change-feed dispatch (`sweep`: the Cron Trigger's, which also applies the
+/// feed's retention); returns its first call or `{"op":"done",…}`.
 #[wasm_bindgen]
-pub fn dispatch(id: u32, now_ms: f64) -> String {
-    SHELL.with(|s| s.borrow_mut().dispatch(id, now_ms))
+pub fn dispatch(id: u32, now_ms: f64, sweep: bool) -> String {
+    SHELL.with(|s| s.borrow_mut().dispatch(id, now_ms, sweep))
 }
 
 /// Continue request or task `id` with the reply to its last call.

@@ -16,7 +16,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 /// The variables (and secrets) the shell reads, once per isolate.
-const VARS: [&str; 5] = ["ADMIN_TOKEN", "PBKDF2_ITERATIONS", "READ_CONSISTENCY", "CODE_SECRET", "ALLOW_HTTP_WEBHOOKS"];
+const VARS: [&str; 6] =
+    ["ADMIN_TOKEN", "PBKDF2_ITERATIONS", "READ_CONSISTENCY", "CODE_SECRET", "ALLOW_HTTP_WEBHOOKS", "FEED_RETENTION_DAYS"];
 
 /// The isolate's settings, read from the environment once.
 pub struct Settings {
@@ -36,6 +37,7 @@ impl Settings {
             pbkdf2_iterations: crate::password::iterations_from_config(iterations.as_deref()),
             code_secret: var("CODE_SECRET"),
             allow_http_webhooks: crate::feed::endpoint::allow_http(var("ALLOW_HTTP_WEBHOOKS").as_deref()),
+            feed_retention_days: crate::feed::retention::days_from_config(var("FEED_RETENTION_DAYS").as_deref()),
         };
         Self {
             core: Rc::new(core),
@@ -98,12 +100,17 @@ impl Shell {
 
     /// Begin task `id`: a change-feed dispatch (the queue consumer's and the Cron sweep's work),
     /// on the primary, since it claims and records deliveries.
-    pub fn dispatch(&mut self, id: u32, now_ms: f64) -> String {
+    /// `sweep`: the Cron Trigger's run, which also applies the feed's retention.
+    pub fn dispatch(&mut self, id: u32, now_ms: f64, sweep: bool) -> String {
         let Some(settings) = &self.settings else { return internal_error("the shell was not configured") };
         let (mailbox, platform) = open(settings, SessionStart::FirstPrimary, now_ms);
         let p = platform.clone();
         let future = Box::pin(async move {
-            crate::app::dispatch(&*p).await;
+            if sweep {
+                crate::app::sweep(&*p).await;
+            } else {
+                crate::app::dispatch(&*p).await;
+            }
             Finished::Done
         });
         self.step(id, Exchange { mailbox, platform, future, waiting: Vec::new() })

@@ -209,7 +209,17 @@ fn describe_lists_what_the_host_must_send() {
         assert!(headers.contains(h), "{h}");
     }
     assert!(headers.contains(&"x-d1-bookmark"));
-    assert_eq!(d["vars"], json!(["ADMIN_TOKEN", "PBKDF2_ITERATIONS", "READ_CONSISTENCY", "CODE_SECRET", "ALLOW_HTTP_WEBHOOKS"]));
+    assert_eq!(
+        d["vars"],
+        json!([
+            "ADMIN_TOKEN",
+            "PBKDF2_ITERATIONS",
+            "READ_CONSISTENCY",
+            "CODE_SECRET",
+            "ALLOW_HTTP_WEBHOOKS",
+            "FEED_RETENTION_DAYS"
+        ])
+    );
     assert_eq!(
         d["bindings"],
         json!(["PASSWORD_ATTEMPTS", "SENDS_PER_USER", "SENDS_PER_RECIPIENT", "SENDS_PER_ORG", "NOTIFICATIONS", "FEED"])
@@ -267,7 +277,7 @@ fn a_committed_write_kicks_the_feed_after_the_response() {
 #[test]
 fn a_dispatch_runs_on_the_primary_and_ends_without_a_response() {
     let mut s = shell(&[]);
-    let (call, _) = parse(&s.dispatch(5, 1000.0));
+    let (call, _) = parse(&s.dispatch(5, 1000.0, false));
     assert_eq!((call["op"].as_str(), call["session"].as_str()), (Some("d1.batch"), Some("first-primary")));
     let n = call["statements"].as_array().unwrap().len();
     let empty = json!({"bookmark": null, "results": vec![json!({"results": [], "meta": {}}); n]});
@@ -277,7 +287,7 @@ fn a_dispatch_runs_on_the_primary_and_ends_without_a_response() {
     assert_eq!(done, r#"{"op":"done"}"#, "nothing was due");
     assert_eq!(s.in_flight(), 0);
 
-    let (_, _) = parse(&s.dispatch(6, 1000.0));
+    let (_, _) = parse(&s.dispatch(6, 1000.0, false));
     let (head, _) = parse(&s.resume(6, "eD1 is down", 1000.0));
     assert_eq!(head["op"], "done");
     let log = head["log"][0].as_str().unwrap();
@@ -289,7 +299,7 @@ fn a_dispatch_runs_on_the_primary_and_ends_without_a_response() {
 #[test]
 fn a_dispatchs_attempts_cross_together_and_each_reply_reaches_its_own() {
     let mut s = shell(&[]);
-    let (call, _) = parse(&s.dispatch(5, 1000.0));
+    let (call, _) = parse(&s.dispatch(5, 1000.0, false));
     let n = call["statements"].as_array().unwrap().len();
     let empty = json!({"bookmark": null, "results": vec![json!({"results": [], "meta": {}}); n]});
     parse(&s.resume(5, &format!("v{empty}"), 1000.0));
@@ -325,7 +335,7 @@ fn a_dispatchs_attempts_cross_together_and_each_reply_reaches_its_own() {
     assert_eq!(s.in_flight(), 0);
 
     // Replies that don't match the calls are the host's bug: the task ends, nothing is guessed.
-    parse(&s.dispatch(6, 1000.0));
+    parse(&s.dispatch(6, 1000.0, false));
     parse(&s.resume(6, &format!("v{empty}"), 1000.0));
     parse(&s.resume(6, &d1_reply(BM, json!({"results": due, "meta": {}})), 1000.0));
     let (call, _) = parse(&s.resume(6, &d1_reply(BM, json!({"results": events, "meta": {}})), 1000.0));

@@ -229,12 +229,15 @@ function crashed(e) {
   return new Response(JSON.stringify(problem), { status: 500, headers });
 }
 
-/** The change feed's work (queue consumer, Cron sweep); a failure is logged, the sweep retries. */
-async function runDispatch(env, ctx) {
+/**
+ * The change feed's work (queue consumer; the Cron sweep, `sweep`, also applies the feed's
+ * retention); a failure is logged, the sweep retries.
+ */
+async function runDispatch(env, ctx, sweep) {
   try {
     configureOnce(env);
     const id = nextExchange();
-    const { head } = await drive(id, dispatch(id, Date.now()), env);
+    const { head } = await drive(id, dispatch(id, Date.now(), sweep), env);
     aftermath(head, env, ctx);
   } catch (e) {
     crashed(e);
@@ -258,12 +261,12 @@ export default {
 
   /** The feed's queue: every message asks for a dispatch and carries nothing else. */
   async queue(batch, env, ctx) {
-    await runDispatch(env, ctx);
+    await runDispatch(env, ctx, false);
     batch.ackAll();
   },
 
-  /** The Cron sweep: whatever a lost queue message left behind goes out now. */
+  /** The Cron sweep: whatever a lost queue message left behind goes out now; old snapshots go. */
   async scheduled(_controller, env, ctx) {
-    await runDispatch(env, ctx);
+    await runDispatch(env, ctx, true);
   },
 };

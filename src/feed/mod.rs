@@ -13,5 +13,6 @@
 
 pub mod endpoint;
 pub mod event;
+pub mod retention;
 pub mod schedule;
 pub mod signature;

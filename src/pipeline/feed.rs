@@ -258,6 +258,32 @@ pub async fn dispatch<P: Platform>(cx: &Ctx<'_, P>) -> Result<usize, Failure> {
     Ok(claimed.len())
 }
 
+/// Events the retention sweep reads per round, and rounds per sweep: it erases at most 10,000
+/// events' snapshots a minute, enough to catch up on a deployment's backlog within days.
+const PRUNE_WINDOW: u32 = 1000;
+const PRUNE_ROUNDS: usize = 10;
+
+/// Apply the feed's retention (`feed::retention`): erase the user snapshots of events older than
+/// it, oldest first, in rounds of a window of the primary key past the sweep's mark. A window
+/// stops at its first event still within the retention (ids follow commit order, so the events
+/// after it are newer). Returns how many events it reached.
+pub async fn prune<P: Platform>(cx: &Ctx<'_, P>) -> Result<usize, Failure> {
+    let cutoff = crate::values::rfc3339_millis(crate::feed::retention::cutoff_ms(cx.now_ms(), cx.config().feed_retention_days));
+    let mut reached = 0;
+    for _ in 0..PRUNE_ROUNDS {
+        let window = cx.query(events::unpruned(PRUNE_WINDOW)).await?;
+        let old: Vec<i64> =
+            window.iter().take_while(|r| r.text("at").is_some_and(|at| at < cutoff)).filter_map(|r| r.int("id")).collect();
+        let (Some(first), Some(through)) = (old.first(), old.last()) else { break };
+        cx.batch(events::prune(first - 1, *through, &cutoff)).await?;
+        reached += old.len();
+        if old.len() < window.len() || window.len() < PRUNE_WINDOW as usize {
+            break;
+        }
+    }
+    Ok(reached)
+}
+
 /// One attempt at one delivery, its outcome recorded; when to retry.
 async fn attempt_and_record<P: Platform>(cx: &Ctx<'_, P>, d: &Row, events: &[Row]) -> Result<Option<u32>, Failure> {
     let event = events.iter().find(|e| e.int("id") == d.int("event_row"));

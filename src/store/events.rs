@@ -2,7 +2,7 @@
 //! batch as the change and only if it landed; field names, never values of secrets.
 
 use super::guard::written;
-use super::Stmt;
+use super::{SqlValue, Stmt};
 use crate::model::{Field, Principal, Target};
 
 /// One event: its id (the webhook-id deliveries carry), what the audit trail calls it, its feed
@@ -235,3 +235,35 @@ pub fn feed(org_id: i64, after: i64, limit: u32) -> Stmt {
 pub const FEED_COLUMNS: &str =
     "id, event_id, seq, type, at, org_id, (SELECT uuid FROM orgs WHERE orgs.id = user_events.org_id) AS org_uuid, \
 actor_key_id, actor_user_id, dialect, fields, detail, data, previous";
+
+/// The oldest events the retention sweep has not reached (`id`, `at`), at most `limit`, in id
+/// order: one range of the primary key past the sweep's mark, however large the table.
+pub fn unpruned(limit: u32) -> Stmt {
+    Stmt::new(
+        "SELECT id, at FROM user_events WHERE id > (SELECT pruned_through FROM feed_retention WHERE id = 1) ORDER BY id LIMIT ?",
+        vec![i64::from(limit).into()],
+    )
+}
+
+/// Erase what the events after `after` through `through` carried of users, all written before
+/// `cutoff`: the snapshots (`data`, `previous`) and a code event's recipient (`detail.to`), and
+/// the old values a user's last write kept (`users.last_previous`) when that write is as old. The
+/// audit fields (who, when, which fields, which API) stay. Then the sweep's mark moves on.
+pub fn prune(after: i64, through: i64, cutoff: &str) -> Vec<Stmt> {
+    let range = || -> Vec<SqlValue> { vec![after.into(), through.into()] };
+    let mut last_previous = range();
+    last_previous.push(cutoff.into());
+    vec![
+        Stmt::new(
+            "UPDATE users SET last_previous = NULL WHERE id IN (SELECT user_id FROM user_events WHERE id > ? AND id <= ? \
+             AND user_id IS NOT NULL) AND updated_at < ? AND last_previous IS NOT NULL",
+            last_previous,
+        ),
+        Stmt::new(
+            "UPDATE user_events SET data = NULL, previous = NULL, detail = json_remove(detail, '$.to') \
+             WHERE id > ? AND id <= ? AND (data IS NOT NULL OR previous IS NOT NULL OR json_type(detail, '$.to') IS NOT NULL)",
+            range(),
+        ),
+        Stmt::new("UPDATE feed_retention SET pruned_through = MAX(pruned_through, ?) WHERE id = 1", vec![through.into()]),
+    ]
+}

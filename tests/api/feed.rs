@@ -694,3 +694,83 @@ fn an_update_event_says_what_its_changed_fields_held_before() {
     let deleted = after.iter().find(|e| e["type"] == "user.deleted").unwrap();
     assert!(deleted.get("previous_attributes").is_none(), "{deleted}");
 }
+
+const DAY_MS: f64 = 86_400_000.0;
+
+/// The Cron sweep applies the feed's retention (30 days here): an event older than that loses
+/// what it carried of its user — the snapshots (`user`, `previous_attributes`) and a code event's
+/// recipient — and keeps its audit fields, in the pull feed and the user's audit trail alike; a
+/// user's last write, as old, forgets what it replaced. Newer events are untouched, and a second
+/// sweep has nothing left to do.
+#[test]
+fn the_sweep_erases_user_data_from_events_past_the_retention_and_keeps_the_audit() {
+    let c = cast();
+    let uid = c.user_id;
+    let auth = format!("Bearer {}", c.user_key);
+    let (_, start) = c.pull(0);
+    let old_email = c.svc.call(
+        "PUT",
+        &format!("/v2/users/human/{}", c.user_uuid),
+        &[("authorization", &auth)],
+        Some(json!({"email": {"email": "old-news@a.test", "sendCode": {}}})),
+    );
+    assert_eq!(old_email.status, 200, "{}", old_email.body);
+    c.svc.platform.advance(31.0 * DAY_MS);
+    let admin = c.svc.platform.sql("SELECT id FROM users WHERE email = 'admin@a.test'")[0]["id"].as_i64().unwrap();
+    assert_eq!(c.svc.operator("PATCH", &format!("/users/{admin}"), Some(json!({"name": "Recent"}))).status, 200);
+    let (before, _) = c.pull(start);
+    assert_eq!(before.len(), 3, "{before:?}");
+    pollster::block_on(users_edge::app::sweep(&c.svc.platform));
+
+    let (after, _) = c.pull(start);
+    let types: Vec<&str> = after.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["user.updated", "user.email.code_requested", "user.updated"]);
+    for old in &after[..2] {
+        assert_eq!(old["user"], Value::Null, "{old}");
+        assert!(old.get("previous_attributes").is_none(), "{old}");
+        assert!(!old.to_string().contains("old-news"), "{old}");
+    }
+    assert_eq!(after[1]["code"]["to"], Value::Null);
+    assert_eq!(after[1]["code"]["expires_at"], before[1]["code"]["expires_at"], "what is not personal stays");
+    for (kept, was) in after.iter().zip(&before) {
+        for field in ["id", "seq", "type", "timestamp", "actor", "dialect", "fields"] {
+            assert_eq!(kept[field], was[field], "{field} stays");
+        }
+    }
+    assert_eq!(after[2], before[2], "within the retention: untouched");
+    let trail = c.svc.operator("GET", &format!("/users/{uid}/events"), None);
+    assert_eq!(trail.status, 200, "{}", trail.body);
+    assert!(trail.body.to_string().contains("\"email\""), "the audit trail still names the field: {}", trail.body);
+    let kept =
+        |id: i64| c.svc.platform.sql(&format!("SELECT last_previous FROM users WHERE id = {id}"))[0]["last_previous"].clone();
+    assert_eq!(kept(uid), Value::Null, "the user's last write is as old: what it replaced goes too");
+    assert_ne!(kept(admin), Value::Null, "a recent write keeps it");
+
+    let snapshot = c.svc.platform.sql("SELECT id, data, previous, detail FROM user_events ORDER BY id");
+    pollster::block_on(users_edge::app::sweep(&c.svc.platform));
+    assert_eq!(
+        c.svc.platform.sql("SELECT id, data, previous, detail FROM user_events ORDER BY id"),
+        snapshot,
+        "nothing left to do"
+    );
+}
+
+/// `FEED_RETENTION_DAYS` sets the retention: with a year, a month-old event keeps everything.
+#[test]
+fn a_longer_retention_keeps_month_old_events_whole() {
+    let mut c = cast();
+    c.svc.platform.config.feed_retention_days = users_edge::feed::retention::days_from_config(Some("365"));
+    let (_, start) = c.pull(0);
+    let r = c.svc.call(
+        "PATCH",
+        &format!("/api/v1/users/{}", c.user_id),
+        &[("x-api-key", &c.user_key)],
+        Some(json!({"user": {"based_in": "Oslo"}})),
+    );
+    assert_eq!(r.status, 200);
+    c.svc.platform.advance(31.0 * DAY_MS);
+    let (before, _) = c.pull(start);
+    pollster::block_on(users_edge::app::sweep(&c.svc.platform));
+    assert_eq!(c.pull(start).0, before);
+    assert_eq!(before[0]["user"]["based_in"], "Oslo");
+}

@@ -100,6 +100,7 @@ impl HostPlatform {
                 pbkdf2_iterations: 1_000,
                 code_secret: Some("host-test-code-secret".into()),
                 allow_http_webhooks: true,
+                feed_retention_days: 30,
             },
             clock: Cell::new(1_742_918_434_438.0),
             seed: Cell::new(0x9E37_79B9_7F4A_7C15),

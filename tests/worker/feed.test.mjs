@@ -236,3 +236,25 @@ test("SCIM group changes are events too: group.created / updated / deleted deliv
     await rx.close();
   }
 });
+
+test("the Cron sweep erases user snapshots from events past the feed's retention and keeps their audit fields", async () => {
+  const r = await w.fetch(`/api/v1/users/${B.other.id}`, { method: "PATCH", headers: { "X-Api-Key": B.otherKey }, json: { user: { based_in: "Aged" } } });
+  assert.equal(r.status, 200, r.text);
+  const last = await w.db.prepare("SELECT MAX(id) AS id FROM user_events").first();
+  // Everything so far is 30 days old and more (event ids follow commit order); the next one is new.
+  await w.db.prepare("UPDATE user_events SET at = '2000-01-01T00:00:00.000Z' WHERE id <= ?").bind(last.id).run();
+  const fresh = await w.fetch(`/api/v1/users/${B.other.id}`, { method: "PATCH", headers: { "X-Api-Key": B.otherKey }, json: { user: { based_in: "Fresh" } } });
+  assert.equal(fresh.status, 200, fresh.text);
+  await (await w.mf.getWorker()).scheduled({ cron: "* * * * *" });
+  const rows = await w.db.prepare("SELECT id, data, previous, fields FROM user_events WHERE user_id = ? ORDER BY id DESC LIMIT 2").bind(B.other.id).all();
+  const [newest, aged] = rows.results;
+  assert.equal(aged.id, last.id);
+  assert.deepEqual([aged.data, aged.previous, JSON.parse(aged.fields)], [null, null, ["based_in"]], "erased, audit kept");
+  assert.match(newest.data, /Fresh/, "within the retention: kept");
+  const mark = await w.db.prepare("SELECT pruned_through FROM feed_retention").first();
+  assert.equal(mark.pruned_through, last.id);
+  const pulled = await w.operator("GET", `/events?org_id=${B.org.id}&after=0`);
+  assert.equal(pulled.status, 200, pulled.text);
+  const shown = pulled.data.events.find((e) => e.id && e.seq && e.user === null && e.type === "user.updated");
+  assert.ok(shown, "an aged event is still listed, without its user");
+});

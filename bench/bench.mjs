@@ -1629,6 +1629,15 @@ start.
   (\`$serde_json::private::Number\` and \`…RawValue\`: one string comparison per member). The wasm is 7.0 KiB gzip
   (15.6 KiB raw) larger; the request path is unchanged. This run and the one before it (1.225× then) put the cold
   start on either side of its target, and the CPU targets trade places within their brackets, as before.
+- Since 2026-11-30 06:10 UTC, on the benchmarked path: the UPDATE also keeps what the fields it assigns held
+  (\`last_previous = json_object('based_in', based_in)\` for the benchmarked PATCH) and the event copies it
+  (\`previous\`), which the change feed renders as \`previous_attributes\`; the peer does the same in its own two
+  statements. Off it: a verification code compares on its contact's key, a group's name on a caseless key, and the
+  Cron sweep applies the feed's retention. The wasm is 3.9 KiB gzip (9.5 KiB raw) larger. Set against the build
+  before them (\`3455160\`) with \`bench/build-ab.mjs\` (12 alternating windows of 2 s, 06:43 UTC), that build spends
+  0.996× (0.97–1.06) this one's CPU per PATCH: no difference the A/B resolves. This run met all four CPU targets and
+  missed the cold start (1.213×, quartiles 1.16–1.33); the run before it missed both ÷ peer targets and met the cold
+  start. The targets sit at their lines, and each run lands some of them on either side.
 
 **Tried, and did not help (or could not be used).**
 - *Taking the key's SHA-256 out of the request path* (a build whose digest is a constant, for measurement only), since

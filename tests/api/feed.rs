@@ -774,3 +774,41 @@ fn a_longer_retention_keeps_month_old_events_whole() {
     assert_eq!(c.pull(start).0, before);
     assert_eq!(before[0]["user"]["based_in"], "Oslo");
 }
+
+/// A dispatch that claimed a full batch asks for the next one at once (a queue message, not the
+/// next minute's sweep), so a replay or a burst drains at the queue's pace; one that found less
+/// to do, all delivered, asks for nothing.
+#[test]
+fn a_full_dispatch_asks_for_the_next_at_once() {
+    let c = cast();
+    let (hook, secret) = c.subscribe(json!({}));
+    for n in 0..50 {
+        c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": format!("n{n}")})));
+    }
+    let kicks = c.svc.platform.kicks.get();
+    assert_eq!(c.dispatch(), 40, "a batch is 40");
+    assert_eq!(c.svc.platform.kicks.get(), kicks + 1, "more may be due: the next dispatch is asked for");
+    assert_eq!(c.dispatch(), 10);
+    assert_eq!(c.svc.platform.kicks.get(), kicks + 1, "the rest fitted: nothing more asked");
+    let ids: std::collections::BTreeSet<String> = c.received(&secret).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids.len(), 50, "each event once");
+    let log = c.svc.operator("GET", &format!("/webhooks/{hook}/deliveries?limit=100"), None);
+    assert!(log.body["deliveries"].as_array().unwrap().iter().all(|d| d["status"] == "delivered"), "{}", log.body);
+}
+
+/// A backlog larger than one window (a first deployment, a long outage of the Cron) is caught up
+/// in rounds within one sweep, oldest first, up to the first event within the retention.
+#[test]
+fn the_sweep_catches_up_on_a_backlog_in_rounds() {
+    let c = cast();
+    for n in 0..150 {
+        c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": format!("n{n}")})));
+    }
+    c.svc.platform.advance(31.0 * DAY_MS);
+    c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": "recent"})));
+    pollster::block_on(users_edge::app::sweep(&c.svc.platform));
+    let kept = c.svc.platform.sql("SELECT COUNT(*) AS n FROM user_events WHERE data IS NOT NULL");
+    assert_eq!(kept[0]["n"], 1, "only the recent event keeps its snapshot");
+    let mark = c.svc.platform.sql("SELECT pruned_through, (SELECT MAX(id) FROM user_events) AS last FROM feed_retention");
+    assert_eq!(mark[0]["pruned_through"].as_i64().unwrap(), mark[0]["last"].as_i64().unwrap() - 1);
+}

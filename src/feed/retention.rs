@@ -1,8 +1,9 @@
 //! How long an event keeps what it carried of a user. Stripe keeps events 30 days; so does the
 //! feed by default. After that the retention sweep (the Cron Trigger) erases an event's user
 //! snapshots and a code event's recipient, and keeps its audit fields (who, when, which fields,
-//! through which API) for good. The feed's storage then grows by audit rows only, and a deleted
-//! user's personal data leaves the feed within the retention as well as the user row at once.
+//! through which API) for good; a webhook's finished deliveries go as well. The feed's storage
+//! then grows by audit rows only, and a deleted user's personal data leaves the feed within the
+//! retention as well as the user row at once.
 
 /// `FEED_RETENTION_DAYS` unset or unreadable.
 pub const DEFAULT_DAYS: u32 = 30;

@@ -263,30 +263,48 @@ pub async fn dispatch<P: Platform>(cx: &Ctx<'_, P>) -> Result<usize, Failure> {
     Ok(claimed.len())
 }
 
-/// Events the retention sweep reads in its first round (most minutes it finds one event or none
-/// to erase, and reads no more), in each round after that, and rounds per sweep: at most about
-/// 9,000 events a minute, enough to catch up on a deployment's backlog within days, in at most
-/// 20 D1 calls.
+/// Rows the retention sweep reads in a table's first round (most minutes it finds one or none to
+/// prune, and reads no more), in each round after that, and rounds per table and sweep: about
+/// 4,000 events and as many deliveries a minute, enough to catch up on a deployment's backlog
+/// within days, in at most 20 D1 calls.
 const PRUNE_FIRST: u32 = 100;
 const PRUNE_WINDOW: u32 = 1000;
-const PRUNE_ROUNDS: usize = 10;
+const PRUNE_ROUNDS: usize = 5;
 
-/// Apply the feed's retention (`feed::retention`): erase the user snapshots of events older than
-/// it, oldest first, in rounds of a window of the primary key past the sweep's mark. A window
-/// stops at its first event still within the retention (ids follow commit order, so the events
-/// after it are newer). Returns how many events it reached.
-pub async fn prune<P: Platform>(cx: &Ctx<'_, P>) -> Result<usize, Failure> {
+/// Apply the feed's retention (`feed::retention`): erase what events older than it carried of
+/// their users (their audit fields stay), and delete the finished deliveries made before it. Each
+/// table is walked oldest first, in windows of its primary key past the sweep's mark; a window
+/// stops at its first row still within the retention (ids follow the order rows were written,
+/// so the rows after it are newer) or, for deliveries, still pending. Returns how many events and
+/// deliveries it reached.
+pub async fn prune<P: Platform>(cx: &Ctx<'_, P>) -> Result<(usize, usize), Failure> {
     let cutoff = crate::values::rfc3339_millis(crate::feed::retention::cutoff_ms(cx.now_ms(), cx.config().feed_retention_days));
+    let events = prune_table(cx, &cutoff, events::unpruned, |after, through| events::prune(after, through, &cutoff)).await?;
+    let deliveries = prune_table(cx, &cutoff, stored::unpruned_deliveries, stored::prune_deliveries).await?;
+    Ok((events, deliveries))
+}
+
+/// One table's rounds of `prune`: `window(n)` reads the next `n` rows past the mark (`id`, `at`,
+/// and `pending` where a row may be), `prune(after, through)` prunes a run of them.
+async fn prune_table<P: Platform>(
+    cx: &Ctx<'_, P>,
+    cutoff: &str,
+    window: fn(u32) -> crate::store::Stmt,
+    prune: impl Fn(i64, i64) -> Vec<crate::store::Stmt>,
+) -> Result<usize, Failure> {
     let mut reached = 0;
     for round in 0..PRUNE_ROUNDS {
         let size = if round == 0 { PRUNE_FIRST } else { PRUNE_WINDOW };
-        let window = cx.query(events::unpruned(size)).await?;
-        let old: Vec<i64> =
-            window.iter().take_while(|r| r.text("at").is_some_and(|at| at < cutoff)).filter_map(|r| r.int("id")).collect();
+        let rows = cx.query(window(size)).await?;
+        let old: Vec<i64> = rows
+            .iter()
+            .take_while(|r| r.text("at").is_some_and(|at| at.as_str() < cutoff) && r.int("pending") != Some(1))
+            .filter_map(|r| r.int("id"))
+            .collect();
         let (Some(first), Some(through)) = (old.first(), old.last()) else { break };
-        cx.batch(events::prune(first - 1, *through, &cutoff)).await?;
+        cx.batch(prune(first - 1, *through)).await?;
         reached += old.len();
-        if old.len() < window.len() || window.len() < size as usize {
+        if old.len() < rows.len() || rows.len() < size as usize {
             break;
         }
     }

@@ -254,3 +254,25 @@ pub fn replay(who: &Principal, webhook_id: i64, from_seq: i64, now: &str) -> Vec
         ),
     ]
 }
+
+/// The oldest deliveries the retention sweep has not reached (`id`, `at` = when it was made,
+/// `pending`), at most `limit`, in id order: one range of the primary key past the sweep's mark.
+pub fn unpruned_deliveries(limit: u32) -> Stmt {
+    Stmt::new(
+        "SELECT id, created_at AS at, status = 'pending' AS pending FROM deliveries \
+         WHERE id > (SELECT deliveries_pruned_through FROM feed_retention WHERE id = 1) ORDER BY id LIMIT ?",
+        vec![i64::from(limit).into()],
+    )
+}
+
+/// Delete the finished deliveries after `after` through `through` (the sweep checked that each
+/// was made before the retention's cutoff), and move the sweep's mark on.
+pub fn prune_deliveries(after: i64, through: i64) -> Vec<Stmt> {
+    vec![
+        Stmt::new("DELETE FROM deliveries WHERE id > ? AND id <= ? AND status <> 'pending'", vec![after.into(), through.into()]),
+        Stmt::new(
+            "UPDATE feed_retention SET deliveries_pruned_through = MAX(deliveries_pruned_through, ?) WHERE id = 1",
+            vec![through.into()],
+        ),
+    ]
+}

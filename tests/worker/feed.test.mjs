@@ -243,6 +243,7 @@ test("the Cron sweep erases user snapshots from events past the feed's retention
   const last = await w.db.prepare("SELECT MAX(id) AS id FROM user_events").first();
   // Everything so far is 30 days old and more (event ids follow commit order); the next one is new.
   await w.db.prepare("UPDATE user_events SET at = '2000-01-01T00:00:00.000Z' WHERE id <= ?").bind(last.id).run();
+  await w.db.prepare("UPDATE deliveries SET created_at = '2000-01-01T00:00:00.000Z'").run();
   const fresh = await w.fetch(`/api/v1/users/${B.other.id}`, { method: "PATCH", headers: { "X-Api-Key": B.otherKey }, json: { user: { based_in: "Fresh" } } });
   assert.equal(fresh.status, 200, fresh.text);
   await (await w.mf.getWorker()).scheduled({ cron: "* * * * *" });
@@ -251,8 +252,12 @@ test("the Cron sweep erases user snapshots from events past the feed's retention
   assert.equal(aged.id, last.id);
   assert.deepEqual([aged.data, aged.previous, JSON.parse(aged.fields)], [null, null, ["based_in"]], "erased, audit kept");
   assert.match(newest.data, /Fresh/, "within the retention: kept");
-  const mark = await w.db.prepare("SELECT pruned_through FROM feed_retention").first();
+  const mark = await w.db.prepare("SELECT pruned_through, deliveries_pruned_through FROM feed_retention").first();
   assert.equal(mark.pruned_through, last.id);
+  // Finished deliveries as old are gone, oldest first, up to the first one still being retried.
+  assert.ok(mark.deliveries_pruned_through > 0, "the first webhook's deliveries finished long ago");
+  const left = await w.db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE id <= ? AND status <> 'pending'").bind(mark.deliveries_pruned_through).first();
+  assert.equal(left.n, 0);
   const pulled = await w.operator("GET", `/events?org_id=${B.org.id}&after=0`);
   assert.equal(pulled.status, 200, pulled.text);
   const shown = pulled.data.events.find((e) => e.id && e.seq && e.user === null && e.type === "user.updated");

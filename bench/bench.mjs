@@ -1674,6 +1674,10 @@ start.
 - *\`opt-level = "z"\` for users-edge's own crate, \`"s"\` for every dependency* (this session): 28.4 KiB gzip smaller
   (471.7 KiB), but the wasm side runs 1.45–1.6× slower (node loop, 3 runs each: PATCH 142–155 vs 97–103 µs/req, GET
   72–76 vs 47–48): serde's code for users-edge's own types is generated in users-edge's crate, so it gets "z" too.
+- *\`opt-level = "z"\` for the dependencies off the benchmarked path only* (2026-11-30: ICU4X, \`idna\`, \`url\`,
+  \`email_address\`, \`language-tags\`, \`uuid\` and the zerovec family, 25 crates; no benchmarked request runs them):
+  16 KiB raw and 3.7 KiB gzip smaller, for slower email and username writes. Not kept: too little for the
+  250 KiB target to notice.
 - *Boxing each operator route's pipeline future* (as the router does per dialect with \`platform::apart\`), to shrink the operator API's
   52 KB state machine: 0.5 KB larger raw, 0.07 KB smaller gzip. The code is the routes', not the state machine's.
 - *A longer warm-up*, in case 1 s per method leaves the wasm on V8's baseline compiler (Liftoff) while the peer's

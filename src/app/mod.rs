@@ -111,12 +111,17 @@ pub async fn dispatch<P: Platform>(platform: &P) -> usize {
     }
 }
 
-/// The Cron Trigger's work: the dispatch, then the feed's retention (`pipeline::feed::prune`).
+/// The Cron Trigger's work: the dispatch, then the feed's retention (`pipeline::feed::prune`) and
+/// the comparison keys of group names written before there were any.
 /// Returns how many delivery attempts were made; a failure is logged (the next sweep goes on).
 pub async fn sweep<P: Platform>(platform: &P) -> usize {
     let attempts = dispatch(platform).await;
-    if let Err(f) = crate::pipeline::feed::prune(&Ctx::new(platform)).await {
+    let cx = Ctx::new(platform);
+    if let Err(f) = crate::pipeline::feed::prune(&cx).await {
         platform.log_error(&format!("feed retention: {f:?}"));
+    }
+    if let Err(f) = crate::pipeline::key_legacy_names(&cx).await {
+        platform.log_error(&format!("group name keys: {f:?}"));
     }
     attempts
 }

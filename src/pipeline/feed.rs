@@ -265,14 +265,15 @@ pub async fn dispatch<P: Platform>(cx: &Ctx<'_, P>) -> Result<usize, Failure> {
 
 /// Rows the retention sweep reads in a table's first round (most minutes it finds one or none to
 /// prune, and reads no more), in each round after that, and rounds per table and sweep: about
-/// 4,000 events and as many deliveries a minute, enough to catch up on a deployment's backlog
-/// within days, in at most 20 D1 calls.
+/// 3,000 events, deliveries and codes each a minute, enough to catch up on a deployment's backlog
+/// within days, in at most 24 D1 calls.
 const PRUNE_FIRST: u32 = 100;
 const PRUNE_WINDOW: u32 = 1000;
-const PRUNE_ROUNDS: usize = 5;
+const PRUNE_ROUNDS: usize = 4;
 
 /// Apply the feed's retention (`feed::retention`): erase what events older than it carried of
-/// their users (their audit fields stay), and delete the finished deliveries made before it. Each
+/// their users (their audit fields stay), delete the finished deliveries made before it, and
+/// forget the contacts of codes made before it (long expired). Each
 /// table is walked oldest first, in windows of its primary key past the sweep's mark; a window
 /// stops at its first row still within the retention (ids follow the order rows were written,
 /// so the rows after it are newer) or, for deliveries, still pending. Returns how many events and
@@ -281,6 +282,7 @@ pub async fn prune<P: Platform>(cx: &Ctx<'_, P>) -> Result<(usize, usize), Failu
     let cutoff = crate::values::rfc3339_millis(crate::feed::retention::cutoff_ms(cx.now_ms(), cx.config().feed_retention_days));
     let events = prune_table(cx, &cutoff, events::unpruned, |after, through| events::prune(after, through, &cutoff)).await?;
     let deliveries = prune_table(cx, &cutoff, stored::unpruned_deliveries, stored::prune_deliveries).await?;
+    prune_table(cx, &cutoff, crate::store::codes::unpruned, crate::store::codes::prune).await?;
     Ok((events, deliveries))
 }
 

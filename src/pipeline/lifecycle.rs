@@ -135,7 +135,7 @@ pub async fn delete_user<P: Platform>(
         keys::revoke_all_of(target, &w.tag, &w.now),
         crate::store::events::keys_revoked_by_write(target, &w.tag, who, &keys_event_id, &w.now),
         w.event(target, who, Action::Delete, rules.dialect, &[]),
-        codes::retire(target, &w.tag, None, &w.now),
+        codes::erase(target, &w.tag, &w.now),
     ];
     batch.extend(crate::store::groups::left_by_deleted_user(target, &w.tag, who, &group_event, &w.now));
     let results = cx.batch(batch).await?;

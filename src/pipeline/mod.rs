@@ -18,8 +18,8 @@ pub use admin::{
 pub use auth::{authenticate_key, authenticate_operator_or_key, ensure_key_holds, presented_key};
 pub use codes::{request_password_reset, verify_contact, RETRY_AFTER_SECONDS};
 pub use groups::{
-    create_group, delete_group, list_groups, list_scim_users, read_group, read_user_and_groups, replace_group, Group, GroupState,
-    ListPage, Listing, Member, ScimUser,
+    create_group, delete_group, key_legacy_names, list_groups, list_scim_users, read_group, read_user_and_groups, replace_group,
+    Group, GroupState, ListPage, Listing, Member, ScimUser,
 };
 pub use lifecycle::{create_user, delete_user, list_users, read_user, set_deactivated, Page};
 pub use plan::{update_user, UpdateCommand, Updated};

@@ -270,9 +270,12 @@ pub fn unpruned_deliveries(limit: u32) -> Stmt {
 pub fn prune_deliveries(after: i64, through: i64) -> Vec<Stmt> {
     vec![
         Stmt::new("DELETE FROM deliveries WHERE id > ? AND id <= ? AND status <> 'pending'", vec![after.into(), through.into()]),
+        // Up to the first one pending again by now (a replay since the sweep read them): a later
+        // sweep reaches it once it is finished.
         Stmt::new(
-            "UPDATE feed_retention SET deliveries_pruned_through = MAX(deliveries_pruned_through, ?) WHERE id = 1",
-            vec![through.into()],
+            "UPDATE feed_retention SET deliveries_pruned_through = MAX(deliveries_pruned_through, COALESCE((SELECT MIN(id) - 1 \
+             FROM deliveries WHERE id > ?1 AND id <= ?2 AND status = 'pending'), ?2)) WHERE id = 1",
+            vec![after.into(), through.into()],
         ),
     ]
 }

@@ -142,13 +142,50 @@ pub fn update(
     );
     Stmt::new(
         format!(
-            "UPDATE groups SET display_name = ?1, name_key = ?8, external_id = ?2, version = version + {changed}, \
+            "UPDATE groups SET display_name = ?1, name_key = {}, external_id = ?2, version = version + {changed}, \
              updated_at = CASE WHEN {changed} THEN ?4 ELSE updated_at END, \
              last_write = CASE WHEN {changed} THEN ?5 ELSE 'unchanged' END \
-             WHERE uuid = ?6 AND org_id = ?7 AND {guard}{pre_sql} RETURNING uuid"
+             WHERE uuid = ?6 AND org_id = ?7 AND {guard}{pre_sql} RETURNING uuid",
+            legacy_keeps()
         ),
         params,
     )
+}
+
+/// A group's new `name_key` in `update` (?1 the name, ?8 its key): a group written before the keys
+/// keeps its state while its name stays (none yet, for the sweep to give; or a twin's mark, since
+/// its key is another group's), so a write that leaves the name alone is never refused for it.
+fn legacy_keeps() -> String {
+    format!(
+        "CASE WHEN (name_key IS NULL OR name_key GLOB '{}*') AND display_name = ?1 COLLATE BINARY THEN name_key ELSE ?8 END",
+        super::filter::LEGACY
+    )
+}
+
+/// Groups written before names had keys, still without one (at most `limit`): `id`, `display_name`.
+pub fn unkeyed(limit: u32) -> Stmt {
+    Stmt::new("SELECT id, display_name FROM groups WHERE name_key IS NULL ORDER BY id LIMIT ?", vec![i64::from(limit).into()])
+}
+
+/// Give groups written before names had keys their key (`(id, key)`): each that another group of
+/// its org already holds is that group's twin (the old rule kept them apart), marked as such.
+pub fn key_legacy_names(keys: &[(i64, String)]) -> Vec<Stmt> {
+    let mut batch: Vec<Stmt> = keys
+        .iter()
+        .map(|(id, key)| {
+            Stmt::new(
+                "UPDATE OR IGNORE groups SET name_key = ? WHERE id = ? AND name_key IS NULL",
+                vec![key.clone().into(), (*id).into()],
+            )
+        })
+        .collect();
+    let ids: Vec<SqlValue> = keys.iter().map(|(id, _)| (*id).into()).collect();
+    let marks = vec!["?"; ids.len()].join(", ");
+    batch.push(Stmt::new(
+        format!("UPDATE groups SET name_key = '{}' || id WHERE id IN ({marks}) AND name_key IS NULL", super::filter::LEGACY),
+        ids,
+    ));
+    batch
 }
 
 /// Drop every member of the group the write tagged `tag` just wrote.

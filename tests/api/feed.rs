@@ -746,6 +746,10 @@ fn the_sweep_erases_user_data_from_events_past_the_retention_and_keeps_the_audit
     assert_eq!(kept(uid), Value::Null, "the user's last write is as old: what it replaced goes too");
     assert_ne!(kept(admin), Value::Null, "a recent write keeps it");
 
+    let codes = c.svc.platform.sql("SELECT value, value_key FROM verification_codes");
+    assert_eq!(codes.len(), 1);
+    assert_eq!((&codes[0]["value"], &codes[0]["value_key"]), (&Value::Null, &Value::Null), "the code's address goes too");
+
     let snapshot = c.svc.platform.sql("SELECT id, data, previous, detail FROM user_events ORDER BY id");
     pollster::block_on(users_edge::app::sweep(&c.svc.platform));
     assert_eq!(
@@ -847,4 +851,53 @@ fn the_sweep_deletes_finished_deliveries_past_the_retention_never_a_pending_one(
     let rows = c.svc.platform.sql("SELECT status, created_at FROM deliveries ORDER BY id");
     assert_eq!(rows.len(), 1, "both old deliveries finished and went; the recent one stays: {rows:?}");
     assert_eq!(statuses(), ["delivered"]);
+}
+
+/// A replay that sets an old delivery pending again between the sweep's read and its delete keeps
+/// it (only finished deliveries go), and the sweep's mark stops before it, so the next sweep after
+/// it is delivered again deletes it: no delivery is left behind the mark.
+#[test]
+fn a_delivery_replayed_while_the_sweep_runs_is_pruned_by_a_later_one() {
+    let c = cast();
+    let (hook, _) = c.subscribe(json!({}));
+    c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": "a"})));
+    c.dispatch();
+    c.svc.platform.advance(31.0 * DAY_MS);
+    // The sweep's batches: the fan-out, the events' prune, the deliveries' prune; just before the
+    // last commits, a replay sets the delivery pending again.
+    let replay = format!(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = '2000-01-01T00:00:00.000Z' WHERE webhook_id = {hook}"
+    );
+    c.svc.platform.interleave.borrow_mut().extend([
+        (String::new(), String::new()),
+        (String::new(), String::new()),
+        (replay, String::new()),
+    ]);
+    pollster::block_on(users_edge::app::sweep(&c.svc.platform));
+    let state = || {
+        c.svc.platform.sql("SELECT (SELECT COUNT(*) FROM deliveries) AS n, deliveries_pruned_through AS mark FROM feed_retention")
+    };
+    assert_eq!((state()[0]["n"].as_i64(), state()[0]["mark"].as_i64()), (Some(1), Some(0)), "kept, and the mark stops before it");
+    c.svc.platform.advance(DAY_MS);
+    pollster::block_on(users_edge::app::sweep(&c.svc.platform));
+    assert_eq!(state()[0]["n"], 0, "delivered again, then pruned");
+}
+
+/// A deletion erases the user's personal data at once wherever it is kept beside the row: its
+/// codes (retired, and the addresses they went to forgotten) as well as its fields.
+#[test]
+fn a_deletion_forgets_where_its_codes_went() {
+    let c = cast();
+    let auth = format!("Bearer {}", c.user_key);
+    let r = c.svc.call(
+        "PUT",
+        &format!("/v2/users/human/{}", c.user_uuid),
+        &[("authorization", &auth)],
+        Some(json!({"email": {"email": "pending@a.test", "sendCode": {}}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(c.svc.operator("DELETE", &format!("/users/{}", c.user_id), None).status, 204);
+    let codes = c.svc.platform.sql("SELECT value, value_key, used_at IS NOT NULL AS used FROM verification_codes");
+    assert_eq!(codes.len(), 1);
+    assert_eq!((&codes[0]["value"], &codes[0]["value_key"], &codes[0]["used"]), (&Value::Null, &Value::Null, &json!(1)));
 }

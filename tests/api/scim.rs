@@ -1060,6 +1060,65 @@ fn a_group_name_is_one_name_under_every_spelling_that_reads_the_same() {
     assert_eq!(groups("displayName sw \"ÄRZ\"")["totalResults"], 1, "other operators as before");
 }
 
+/// Groups written before names had keys, as migration 0013 leaves a name beyond printable ASCII
+/// (no key: SQLite cannot fold it), keep working as they did until the Cron sweep keys them; then
+/// each has its key, or, where the old rule let two names stand that the new one calls one, the
+/// later is marked as the earlier's twin: both are still found, written and renamed, and a new
+/// group of that name is 409.
+#[test]
+fn groups_written_before_name_keys_work_until_the_sweep_keys_them_and_after() {
+    let c = cast();
+    for (i, name) in ["Öffentlich", "ärzte", "ÄRZTE"].into_iter().enumerate() {
+        c.svc.platform.sql(&format!(
+            "INSERT INTO groups (uuid, org_id, display_name, name_key, created_at, updated_at) \
+             VALUES ('00000000-0000-4000-8000-00000000000{i}', {}, '{name}', NULL, '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')",
+            c.org
+        ));
+    }
+    let uuid = |i: usize| format!("00000000-0000-4000-8000-00000000000{i}");
+    let found = |filter: &str| -> Vec<String> {
+        let r = c.scim("GET", &format!("/Groups?filter={}", urlencode(filter)), None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["Resources"].as_array().unwrap().iter().map(|g| g["id"].as_str().unwrap().to_string()).collect()
+    };
+    // Before the sweep: found by name as before, and a write that keeps the name is no conflict.
+    assert_eq!(found("displayName eq \"Öffentlich\""), [uuid(0)]);
+    assert_eq!(found("displayName eq \"ÄRZTE\""), [uuid(2)]);
+    let put = c.scim("PUT", &format!("/Groups/{}", uuid(2)), Some(json!({"displayName": "ÄRZTE", "externalId": "x-2"})));
+    assert_eq!(put.status, 200, "{}", put.body);
+
+    pollster::block_on(users_edge::app::sweep(&c.svc.platform));
+    let keys = c.svc.platform.sql("SELECT display_name, name_key FROM groups WHERE uuid LIKE '00000000-%' ORDER BY id");
+    let keys: Vec<(String, String)> =
+        keys.iter().map(|r| (r["display_name"].as_str().unwrap().into(), r["name_key"].as_str().unwrap().into())).collect();
+    assert_eq!(keys[0], ("Öffentlich".into(), "öffentlich".into()));
+    assert_eq!(keys[1], ("ärzte".into(), "ärzte".into()));
+    assert!(keys[2].1.starts_with("TWIN:"), "{keys:?}");
+    assert!(c.svc.platform.sql("SELECT id FROM groups WHERE name_key IS NULL").is_empty(), "every group keyed");
+
+    assert_eq!(found("displayName eq \"ÖFFENTLICH\""), [uuid(0)], "found under every spelling now");
+    let dup = c.scim("POST", "/Groups", Some(json!({"displayName": "öffentlich"})));
+    assert_eq!((dup.status, dup.body["scimType"].as_str()), (409, Some("uniqueness")), "{}", dup.body);
+    assert_eq!(found("displayName eq \"ÄRZTE\""), [uuid(1), uuid(2)], "the twins: both found");
+    let put = c.scim("PUT", &format!("/Groups/{}", uuid(2)), Some(json!({"displayName": "ÄRZTE", "externalId": "x-3"})));
+    assert_eq!(put.status, 200, "a twin keeps its name: {}", put.body);
+    let renamed = c.scim("PUT", &format!("/Groups/{}", uuid(2)), Some(json!({"displayName": "Ärzte Nord"})));
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert_eq!(found("displayName eq \"ÄRZTE NORD\""), [uuid(2)], "renamed, it has a key of its own");
+    assert_eq!(found("displayName eq \"ÄRZTE\""), [uuid(1)]);
+
+    // Migration 0013's own rule: a printable-ASCII name is keyed by SQLite's lower(), which is its
+    // key; any other name is left for the sweep.
+    for name in ["Sales Team", "R&D / EMEA (2)", "~tilde`", "Öffentlich", "tab\there", "ｓａｌｅｓ"] {
+        let sql = format!("SELECT CASE WHEN '{name}' GLOB '*[^ -~]*' THEN NULL ELSE lower('{name}') END AS k");
+        let k = c.svc.platform.sql(&sql)[0]["k"].clone();
+        match k.as_str() {
+            Some(k) => assert_eq!(k, users_edge::values::caseless_key(name), "{name}"),
+            None => assert!(!name.bytes().all(|b| (b' '..=b'~').contains(&b)), "{name} is printable ASCII"),
+        }
+    }
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

@@ -76,6 +76,44 @@ impl Request {
     }
 }
 
+/// The request's path with each percent-encoded unreserved character decoded (`%32` is `2`,
+/// `%7E` is `~`), which RFC 3986 §6.2.2.2 makes the same URI: a client that encodes every byte of
+/// an id names the same user. Any other escape (`%2F` above all, which would split a segment) and
+/// the query string stay as sent. `None` when there is nothing to decode.
+pub fn decode_unreserved(path: &str) -> Option<String> {
+    let (route, query) = path.split_once('?').map_or((path, None), |(p, q)| (p, Some(q)));
+    if !route.contains('%') {
+        return None;
+    }
+    let bytes = route.as_bytes();
+    let mut out = String::with_capacity(route.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = |i: usize| bytes.get(i).and_then(|b| (*b as char).to_digit(16));
+        let decoded = match (bytes[at], hex(at + 1), hex(at + 2)) {
+            (b'%', Some(hi), Some(lo)) => Some((hi * 16 + lo) as u8).filter(|b| b.is_ascii_alphanumeric() || b"-._~".contains(b)),
+            _ => None,
+        };
+        match decoded {
+            Some(b) => {
+                out.push(b as char);
+                at += 3;
+            }
+            None => {
+                // A whole character: `route` is a `str`, and a `%` escape is ASCII.
+                let width = route[at..].chars().next().map_or(1, char::len_utf8);
+                out.push_str(&route[at..at + width]);
+                at += width;
+            }
+        }
+    }
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    (out != path).then_some(out)
+}
+
 /// A query parameter the document types `integer`, read as the JSON bodies read one
 /// (`values::whole_number`): digits, or a whole number written with a fraction or an exponent
 /// (`1.0`, `1e0`: what a client that formats a float sends). `None` for anything else.
@@ -448,6 +486,19 @@ mod tests {
     /// `{"$serde_json::private::Number": "42"}` was read as the number 42 (serde_json's own
     /// spelling of a number inside), and an object holding that name further in was stored, then
     /// read back as `{}`: any member of that name is refused, named by the object holding it.
+    #[test]
+    fn percent_encoded_unreserved_characters_are_the_characters() {
+        assert_eq!(decode_unreserved("/api/v1/users/%32").as_deref(), Some("/api/v1/users/2"));
+        assert_eq!(decode_unreserved("/a/%7e%2D%5f%2E%41z").as_deref(), Some("/a/~-_.Az"));
+        assert_eq!(decode_unreserved("/users/%32?filter=%32").as_deref(), Some("/users/2?filter=%32"), "not the query");
+        for unchanged in
+            ["/users/2", "/users/%2F", "/users/%2f2", "/users/%", "/users/%3", "/users/%zz", "/ü/%20", "/users/%E2%82%AC"]
+        {
+            assert_eq!(decode_unreserved(unchanged), None, "{unchanged}");
+        }
+        assert_eq!(decode_unreserved("/ü/%41").as_deref(), Some("/ü/A"));
+    }
+
     #[test]
     fn a_member_named_as_serde_json_names_numbers_is_refused() {
         let refused_at = |text: &str| match body(text) {

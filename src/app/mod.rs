@@ -35,6 +35,10 @@ async fn serve<P: Platform>(cx: &Ctx<'_, P>, req: Request) -> Response {
     // HEAD is GET without the body (RFC 9110 §9.3.2), wherever GET is served.
     let head = req.method == "HEAD";
     let req = if head { Request { method: "GET".into(), ..req } } else { req };
+    let req = match crate::http::decode_unreserved(&req.path) {
+        Some(path) => Request { path, ..req },
+        None => req,
+    };
     let mut resp = route(cx, &req).await;
     conditional(&req, &mut resp);
     if head && resp.status != 304 {

@@ -2049,7 +2049,26 @@ enum Dialect {
 /// Which API answers a path: the router's own prefixes (`app::route`).
 fn dialect_of(path: &str) -> Dialect {
     let p = path.split_once('?').map_or(path, |(p, _)| p);
-    let segs: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
+    // An escaped unreserved character is that character (RFC 3986 §6.2.2.2): `/%6Fpenapi/v1` is
+    // Konstantly's route. Decoded here on its own terms, not by the code under test.
+    let mut decoded = String::new();
+    let mut rest = p;
+    while let Some(at) = rest.find('%') {
+        decoded.push_str(&rest[..at]);
+        let escape = rest.get(at + 1..at + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match escape.filter(|b| b.is_ascii_alphanumeric() || b"-._~".contains(b)) {
+            Some(b) => {
+                decoded.push(b as char);
+                rest = &rest[at + 3..];
+            }
+            None => {
+                decoded.push('%');
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    decoded.push_str(rest);
+    let segs: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
         ["api", "v1", ..] => Dialect::HiEnergy,
         ["admin", "v1", ..] => Dialect::Operator,

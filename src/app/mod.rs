@@ -115,13 +115,19 @@ pub async fn dispatch<P: Platform>(platform: &P) -> usize {
     }
 }
 
+/// The D1 calls one Cron run may make: D1's limit per Worker invocation on Workers Free.
+const SWEEP_D1_CALLS: usize = 50;
+
 /// The Cron Trigger's work: the dispatch, then the feed's retention (`pipeline::feed::prune`) and
 /// the comparison keys of group names written before there were any.
 /// Returns how many delivery attempts were made; a failure is logged (the next sweep goes on).
 pub async fn sweep<P: Platform>(platform: &P) -> usize {
     let attempts = dispatch(platform).await;
+    // D1 allows an invocation 50 queries on Workers Free: the dispatch made up to three of its
+    // own and one per attempt; the rest go to the retention, then to the group keys' two.
+    let mut calls = SWEEP_D1_CALLS.saturating_sub(3 + attempts + 2);
     let cx = Ctx::new(platform);
-    if let Err(f) = crate::pipeline::feed::prune(&cx).await {
+    if let Err(f) = crate::pipeline::feed::prune(&cx, &mut calls).await {
         platform.log_error(&format!("feed retention: {f:?}"));
     }
     if let Err(f) = crate::pipeline::key_legacy_names(&cx).await {

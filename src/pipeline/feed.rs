@@ -278,11 +278,15 @@ const PRUNE_ROUNDS: usize = 4;
 /// stops at its first row still within the retention (ids follow the order rows were written,
 /// so the rows after it are newer) or, for deliveries, still pending. Returns how many events and
 /// deliveries it reached.
-pub async fn prune<P: Platform>(cx: &Ctx<'_, P>) -> Result<(usize, usize), Failure> {
+///
+/// `calls`: the D1 calls it may make (a Worker invocation's are counted: 50 on Workers Free, and
+/// the sweep's dispatch has made its own); each round takes two, and it stops when they run out.
+pub async fn prune<P: Platform>(cx: &Ctx<'_, P>, calls: &mut usize) -> Result<(usize, usize), Failure> {
     let cutoff = crate::values::rfc3339_millis(crate::feed::retention::cutoff_ms(cx.now_ms(), cx.config().feed_retention_days));
-    let events = prune_table(cx, &cutoff, events::unpruned, |after, through| events::prune(after, through, &cutoff)).await?;
-    let deliveries = prune_table(cx, &cutoff, stored::unpruned_deliveries, stored::prune_deliveries).await?;
-    prune_table(cx, &cutoff, crate::store::codes::unpruned, crate::store::codes::prune).await?;
+    let events =
+        prune_table(cx, &cutoff, calls, events::unpruned, |after, through| events::prune(after, through, &cutoff)).await?;
+    let deliveries = prune_table(cx, &cutoff, calls, stored::unpruned_deliveries, stored::prune_deliveries).await?;
+    prune_table(cx, &cutoff, calls, crate::store::codes::unpruned, crate::store::codes::prune).await?;
     Ok((events, deliveries))
 }
 
@@ -291,11 +295,16 @@ pub async fn prune<P: Platform>(cx: &Ctx<'_, P>) -> Result<(usize, usize), Failu
 async fn prune_table<P: Platform>(
     cx: &Ctx<'_, P>,
     cutoff: &str,
+    calls: &mut usize,
     window: fn(u32) -> crate::store::Stmt,
     prune: impl Fn(i64, i64) -> Vec<crate::store::Stmt>,
 ) -> Result<usize, Failure> {
     let mut reached = 0;
     for round in 0..PRUNE_ROUNDS {
+        if *calls < 2 {
+            break;
+        }
+        *calls -= 2;
         let size = if round == 0 { PRUNE_FIRST } else { PRUNE_WINDOW };
         let rows = cx.query(window(size)).await?;
         let old: Vec<i64> = rows

@@ -901,3 +901,33 @@ fn a_deletion_forgets_where_its_codes_went() {
     assert_eq!(codes.len(), 1);
     assert_eq!((&codes[0]["value"], &codes[0]["value_key"], &codes[0]["used"]), (&Value::Null, &Value::Null, &json!(1)));
 }
+
+/// A Cron run stays within D1's 50 queries per Worker invocation (Workers Free): after a dispatch
+/// of a full batch, the retention gets what is left and goes on at the next run.
+#[test]
+fn a_sweep_makes_at_most_fifty_d1_calls() {
+    let c = cast();
+    c.subscribe(json!({}));
+    for n in 0..1200 {
+        c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": format!("old{n}")})));
+    }
+    c.svc.platform.sql("UPDATE user_events SET enqueued_at = at"); // handed over long ago
+    c.svc.platform.advance(31.0 * DAY_MS);
+    for n in 0..45 {
+        c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": format!("new{n}")})));
+    }
+    let sweep = || {
+        let before = c.svc.platform.d1_calls.get();
+        let attempts = pollster::block_on(users_edge::app::sweep(&c.svc.platform));
+        (attempts, c.svc.platform.d1_calls.get() - before)
+    };
+    let (attempts, calls) = sweep();
+    assert_eq!(attempts, 40);
+    assert!(calls <= 50, "{calls} D1 calls");
+    let kept = || c.svc.platform.sql("SELECT COUNT(*) AS n FROM user_events WHERE data IS NOT NULL")[0]["n"].as_i64().unwrap();
+    assert!(kept() > 45, "a full dispatch leaves the retention a round or two: {}", kept());
+    let (attempts, calls) = sweep();
+    assert_eq!(attempts, 5);
+    assert!(calls <= 50, "{calls} D1 calls");
+    assert_eq!(kept(), 45, "the next run catches up");
+}

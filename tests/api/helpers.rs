@@ -45,6 +45,8 @@ pub struct HostPlatform {
     /// Another writer's SQL around the next D1 batches, one pair per batch: run just before it
     /// commits and just after, as a concurrent request would (the race a write loses for a moment).
     pub interleave: RefCell<std::collections::VecDeque<(String, String)>>,
+    /// D1 calls made so far (queries and batches): D1 counts them per Worker invocation.
+    pub d1_calls: Cell<usize>,
 }
 
 /// SCIM's URNs as a client writes them (spelt out here, not taken from the code under test).
@@ -111,6 +113,7 @@ impl HostPlatform {
             kicks: Cell::new(0),
             logs: RefCell::new(Vec::new()),
             interleave: RefCell::new(std::collections::VecDeque::new()),
+            d1_calls: Cell::new(0),
         }
     }
 
@@ -180,9 +183,11 @@ impl Platform for HostPlatform {
         Ok(())
     }
     async fn query(&self, stmt: &Stmt) -> Result<Vec<Row>, DbError> {
+        self.d1_calls.set(self.d1_calls.get() + 1);
         Self::run(&self.db.borrow(), stmt)
     }
     async fn batch(&self, stmts: &[Stmt]) -> Result<Vec<Vec<Row>>, DbError> {
+        self.d1_calls.set(self.d1_calls.get() + 1);
         let around = self.interleave.borrow_mut().pop_front();
         if let Some((before, _)) = &around {
             self.db.borrow().execute_batch(before).expect("the interleaved writer's SQL runs");

@@ -52,6 +52,18 @@ impl Cast {
     fn dispatch(&self) -> usize {
         pollster::block_on(users_edge::app::dispatch(&self.svc.platform))
     }
+    /// The operator sets the cast user's nickname: one `user.updated` event (a new value each time).
+    fn nickname(&self, nick: &str) {
+        let r = self.svc.operator("PATCH", &format!("/users/{}", self.user_id), Some(json!({"nick_name": nick})));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    /// The user moves its email to `email` through ZITADEL, which sends a code there.
+    fn change_email_with_code(&self, email: &str) {
+        let auth = format!("Bearer {}", self.user_key);
+        let body = json!({"email": {"email": email, "sendCode": {}}});
+        let r = self.svc.call("PUT", &format!("/v2/users/human/{}", self.user_uuid), &[("authorization", &auth)], Some(body));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
     /// Deliveries received so far, verified against `secret`: (webhook-id, body).
     fn received(&self, secret: &Secret) -> Vec<(String, Value)> {
         self.svc
@@ -387,7 +399,7 @@ fn a_dispatch_makes_its_attempts_six_at_a_time() {
     let c = cast();
     let (hook, secret) = c.subscribe(json!({}));
     for n in 0..10 {
-        c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": format!("n{n}")})));
+        c.nickname(&format!("n{n}"));
     }
     let slow = SlowReceiver { inner: &c.svc.platform, in_flight: Cell::new(0), most: Cell::new(0) };
     assert_eq!(pollster::block_on(users_edge::app::dispatch(&slow)), 10);
@@ -706,15 +718,8 @@ const DAY_MS: f64 = 86_400_000.0;
 fn the_sweep_erases_user_data_from_events_past_the_retention_and_keeps_the_audit() {
     let c = cast();
     let uid = c.user_id;
-    let auth = format!("Bearer {}", c.user_key);
     let (_, start) = c.pull(0);
-    let old_email = c.svc.call(
-        "PUT",
-        &format!("/v2/users/human/{}", c.user_uuid),
-        &[("authorization", &auth)],
-        Some(json!({"email": {"email": "old-news@a.test", "sendCode": {}}})),
-    );
-    assert_eq!(old_email.status, 200, "{}", old_email.body);
+    c.change_email_with_code("old-news@a.test");
     c.svc.platform.advance(31.0 * DAY_MS);
     let admin = c.svc.platform.sql("SELECT id FROM users WHERE email = 'admin@a.test'")[0]["id"].as_i64().unwrap();
     assert_eq!(c.svc.operator("PATCH", &format!("/users/{admin}"), Some(json!({"name": "Recent"}))).status, 200);
@@ -787,7 +792,7 @@ fn a_full_dispatch_asks_for_the_next_at_once() {
     let c = cast();
     let (hook, secret) = c.subscribe(json!({}));
     for n in 0..50 {
-        c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": format!("n{n}")})));
+        c.nickname(&format!("n{n}"));
     }
     let kicks = c.svc.platform.kicks.get();
     assert_eq!(c.dispatch(), 40, "a batch is 40");
@@ -806,10 +811,10 @@ fn a_full_dispatch_asks_for_the_next_at_once() {
 fn the_sweep_catches_up_on_a_backlog_in_rounds() {
     let c = cast();
     for n in 0..150 {
-        c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": format!("n{n}")})));
+        c.nickname(&format!("n{n}"));
     }
     c.svc.platform.advance(31.0 * DAY_MS);
-    c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": "recent"})));
+    c.nickname("recent");
     pollster::block_on(users_edge::app::sweep(&c.svc.platform));
     let kept = c.svc.platform.sql("SELECT COUNT(*) AS n FROM user_events WHERE data IS NOT NULL");
     assert_eq!(kept[0]["n"], 1, "only the recent event keeps its snapshot");
@@ -824,18 +829,14 @@ fn the_sweep_catches_up_on_a_backlog_in_rounds() {
 fn the_sweep_deletes_finished_deliveries_past_the_retention_never_a_pending_one() {
     let c = cast();
     let (hook, _) = c.subscribe(json!({}));
-    let change = |nick: &str| {
-        let r = c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": nick})));
-        assert_eq!(r.status, 200, "{}", r.body);
-    };
     let statuses = || -> Vec<String> {
         let log = c.svc.operator("GET", &format!("/webhooks/{hook}/deliveries"), None);
         log.body["deliveries"].as_array().unwrap().iter().map(|d| d["status"].as_str().unwrap().to_string()).collect()
     };
     c.svc.platform.receiver.borrow_mut().push_back(None);
-    change("first");
+    c.nickname("first");
     c.dispatch();
-    change("second");
+    c.nickname("second");
     c.dispatch();
     assert_eq!(statuses().len(), 2);
     c.svc.platform.advance(31.0 * DAY_MS);
@@ -846,7 +847,7 @@ fn the_sweep_deletes_finished_deliveries_past_the_retention_never_a_pending_one(
     assert_eq!(rows.len(), 2, "a delivery being retried holds the sweep back: {rows:?}");
     assert_eq!(rows[0]["status"], "pending");
     c.svc.platform.advance(10.0 * 60_000.0);
-    change("recent");
+    c.nickname("recent");
     pollster::block_on(users_edge::app::sweep(&c.svc.platform));
     let rows = c.svc.platform.sql("SELECT status, created_at FROM deliveries ORDER BY id");
     assert_eq!(rows.len(), 1, "both old deliveries finished and went; the recent one stays: {rows:?}");
@@ -860,7 +861,7 @@ fn the_sweep_deletes_finished_deliveries_past_the_retention_never_a_pending_one(
 fn a_delivery_replayed_while_the_sweep_runs_is_pruned_by_a_later_one() {
     let c = cast();
     let (hook, _) = c.subscribe(json!({}));
-    c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": "a"})));
+    c.nickname("a");
     c.dispatch();
     c.svc.platform.advance(31.0 * DAY_MS);
     // The sweep's batches: the fan-out, the events' prune, the deliveries' prune; just before the
@@ -888,14 +889,7 @@ fn a_delivery_replayed_while_the_sweep_runs_is_pruned_by_a_later_one() {
 #[test]
 fn a_deletion_forgets_where_its_codes_went() {
     let c = cast();
-    let auth = format!("Bearer {}", c.user_key);
-    let r = c.svc.call(
-        "PUT",
-        &format!("/v2/users/human/{}", c.user_uuid),
-        &[("authorization", &auth)],
-        Some(json!({"email": {"email": "pending@a.test", "sendCode": {}}})),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
+    c.change_email_with_code("pending@a.test");
     assert_eq!(c.svc.operator("DELETE", &format!("/users/{}", c.user_id), None).status, 204);
     let codes = c.svc.platform.sql("SELECT value, value_key, used_at IS NOT NULL AS used FROM verification_codes");
     assert_eq!(codes.len(), 1);
@@ -909,12 +903,12 @@ fn a_sweep_makes_at_most_fifty_d1_calls() {
     let c = cast();
     c.subscribe(json!({}));
     for n in 0..1200 {
-        c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": format!("old{n}")})));
+        c.nickname(&format!("old{n}"));
     }
     c.svc.platform.sql("UPDATE user_events SET enqueued_at = at"); // handed over long ago
     c.svc.platform.advance(31.0 * DAY_MS);
     for n in 0..45 {
-        c.svc.operator("PATCH", &format!("/users/{}", c.user_id), Some(json!({"nick_name": format!("new{n}")})));
+        c.nickname(&format!("new{n}"));
     }
     let sweep = || {
         let before = c.svc.platform.d1_calls.get();

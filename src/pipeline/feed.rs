@@ -14,6 +14,7 @@ use crate::feed::signature::{self, Secret};
 use crate::model::{Principal, User};
 use crate::platform::{Ctx, Platform};
 use crate::store::feed::{self as stored, NewWebhook, Outcome};
+use crate::store::retention::{self, Walked};
 use crate::store::{events, Row, RowExt};
 use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
@@ -273,53 +274,42 @@ const PRUNE_ROUNDS: usize = 4;
 
 /// Apply the feed's retention (`feed::retention`): erase what events older than it carried of
 /// their users (their audit fields stay), delete the finished deliveries made before it, and
-/// forget the contacts of codes made before it (long expired). Each
-/// table is walked oldest first, in windows of its primary key past the sweep's mark; a window
-/// stops at its first row still within the retention (ids follow the order rows were written,
-/// so the rows after it are newer) or, for deliveries, still pending. Returns how many events and
-/// deliveries it reached.
+/// forget the contacts of codes made before it (long expired). Each table is walked oldest
+/// first, in windows of its primary key past the sweep's mark (`store::retention`); a window stops
+/// at its first row still within the retention (ids follow the order rows were written, so the
+/// rows after it are newer) or, for deliveries, still pending.
 ///
 /// `calls`: the D1 calls it may make (a Worker invocation's are counted: 50 on Workers Free, and
 /// the sweep's dispatch has made its own); each round takes two, and it stops when they run out.
-pub async fn prune<P: Platform>(cx: &Ctx<'_, P>, calls: &mut usize) -> Result<(usize, usize), Failure> {
+pub async fn prune<P: Platform>(cx: &Ctx<'_, P>, calls: &mut usize) -> Result<(), Failure> {
     let cutoff = crate::values::rfc3339_millis(crate::feed::retention::cutoff_ms(cx.now_ms(), cx.config().feed_retention_days));
-    let events =
-        prune_table(cx, &cutoff, calls, events::unpruned, |after, through| events::prune(after, through, &cutoff)).await?;
-    let deliveries = prune_table(cx, &cutoff, calls, stored::unpruned_deliveries, stored::prune_deliveries).await?;
-    prune_table(cx, &cutoff, calls, crate::store::codes::unpruned, crate::store::codes::prune).await?;
-    Ok((events, deliveries))
+    for table in Walked::ALL {
+        prune_table(cx, &cutoff, calls, table).await?;
+    }
+    Ok(())
 }
 
-/// One table's rounds of `prune`: `window(n)` reads the next `n` rows past the mark (`id`, `at`,
-/// and `pending` where a row may be), `prune(after, through)` prunes a run of them.
-async fn prune_table<P: Platform>(
-    cx: &Ctx<'_, P>,
-    cutoff: &str,
-    calls: &mut usize,
-    window: fn(u32) -> crate::store::Stmt,
-    prune: impl Fn(i64, i64) -> Vec<crate::store::Stmt>,
-) -> Result<usize, Failure> {
-    let mut reached = 0;
+/// One table's rounds of `prune`.
+async fn prune_table<P: Platform>(cx: &Ctx<'_, P>, cutoff: &str, calls: &mut usize, table: Walked) -> Result<(), Failure> {
     for round in 0..PRUNE_ROUNDS {
         if *calls < 2 {
             break;
         }
         *calls -= 2;
         let size = if round == 0 { PRUNE_FIRST } else { PRUNE_WINDOW };
-        let rows = cx.query(window(size)).await?;
+        let rows = cx.query(retention::window(table, size)).await?;
         let old: Vec<i64> = rows
             .iter()
             .take_while(|r| r.text("at").is_some_and(|at| at.as_str() < cutoff) && r.int("pending") != Some(1))
             .filter_map(|r| r.int("id"))
             .collect();
         let (Some(first), Some(through)) = (old.first(), old.last()) else { break };
-        cx.batch(prune(first - 1, *through)).await?;
-        reached += old.len();
+        cx.batch(retention::prune(table, first - 1, *through, cutoff)).await?;
         if old.len() < rows.len() || rows.len() < size as usize {
             break;
         }
     }
-    Ok(reached)
+    Ok(())
 }
 
 /// One attempt at one delivery, its outcome recorded; when to retry.

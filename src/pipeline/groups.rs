@@ -314,12 +314,12 @@ const LEGACY_NAMES_PER_SWEEP: u32 = 50;
 /// Give the groups written before names had comparison keys theirs (migration 0013 keyed the
 /// printable-ASCII ones itself: SQLite has no Unicode case folding). The Cron sweep runs it; once
 /// every group has its key, it reads an empty index.
-pub async fn key_legacy_names<P: Platform>(cx: &Ctx<'_, P>) -> Result<usize, Failure> {
+pub async fn key_legacy_names<P: Platform>(cx: &Ctx<'_, P>) -> Result<(), Failure> {
     let rows = cx.query(crate::store::groups::unkeyed(LEGACY_NAMES_PER_SWEEP)).await?;
     let keys: Vec<(i64, String)> =
         rows.iter().filter_map(|r| Some((r.int("id")?, crate::values::caseless_key(&r.text("display_name")?)))).collect();
     if !keys.is_empty() {
         cx.batch(crate::store::groups::key_legacy_names(&keys)).await?;
     }
-    Ok(keys.len())
+    Ok(())
 }

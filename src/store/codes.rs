@@ -64,29 +64,13 @@ pub fn erase(t: &Target, tag: &str, now: &str) -> Stmt {
     )
 }
 
-/// The oldest codes the retention sweep has not reached (`id`, `at` = when it was made), at most
-/// `limit`, in id order: one range of the primary key past the sweep's mark.
-pub fn unpruned(limit: u32) -> Stmt {
+/// Forget the contacts of the codes after `after` through `through`, all made before the feed's
+/// retention (`retention::prune`), so long expired: a code lives an hour.
+pub fn forget_contacts(after: i64, through: i64) -> Stmt {
     Stmt::new(
-        "SELECT id, created_at AS at FROM verification_codes \
-         WHERE id > (SELECT codes_pruned_through FROM feed_retention WHERE id = 1) ORDER BY id LIMIT ?",
-        vec![i64::from(limit).into()],
+        "UPDATE verification_codes SET value = NULL, value_key = NULL WHERE id > ? AND id <= ? AND value IS NOT NULL",
+        vec![after.into(), through.into()],
     )
-}
-
-/// Forget the contacts of the codes after `after` through `through` (made before the feed's
-/// retention, so long expired: a code lives an hour), and move the sweep's mark on.
-pub fn prune(after: i64, through: i64) -> Vec<Stmt> {
-    vec![
-        Stmt::new(
-            "UPDATE verification_codes SET value = NULL, value_key = NULL WHERE id > ? AND id <= ? AND value IS NOT NULL",
-            vec![after.into(), through.into()],
-        ),
-        Stmt::new(
-            "UPDATE feed_retention SET codes_pruned_through = MAX(codes_pruned_through, ?) WHERE id = 1",
-            vec![through.into()],
-        ),
-    ]
 }
 
 /// A new code to store: its digest, the contact it verifies (as sent, and its comparison key),

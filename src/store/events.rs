@@ -236,20 +236,11 @@ pub const FEED_COLUMNS: &str =
     "id, event_id, seq, type, at, org_id, (SELECT uuid FROM orgs WHERE orgs.id = user_events.org_id) AS org_uuid, \
 actor_key_id, actor_user_id, dialect, fields, detail, data, previous";
 
-/// The oldest events the retention sweep has not reached (`id`, `at`), at most `limit`, in id
-/// order: one range of the primary key past the sweep's mark, however large the table.
-pub fn unpruned(limit: u32) -> Stmt {
-    Stmt::new(
-        "SELECT id, at FROM user_events WHERE id > (SELECT pruned_through FROM feed_retention WHERE id = 1) ORDER BY id LIMIT ?",
-        vec![i64::from(limit).into()],
-    )
-}
-
 /// Erase what the events after `after` through `through` carried of users, all written before
-/// `cutoff`: the snapshots (`data`, `previous`) and a code event's recipient (`detail.to`), and
-/// the old values a user's last write kept (`users.last_previous`) when that write is as old. The
-/// audit fields (who, when, which fields, which API) stay. Then the sweep's mark moves on.
-pub fn prune(after: i64, through: i64, cutoff: &str) -> Vec<Stmt> {
+/// `cutoff` (`retention::prune`): the snapshots (`data`, `previous`) and a code event's recipient
+/// (`detail.to`), and the old values a user's last write kept (`users.last_previous`) when that
+/// write is as old. The audit fields (who, when, which fields, which API) stay.
+pub fn erase_before(after: i64, through: i64, cutoff: &str) -> Vec<Stmt> {
     let range = || -> Vec<SqlValue> { vec![after.into(), through.into()] };
     let mut last_previous = range();
     last_previous.push(cutoff.into());
@@ -264,6 +255,5 @@ pub fn prune(after: i64, through: i64, cutoff: &str) -> Vec<Stmt> {
              WHERE id > ? AND id <= ? AND (data IS NOT NULL OR previous IS NOT NULL OR json_type(detail, '$.to') IS NOT NULL)",
             range(),
         ),
-        Stmt::new("UPDATE feed_retention SET pruned_through = MAX(pruned_through, ?) WHERE id = 1", vec![through.into()]),
     ]
 }

@@ -255,27 +255,8 @@ pub fn replay(who: &Principal, webhook_id: i64, from_seq: i64, now: &str) -> Vec
     ]
 }
 
-/// The oldest deliveries the retention sweep has not reached (`id`, `at` = when it was made,
-/// `pending`), at most `limit`, in id order: one range of the primary key past the sweep's mark.
-pub fn unpruned_deliveries(limit: u32) -> Stmt {
-    Stmt::new(
-        "SELECT id, created_at AS at, status = 'pending' AS pending FROM deliveries \
-         WHERE id > (SELECT deliveries_pruned_through FROM feed_retention WHERE id = 1) ORDER BY id LIMIT ?",
-        vec![i64::from(limit).into()],
-    )
-}
-
-/// Delete the finished deliveries after `after` through `through` (the sweep checked that each
-/// was made before the retention's cutoff), and move the sweep's mark on.
-pub fn prune_deliveries(after: i64, through: i64) -> Vec<Stmt> {
-    vec![
-        Stmt::new("DELETE FROM deliveries WHERE id > ? AND id <= ? AND status <> 'pending'", vec![after.into(), through.into()]),
-        // Up to the first one pending again by now (a replay since the sweep read them): a later
-        // sweep reaches it once it is finished.
-        Stmt::new(
-            "UPDATE feed_retention SET deliveries_pruned_through = MAX(deliveries_pruned_through, COALESCE((SELECT MIN(id) - 1 \
-             FROM deliveries WHERE id > ?1 AND id <= ?2 AND status = 'pending'), ?2)) WHERE id = 1",
-            vec![after.into(), through.into()],
-        ),
-    ]
+/// Delete the finished deliveries after `after` through `through`, all made before the feed's
+/// retention (`retention::prune`); one pending again is kept.
+pub fn delete_finished(after: i64, through: i64) -> Stmt {
+    Stmt::new("DELETE FROM deliveries WHERE id > ? AND id <= ? AND status <> 'pending'", vec![after.into(), through.into()])
 }

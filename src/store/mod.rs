@@ -11,6 +11,7 @@ pub mod groups;
 pub mod guard;
 pub mod keys;
 pub mod orgs;
+pub mod retention;
 pub mod scim;
 pub mod users;
 
